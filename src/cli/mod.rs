@@ -1,0 +1,175 @@
+//! The command line: global options, one file per subcommand, exit codes.
+//!
+//! Invariants: `main` is thin; each subcommand parses its own arguments in its own file and
+//! calls library functions (the service runs exactly the same ones). The wall clock is read
+//! here, once per command, and passed down. Errors become one line on stderr.
+
+mod config;
+mod init;
+mod prices;
+mod report;
+mod reports;
+mod serve;
+mod status;
+mod sync;
+mod verdict;
+mod watchlist;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::store::Store;
+
+/// Exit codes, documented in README.md.
+pub mod exit {
+    /// Everything asked for was done.
+    pub const OK: u8 = 0;
+    /// The command ran but some parts failed (e.g. some symbols did not sync).
+    pub const PARTIAL: u8 = 1;
+    /// Usage, config or input error, or the command could not run at all.
+    pub const ERROR: u8 = 2;
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "ratingwatch", version, about = "Track a research report's sector ratings against CSI 300", long_about = None)]
+pub struct Cli {
+    /// Config file [default: config/ratingwatch.toml when present, built-in defaults otherwise]
+    #[arg(long, global = true, env = "RATINGWATCH_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// SQLite database [default: data/ratingwatch.db, or [database] path in the config]
+    #[arg(long, global = true, env = "RATINGWATCH_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Log format on stderr: text or json [default: [log] format in the config]
+    #[arg(long, global = true, value_name = "FORMAT", value_parser = ["text", "json"])]
+    pub log_format: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create or migrate the database and load every report under the reports folder.
+    Init(init::InitArgs),
+    /// List, add or remove watchlist members.
+    #[command(subcommand)]
+    Watchlist(watchlist::WatchlistCommand),
+    /// List the loaded reports.
+    #[command(subcommand)]
+    Reports(reports::ReportsCommand),
+    /// Import prices from CSV.
+    #[command(subcommand)]
+    Import(prices::ImportCommand),
+    /// Export stored prices as CSV.
+    #[command(subcommand)]
+    Export(prices::ExportCommand),
+    /// Pull daily prices from the providers now.
+    Sync(sync::SyncArgs),
+    /// Did the rating hold? Per sector and for the whole basket.
+    Verdict(verdict::VerdictArgs),
+    /// The weekly sector-vs-benchmark summary.
+    Report(report::ReportArgs),
+    /// Run the background service: scheduled syncs and weekly summaries.
+    Serve(serve::ServeArgs),
+    /// Each job's last and next run, and data freshness.
+    Status(status::StatusArgs),
+    /// Show the effective configuration.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+}
+
+/// What every command gets: the effective config and the moment the command started.
+pub struct Context {
+    pub config: Config,
+    /// Where the config came from, for messages (`None`: built-in defaults).
+    pub config_path: Option<PathBuf>,
+    pub now: DateTime<Utc>,
+    /// Whether stderr is a terminal (progress bars) .
+    pub interactive: bool,
+}
+
+impl Context {
+    /// Opens the database, creating and migrating it, and loads the reports folder when the
+    /// database has no report yet (first use by any command).
+    pub fn open_store(&self) -> anyhow::Result<Store> {
+        let path = &self.config.database.path;
+        let mut store = Store::open(path)?;
+        if store.report_ids()?.is_empty() && self.config.reports.dir.is_dir() {
+            init::load_reports(&mut store, &self.config.reports.dir, self.now)?;
+        }
+        Ok(store)
+    }
+
+    /// The calendar date of `now` in the configured time zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.now.with_timezone(&self.config.timezone()).date_naive()
+    }
+}
+
+fn load_context(cli: &Cli) -> anyhow::Result<Context> {
+    let default_path = PathBuf::from("config/ratingwatch.toml");
+    let config_path = match &cli.config {
+        Some(path) => Some(path.clone()),
+        None if default_path.is_file() => Some(default_path),
+        None => None,
+    };
+    let mut config = Config::load(config_path.as_deref(), std::env::vars())?;
+    if let Some(db) = &cli.db {
+        config.database.path = db.clone();
+    }
+    if let Some(format) = &cli.log_format {
+        config.log.format = format.clone();
+    }
+    Ok(Context { config, config_path, now: Utc::now(), interactive: std::io::stderr().is_terminal() })
+}
+
+fn init_logging(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("{},rusqlite_migration=warn", config.log.level)));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if config.log.format == "json" { builder.json().try_init() } else { builder.compact().try_init() };
+}
+
+/// Builds the tokio runtime for the commands that do network or scheduled work.
+#[allow(dead_code)] // used by the async commands (sync, serve)
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let context = match load_context(&cli) {
+        Ok(context) => context,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return ExitCode::from(exit::ERROR);
+        }
+    };
+    init_logging(&context.config);
+    let result = match &cli.command {
+        Command::Init(args) => init::run(&context, args),
+        Command::Watchlist(command) => watchlist::run(&context, command),
+        Command::Reports(command) => reports::run(&context, command),
+        Command::Import(command) => prices::run_import(&context, command),
+        Command::Export(command) => prices::run_export(&context, command),
+        Command::Sync(args) => sync::run(&context, args),
+        Command::Verdict(args) => verdict::run(&context, args),
+        Command::Report(args) => report::run(&context, args),
+        Command::Serve(args) => serve::run(&context, args),
+        Command::Status(args) => status::run(&context, args),
+        Command::Config(command) => config::run(&context, command),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}

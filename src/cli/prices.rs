@@ -1,0 +1,102 @@
+//! `ratingwatch import prices` and `ratingwatch export prices`.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Subcommand;
+
+use super::{Context, exit};
+use crate::csv_import;
+use crate::prices::AdjBasis;
+use crate::symbol::Symbol;
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Import daily prices (or FX rates) for one symbol from a CSV file with the header
+    /// date,open,high,low,close,volume[,adj_close]. Nothing is written if any row is bad.
+    Prices {
+        /// The security or FX pair, e.g. 600941.SH, 0700.HK, MSFT, USDCNY.FX.
+        #[arg(long)]
+        symbol: String,
+        /// Replace every stored bar of the symbol (needed when its stored series came from a provider).
+        #[arg(long)]
+        replace: bool,
+        /// The CSV file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// Write a symbol's stored bars as CSV in the import format (adj_close included).
+    Prices {
+        #[arg(long)]
+        symbol: String,
+        /// Write to this file instead of stdout.
+        #[arg(long, value_name = "PATH")]
+        output: Option<PathBuf>,
+    },
+}
+
+pub fn run_import(context: &Context, command: &ImportCommand) -> anyhow::Result<u8> {
+    let ImportCommand::Prices { symbol, replace, file } = command;
+    let symbol = Symbol::parse(symbol)?;
+    let reader = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let parsed = csv_import::parse_prices(file, std::io::BufReader::new(reader), context.today())?;
+    let basis = if symbol.is_fx() || is_benchmark(context, &symbol)? {
+        AdjBasis::None
+    } else if parsed.has_adj_close {
+        AdjBasis::Imported
+    } else {
+        AdjBasis::CloseAsAdjusted
+    };
+    let mut store = context.open_store()?;
+    store.ensure_security(&symbol)?;
+    let stats = if *replace {
+        store.replace_bars(&symbol, &parsed.bars, "csv", basis, context.today(), context.now)?
+    } else {
+        store
+            .upsert_bars(&symbol, &parsed.bars, "csv", basis, context.today(), context.now)
+            .with_context(|| format!("importing {}; pass --replace to replace the stored series", file.display()))?
+    };
+    let (first, last) = (parsed.bars.iter().map(|b| b.date).min(), parsed.bars.iter().map(|b| b.date).max());
+    println!(
+        "{symbol}: {} rows from {} ({} to {}): {} added, {} replaced; adjusted basis {basis}",
+        parsed.bars.len(),
+        file.display(),
+        first.map(|d| d.to_string()).unwrap_or_default(),
+        last.map(|d| d.to_string()).unwrap_or_default(),
+        stats.added,
+        stats.replaced
+    );
+    Ok(exit::OK)
+}
+
+fn is_benchmark(context: &Context, symbol: &Symbol) -> anyhow::Result<bool> {
+    let store = context.open_store()?;
+    for id in store.report_ids()? {
+        if &store.report(&id)?.rule.benchmark == symbol {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+pub fn run_export(context: &Context, command: &ExportCommand) -> anyhow::Result<u8> {
+    let ExportCommand::Prices { symbol, output } = command;
+    let symbol = Symbol::parse(symbol)?;
+    let store = context.open_store()?;
+    let bars = store.all_bars(&symbol)?;
+    if bars.is_empty() {
+        anyhow::bail!("no stored prices for {symbol}; run `ratingwatch sync --symbol {symbol}` or `ratingwatch import prices`");
+    }
+    match output {
+        Some(path) => {
+            let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            csv_import::write_prices(&bars, std::io::BufWriter::new(file))?;
+            eprintln!("{symbol}: {} bars written to {}", bars.len(), path.display());
+        }
+        None => csv_import::write_prices(&bars, std::io::stdout().lock())?,
+    }
+    Ok(exit::OK)
+}

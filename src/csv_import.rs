@@ -1,0 +1,224 @@
+//! CSV price files: `date,open,high,low,close,volume[,adj_close]`, parsed into bars.
+//!
+//! Pure: text in, bars out, no database. The first bad row stops the parse with an error
+//! naming the file, line and column, so the caller writes nothing.
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use crate::prices::Bar;
+
+/// Why a CSV file cannot be imported. `line` is the 1-based line in the file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}{}{}: {message}", file.display(), line.map(|l| format!(":{l}")).unwrap_or_default(), column.as_ref().map(|c| format!(": column {c}")).unwrap_or_default())]
+pub struct ImportError {
+    pub file: PathBuf,
+    pub line: Option<u64>,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+/// A parsed file: bars in file order and whether it carried an `adj_close` column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedCsv {
+    pub bars: Vec<Bar>,
+    pub has_adj_close: bool,
+}
+
+pub const COLUMNS: [&str; 7] = ["date", "open", "high", "low", "close", "volume", "adj_close"];
+
+/// Parses a price file. Required columns: `date`, `close`; `open`, `high`, `low`, `volume`
+/// may be empty cells (FX files have only a rate in `close`). Without `adj_close`, `close`
+/// is taken as already adjusted. Dates after `today` are rejected.
+pub fn parse_prices(file: &Path, reader: impl Read, today: NaiveDate) -> Result<ParsedCsv, ImportError> {
+    let fail = |line: Option<u64>, column: Option<&str>, message: String| ImportError {
+        file: file.to_path_buf(),
+        line,
+        column: column.map(str::to_string),
+        message,
+    };
+    let mut csv = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).from_reader(reader);
+    let headers = csv.byte_headers().map_err(|e| fail(Some(1), None, format!("cannot read the header: {e}")))?.clone();
+    let mut index = [usize::MAX; 7];
+    for (position, name) in headers.iter().enumerate() {
+        let name = String::from_utf8_lossy(name).trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
+        match COLUMNS.iter().position(|c| *c == name) {
+            Some(column) => index[column] = position,
+            None => return Err(fail(Some(1), Some(&name), format!("unknown column; expected the header {}", COLUMNS.join(",")))),
+        }
+    }
+    for required in [0, 4] {
+        if index[required] == usize::MAX {
+            return Err(fail(Some(1), Some(COLUMNS[required]), format!("missing; expected the header {}", COLUMNS[..6].join(","))));
+        }
+    }
+    let has_adj_close = index[6] != usize::MAX;
+    let mut bars = Vec::new();
+    let mut seen: HashSet<NaiveDate> = HashSet::new();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match csv.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map(|p| p.line());
+                return Err(fail(line, None, format!("malformed CSV: {e}")));
+            }
+        }
+        let line = record.position().map(|p| p.line());
+        let cell = |column: usize| -> &[u8] { if index[column] == usize::MAX { b"" } else { record.get(index[column]).unwrap_or(b"") } };
+        let text = |column: usize| String::from_utf8_lossy(cell(column)).into_owned();
+        let date = parse_date(cell(0)).ok_or_else(|| fail(line, Some("date"), format!("`{}` is not a date like 2023-02-14", text(0))))?;
+        if date > today {
+            return Err(fail(line, Some("date"), format!("{date} is in the future (today is {today})")));
+        }
+        if !seen.insert(date) {
+            return Err(fail(line, Some("date"), format!("{date} appears twice")));
+        }
+        let number = |column: usize, price: bool| -> Result<Option<f64>, ImportError> {
+            let raw = cell(column);
+            if raw.is_empty() {
+                return Ok(None);
+            }
+            let value = std::str::from_utf8(raw)
+                .ok()
+                .and_then(|s| s.parse::<f64>().ok())
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| fail(line, Some(COLUMNS[column]), format!("`{}` is not a number", text(column))))?;
+            if price && value <= 0.0 {
+                return Err(fail(line, Some(COLUMNS[column]), format!("{value} is not a positive price")));
+            }
+            if !price && value < 0.0 {
+                return Err(fail(line, Some(COLUMNS[column]), format!("{value} is negative")));
+            }
+            Ok(Some(value))
+        };
+        let open = number(1, true)?;
+        let high = number(2, true)?;
+        let low = number(3, true)?;
+        let close = number(4, true)?.ok_or_else(|| fail(line, Some("close"), "is empty; every row needs a close".to_string()))?;
+        let volume = number(5, false)?;
+        let adj_close = if has_adj_close {
+            number(6, true)?.ok_or_else(|| fail(line, Some("adj_close"), "is empty while the file has an adj_close column".to_string()))?
+        } else {
+            close
+        };
+        if let (Some(high), Some(low)) = (high, low)
+            && high < low
+        {
+            return Err(fail(line, Some("high"), format!("high {high} is below low {low}")));
+        }
+        bars.push(Bar { date, open, high, low, close, volume, adj_close });
+    }
+    if bars.is_empty() {
+        return Err(fail(None, None, "has no rows".to_string()));
+    }
+    Ok(ParsedCsv { bars, has_adj_close })
+}
+
+/// `YYYY-MM-DD` without allocation (the import's hot path).
+fn parse_date(bytes: &[u8]) -> Option<NaiveDate> {
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        bytes[range].iter().try_fold(0u32, |acc, &b| b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0')))
+    };
+    NaiveDate::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)
+}
+
+/// Writes bars in the import format (with `adj_close`), so export → import round-trips.
+pub fn write_prices(bars: &[Bar], out: impl std::io::Write) -> Result<(), csv::Error> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(COLUMNS)?;
+    let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for bar in bars {
+        writer.write_record([
+            bar.date.to_string(),
+            opt(bar.open),
+            opt(bar.high),
+            opt(bar.low),
+            bar.close.to_string(),
+            opt(bar.volume),
+            bar.adj_close.to_string(),
+        ])?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2023, 12, 31).unwrap()
+    }
+
+    fn parse(text: &str) -> Result<ParsedCsv, ImportError> {
+        parse_prices(Path::new("p.csv"), text.as_bytes(), today())
+    }
+
+    const GOOD: &str =
+        "date,open,high,low,close,volume,adj_close\n2023-02-13,10,11,9,10.5,1000,5.25\n2023-02-14,10.5,11.5,10,11,2000,5.5\n";
+
+    #[test]
+    fn parses_rows_with_and_without_adj_close() {
+        let parsed = parse(GOOD).unwrap();
+        assert!(parsed.has_adj_close);
+        assert_eq!(parsed.bars.len(), 2);
+        assert_eq!(parsed.bars[1].adj_close, 5.5);
+        assert_eq!(parsed.bars[1].volume, Some(2000.0));
+        let parsed = parse("date,open,high,low,close,volume\n2023-02-13,10,11,9,10.5,1000\n").unwrap();
+        assert!(!parsed.has_adj_close);
+        assert_eq!(parsed.bars[0].adj_close, 10.5, "without adj_close, close is taken as adjusted");
+    }
+
+    #[test]
+    fn fx_rows_have_only_a_close() {
+        let parsed = parse("date,open,high,low,close,volume\n2023-01-03,,,,6.9135,\n").unwrap();
+        assert_eq!(parsed.bars[0], Bar::close_only(NaiveDate::from_ymd_opt(2023, 1, 3).unwrap(), 6.9135));
+    }
+
+    #[rstest]
+    #[case("2023-02-14,10,11,9,abc,1,1", 3, "close", "`abc` is not a number")]
+    #[case("2023-02-14,10,11,9,0,1,1", 3, "close", "0 is not a positive price")]
+    #[case("2023-02-14,-1,11,9,10,1,1", 3, "open", "-1 is not a positive price")]
+    #[case("2023-02-14,10,8,9,10,1,1", 3, "high", "high 8 is below low 9")]
+    #[case("2023-02-13,10,11,9,10,1,1", 3, "date", "2023-02-13 appears twice")]
+    #[case("2023-02-30,10,11,9,10,1,1", 3, "date", "`2023-02-30` is not a date")]
+    #[case("14/02/2023,10,11,9,10,1,1", 3, "date", "is not a date")]
+    #[case("2024-01-01,10,11,9,10,1,1", 3, "date", "in the future")]
+    #[case("2023-02-14,10,11,9,10,-5,1", 3, "volume", "-5 is negative")]
+    #[case("2023-02-14,10,11,9,10,1,", 3, "adj_close", "is empty")]
+    fn first_bad_row_is_named_by_line_and_column(#[case] row: &str, #[case] line: u64, #[case] column: &str, #[case] needle: &str) {
+        let text = format!("date,open,high,low,close,volume,adj_close\n2023-02-13,10,11,9,10.5,1000,5.25\n{row}\n");
+        let err = parse(&text).unwrap_err();
+        assert_eq!((err.line, err.column.as_deref()), (Some(line), Some(column)), "{err}");
+        assert!(err.to_string().contains(needle), "{err}");
+        assert!(err.to_string().starts_with(&format!("p.csv:{line}: column {column}")), "{err}");
+    }
+
+    #[test]
+    fn header_errors_name_the_column() {
+        let err = parse("date,open,high,low,price,volume\n").unwrap_err();
+        assert!(err.to_string().contains("column price: unknown column"), "{err}");
+        let err = parse("date,open\n2023-01-01,1\n").unwrap_err();
+        assert!(err.to_string().contains("column close: missing"), "{err}");
+        let err = parse("date,close\n").unwrap_err();
+        assert!(err.to_string().contains("has no rows"), "{err}");
+    }
+
+    #[test]
+    fn export_round_trips_through_import() {
+        let parsed = parse(GOOD).unwrap();
+        let mut out = Vec::new();
+        write_prices(&parsed.bars, &mut out).unwrap();
+        let again = parse(std::str::from_utf8(&out).unwrap()).unwrap();
+        assert_eq!(again.bars, parsed.bars);
+    }
+}

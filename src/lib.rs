@@ -1,0 +1,17 @@
+//! ratingwatch: track a research report's sector ratings against CSI 300.
+//!
+//! See ARCHITECTURE.md for the codemap and the invariants each module keeps.
+#![forbid(unsafe_code)]
+
+pub mod analysis;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod csv_import;
+pub mod prices;
+pub mod providers;
+pub mod report;
+pub mod service;
+pub mod store;
+pub mod symbol;
+pub mod sync;

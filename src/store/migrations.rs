@@ -1,0 +1,150 @@
+//! The schema, as append-only migrations. Never edit a released migration: add a new one.
+
+use rusqlite_migration::{M, Migrations};
+
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(
+        r#"
+CREATE TABLE reports (
+    id           TEXT PRIMARY KEY,
+    title        TEXT NOT NULL,
+    broker       TEXT NOT NULL,
+    report_date  TEXT NOT NULL,
+    rating       TEXT NOT NULL CHECK (rating IN ('overweight', 'neutral', 'underweight')),
+    -- the validated rule as JSON (benchmark, horizon, thresholds in bp, labels)
+    rule         TEXT NOT NULL,
+    -- FX pairs as a JSON array of symbols
+    fx           TEXT NOT NULL,
+    -- hash of the definition file's content, so an unchanged file is a no-op
+    content_hash TEXT NOT NULL,
+    loaded_at    TEXT NOT NULL
+);
+
+CREATE TABLE securities (
+    symbol     TEXT PRIMARY KEY,
+    market     TEXT NOT NULL CHECK (market IN ('SH', 'SZ', 'HK', 'US', 'FX')),
+    currency   TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('stock', 'index', 'fx')),
+    name       TEXT,
+    name_en    TEXT,
+    listed_on  TEXT,
+    -- the one adjusted series: its basis (see prices::AdjBasis) and source provider
+    adj_basis  TEXT,
+    adj_source TEXT
+) WITHOUT ROWID;
+
+CREATE TABLE companies (
+    report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+    symbol    TEXT NOT NULL REFERENCES securities(symbol),
+    name      TEXT NOT NULL,
+    name_en   TEXT NOT NULL,
+    position  INTEGER NOT NULL,
+    PRIMARY KEY (report_id, symbol)
+) WITHOUT ROWID;
+
+CREATE TABLE alternates (
+    report_id TEXT NOT NULL,
+    symbol    TEXT NOT NULL,
+    alternate TEXT NOT NULL,
+    PRIMARY KEY (report_id, alternate),
+    FOREIGN KEY (report_id, symbol) REFERENCES companies(report_id, symbol) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+CREATE TABLE sectors (
+    report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+    name      TEXT NOT NULL,
+    name_en   TEXT NOT NULL,
+    position  INTEGER NOT NULL,
+    PRIMARY KEY (report_id, name)
+) WITHOUT ROWID;
+
+CREATE TABLE memberships (
+    report_id TEXT NOT NULL,
+    sector    TEXT NOT NULL,
+    symbol    TEXT NOT NULL,
+    -- sub-group tags as a JSON array of strings
+    tags      TEXT NOT NULL DEFAULT '[]',
+    position  INTEGER NOT NULL,
+    PRIMARY KEY (report_id, sector, symbol),
+    FOREIGN KEY (report_id, sector) REFERENCES sectors(report_id, name) ON DELETE CASCADE,
+    FOREIGN KEY (report_id, symbol) REFERENCES companies(report_id, symbol) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+CREATE TABLE daily_bars (
+    symbol     TEXT NOT NULL REFERENCES securities(symbol),
+    date       TEXT NOT NULL,
+    open       REAL,
+    high       REAL,
+    low        REAL,
+    close      REAL NOT NULL CHECK (close > 0),
+    volume     REAL,
+    adj_close  REAL NOT NULL CHECK (adj_close > 0),
+    adj_basis  TEXT NOT NULL,
+    source     TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    PRIMARY KEY (symbol, date)
+) WITHOUT ROWID;
+
+CREATE TABLE fx_rates (
+    pair       TEXT NOT NULL REFERENCES securities(symbol),
+    date       TEXT NOT NULL,
+    rate       REAL NOT NULL CHECK (rate > 0),
+    source     TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    PRIMARY KEY (pair, date)
+) WITHOUT ROWID;
+
+CREATE TABLE sync_runs (
+    id                 INTEGER PRIMARY KEY,
+    started_at         TEXT NOT NULL,
+    finished_at        TEXT,
+    trigger            TEXT NOT NULL,
+    symbols_requested  INTEGER NOT NULL DEFAULT 0,
+    securities_updated INTEGER NOT NULL DEFAULT 0,
+    bars_written       INTEGER NOT NULL DEFAULT 0,
+    failures           INTEGER NOT NULL DEFAULT 0,
+    outcome            TEXT NOT NULL DEFAULT 'running'
+        CHECK (outcome IN ('running', 'ok', 'partial', 'failed', 'interrupted'))
+);
+
+CREATE TABLE sync_failures (
+    run_id   INTEGER NOT NULL REFERENCES sync_runs(id) ON DELETE CASCADE,
+    symbol   TEXT NOT NULL,
+    provider TEXT,
+    reason   TEXT NOT NULL
+);
+
+CREATE TABLE job_runs (
+    id            INTEGER PRIMARY KEY,
+    job           TEXT NOT NULL,
+    scheduled_for TEXT,
+    started_at    TEXT NOT NULL,
+    finished_at   TEXT,
+    outcome       TEXT NOT NULL DEFAULT 'running'
+        CHECK (outcome IN ('running', 'ok', 'failed', 'skipped', 'cancelled')),
+    -- job-specific counts as JSON (bars written, files written, …)
+    counts        TEXT NOT NULL DEFAULT '{}',
+    error         TEXT
+);
+CREATE INDEX job_runs_by_job ON job_runs (job, started_at);
+
+CREATE TABLE weekly_summaries (
+    report_id  TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+    week       TEXT NOT NULL,
+    as_of      TEXT NOT NULL,
+    written_at TEXT NOT NULL,
+    -- output files as a JSON array of paths
+    files      TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (report_id, week)
+) WITHOUT ROWID;
+"#,
+    )])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_are_valid() {
+        super::migrations().validate().unwrap();
+    }
+}

@@ -1,0 +1,118 @@
+//! The SQLite store. All SQL in the product lives under this module.
+//!
+//! Invariants:
+//! - The schema only changes through the append-only list in [`migrations`].
+//! - Every write is one IMMEDIATE transaction: a kill at any point leaves either the old or
+//!   the new state, never half of a security's bars or half of a report.
+//! - A security has one adjusted series: when its basis or source changes, all of its
+//!   adjusted closes are replaced in the same transaction (see [`Store::replace_bars`]).
+//! - Bars pass [`crate::prices::validate_series`] before any row is touched.
+
+mod catalog;
+mod migrations;
+mod prices;
+mod runs;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+pub use catalog::{LoadOutcome, ReportRow, WatchlistEntry};
+pub use migrations::migrations;
+pub use prices::{BarStats, SecurityState, WriteStats};
+pub use runs::{JobRun, JobRunOutcome, SyncFailureRow, SyncRunRow};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {source}")]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error("cannot create the database folder {path}: {source}")]
+    CreateDir { path: PathBuf, source: std::io::Error },
+    #[error("database {path}: migration failed: {source}")]
+    Migrate { path: PathBuf, source: rusqlite_migration::Error },
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("{symbol}: {source}")]
+    InvalidBars { symbol: String, source: crate::prices::BarError },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// One connection to the database. Not `Sync`: async code opens one per blocking task.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir { path: parent.to_path_buf(), source })?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        Store::setup(conn, path.to_path_buf())
+    }
+
+    /// A private in-memory database with the real migrations, for tests and benchmarks.
+    pub fn open_in_memory() -> Result<Store> {
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
+        Store::setup(conn, PathBuf::from(":memory:"))
+    }
+
+    fn setup(mut conn: Connection, path: PathBuf) -> Result<Store> {
+        let open_err = |source| StoreError::Open { path: path.clone(), source };
+        conn.busy_timeout(Duration::from_secs(10)).map_err(open_err)?;
+        // WAL lets CLI commands read while the service writes; NORMAL is durable in WAL mode
+        // except for the last transactions on power loss, never corrupting.
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
+        migrations().to_latest(&mut conn).map_err(|source| StoreError::Migrate { path: path.clone(), source })?;
+        Ok(Store { conn, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` inside one IMMEDIATE transaction: all of its writes land, or none.
+    fn write<T>(&mut self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// `PRAGMA integrity_check`, for tests and `status`: `true` when the file is sound.
+    pub fn integrity_ok(&self) -> Result<bool> {
+        let result: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        Ok(result == "ok")
+    }
+}
+
+/// Dates are stored as ISO-8601 text (`2023-02-14`), which sorts chronologically.
+pub(crate) fn date_text(date: chrono::NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+pub(crate) fn parse_date(text: &str) -> rusqlite::Result<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+pub(crate) fn time_text(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+pub(crate) fn parse_time(text: &str) -> rusqlite::Result<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}

@@ -1,0 +1,264 @@
+//! Sync runs, job runs and written weekly summaries: the service's memory across restarts.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::{Result, Store, date_text, parse_time, time_text};
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SyncRunRow {
+    pub id: i64,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub trigger: String,
+    pub symbols_requested: usize,
+    pub securities_updated: usize,
+    pub bars_written: usize,
+    pub failures: usize,
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SyncFailureRow {
+    pub symbol: String,
+    pub provider: Option<String>,
+    pub reason: String,
+}
+
+/// How a job run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobRunOutcome {
+    Running,
+    Ok,
+    Failed,
+    Skipped,
+    Cancelled,
+}
+
+impl JobRunOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobRunOutcome::Running => "running",
+            JobRunOutcome::Ok => "ok",
+            JobRunOutcome::Failed => "failed",
+            JobRunOutcome::Skipped => "skipped",
+            JobRunOutcome::Cancelled => "cancelled",
+        }
+    }
+
+    fn parse(text: &str) -> JobRunOutcome {
+        match text {
+            "ok" => JobRunOutcome::Ok,
+            "failed" => JobRunOutcome::Failed,
+            "skipped" => JobRunOutcome::Skipped,
+            "cancelled" => JobRunOutcome::Cancelled,
+            _ => JobRunOutcome::Running,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct JobRun {
+    pub id: i64,
+    pub job: String,
+    pub scheduled_for: Option<DateTime<Utc>>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub outcome: JobRunOutcome,
+    pub counts: serde_json::Value,
+    pub error: Option<String>,
+}
+
+fn read_job_run(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRun> {
+    Ok(JobRun {
+        id: r.get(0)?,
+        job: r.get(1)?,
+        scheduled_for: r.get::<_, Option<String>>(2)?.as_deref().map(parse_time).transpose()?,
+        started_at: parse_time(&r.get::<_, String>(3)?)?,
+        finished_at: r.get::<_, Option<String>>(4)?.as_deref().map(parse_time).transpose()?,
+        outcome: JobRunOutcome::parse(&r.get::<_, String>(5)?),
+        counts: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or(serde_json::Value::Null),
+        error: r.get(7)?,
+    })
+}
+
+const JOB_COLUMNS: &str = "id, job, scheduled_for, started_at, finished_at, outcome, counts, error";
+
+fn read_sync_run(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncRunRow> {
+    Ok(SyncRunRow {
+        id: r.get(0)?,
+        started_at: parse_time(&r.get::<_, String>(1)?)?,
+        finished_at: r.get::<_, Option<String>>(2)?.as_deref().map(parse_time).transpose()?,
+        trigger: r.get(3)?,
+        symbols_requested: r.get::<_, i64>(4)? as usize,
+        securities_updated: r.get::<_, i64>(5)? as usize,
+        bars_written: r.get::<_, i64>(6)? as usize,
+        failures: r.get::<_, i64>(7)? as usize,
+        outcome: r.get(8)?,
+    })
+}
+
+impl Store {
+    pub fn begin_sync_run(&mut self, trigger: &str, symbols_requested: usize, now: DateTime<Utc>) -> Result<i64> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO sync_runs (started_at, trigger, symbols_requested) VALUES (?1, ?2, ?3)",
+                params![time_text(now), trigger, symbols_requested as i64],
+            )?;
+            Ok(tx.last_insert_rowid())
+        })
+    }
+
+    pub fn record_sync_failure(&mut self, run_id: i64, symbol: &str, provider: Option<&str>, reason: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO sync_failures (run_id, symbol, provider, reason) VALUES (?1, ?2, ?3, ?4)",
+                params![run_id, symbol, provider, reason],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Closes a sync run; `outcome` is `ok`, `partial`, `failed` or `interrupted`.
+    pub fn finish_sync_run(
+        &mut self,
+        run_id: i64,
+        outcome: &str,
+        securities_updated: usize,
+        bars_written: usize,
+        failures: usize,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE sync_runs SET finished_at = ?2, outcome = ?3, securities_updated = ?4, bars_written = ?5, failures = ?6 WHERE id = ?1",
+                params![run_id, time_text(now), outcome, securities_updated as i64, bars_written as i64, failures as i64],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn sync_runs(&self, limit: usize) -> Result<Vec<SyncRunRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, started_at, finished_at, trigger, symbols_requested, securities_updated, bars_written, failures, outcome
+             FROM sync_runs ORDER BY id DESC LIMIT ?1",
+        )?;
+        Ok(stmt.query_map([limit as i64], read_sync_run)?.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn sync_failures(&self, run_id: i64) -> Result<Vec<SyncFailureRow>> {
+        let mut stmt = self.conn.prepare("SELECT symbol, provider, reason FROM sync_failures WHERE run_id = ?1 ORDER BY rowid")?;
+        Ok(stmt
+            .query_map([run_id], |r| Ok(SyncFailureRow { symbol: r.get(0)?, provider: r.get(1)?, reason: r.get(2)? }))?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn begin_job_run(&mut self, job: &str, scheduled_for: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<i64> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO job_runs (job, scheduled_for, started_at) VALUES (?1, ?2, ?3)",
+                params![job, scheduled_for.map(time_text), time_text(now)],
+            )?;
+            Ok(tx.last_insert_rowid())
+        })
+    }
+
+    pub fn finish_job_run(
+        &mut self,
+        run_id: i64,
+        outcome: JobRunOutcome,
+        counts: &serde_json::Value,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE job_runs SET finished_at = ?2, outcome = ?3, counts = ?4, error = ?5 WHERE id = ?1",
+                params![run_id, time_text(now), outcome.as_str(), counts.to_string(), error],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Marks runs left `running` by a killed process as cancelled, so state stays truthful.
+    pub fn close_abandoned_runs(&mut self, now: DateTime<Utc>) -> Result<usize> {
+        self.write(|tx| {
+            let jobs = tx.execute(
+                "UPDATE job_runs SET outcome = 'cancelled', finished_at = ?1, error = 'process ended before the run finished' WHERE outcome = 'running'",
+                [time_text(now)],
+            )?;
+            let syncs = tx.execute("UPDATE sync_runs SET outcome = 'interrupted', finished_at = ?1 WHERE outcome = 'running'", [time_text(now)])?;
+            Ok(jobs + syncs)
+        })
+    }
+
+    /// The latest run of `job`, whatever its outcome.
+    pub fn last_job_run(&self, job: &str) -> Result<Option<JobRun>> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM job_runs WHERE job = ?1 ORDER BY started_at DESC, id DESC LIMIT 1");
+        Ok(self.conn.query_row(&sql, [job], read_job_run).optional()?)
+    }
+
+    /// The latest successful run of `job`.
+    pub fn last_successful_job_run(&self, job: &str) -> Result<Option<JobRun>> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM job_runs WHERE job = ?1 AND outcome = 'ok' ORDER BY started_at DESC, id DESC LIMIT 1");
+        Ok(self.conn.query_row(&sql, [job], read_job_run).optional()?)
+    }
+
+    pub fn job_runs(&self, job: &str, limit: usize) -> Result<Vec<JobRun>> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM job_runs WHERE job = ?1 ORDER BY started_at DESC, id DESC LIMIT ?2");
+        let mut stmt = self.conn.prepare(&sql)?;
+        Ok(stmt.query_map(params![job, limit as i64], read_job_run)?.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records that the weekly summary of `week` (`2023-W20`) for a report was written.
+    pub fn record_weekly_summary(
+        &mut self,
+        report_id: &str,
+        week: &str,
+        as_of: NaiveDate,
+        files: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let files = serde_json::to_string(files).unwrap_or_else(|_| "[]".into());
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO weekly_summaries (report_id, week, as_of, written_at, files) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (report_id, week) DO UPDATE SET as_of = excluded.as_of, written_at = excluded.written_at, files = excluded.files",
+                params![report_id, week, date_text(as_of), time_text(now), files],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn has_weekly_summary(&self, report_id: &str, week: &str) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM weekly_summaries WHERE report_id = ?1 AND week = ?2)",
+            params![report_id, week],
+            |r| r.get(0),
+        )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn job_runs_remember_the_last_success_and_abandoned_runs_are_closed() {
+        let mut store = Store::open_in_memory().unwrap();
+        let t = |h| Utc.with_ymd_and_hms(2026, 11, 27, h, 0, 0).unwrap();
+        let ok = store.begin_job_run("sync_cn_hk", Some(t(8)), t(8)).unwrap();
+        store.finish_job_run(ok, JobRunOutcome::Ok, &serde_json::json!({"bars": 3}), None, t(9)).unwrap();
+        let failed = store.begin_job_run("sync_cn_hk", Some(t(10)), t(10)).unwrap();
+        store.finish_job_run(failed, JobRunOutcome::Failed, &serde_json::json!({}), Some("boom"), t(11)).unwrap();
+        store.begin_job_run("sync_cn_hk", None, t(12)).unwrap();
+        assert_eq!(store.last_successful_job_run("sync_cn_hk").unwrap().unwrap().id, ok);
+        assert_eq!(store.last_job_run("sync_cn_hk").unwrap().unwrap().outcome, JobRunOutcome::Running);
+        assert_eq!(store.close_abandoned_runs(t(13)).unwrap(), 1);
+        assert_eq!(store.last_job_run("sync_cn_hk").unwrap().unwrap().outcome, JobRunOutcome::Cancelled);
+        assert_eq!(store.last_job_run("weekly_summary").unwrap(), None);
+    }
+}

@@ -1,0 +1,376 @@
+//! The canonical security identifier, `CODE.MARKET`, and forgiving parsing of user input.
+//!
+//! Invariants: a [`Symbol`] is always canonical (`600941.SH`, `0700.HK`, `MSFT.US`,
+//! `USDCNY.FX`); every other module trusts that and never re-validates. Providers map a
+//! `Symbol` to their own spelling; users may type any of the forms listed in [`Symbol::parse`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A market a security trades on. `Fx` holds currency pairs such as `USDCNY`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Market {
+    Sh,
+    Sz,
+    Hk,
+    Us,
+    Fx,
+}
+
+impl Market {
+    pub const ALL: [Market; 5] = [Market::Sh, Market::Sz, Market::Hk, Market::Us, Market::Fx];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Market::Sh => "SH",
+            Market::Sz => "SZ",
+            Market::Hk => "HK",
+            Market::Us => "US",
+            Market::Fx => "FX",
+        }
+    }
+
+    /// The currency prices on this market are quoted in. For FX pairs it is the quote
+    /// currency (CNY for `USDCNY.FX`): all seed pairs convert into CNY.
+    pub fn currency(self) -> Currency {
+        match self {
+            Market::Sh | Market::Sz | Market::Fx => Currency::Cny,
+            Market::Hk => Currency::Hkd,
+            Market::Us => Currency::Usd,
+        }
+    }
+
+    /// The exchange's own time zone; a bar's date is a trading date in this zone.
+    pub fn timezone(self) -> chrono_tz::Tz {
+        match self {
+            Market::Sh | Market::Sz | Market::Fx => chrono_tz::Asia::Shanghai,
+            Market::Hk => chrono_tz::Asia::Hong_Kong,
+            Market::Us => chrono_tz::America::New_York,
+        }
+    }
+
+    pub fn from_suffix(s: &str) -> Option<Market> {
+        match s.to_ascii_uppercase().as_str() {
+            "SH" | "SS" | "SSE" => Some(Market::Sh),
+            "SZ" | "SZSE" => Some(Market::Sz),
+            "HK" | "HKEX" => Some(Market::Hk),
+            "US" | "O" | "OQ" | "N" | "AM" | "NASDAQ" | "NYSE" => Some(Market::Us),
+            "FX" => Some(Market::Fx),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Market {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Market {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Market::from_suffix(s).ok_or_else(|| format!("unknown market `{s}` (expected SH, SZ, HK, US or FX)"))
+    }
+}
+
+/// The currencies the product converts between.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Currency {
+    Cny,
+    Hkd,
+    Usd,
+}
+
+impl Currency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Currency::Cny => "CNY",
+            Currency::Hkd => "HKD",
+            Currency::Usd => "USD",
+        }
+    }
+
+    /// The FX series that converts this currency into CNY, or `None` for CNY itself.
+    pub fn cny_pair(self) -> Option<Symbol> {
+        match self {
+            Currency::Cny => None,
+            Currency::Hkd => Some(Symbol::new_unchecked("HKDCNY", Market::Fx)),
+            Currency::Usd => Some(Symbol::new_unchecked("USDCNY", Market::Fx)),
+        }
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Currency {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_uppercase().as_str() {
+            "CNY" | "RMB" => Ok(Currency::Cny),
+            "HKD" => Ok(Currency::Hkd),
+            "USD" => Ok(Currency::Usd),
+            _ => Err(format!("unknown currency `{s}` (expected CNY, HKD or USD)")),
+        }
+    }
+}
+
+/// Why a piece of text is not a symbol. The message always shows valid examples.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{input}` is not a symbol: {reason} (valid forms: 600941.SH, 300308.SZ, 0700.HK, MSFT.US, USDCNY.FX)")]
+pub struct SymbolError {
+    pub input: String,
+    pub reason: String,
+}
+
+/// A canonical `CODE.MARKET` symbol.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Symbol {
+    code: String,
+    market: Market,
+}
+
+const KNOWN_CURRENCIES: [&str; 10] = ["USD", "CNY", "HKD", "CNH", "EUR", "JPY", "GBP", "AUD", "CAD", "CHF"];
+
+impl Symbol {
+    fn new_unchecked(code: &str, market: Market) -> Symbol {
+        Symbol { code: code.to_string(), market }
+    }
+
+    /// Builds a symbol from a code and a market, validating and normalising the code
+    /// (`700` on HK becomes `0700`).
+    pub fn new(code: &str, market: Market) -> Result<Symbol, SymbolError> {
+        let err = |reason: &str| SymbolError { input: format!("{code}.{market}"), reason: reason.to_string() };
+        let code = code.trim();
+        match market {
+            Market::Sh | Market::Sz => {
+                if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+                    Ok(Symbol::new_unchecked(code, market))
+                } else {
+                    Err(err("Shanghai and Shenzhen codes have 6 digits"))
+                }
+            }
+            Market::Hk => {
+                if code.is_empty() || code.len() > 5 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(err("Hong Kong codes have 1 to 5 digits"));
+                }
+                let trimmed = code.trim_start_matches('0');
+                if trimmed.is_empty() {
+                    return Err(err("Hong Kong code 0 does not exist"));
+                }
+                Ok(Symbol { code: format!("{trimmed:0>4}"), market })
+            }
+            Market::Us => {
+                let valid = !code.is_empty()
+                    && code.len() <= 10
+                    && code.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                    && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+                if valid {
+                    Ok(Symbol { code: code.to_ascii_uppercase().replace('.', "-"), market })
+                } else {
+                    Err(err("US tickers are letters, optionally with a class suffix like BRK-B"))
+                }
+            }
+            Market::Fx => {
+                let upper = code.to_ascii_uppercase();
+                let valid = upper.len() == 6 && KNOWN_CURRENCIES.contains(&&upper[..3]) && KNOWN_CURRENCIES.contains(&&upper[3..]);
+                if valid { Ok(Symbol { code: upper, market }) } else { Err(err("FX pairs are two currency codes, like USDCNY")) }
+            }
+        }
+    }
+
+    /// Parses any of the forms users and providers write:
+    /// `600941.SH`, `600941.SS`, `sh600941`, `600941` (SH for 6/9 codes, SZ for 0/2/3),
+    /// `0700.HK`, `00700.HK`, `700.hk`, `hk00700`, `MSFT.US`, `msft`, `usMSFT.OQ`, `BABA.N`,
+    /// `USDCNY.FX`, `usdcny`, `CNY=X`, `HKDCNY=X`.
+    pub fn parse(input: &str) -> Result<Symbol, SymbolError> {
+        let raw = input.trim();
+        let fail = |reason: &str| SymbolError { input: raw.to_string(), reason: reason.to_string() };
+        if raw.is_empty() {
+            return Err(fail("empty"));
+        }
+        // Yahoo FX spellings.
+        if let Some(pair) = raw.strip_suffix("=X").or_else(|| raw.strip_suffix("=x")) {
+            let pair = if pair.len() == 3 { format!("USD{pair}") } else { pair.to_string() };
+            return Symbol::new(&pair, Market::Fx).map_err(|e| fail(&e.reason));
+        }
+        // CODE.SUFFIX forms; the suffix names the market.
+        if let Some((code, suffix)) = raw.rsplit_once('.') {
+            if let Some(market) = Market::from_suffix(suffix) {
+                // Tencent's US form `usMSFT.OQ` carries a prefix as well.
+                let code = if market == Market::Us {
+                    code.strip_prefix("us").or_else(|| code.strip_prefix("US")).filter(|c| !c.is_empty()).unwrap_or(code)
+                } else {
+                    code
+                };
+                return Symbol::new(code, market).map_err(|e| fail(&e.reason));
+            }
+            // `BRK.B` style class suffixes on US tickers.
+            if suffix.len() == 1 && suffix.chars().all(|c| c.is_ascii_alphabetic()) && code.chars().all(|c| c.is_ascii_alphabetic()) {
+                return Symbol::new(&format!("{code}-{suffix}"), Market::Us).map_err(|e| fail(&e.reason));
+            }
+            return Err(fail(&format!("unknown market suffix `.{suffix}`")));
+        }
+        // Prefix forms: sh600941, sz300308, hk00700, wh/fx pairs.
+        let lower = raw.to_ascii_lowercase();
+        for (prefix, market) in [("sh", Market::Sh), ("sz", Market::Sz), ("hk", Market::Hk)] {
+            if let Some(code) = lower.strip_prefix(prefix)
+                && !code.is_empty()
+                && code.bytes().all(|b| b.is_ascii_digit())
+            {
+                return Symbol::new(code, market).map_err(|e| fail(&e.reason));
+            }
+        }
+        if let Some(pair) = lower.strip_prefix("wh")
+            && let Ok(symbol) = Symbol::new(pair, Market::Fx)
+        {
+            return Ok(symbol);
+        }
+        // Bare digits: six-digit mainland codes by their first digit.
+        if raw.bytes().all(|b| b.is_ascii_digit()) {
+            if raw.len() == 6 {
+                let market = match raw.as_bytes()[0] {
+                    b'6' | b'9' => Market::Sh,
+                    b'0' | b'2' | b'3' => Market::Sz,
+                    _ => return Err(fail("cannot tell the exchange of this 6-digit code; add .SH or .SZ")),
+                };
+                return Symbol::new(raw, market);
+            }
+            return Err(fail("a bare number needs a market; add .SH, .SZ or .HK"));
+        }
+        // Bare letters: a currency pair if both halves are currencies, else a US ticker.
+        if raw.len() == 6
+            && let Ok(symbol) = Symbol::new(raw, Market::Fx)
+        {
+            return Ok(symbol);
+        }
+        if raw.chars().all(|c| c.is_ascii_alphabetic() || c == '-') {
+            return Symbol::new(raw, Market::Us).map_err(|e| fail(&e.reason));
+        }
+        Err(fail("unrecognised form"))
+    }
+
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    pub fn market(&self) -> Market {
+        self.market
+    }
+
+    /// The currency this security's prices are quoted in.
+    pub fn currency(&self) -> Currency {
+        self.market.currency()
+    }
+
+    pub fn is_fx(&self) -> bool {
+        self.market == Market::Fx
+    }
+}
+
+impl fmt::Display for Symbol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.code, self.market)
+    }
+}
+
+impl FromStr for Symbol {
+    type Err = SymbolError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Symbol::parse(s)
+    }
+}
+
+impl Serialize for Symbol {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Symbol {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Symbol::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case("600941.SH", "600941.SH")]
+    #[case("600941.SS", "600941.SH")]
+    #[case("600941.ss", "600941.SH")]
+    #[case("sh600941", "600941.SH")]
+    #[case("SH600941", "600941.SH")]
+    #[case("600941", "600941.SH")]
+    #[case("688041", "688041.SH")]
+    #[case("300308", "300308.SZ")]
+    #[case("002049", "002049.SZ")]
+    #[case("sz300308", "300308.SZ")]
+    #[case("300308.SZ", "300308.SZ")]
+    #[case("000300.SH", "000300.SH")]
+    #[case("0700.HK", "0700.HK")]
+    #[case("00700.HK", "0700.HK")]
+    #[case("700.hk", "0700.HK")]
+    #[case("hk00700", "0700.HK")]
+    #[case("9988.HK", "9988.HK")]
+    #[case("09988.HK", "9988.HK")]
+    #[case("20.HK", "0020.HK")]
+    #[case("msft", "MSFT.US")]
+    #[case("MSFT.US", "MSFT.US")]
+    #[case("usMSFT.OQ", "MSFT.US")]
+    #[case("BABA.N", "BABA.US")]
+    #[case("BRK.B", "BRK-B.US")]
+    #[case("brk-b", "BRK-B.US")]
+    #[case("usdcny", "USDCNY.FX")]
+    #[case("USDCNY.FX", "USDCNY.FX")]
+    #[case("CNY=X", "USDCNY.FX")]
+    #[case("HKDCNY=X", "HKDCNY.FX")]
+    #[case("whHKDCNY", "HKDCNY.FX")]
+    #[case("  googl ", "GOOGL.US")]
+    fn parses_forgiving_forms(#[case] input: &str, #[case] canonical: &str) {
+        assert_eq!(Symbol::parse(input).unwrap().to_string(), canonical);
+    }
+
+    #[rstest]
+    #[case("", "empty")]
+    #[case("60094.SH", "6 digits")]
+    #[case("600941.XX", "unknown market suffix `.XX`")]
+    #[case("123456789.HK", "1 to 5 digits")]
+    #[case("0.HK", "does not exist")]
+    #[case("12345", "needs a market")]
+    #[case("800001", "cannot tell the exchange")]
+    #[case("ABCDEF.FX", "two currency codes")]
+    #[case("ms$ft", "unrecognised form")]
+    fn rejects_with_example(#[case] input: &str, #[case] reason: &str) {
+        let err = Symbol::parse(input).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains(reason), "{message}");
+        assert!(message.contains("600941.SH"), "error must show a valid example: {message}");
+    }
+
+    #[test]
+    fn currency_follows_market() {
+        assert_eq!(Symbol::parse("0700.HK").unwrap().currency(), Currency::Hkd);
+        assert_eq!(Symbol::parse("MSFT").unwrap().currency(), Currency::Usd);
+        assert_eq!(Symbol::parse("600941.SH").unwrap().currency(), Currency::Cny);
+        assert_eq!(Currency::Hkd.cny_pair().unwrap().to_string(), "HKDCNY.FX");
+        assert_eq!(Currency::Cny.cny_pair(), None);
+    }
+
+    #[test]
+    fn serde_round_trips_canonical_text() {
+        let symbol: Symbol = serde_json::from_str("\"00700.HK\"").unwrap();
+        assert_eq!(serde_json::to_string(&symbol).unwrap(), "\"0700.HK\"");
+    }
+}
