@@ -1,0 +1,1 @@
+//! Placeholder: loads what the analysis needs from the store and runs it.
