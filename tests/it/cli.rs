@@ -1,0 +1,1 @@
+//! CLI tests for the foundation commands (init, watchlist, reports, import, export, config).

@@ -1,0 +1,9 @@
+//! One integration-test binary (faster to link than one per file). Each module owns a feature.
+
+mod analysis;
+mod cli;
+mod providers;
+mod report;
+mod service;
+mod support;
+mod sync;
