@@ -201,7 +201,17 @@ pub struct WeeklySummary {
     pub sectors: Vec<SectorWeek>,
     pub basket: SectorWeek,
     pub freshness: Vec<MarketFreshness>,
+    /// Cumulative excess of each sector and the basket from the report date to `as_of`,
+    /// for the chart.
+    pub paths: Vec<NamedPath>,
     pub stale_members: Vec<StaleMember>,
     pub warnings: Vec<String>,
     pub method: String,
+}
+
+/// A sector's (or the basket's) excess path, for charts.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NamedPath {
+    pub name: String,
+    pub points: Vec<PathPoint>,
 }
