@@ -12,6 +12,7 @@ mod catalog;
 mod migrations;
 mod prices;
 mod runs;
+mod service;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,6 +23,7 @@ pub use catalog::{LoadOutcome, ReportRow, WatchlistEntry};
 pub use migrations::migrations;
 pub use prices::{BarStats, SecurityState, WriteStats};
 pub use runs::{JobRun, JobRunOutcome, SyncFailureRow, SyncRunRow};
+pub use service::PriceFreshness;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

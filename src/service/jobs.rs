@@ -1,0 +1,216 @@
+//! What the jobs do, behind [`JobRunner`], so scheduling, overlap, catch-up and shutdown
+//! can be tested with fake jobs. [`LibraryJobs`] is the real thing: it calls the same
+//! library functions as the one-shot commands (`sync`, `report`, `verdict`) and adds
+//! nothing of its own but printing and recording.
+
+use std::future::Future;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, IsoWeek, Utc};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use super::schedule::JobKind;
+use crate::analysis::model::CurrencyMode;
+use crate::config::Config;
+use crate::pipeline::{self, AnalysisOptions, PipelineError, WeekSelection};
+use crate::providers::Providers;
+use crate::report::{self, Format};
+use crate::store::{Store, StoreError};
+use crate::sync::{self, Selection, SyncError, SyncOptions};
+
+/// One run of one job.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobRequest {
+    pub job: JobKind,
+    /// The scheduled time the run is for; `None` for an initial sync.
+    pub scheduled_for: Option<DateTime<Utc>>,
+    /// The run's clock reading.
+    pub now: DateTime<Utc>,
+    /// For the weekly summary: the ISO week to summarise.
+    pub week: Option<IsoWeek>,
+}
+
+/// How a run ended, with job-specific counts recorded as JSON.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobOutcome {
+    pub counts: serde_json::Value,
+    pub status: JobStatus,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum JobStatus {
+    Done,
+    /// Done, but some parts failed (some symbols did not sync). Counts as a success for
+    /// catch-up: one dead symbol must not make every start re-run the whole job.
+    Partial {
+        problems: String,
+    },
+    /// Nothing useful was done (every symbol failed).
+    Failed {
+        problems: String,
+    },
+    /// Stopped early by shutdown; what finished is stored.
+    Cancelled,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot write the weekly files under {dir}: {source}")]
+    Output { dir: PathBuf, source: std::io::Error },
+    #[error("providers: {0}")]
+    Providers(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// The bodies of the jobs. Implementations must stop soon after `cancel` fires, leaving
+/// the database consistent (store writes are transactions, so stopping between them is).
+pub trait JobRunner: Send + Sync + 'static {
+    fn run(&self, request: JobRequest, cancel: CancellationToken) -> impl Future<Output = Result<JobOutcome, JobError>> + Send;
+
+    /// After the first start's initial sync and summary: print every report's verdict, so
+    /// a new user sees the product work.
+    fn show_verdicts(&self, now: DateTime<Utc>) -> impl Future<Output = Result<(), JobError>> + Send;
+}
+
+/// Where summaries and verdicts are printed: stdout in production, a buffer in tests.
+#[derive(Clone)]
+pub struct Output(Arc<Mutex<Box<dyn Write + Send>>>);
+
+impl Output {
+    pub fn stdout() -> Output {
+        Output::new(std::io::stdout())
+    }
+
+    pub fn new(writer: impl Write + Send + 'static) -> Output {
+        Output(Arc::new(Mutex::new(Box::new(writer))))
+    }
+
+    /// Prints one block of text whole, so concurrent writers never interleave lines.
+    pub fn print(&self, text: &str) {
+        let mut writer = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // A closed stdout (piped into `head`) must not stop the service.
+        let _ = writer.write_all(text.as_bytes()).and_then(|_| writer.write_all(b"\n")).and_then(|_| writer.flush());
+    }
+}
+
+/// The real jobs: `sync::run_sync` per market group, `pipeline::weekly` + `report` for the
+/// summary, `pipeline::verdict` for the first start.
+pub struct LibraryJobs {
+    config: Arc<Config>,
+    providers: Arc<Providers>,
+    output: Output,
+}
+
+impl LibraryJobs {
+    pub fn new(config: Config, output: Output) -> Result<LibraryJobs, JobError> {
+        let providers = Providers::from_config(&config.providers).map_err(JobError::Providers)?;
+        Ok(LibraryJobs { config: Arc::new(config), providers: Arc::new(providers), output })
+    }
+
+    fn analysis_options(config: &Config) -> AnalysisOptions {
+        AnalysisOptions { currency: CurrencyMode::Cny, stale_after_trading_days: config.analysis.stale_after_trading_days }
+    }
+
+    async fn sync(&self, request: &JobRequest, cancel: &CancellationToken) -> Result<JobOutcome, JobError> {
+        let options =
+            SyncOptions { selection: Selection::Markets(request.job.markets().to_vec()), full: false, trigger: "service".to_string() };
+        let summary = sync::run_sync(&self.config, &self.providers, &options, request.now, cancel).await?;
+        let counts = json!({
+            "sync_run_id": summary.run_id,
+            "requested": summary.requested,
+            "securities_updated": summary.securities_updated,
+            "bars_written": summary.bars_written,
+            "failures": summary.failures.len(),
+        });
+        let problems = || {
+            let mut listed: Vec<String> = summary.failures.iter().take(5).map(|f| format!("{}: {}", f.symbol, f.reason)).collect();
+            if summary.failures.len() > listed.len() {
+                listed.push(format!("and {} more (see `ratingwatch status`)", summary.failures.len() - listed.len()));
+            }
+            format!("{} of {} securities failed: {}", summary.failures.len(), summary.requested, listed.join("; "))
+        };
+        let status = if summary.cancelled {
+            JobStatus::Cancelled
+        } else if summary.failures.is_empty() {
+            JobStatus::Done
+        } else if summary.failures.len() >= summary.requested {
+            JobStatus::Failed { problems: problems() }
+        } else {
+            JobStatus::Partial { problems: problems() }
+        };
+        Ok(JobOutcome { counts, status })
+    }
+
+    /// Summarises every report for `week`, prints each summary, writes its files and
+    /// records it. One report's failure does not stop the others.
+    async fn weekly(&self, request: &JobRequest) -> Result<JobOutcome, JobError> {
+        let week = request.week.ok_or_else(|| JobError::Failed("the weekly summary needs a week".to_string()))?;
+        let config = self.config.clone();
+        let output = self.output.clone();
+        let now = request.now;
+        let task = tokio::task::spawn_blocking(move || -> Result<JobOutcome, JobError> {
+            let mut store = Store::open(&config.database.path)?;
+            let selection = WeekSelection::Week { year: week.year(), week: week.week() };
+            let options = LibraryJobs::analysis_options(&config);
+            let mut written = 0usize;
+            let mut problems = Vec::new();
+            let report_ids = store.report_ids()?;
+            for id in &report_ids {
+                let result = (|| -> Result<usize, JobError> {
+                    let summary = pipeline::weekly(&store, id, &selection, &options)?;
+                    output.print(&report::render_weekly(&summary, Format::Table));
+                    let files = report::write_weekly_files(&config.output.dir, &summary)
+                        .map_err(|source| JobError::Output { dir: config.output.dir.clone(), source })?;
+                    let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+                    store.record_weekly_summary(id, &summary.week, summary.as_of, &names, now)?;
+                    tracing::info!(report = %id, week = %summary.week, files = ?names, "weekly summary written");
+                    Ok(files.len())
+                })();
+                match result {
+                    Ok(files) => written += files,
+                    Err(error) => problems.push(format!("{id}: {error}")),
+                }
+            }
+            let counts = json!({ "reports": report_ids.len(), "failed_reports": problems.len(), "files": written });
+            let status = match problems.len() {
+                0 => JobStatus::Done,
+                n if n == report_ids.len() => JobStatus::Failed { problems: problems.join("; ") },
+                _ => JobStatus::Partial { problems: problems.join("; ") },
+            };
+            Ok(JobOutcome { counts, status })
+        });
+        task.await.map_err(|e| JobError::Failed(format!("the weekly summary task failed: {e}")))?
+    }
+}
+
+impl JobRunner for LibraryJobs {
+    async fn run(&self, request: JobRequest, cancel: CancellationToken) -> Result<JobOutcome, JobError> {
+        if request.job.is_sync() { self.sync(&request, &cancel).await } else { self.weekly(&request).await }
+    }
+
+    async fn show_verdicts(&self, now: DateTime<Utc>) -> Result<(), JobError> {
+        let config = self.config.clone();
+        let output = self.output.clone();
+        let task = tokio::task::spawn_blocking(move || -> Result<(), JobError> {
+            let store = Store::open(&config.database.path)?;
+            let today = now.with_timezone(&config.timezone()).date_naive();
+            let options = LibraryJobs::analysis_options(&config);
+            for id in store.report_ids()? {
+                let verdict = pipeline::verdict(&store, &id, today, &options)?;
+                output.print(&report::render_verdict(&verdict, Format::Table));
+            }
+            Ok(())
+        });
+        task.await.map_err(|e| JobError::Failed(format!("the verdict task failed: {e}")))?
+    }
+}
