@@ -413,5 +413,8 @@ impl<R: JobRunner> Engine<R> {
                 warn!(%error, "cannot show the verdicts yet");
             }
         }
+        if !self.shutdown.is_cancelled() {
+            info!("catch-up finished; waiting for the schedule");
+        }
     }
 }

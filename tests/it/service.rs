@@ -1,1 +1,521 @@
-//! Integration tests for service.
+//! Integration tests for the service: scheduling, overlap, catch-up and shutdown run
+//! in-process with fake jobs (the seam is `service::JobRunner`); the single-instance lock,
+//! signals and CLI access beside a running service use the real binary.
+//!
+//! Nothing sleeps for readiness: tests poll a condition (a database row, a log line) with a
+//! deadline.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
+use ratingwatch::config::Config;
+use ratingwatch::prices::{AdjBasis, Bar};
+use ratingwatch::service::{
+    self, Clock, JobError, JobKind, JobOutcome, JobRequest, JobRunner, JobStatus, ServiceError, ServiceOptions, SystemClock,
+};
+use ratingwatch::store::{JobRun, JobRunOutcome, Store};
+use ratingwatch::symbol::Symbol;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+const NEVER_IN_A_TEST: &str = "0 0 0 1 1 *";
+const EVERY_SECOND: &str = "* * * * * *";
+
+/// Polls `condition` until it holds or `limit` passes; returns whether it held.
+fn wait_for(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    condition()
+}
+
+async fn wait_for_async(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    condition()
+}
+
+fn reports_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/reports")
+}
+
+/// A config on a temp database, with every job on a schedule that never fires during a
+/// test unless the test sets one.
+fn test_config(dir: &Path) -> Config {
+    let mut config = Config::default();
+    config.database.path = dir.join("test.db");
+    config.reports.dir = reports_dir();
+    config.output.dir = dir.join("out");
+    config.service.initial_sync = false;
+    config.service.grace_period_secs = 5;
+    let jobs = &mut config.schedule.jobs;
+    for expression in [&mut jobs.sync_cn_hk, &mut jobs.sync_us, &mut jobs.sync_fx, &mut jobs.weekly_summary] {
+        *expression = NEVER_IN_A_TEST.to_string();
+    }
+    config
+}
+
+fn runs(database: &Path, job: JobKind) -> Vec<JobRun> {
+    let store = Store::open(database).unwrap();
+    let mut runs = store.job_runs(job.name(), 1000).unwrap();
+    runs.reverse();
+    runs
+}
+
+fn count(database: &Path, job: JobKind, outcome: JobRunOutcome) -> usize {
+    runs(database, job).iter().filter(|run| run.outcome == outcome).count()
+}
+
+/// Fake job bodies: each job sleeps for its configured time (or until cancelled, when it
+/// honours cancellation) and remembers what it was asked and how many ran at once.
+#[derive(Default)]
+struct FakeJobs {
+    durations: Vec<(JobKind, Duration)>,
+    ignores_cancel: bool,
+    requests: Mutex<Vec<JobRequest>>,
+    running: AtomicUsize,
+    most_at_once: AtomicUsize,
+    verdicts_shown: AtomicUsize,
+}
+
+impl FakeJobs {
+    fn taking(durations: &[(JobKind, Duration)]) -> FakeJobs {
+        FakeJobs { durations: durations.to_vec(), ..FakeJobs::default() }
+    }
+
+    fn jobs_run(&self) -> Vec<JobKind> {
+        self.requests.lock().unwrap().iter().map(|r| r.job).collect()
+    }
+}
+
+/// Decrements the running count even when the service drops an abandoned run.
+struct RunningGuard<'a>(&'a AtomicUsize);
+
+impl Drop for RunningGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl JobRunner for FakeJobs {
+    async fn run(&self, request: JobRequest, cancel: CancellationToken) -> Result<JobOutcome, JobError> {
+        let now_running = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        let _guard = RunningGuard(&self.running);
+        self.most_at_once.fetch_max(now_running, Ordering::SeqCst);
+        let duration = self.durations.iter().find(|(job, _)| *job == request.job).map_or(Duration::ZERO, |(_, d)| *d);
+        self.requests.lock().unwrap().push(request);
+        let cancelled = if self.ignores_cancel {
+            tokio::time::sleep(duration).await;
+            false
+        } else {
+            tokio::select! {
+                _ = tokio::time::sleep(duration) => false,
+                _ = cancel.cancelled() => true,
+            }
+        };
+        let status = if cancelled { JobStatus::Cancelled } else { JobStatus::Done };
+        Ok(JobOutcome { counts: serde_json::json!({ "fake": true }), status })
+    }
+
+    async fn show_verdicts(&self, _now: DateTime<Utc>) -> Result<(), JobError> {
+        self.verdicts_shown.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+struct FixedClock(DateTime<Utc>);
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+struct RunningService {
+    shutdown: CancellationToken,
+    handle: JoinHandle<Result<(), ServiceError>>,
+}
+
+fn start(config: &Config, jobs: Arc<FakeJobs>, options: ServiceOptions, clock: Arc<dyn Clock>) -> RunningService {
+    let shutdown = CancellationToken::new();
+    let config = config.clone();
+    let token = shutdown.clone();
+    let handle = tokio::spawn(async move { service::run(&config, jobs, options, token, clock).await });
+    RunningService { shutdown, handle }
+}
+
+impl RunningService {
+    /// Cancels the service and returns how it ended and how long stopping took.
+    async fn stop(self) -> (Result<(), ServiceError>, Duration) {
+        let began = Instant::now();
+        self.shutdown.cancel();
+        let result = tokio::time::timeout(Duration::from_secs(30), self.handle).await.expect("the service stops").unwrap();
+        (result, began.elapsed())
+    }
+}
+
+fn quick_options() -> ServiceOptions {
+    ServiceOptions { watch_interval: Duration::from_millis(200), cancel_wait: Duration::from_millis(500) }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_jobs_run_on_their_ticks_and_every_run_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.schedule.jobs.sync_fx = EVERY_SECOND.to_string();
+    config.schedule.jobs.weekly_summary = EVERY_SECOND.to_string();
+    let jobs = Arc::new(FakeJobs::default());
+    let service = start(&config, jobs.clone(), quick_options(), Arc::new(SystemClock));
+    let database = config.database.path.clone();
+
+    let ticked = wait_for_async(Duration::from_secs(20), || {
+        count(&database, JobKind::SyncFx, JobRunOutcome::Ok) >= 2 && count(&database, JobKind::WeeklySummary, JobRunOutcome::Ok) >= 3
+    })
+    .await;
+    let (result, _) = service.stop().await;
+    result.unwrap();
+    assert!(ticked, "every-second jobs ran repeatedly: {:?}", jobs.jobs_run());
+
+    let fx = runs(&database, JobKind::SyncFx);
+    for run in &fx {
+        assert_eq!(run.outcome, JobRunOutcome::Ok, "{run:?}");
+        // A tick is recorded for the second it fired for, at or before its start.
+        let slot = run.scheduled_for.expect("ticks record their slot");
+        assert!(slot <= run.started_at && run.started_at - slot < chrono::TimeDelta::seconds(3), "{run:?}");
+        assert!(run.finished_at.is_some_and(|end| end >= run.started_at));
+        assert_eq!(run.counts, serde_json::json!({ "fake": true }));
+    }
+    assert!(runs(&database, JobKind::SyncUs).is_empty(), "a job whose time has not come does not run");
+    // The weekly job was asked for a week; the sync jobs were not.
+    let requests = jobs.requests.lock().unwrap().clone();
+    assert!(requests.iter().all(|r| r.week.is_some() == (r.job == JobKind::WeeklySummary)), "{requests:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_still_running_at_its_next_tick_is_skipped_and_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.schedule.jobs.sync_us = EVERY_SECOND.to_string();
+    // Each run takes 2.5 s while the job fires every second.
+    let jobs = Arc::new(FakeJobs::taking(&[(JobKind::SyncUs, Duration::from_millis(2500))]));
+    let service = start(&config, jobs.clone(), quick_options(), Arc::new(SystemClock));
+    let database = config.database.path.clone();
+
+    let overlapped = wait_for_async(Duration::from_secs(30), || {
+        count(&database, JobKind::SyncUs, JobRunOutcome::Ok) >= 2 && count(&database, JobKind::SyncUs, JobRunOutcome::Skipped) >= 2
+    })
+    .await;
+    let (result, _) = service.stop().await;
+    result.unwrap();
+    assert!(overlapped, "runs: {:?}", runs(&database, JobKind::SyncUs));
+    assert_eq!(jobs.most_at_once.load(Ordering::SeqCst), 1, "never two runs at once");
+    let skipped = runs(&database, JobKind::SyncUs).into_iter().find(|r| r.outcome == JobRunOutcome::Skipped).unwrap();
+    assert_eq!(skipped.error.as_deref(), Some("the previous run was still in progress"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn different_jobs_take_turns_instead_of_running_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.schedule.jobs.sync_cn_hk = EVERY_SECOND.to_string();
+    config.schedule.jobs.weekly_summary = EVERY_SECOND.to_string();
+    let slow = Duration::from_millis(700);
+    let jobs = Arc::new(FakeJobs::taking(&[(JobKind::SyncCnHk, slow), (JobKind::WeeklySummary, slow)]));
+    let service = start(&config, jobs.clone(), quick_options(), Arc::new(SystemClock));
+    let database = config.database.path.clone();
+
+    let both = wait_for_async(Duration::from_secs(20), || {
+        count(&database, JobKind::SyncCnHk, JobRunOutcome::Ok) >= 2 && count(&database, JobKind::WeeklySummary, JobRunOutcome::Ok) >= 2
+    })
+    .await;
+    let (result, _) = service.stop().await;
+    result.unwrap();
+    assert!(both, "both jobs ran: {:?}", jobs.jobs_run());
+    assert_eq!(jobs.most_at_once.load(Ordering::SeqCst), 1, "a sync and a summary never run at the same time");
+}
+
+/// 2026-11-25 10:00 in Shanghai (UTC+8), a Wednesday.
+fn wednesday_morning() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 2, 0, 0).unwrap()
+}
+
+fn record_success(store: &mut Store, job: JobKind, slot: DateTime<Utc>) {
+    let id = store.begin_job_run(job.name(), Some(slot), slot).unwrap();
+    store.finish_job_run(id, JobRunOutcome::Ok, &serde_json::json!({}), None, slot).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_after_a_missed_slot_runs_that_job_once_and_summarises_the_missing_week() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    // Schedules read at a pinned time in January 2027. They fire only in January, so the
+    // scheduler itself (which runs on the real clock) stays quiet during the test.
+    config.schedule.jobs.sync_cn_hk = "0 30 16 1 1 *".to_string();
+    config.schedule.jobs.sync_us = "0 30 6 1-31 1 *".to_string();
+    config.schedule.jobs.sync_fx = "0 45 16 1 1 *".to_string();
+    config.schedule.jobs.weekly_summary = "0 0 18 1 1 *".to_string();
+    let now = Utc.with_ymd_and_hms(2027, 1, 20, 2, 0, 0).unwrap(); // 2027-01-20 10:00 Shanghai
+    let at = |m, d, h, min| chrono_tz::Asia::Shanghai.with_ymd_and_hms(2027, m, d, h, min, 0).unwrap().with_timezone(&Utc);
+    {
+        let mut store = Store::open(&config.database.path).unwrap();
+        let report = ratingwatch::catalog::load_report(&reports_dir().join("zheshang-2023-02-14-chatgpt.toml")).unwrap();
+        store.load_report(&report, now).unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2027, 1, 4).unwrap();
+        store.upsert_bars(&Symbol::parse("000300.SH").unwrap(), &[Bar::close_only(day, 4000.0)], "csv", AdjBasis::None, day, now).unwrap();
+        record_success(&mut store, JobKind::SyncCnHk, at(1, 1, 16, 30));
+        record_success(&mut store, JobKind::SyncFx, at(1, 1, 16, 45));
+        // The US job last ran on the 10th; it was due daily in January, so the 11th..20th were
+        // missed while the service was down: one catch-up run, for the latest slot (the 20th).
+        record_success(&mut store, JobKind::SyncUs, at(1, 10, 6, 30));
+    }
+    let jobs = Arc::new(FakeJobs::default());
+    let service = start(&config, jobs.clone(), quick_options(), Arc::new(FixedClock(now)));
+    let database = config.database.path.clone();
+    let summarised = wait_for_async(Duration::from_secs(20), || !runs(&database, JobKind::WeeklySummary).is_empty()).await;
+    let (result, _) = service.stop().await;
+    result.unwrap();
+    assert!(summarised, "ran: {:?}", jobs.jobs_run());
+
+    assert_eq!(jobs.jobs_run(), vec![JobKind::SyncUs, JobKind::WeeklySummary], "only the missed job, once, then the summary");
+    let requests = jobs.requests.lock().unwrap().clone();
+    assert_eq!(requests[0].scheduled_for, Some(at(1, 20, 6, 30)));
+    // The weekly job's latest slot is Friday 2027-01-01 18:00, in ISO week 2026-W53.
+    assert_eq!(requests[1].week.map(|w| (w.year(), w.week())), Some((2026, 53)));
+    assert_eq!(requests[1].scheduled_for, Some(at(1, 1, 18, 0)));
+    assert_eq!(jobs.verdicts_shown.load(Ordering::SeqCst), 0, "verdicts are printed on the first start only");
+    let us = runs(&database, JobKind::SyncUs);
+    assert_eq!(us.last().unwrap().scheduled_for, Some(at(1, 20, 6, 30)));
+    assert_eq!(us.last().unwrap().outcome, JobRunOutcome::Ok);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_start_syncs_everything_summarises_and_shows_the_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.service.initial_sync = true;
+    let jobs = Arc::new(FakeJobs::default());
+    let service = start(&config, jobs.clone(), quick_options(), Arc::new(FixedClock(wednesday_morning())));
+    let shown = wait_for_async(Duration::from_secs(20), || jobs.verdicts_shown.load(Ordering::SeqCst) == 1).await;
+    let (result, _) = service.stop().await;
+    result.unwrap();
+    assert!(shown, "ran: {:?}", jobs.jobs_run());
+    assert_eq!(jobs.jobs_run(), vec![JobKind::SyncCnHk, JobKind::SyncUs, JobKind::SyncFx, JobKind::WeeklySummary]);
+    let requests = jobs.requests.lock().unwrap().clone();
+    assert!(requests[..3].iter().all(|r| r.scheduled_for.is_none()), "an initial sync is not for a slot: {requests:?}");
+    // The fresh database was migrated and seeded from the reports folder.
+    let store = Store::open(&config.database.path).unwrap();
+    assert_eq!(store.report_ids().unwrap(), vec!["zheshang-2023-02-14-chatgpt".to_string()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_a_running_job_finish_within_the_grace_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.service.initial_sync = true;
+    config.service.grace_period_secs = 10;
+    let jobs = Arc::new(FakeJobs::taking(&[(JobKind::SyncCnHk, Duration::from_millis(1500))]));
+    let service = start(&config, jobs.clone(), quick_options(), Arc::new(SystemClock));
+    let database = config.database.path.clone();
+    assert!(wait_for_async(Duration::from_secs(10), || jobs.running.load(Ordering::SeqCst) == 1).await);
+
+    let (result, took) = service.stop().await;
+    result.unwrap();
+    assert!(took < Duration::from_secs(10), "stopped once the job finished, not at the end of the grace period: {took:?}");
+    let cn = runs(&database, JobKind::SyncCnHk);
+    assert_eq!(cn.iter().map(|r| r.outcome).collect::<Vec<_>>(), vec![JobRunOutcome::Ok]);
+    assert_eq!(jobs.jobs_run(), vec![JobKind::SyncCnHk], "queued jobs do not start once stopping");
+    assert!(runs(&database, JobKind::SyncUs).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_outliving_the_grace_period_is_cancelled_and_recorded_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.service.initial_sync = true;
+    config.service.grace_period_secs = 1;
+    let jobs = Arc::new(FakeJobs::taking(&[(JobKind::SyncCnHk, Duration::from_secs(600))]));
+    let service = start(&config, jobs.clone(), quick_options(), Arc::new(SystemClock));
+    let database = config.database.path.clone();
+    assert!(wait_for_async(Duration::from_secs(10), || jobs.running.load(Ordering::SeqCst) == 1).await);
+
+    let (result, took) = service.stop().await;
+    result.unwrap();
+    assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(5), "{took:?}");
+    let run = runs(&database, JobKind::SyncCnHk).pop().unwrap();
+    assert_eq!(run.outcome, JobRunOutcome::Cancelled);
+    assert_eq!(run.error.as_deref(), Some("stopped by shutdown before it finished"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_ignoring_cancellation_is_abandoned_after_the_cancel_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.service.initial_sync = true;
+    config.service.grace_period_secs = 1;
+    let jobs = Arc::new(FakeJobs { ignores_cancel: true, ..FakeJobs::taking(&[(JobKind::SyncCnHk, Duration::from_secs(600))]) });
+    let service = start(&config, jobs.clone(), quick_options(), Arc::new(SystemClock));
+    let database = config.database.path.clone();
+    assert!(wait_for_async(Duration::from_secs(10), || jobs.running.load(Ordering::SeqCst) == 1).await);
+
+    let (result, took) = service.stop().await;
+    result.unwrap();
+    // One second of grace, then half a second for the job to react to its cancellation.
+    assert!(took >= Duration::from_millis(1500) && took < Duration::from_secs(6), "{took:?}");
+    let run = runs(&database, JobKind::SyncCnHk).pop().unwrap();
+    assert_eq!(run.outcome, JobRunOutcome::Cancelled);
+    assert!(run.error.as_deref().is_some_and(|e| e.contains("abandoned")), "{run:?}");
+    assert_eq!(jobs.running.load(Ordering::SeqCst), 0, "the abandoned run was dropped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_service_on_the_same_database_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(dir.path());
+    let first = start(&config, Arc::new(FakeJobs::default()), quick_options(), Arc::new(SystemClock));
+    let lock = ratingwatch::service::InstanceLock::path_for(&config.database.path);
+    assert!(wait_for_async(Duration::from_secs(10), || ratingwatch::service::InstanceLock::is_held(&config.database.path)).await);
+
+    let began = Instant::now();
+    let second =
+        service::run(&config, Arc::new(FakeJobs::default()), quick_options(), CancellationToken::new(), Arc::new(SystemClock)).await;
+    assert!(began.elapsed() < Duration::from_secs(2));
+    let message = second.unwrap_err().to_string();
+    assert!(message.contains("already running") && message.contains(&lock.display().to_string()), "{message}");
+    first.stop().await.0.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_schedule_stops_the_start_with_the_key_and_an_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.schedule.jobs.sync_us = "30 6 * * Tue-Sat".to_string();
+    let result =
+        service::run(&config, Arc::new(FakeJobs::default()), quick_options(), CancellationToken::new(), Arc::new(SystemClock)).await;
+    let message = result.unwrap_err().to_string();
+    assert!(message.contains("schedule.jobs.sync_us") && message.contains("\"0 30 6 * * Tue-Sat\""), "{message}");
+    assert!(!config.database.path.exists(), "nothing is created before the config is known to be good");
+}
+
+// ---- The real binary ----
+
+/// `ratingwatch serve` in `dir`, with the same isolation as `support::ratingwatch`, its
+/// stdout and stderr going to files in `dir` so tests can wait on log lines.
+fn spawn_serve(dir: &Path, envs: &[(&str, &str)]) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ratingwatch"));
+    command.current_dir(dir).env_remove("RATINGWATCH_CONFIG").env_remove("RUST_LOG");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("RATINGWATCH") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .env("RATINGWATCH_DB", dir.join("test.db"))
+        .env("RATINGWATCH__REPORTS__DIR", reports_dir())
+        .env("RATINGWATCH__OUTPUT__DIR", dir.join("out"))
+        .env("RATINGWATCH__SERVICE__INITIAL_SYNC", "false");
+    for job in JobKind::ALL {
+        command.env(format!("RATINGWATCH__SCHEDULE__JOBS__{}", job.name().to_uppercase()), NEVER_IN_A_TEST);
+    }
+    command.envs(envs.iter().copied());
+    let stdout = std::fs::File::create(dir.join("serve.out")).unwrap();
+    let stderr = std::fs::File::create(dir.join("serve.err")).unwrap();
+    command.stdin(Stdio::null()).stdout(stdout).stderr(stderr).arg("serve").spawn().unwrap()
+}
+
+fn stderr_of(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("serve.err")).unwrap_or_default()
+}
+
+fn send_signal(child: &Child, signal: &str) {
+    let status = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+}
+
+/// Waits for the process to end (with a deadline) and returns its exit code.
+fn wait_exit(child: &mut Child, limit: Duration) -> Option<i32> {
+    let mut code = None;
+    let ended = wait_for(limit, || match child.try_wait().unwrap() {
+        Some(status) => {
+            code = status.code();
+            true
+        }
+        None => false,
+    });
+    if !ended {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    code
+}
+
+#[test]
+fn serve_exits_0_on_sigterm_and_sigint_while_cli_commands_work_beside_it() {
+    for signal in ["TERM", "INT"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut serve = spawn_serve(dir.path(), &[]);
+        let ready = wait_for(Duration::from_secs(30), || stderr_of(dir.path()).contains("catch-up finished"));
+        assert!(ready, "serve did not become idle: {}", stderr_of(dir.path()));
+
+        // A CLI read and a CLI write beside the running service: WAL and the busy timeout.
+        let status = crate::support::ratingwatch(dir.path()).args(["status", "--format", "json"]).output().unwrap();
+        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+        assert_eq!(report["service_running"], true);
+        assert_eq!(report["jobs"].as_array().unwrap().len(), 4);
+        let csv = dir.path().join("prices.csv");
+        std::fs::write(&csv, "date,open,high,low,close,volume\n2023-02-14,1,1,1,1,100\n").unwrap();
+        crate::support::ratingwatch(dir.path()).args(["import", "prices", "--symbol", "600941.SH"]).arg(&csv).assert().success();
+
+        send_signal(&serve, signal);
+        assert_eq!(wait_exit(&mut serve, Duration::from_secs(20)), Some(0), "SIG{signal}: {}", stderr_of(dir.path()));
+        assert!(stderr_of(dir.path()).contains("service stopped"));
+        let store = Store::open(&dir.path().join("test.db")).unwrap();
+        assert!(store.integrity_ok().unwrap());
+        let status = crate::support::ratingwatch(dir.path()).args(["status", "--format", "json"]).output().unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+        assert_eq!(report["service_running"], false, "the lock is released on exit");
+    }
+}
+
+#[test]
+fn a_second_serve_on_the_same_database_exits_at_once_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = spawn_serve(dir.path(), &[]);
+    assert!(wait_for(Duration::from_secs(30), || stderr_of(dir.path()).contains("service starting")), "{}", stderr_of(dir.path()));
+
+    let began = Instant::now();
+    let second = crate::support::ratingwatch(dir.path()).env("RATINGWATCH__SERVICE__INITIAL_SYNC", "false").arg("serve").output().unwrap();
+    assert!(began.elapsed() < Duration::from_secs(10));
+    assert_eq!(second.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(stderr.contains("another `ratingwatch serve`") && stderr.contains(&format!("(pid {})", first.id())), "{stderr}");
+
+    send_signal(&first, "TERM");
+    assert_eq!(wait_exit(&mut first, Duration::from_secs(20)), Some(0));
+}
+
+#[test]
+fn serve_refuses_a_five_field_cron_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = crate::support::ratingwatch(dir.path())
+        .env("RATINGWATCH__SCHEDULE__JOBS__SYNC_US", "30 6 * * Tue-Sat")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("config key `schedule.jobs.sync_us`") && stderr.contains("Example: \"0 30 6 * * Tue-Sat\""), "{stderr}");
+}
