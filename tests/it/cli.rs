@@ -128,6 +128,8 @@ fn one_invalid_file_stops_every_file_from_loading() {
         .code(2)
         .stderr(predicate::str::contains("b.toml:").and(predicate::str::contains("thresholds out of order")));
     // Every file is validated before any is loaded: the valid a.toml did not land either.
+    // (An existing empty folder, so listing loads nothing on first use.)
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
     ratingwatch(dir.path())
         .env("RATINGWATCH__REPORTS__DIR", dir.path().join("empty"))
         .args(["reports", "list", "--format", "json"])
@@ -178,6 +180,18 @@ fn bad_csv_names_line_and_column_and_writes_nothing() {
         .assert()
         .success()
         .stdout(predicate::str::contains("2023-02-14,10.5,11.5,10,11,2000,5.5"));
+}
+
+#[test]
+fn missing_reports_folder_falls_back_to_the_embedded_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    ratingwatch(dir.path())
+        .env("RATINGWATCH__REPORTS__DIR", dir.path().join("nowhere"))
+        .arg("init")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("zheshang-2023-02-14-chatgpt: added"));
+    assert_eq!(watchlist_json(dir.path()).len(), 45);
 }
 
 #[test]
