@@ -186,12 +186,14 @@ pub async fn run<R: JobRunner>(
     Ok(())
 }
 
-/// Opens (creating and migrating) the database, loads the reports folder into a database
-/// without reports, and closes runs a killed process left `running`.
+/// Opens (creating and migrating) the database, loads the reports folder (or the embedded
+/// seed) into a database without reports, and closes runs a killed process left `running`.
 fn open_and_seed(database: &Path, reports_dir: &Path, now: DateTime<Utc>) -> Result<Store, ServiceError> {
     let mut store = Store::open(database)?;
-    if store.report_ids()?.is_empty() && reports_dir.is_dir() {
-        for report in catalog::load_dir(reports_dir)? {
+    if store.report_ids()?.is_empty() {
+        // Same rule as the CLI: a missing folder falls back to the seed compiled into the binary.
+        let reports = if reports_dir.exists() { catalog::load_dir(reports_dir)? } else { catalog::embedded_reports()? };
+        for report in reports {
             store.load_report(&report, now)?;
             info!(report = %report.id, "report loaded");
         }
