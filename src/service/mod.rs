@@ -420,3 +420,28 @@ impl<R: JobRunner> Engine<R> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shipped systemd unit must give a stopping job its grace period and cancel wait
+    /// before systemd's SIGKILL, and keep the hardening the README promises.
+    #[test]
+    fn the_systemd_unit_waits_longer_than_the_service_takes_to_stop() {
+        let unit = include_str!("../../config/ratingwatch.service");
+        let value = |key: &str| {
+            unit.lines().find_map(|line| line.strip_prefix(&format!("{key}="))).unwrap_or_else(|| panic!("{key} is missing from the unit"))
+        };
+        let timeout: u64 = value("TimeoutStopSec").parse().unwrap();
+        let needed = crate::config::ServiceConfig::default().grace_period_secs + ServiceOptions::default().cancel_wait.as_secs();
+        assert!(timeout > needed, "TimeoutStopSec={timeout} must exceed {needed}");
+        assert_eq!(value("KillSignal"), "SIGTERM");
+        assert_eq!(value("Restart"), "on-failure");
+        for (key, expected) in [("NoNewPrivileges", "yes"), ("ProtectSystem", "strict"), ("ProtectHome", "yes"), ("PrivateTmp", "yes")] {
+            assert_eq!(value(key), expected, "{key}");
+        }
+        assert_eq!(value("ReadWritePaths"), value("WorkingDirectory"), "the service writes only under its working directory");
+        assert_eq!(value("User"), "ratingwatch");
+    }
+}
