@@ -62,9 +62,10 @@ impl InstanceLock {
 
     /// Whether some process holds the lock of `database` now (for `status`). Probing takes
     /// the lock for an instant when it is free, which is harmless: it is released at once.
+    /// Read-only, so a user who may only read the service's files can still ask.
     pub fn is_held(database: &Path) -> bool {
         let path = InstanceLock::path_for(database);
-        let Ok(file) = OpenOptions::new().read(true).write(true).open(&path) else {
+        let Ok(file) = File::open(&path) else {
             return false;
         };
         matches!(file.try_lock(), Err(TryLockError::WouldBlock))
