@@ -10,6 +10,8 @@ pub enum Block {
     Text(String),
     Table(Grid),
     Bullets(Vec<String>),
+    /// The closing method statement, set apart from what precedes it.
+    Method(String),
     /// An inline SVG; only the HTML page shows it (a terminal or markdown reader gets the
     /// same numbers in the tables).
     Chart(String),
@@ -66,6 +68,11 @@ impl Document {
         }
     }
 
+    /// The one-line method statement every human-readable output ends with.
+    pub fn method(&mut self, text: &str) {
+        self.blocks.push(Block::Method(format!("Method: {text}")));
+    }
+
     pub fn chart(&mut self, svg: String) {
         self.blocks.push(Block::Chart(svg));
     }
@@ -85,6 +92,11 @@ impl Document {
                     out.push('\n');
                 }
                 Block::Text(text) => {
+                    out.push_str(text);
+                    out.push('\n');
+                }
+                Block::Method(text) => {
+                    out.push('\n');
                     out.push_str(text);
                     out.push('\n');
                 }
@@ -119,7 +131,7 @@ impl Document {
                     out.push_str(&markdown_inline(text));
                     out.push('\n');
                 }
-                Block::Text(text) => {
+                Block::Text(text) | Block::Method(text) => {
                     out.push_str(&markdown_inline(text));
                     out.push('\n');
                 }
@@ -144,6 +156,7 @@ impl Document {
             match block {
                 Block::Heading(text) => body.push_str(&format!("<h2>{}</h2>\n", html_escape(text))),
                 Block::Text(text) => body.push_str(&format!("<p>{}</p>\n", html_escape(text))),
+                Block::Method(text) => body.push_str(&format!("<p class=\"method\">{}</p>\n", html_escape(text))),
                 Block::Table(grid) => body.push_str(&html_table(grid)),
                 Block::Bullets(items) => {
                     body.push_str("<ul>\n");
@@ -184,6 +197,7 @@ figure.chart { margin: 16px 0; overflow-x: auto; }
 figure.chart svg { max-width: 100%; height: auto; }
 figure.chart svg text { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif; }
 ul { margin: 4px 0; padding-left: 22px; }
+p.method { margin-top: 24px; color: #555; font-size: 13px; }
 "#;
 
 fn terminal_table(grid: &Grid) -> String {

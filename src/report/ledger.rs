@@ -129,11 +129,10 @@ pub fn document(verdicts: &[Verdict]) -> Document {
     doc.text(ledger_counts(verdicts).sentence());
     let currencies: Vec<&str> = verdicts.iter().map(|verdict| currency_text(verdict.currency)).collect();
     let currency = if currencies.windows(2).all(|pair| pair[0] == pair[1]) { currencies.first().copied().unwrap_or("CNY") } else { "mixed currencies" };
-    doc.text(String::new());
-    doc.text(format!(
-        "Method: each report's whole basket (all its companies, equal weight, buy and hold from the base close, adjusted prices, {currency}) \
+    doc.method(&format!(
+        "each report's whole basket (all its companies, equal weight, buy and hold from the base close, adjusted prices, {currency}) \
          against its benchmark from the report date to its horizon end, or to the latest close while pending; a rating held when the \
-         basket's implied rating at the horizon end equals the report's. `ratingwatch verdict REPORT_ID` shows one report in full."
+         basket's implied rating at the horizon end equals the report's. The verdict command with a report id shows one report in full."
     ));
     doc
 }

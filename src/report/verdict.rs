@@ -110,8 +110,7 @@ pub fn document(verdict: &Verdict, options: &RenderOptions) -> Document {
         doc.heading("Warnings");
         doc.bullets(verdict.warnings.clone());
     }
-    doc.text(String::new());
-    doc.text(format!("Method: {}", verdict.method));
+    doc.method(&verdict.method);
     doc
 }
 

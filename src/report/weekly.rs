@@ -98,8 +98,7 @@ pub fn document(summary: &WeeklySummary, options: &RenderOptions) -> Document {
         doc.heading("Warnings");
         doc.bullets(summary.warnings.clone());
     }
-    doc.text(String::new());
-    doc.text(format!("Method: {}", summary.method));
+    doc.method(&summary.method);
     doc
 }
 

@@ -165,15 +165,26 @@ pub fn verdict() -> Verdict {
 }
 
 /// The same report as of 2023-05-19: pending, 87 days left (12 in May after the 19th, 30 in
-/// June, 31 in July, 14 in August).
+/// June, 31 in July, 14 in August). The numbers are reused as they are; only the dates move
+/// (锐捷网络 stays stale, its last close on 2023-05-10).
 pub fn pending_verdict() -> Verdict {
     let mut verdict = verdict();
     verdict.as_of = date("2023-05-19");
     verdict.end_date = date("2023-05-19");
+    verdict.benchmark.end_date = date("2023-05-19");
     verdict.status = Status::Pending;
     verdict.days_left = 87;
+    verdict.warnings[1] = "锐捷网络 301165.SZ: latest close 2023-05-10 is stale at 2023-05-19".to_string();
+    verdict.method = verdict.method.replace("on or before 2023-08-14", "on or before 2023-05-19");
+    // 通信's path up to 2023-05-19 is −0.4, +2.1, +6.4 pp: its worst is now −0.40 pp on 2023-02-15.
+    verdict.sectors[1].worst_excess = Some(-0.004);
+    verdict.sectors[1].worst_excess_date = Some(date("2023-02-15"));
     for group in verdict.sectors.iter_mut().chain(std::iter::once(&mut verdict.basket)) {
         group.status = Status::Pending;
+        group.path.retain(|point| point.date <= date("2023-05-19"));
+        for member in &mut group.members {
+            member.end_date = if member.stale { date("2023-05-10") } else { date("2023-05-19") };
+        }
     }
     verdict
 }
