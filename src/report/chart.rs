@@ -154,7 +154,8 @@ fn draw_reference_lines(
     // left of the horizon line.
     let area = chart.plotting_area();
     let pixel = |x: NaiveDate, y: f64| chart.backend_coord(&(x, y));
-    let label_style = |colour: &'static RGBColor, h: HPos, v: VPos| TextStyle::from((FONTS, 15).into_font()).color(colour).pos(Pos::new(h, v));
+    let label_style =
+        |colour: &'static RGBColor, h: HPos, v: VPos| TextStyle::from((FONTS, 15).into_font()).color(colour).pos(Pos::new(h, v));
     let (left, upper_y) = pixel(x_start, upper);
     let (_, lower_y) = pixel(x_start, lower);
     let (horizon_x, top) = pixel(spec.horizon_end, y_high);

@@ -319,6 +319,6 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         let widths: Vec<usize> = lines.iter().map(|line| unicode_width::UnicodeWidthStr::width(*line)).collect();
         assert!(widths.iter().all(|width| *width == widths[0]), "{text}");
-        assert!(text.contains("│   1 │") && text.contains("│ 100 │"), "{text}");
+        assert!(text.contains("┆   1 │") && text.contains("┆ 100 │"), "{text}");
     }
 }

@@ -29,7 +29,10 @@ pub fn write_weekly_files_with(dir: &Path, summary: &WeeklySummary, options: &Re
     if summary.week != stem {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("weekly summary labelled {} starts on {}, which is in {stem}; not writing files under a mismatched name", summary.week, summary.week_start),
+            format!(
+                "weekly summary labelled {} starts on {}, which is in {stem}; not writing files under a mismatched name",
+                summary.week, summary.week_start
+            ),
         ));
     }
     let folder = dir.join(&summary.report_id);
@@ -54,7 +57,9 @@ fn check_report_id(id: &str) -> io::Result<()> {
     } else {
         Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("report id `{id}` cannot name an output folder: use lowercase letters, digits, - and _ (example: zheshang-2023-02-14-chatgpt)"),
+            format!(
+                "report id `{id}` cannot name an output folder: use lowercase letters, digits, - and _ (example: zheshang-2023-02-14-chatgpt)"
+            ),
         ))
     }
 }

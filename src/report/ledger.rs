@@ -128,7 +128,11 @@ pub fn document(verdicts: &[Verdict]) -> Document {
     doc.table(grid);
     doc.text(ledger_counts(verdicts).sentence());
     let currencies: Vec<&str> = verdicts.iter().map(|verdict| currency_text(verdict.currency)).collect();
-    let currency = if currencies.windows(2).all(|pair| pair[0] == pair[1]) { currencies.first().copied().unwrap_or("CNY") } else { "mixed currencies" };
+    let currency = if currencies.windows(2).all(|pair| pair[0] == pair[1]) {
+        currencies.first().copied().unwrap_or("CNY")
+    } else {
+        "mixed currencies"
+    };
     doc.method(&format!(
         "each report's whole basket (all its companies, equal weight, buy and hold from the base close, adjusted prices, {currency}) \
          against its benchmark from the report date to its horizon end, or to the latest close while pending; a rating held when the \

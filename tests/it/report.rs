@@ -5,7 +5,8 @@ mod fixtures;
 
 use ratingwatch::analysis::model::NamedPath;
 use ratingwatch::report::{
-    Bands, ChartSpec, Format, RenderOptions, chart_svg, render_ledger, render_verdict, render_verdict_with, render_weekly, write_weekly_files,
+    Bands, ChartSpec, Format, RenderOptions, chart_svg, render_ledger, render_verdict, render_verdict_with, render_weekly,
+    write_weekly_files,
 };
 use serde_json::Value;
 
@@ -84,7 +85,11 @@ fn assert_has_keys(value: &Value, expected: &[&str], what: &str) {
 #[test]
 fn verdict_json_uses_the_contract_field_names_and_fractions() {
     let json: Value = serde_json::from_str(&render_verdict(&fixtures::verdict(), Format::Json)).unwrap();
-    assert_has_keys(&json, &["report_id", "rating", "report_date", "horizon_end", "as_of", "status", "benchmark", "sectors", "basket"], "verdict");
+    assert_has_keys(
+        &json,
+        &["report_id", "rating", "report_date", "horizon_end", "as_of", "status", "benchmark", "sectors", "basket"],
+        "verdict",
+    );
     assert_has_keys(&json["benchmark"], &["symbol", "base_date", "base_close", "end_date", "end_close", "return"], "benchmark");
     let group_keys = [
         "name",
@@ -178,7 +183,8 @@ fn text_position(svg: &str, label: &str) -> Option<(i32, i32)> {
     let mut lines = svg.lines().peekable();
     while let Some(line) = lines.next() {
         if line.starts_with("<text") && lines.peek().map(|next| next.trim()) == Some(label) {
-            let attribute = |name: &str| line.split(&format!(" {name}=\"")).nth(1).unwrap().split('"').next().unwrap().parse::<i32>().unwrap();
+            let attribute =
+                |name: &str| line.split(&format!(" {name}=\"")).nth(1).unwrap().split('"').next().unwrap().parse::<i32>().unwrap();
             return Some((attribute("x"), attribute("y")));
         }
     }
@@ -255,7 +261,8 @@ fn chart_uses_the_rules_own_bands() {
 
 #[test]
 fn render_options_put_the_rules_labels_on_the_chart() {
-    let options = RenderOptions { bands: Bands { upper_bp: 2000, lower_bp: -2000 }, upper_label: "买入".into(), lower_label: "卖出".into() };
+    let options =
+        RenderOptions { bands: Bands { upper_bp: 2000, lower_bp: -2000 }, upper_label: "买入".into(), lower_label: "卖出".into() };
     let html = render_verdict_with(&fixtures::verdict(), Format::Html, &options);
     assert!(html.contains("买入 ≥ +20 pp") && html.contains("卖出 ≤ -20 pp"));
 }
@@ -275,7 +282,8 @@ fn weekly_files_are_written_under_the_report_id_and_iso_week() {
     assert_eq!(json["week"], "2023-W20");
     assert!(std::fs::read_to_string(&written[2]).unwrap().contains("<svg"));
     // Only the three files: no temporary file is left behind.
-    let mut names: Vec<String> = std::fs::read_dir(&folder).unwrap().map(|entry| entry.unwrap().file_name().into_string().unwrap()).collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(&folder).unwrap().map(|entry| entry.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
     assert_eq!(names, ["2023-W20.html", "2023-W20.json", "2023-W20.md"]);
 

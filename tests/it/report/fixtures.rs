@@ -7,7 +7,7 @@ use ratingwatch::analysis::model::{
     BenchmarkReturn, CurrencyMode, ExcludedMember, GroupVerdict, MarketFreshness, MemberMove, MemberReturn, NamedPath, PathPoint,
     SectorWeek, StaleMember, Status, Verdict, WeeklySummary,
 };
-use ratingwatch::symbol::{Currency, Symbol};
+use ratingwatch::symbol::Symbol;
 
 pub fn date(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
@@ -21,21 +21,21 @@ fn path(points: &[(&str, f64)]) -> Vec<PathPoint> {
     points.iter().map(|(day, excess)| PathPoint { date: date(day), excess: *excess }).collect()
 }
 
+/// `returns` is (in the verdict's currency, in the listing currency).
 fn member(
     code: &str,
     name: &str,
-    currency: Currency,
     base: (&str, f64),
     end: (&str, f64),
-    total_return: f64,
-    local_return: f64,
+    returns: (f64, f64),
     fx: Option<(f64, f64)>,
     stale: bool,
 ) -> MemberReturn {
+    let (total_return, local_return) = returns;
     MemberReturn {
         symbol: symbol(code),
         name: name.to_string(),
-        currency,
+        currency: symbol(code).currency(),
         base_date: date(base.0),
         base_close: base.1,
         end_date: date(end.0),
@@ -60,25 +60,14 @@ fn member(
 /// Whole basket (4 companies): (21.75 + 7.25 + 5.00 − 20.00) / 4 = +3.50 %; excess +8.50 pp
 ///   → 中性, not held; so the report's status is not held.
 pub fn verdict() -> Verdict {
-    let hygon = member("688041.SH", "海光信息", Currency::Cny, ("2023-02-14", 60.0), ("2023-08-14", 73.05), 0.2175, 0.2175, None, false);
-    let sensetime = member(
-        "0020.HK",
-        "商汤科技",
-        Currency::Hkd,
-        ("2023-02-14", 2.0),
-        ("2023-08-14", 2.2),
-        0.0725,
-        0.10,
-        Some((0.88, 0.858)),
-        false,
-    );
-    let mobile = member("600941.SH", "中国移动", Currency::Cny, ("2023-02-14", 80.0), ("2023-08-14", 84.0), 0.05, 0.05, None, false);
-    let ruijie = member("301165.SZ", "锐捷网络", Currency::Cny, ("2023-02-14", 50.0), ("2023-08-04", 40.0), -0.20, -0.20, None, true);
-    let athub = ExcludedMember {
-        symbol: symbol("603881.SH"),
-        name: "数据港".to_string(),
-        reason: "no close on or before 2023-02-14".to_string(),
-    };
+    let hygon = member("688041.SH", "海光信息", ("2023-02-14", 60.0), ("2023-08-14", 73.05), (0.2175, 0.2175), None, false);
+    let sensetime = member("0020.HK", "商汤科技", ("2023-02-14", 2.0), ("2023-08-14", 2.2), (0.0725, 0.10), Some((0.88, 0.858)), false);
+    let mobile = member("600941.SH", "中国移动", ("2023-02-14", 80.0), ("2023-08-14", 84.0), (0.05, 0.05), None, false);
+    let ruijie = member("301165.SZ", "锐捷网络", ("2023-02-14", 50.0), ("2023-08-04", 40.0), (-0.20, -0.20), None, true);
+    let athub =
+        ExcludedMember {
+            symbol: symbol("603881.SH"), name: "数据港".to_string(), reason: "no close on or before 2023-02-14".to_string()
+        };
     let chips = GroupVerdict {
         name: "芯片算力".to_string(),
         name_en: "chips & compute".to_string(),
@@ -228,8 +217,8 @@ pub fn weekly() -> WeeklySummary {
     let sensetime = mover("0020.HK", "商汤科技", 0.015);
     let mobile = mover("600941.SH", "中国移动", 0.005);
     let ruijie = mover("301165.SZ", "锐捷网络", -0.045);
-    let sector = |name: &str, name_en: &str, figures: [f64; 4], implied: (&str, &str), best: Vec<MemberMove>, worst: Vec<MemberMove>| {
-        SectorWeek {
+    let sector =
+        |name: &str, name_en: &str, figures: [f64; 4], implied: (&str, &str), best: Vec<MemberMove>, worst: Vec<MemberMove>| SectorWeek {
             name: name.to_string(),
             name_en: name_en.to_string(),
             week_return: figures[0],
@@ -240,8 +229,7 @@ pub fn weekly() -> WeeklySummary {
             implied_rating_en: implied.1.to_string(),
             best,
             worst,
-        }
-    };
+        };
     let chips = sector(
         "芯片算力",
         "chips & compute",
@@ -304,7 +292,11 @@ pub fn weekly() -> WeeklySummary {
                 points: path(&[("2023-02-15", 0.004), ("2023-03-15", 0.051), ("2023-05-10", 0.108), ("2023-05-19", 0.09)]),
             },
         ],
-        stale_members: vec![StaleMember { symbol: symbol("301165.SZ"), name: "锐捷网络".to_string(), last_close: Some(date("2023-05-10")) }],
+        stale_members: vec![StaleMember {
+            symbol: symbol("301165.SZ"),
+            name: "锐捷网络".to_string(),
+            last_close: Some(date("2023-05-10")),
+        }],
         warnings: vec!["数据港 603881.SH is excluded from 通信: no close on or before 2023-02-14".to_string()],
         method: "Equal-weight buy-and-hold baskets of adjusted closes in CNY (HKD and USD at each date's FX rate) vs 沪深300 000300.SH; \
                  week from the close of 2023-05-12 to the close of 2023-05-19, since report from the base close on or before 2023-02-14."
