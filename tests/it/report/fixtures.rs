@@ -204,7 +204,9 @@ fn mover(code: &str, name: &str, week_return: f64) -> MemberMove {
 }
 
 /// The week 2023-W20 (Mon 2023-05-15 to Fri 2023-05-19), measured from the close of Friday
-/// 2023-05-12. Benchmark: −1.00 % in the week, +1.50 % since the report.
+/// 2023-05-12. Benchmark: −1.00 % in the week, +1.50 % since the report. For simple figures the
+/// sectors' week returns here are the plain means of their members' (rendering does not care
+/// how they were computed).
 ///
 /// 芯片算力: members' week +4.50 % and +1.50 % → (4.50 + 1.50) / 2 = +3.00 %; week excess
 ///   3.00 − (−1.00) = +4.00 pp; since report +20.00 %, excess 20.00 − 1.50 = +18.50 pp → 看好.
