@@ -252,7 +252,9 @@ fn html_table(grid: &Grid) -> String {
     for row in &grid.rows {
         out.push_str("<tr>");
         for (cell, numeric) in row.iter().zip(&grid.numeric) {
-            out.push_str(&format!("<td{}>{}</td>", if *numeric { " class=\"num\"" } else { "" }, html_escape(cell)));
+            // A cell's lines (the best and worst members) stay lines.
+            let cell = html_escape(cell).replace('\n', "<br>");
+            out.push_str(&format!("<td{}>{cell}</td>", if *numeric { " class=\"num\"" } else { "" }));
         }
         out.push_str("</tr>\n");
     }
@@ -284,6 +286,7 @@ mod tests {
         doc.heading("芯片算力 chips & compute");
         let mut grid = Grid::new(&[("name", false), ("return", true)]);
         grid.row(vec!["海光信息 a|b".to_string(), "+1.00 %".to_string()]);
+        grid.row(vec!["two\nlines".to_string(), "1".to_string()]);
         doc.table(grid);
         doc.bullets(vec!["warn *x*".to_string()]);
         doc.chart("<svg></svg>".to_string());
@@ -294,7 +297,7 @@ mod tests {
     fn markdown_escapes_pipes_and_markup_and_aligns_numbers() {
         let markdown = sample().to_markdown();
         assert!(markdown.starts_with("# 标题 \\<a|b\\>\n"), "{markdown}");
-        assert!(markdown.contains("| name | return |\n| --- | ---: |\n| 海光信息 a\\|b | +1.00 % |\n"), "{markdown}");
+        assert!(markdown.contains("| name | return |\n| --- | ---: |\n| 海光信息 a\\|b | +1.00 % |\n| two<br>lines | 1 |\n"), "{markdown}");
         assert!(markdown.contains("- warn \\*x\\*\n"), "{markdown}");
         assert!(!markdown.contains("<svg"), "the chart is only for HTML");
     }
@@ -304,6 +307,7 @@ mod tests {
         let html = sample().to_html();
         assert!(html.contains("<title>标题 &lt;a|b&gt;</title>"));
         assert!(html.contains("<td>海光信息 a|b</td><td class=\"num\">+1.00 %</td>"));
+        assert!(html.contains("<td>two<br>lines</td>"));
         assert!(html.contains("<figure class=\"chart\">\n<svg></svg>\n</figure>"));
         assert!(html.contains("<meta charset=\"utf-8\">") && html.contains("lang=\"zh-CN\""));
     }
