@@ -171,3 +171,53 @@ fn load_closes(store: &Store, report: &ReportDef, end: NaiveDate) -> Result<Clos
     }
     Ok(closes)
 }
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::*;
+
+    #[rstest]
+    #[case("2023-W20", 2023, 20)]
+    #[case("2023W20", 2023, 20)]
+    #[case("2023-w20", 2023, 20)]
+    #[case(" 2023-W05 ", 2023, 5)]
+    #[case("2023-W5", 2023, 5)]
+    #[case("2020-W53", 2020, 53)]
+    fn good_weeks(#[case] input: &str, #[case] year: i32, #[case] week: u32) {
+        assert_eq!(parse_week(input).unwrap(), WeekSelection::Week { year, week });
+    }
+
+    #[rstest]
+    #[case("")]
+    #[case("2023")]
+    #[case("2023-20")]
+    #[case("W20")]
+    #[case("23-W20")]
+    #[case("2023-W")]
+    #[case("2023-W0")]
+    #[case("2023-W53")] // 2023 has 52 ISO weeks
+    #[case("2023-W123")]
+    #[case("2023-W2x")]
+    #[case("2023--W20")]
+    #[case("2023-05-19")]
+    fn bad_weeks_show_the_expected_form(#[case] input: &str) {
+        let err = parse_week(input).unwrap_err();
+        assert!(matches!(&err, PipelineError::BadWeek { input: shown } if shown == input), "{err:?}");
+        assert!(err.to_string().contains("2023-W20"), "{err}");
+    }
+
+    #[test]
+    fn selections_resolve_to_weeks() {
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let week = WeekSelection::Week { year: 2023, week: 20 }.resolve().unwrap();
+        assert_eq!((week.label(), week.cutoff), ("2023-W20".to_string(), date(2023, 5, 19)));
+        let as_of = WeekSelection::AsOf(date(2023, 5, 17)).resolve().unwrap();
+        assert_eq!((as_of.label(), as_of.cutoff), ("2023-W20".to_string(), date(2023, 5, 17)));
+        let latest = WeekSelection::Latest { today: date(2023, 5, 22) }.resolve().unwrap();
+        assert_eq!((latest.label(), latest.cutoff), ("2023-W20".to_string(), date(2023, 5, 19)));
+        let err = WeekSelection::Week { year: 2023, week: 53 }.resolve().unwrap_err();
+        assert!(err.to_string().contains("2023-W53"), "{err}");
+    }
+}
