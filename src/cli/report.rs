@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::{Datelike, NaiveDate};
 
-use super::verdict::{analysis_options, check_as_of, check_benchmark_prices, emit, parse_date, parse_format, resolve_report};
+use super::verdict::{analysis_options, check_benchmark_prices, emit, parse_date, parse_format, resolve_report};
 use super::{Context, exit};
 use crate::pipeline::{self, WeekSelection};
 use crate::report::{self, RenderOptions};
@@ -45,28 +45,25 @@ pub fn run(context: &Context, args: &ReportArgs) -> anyhow::Result<u8> {
         (None, Some(as_of)) => WeekSelection::AsOf(as_of),
         (None, None) => WeekSelection::Latest { today },
     };
-    // The date the summary is measured to, as far as it is known before the analysis: an
-    // explicit week ends on its Friday.
-    let measured_to = match &selection {
-        WeekSelection::Week { year, week } => NaiveDate::from_isoywd_opt(*year, *week, Weekday::Fri)
-            .ok_or_else(|| anyhow::anyhow!("{year}-W{week:02} is not a week of {year}; expected the form 2023-W20"))?,
-        WeekSelection::AsOf(as_of) => *as_of,
-        WeekSelection::Latest { today } => *today,
-    };
-    if let WeekSelection::Week { year, week } = &selection
-        && measured_to < report.report_date
-    {
-        let first = report.report_date.iso_week();
+    // The calendar date the summary is measured to: the week's Friday, or the as-of date.
+    let week = selection.resolve()?;
+    if week.cutoff < report.report_date {
+        // The first week whose Friday is on or after the report date.
+        let days_to_friday = (4 + 7 - report.report_date.weekday().num_days_from_monday()) % 7;
+        let first = (report.report_date + chrono::Days::new(u64::from(days_to_friday))).iso_week();
+        let instead = match &selection {
+            WeekSelection::AsOf(_) => format!("--as-of {} or later", report.report_date),
+            _ => format!("--week {}-W{:02} or later", first.year(), first.week()),
+        };
         anyhow::bail!(
-            "week {year}-W{week:02} ends before the report date {} of `{}`; choose --week {}-W{:02} or later",
+            "week {} measured to {} is before the report date {} of `{}`; choose {instead}",
+            week.label(),
+            week.cutoff,
             report.report_date,
-            report.id,
-            first.year(),
-            first.week()
+            report.id
         );
     }
-    check_as_of(&report, measured_to)?;
-    check_benchmark_prices(&store, &report, measured_to)?;
+    check_benchmark_prices(&store, &report, week.cutoff)?;
 
     let options = analysis_options(context, &args.currency);
     let summary = pipeline::weekly(&store, &report.id, &selection, &options)?;

@@ -1,6 +1,7 @@
 //! Rendering of verdicts, weekly summaries and the ledger; `write_weekly_files`; the
 //! `verdict` and `report` commands through the real binary.
 
+mod end_to_end;
 mod fixtures;
 
 use ratingwatch::analysis::model::NamedPath;
