@@ -412,6 +412,94 @@ async fn a_bad_schedule_stops_the_start_with_the_key_and_an_example() {
     assert!(!config.database.path.exists(), "nothing is created before the config is known to be good");
 }
 
+/// A `Write` the test can read back: what the service printed.
+#[derive(Clone, Default)]
+struct Printed(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Printed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Printed {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+fn fixtures(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// Loads the small report of `tests/fixtures/report` and its CSV closes (weeks 2023-W19 and
+/// W20) the way `import prices` does.
+fn import_small_report(store: &mut Store) {
+    let dir = fixtures("report");
+    let report = ratingwatch::catalog::load_report(&dir.join("small-report.toml")).unwrap();
+    let now = Utc::now();
+    store.load_report(&report, now).unwrap();
+    let today = now.date_naive();
+    for symbol in ["000300.SH", "600941.SH", "300308.SZ", "0700.HK", "HKDCNY.FX"] {
+        let file = dir.join(format!("{symbol}.csv"));
+        let parsed = ratingwatch::csv_import::parse_prices(&file, std::fs::File::open(&file).unwrap(), today).unwrap();
+        let symbol = Symbol::parse(symbol).unwrap();
+        let basis = if symbol.is_fx() || symbol.code() == "000300" { AdjBasis::None } else { AdjBasis::CloseAsAdjusted };
+        store.upsert_bars(&symbol, &parsed.bars, "csv", basis, today, now).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_weekly_job_prints_writes_and_records_the_summary_of_the_latest_complete_week() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.reports.dir = fixtures("report");
+    // Friday 18:00 when the 19th of May is a Friday (2023, then 2028): the real clock never
+    // fires it during a test, the pinned one finds its latest time at 2023-05-19 18:00.
+    config.schedule.jobs.weekly_summary = "0 0 18 19 5 Fri".to_string();
+    let now = chrono_tz::Asia::Shanghai.with_ymd_and_hms(2023, 5, 20, 10, 0, 0).unwrap().with_timezone(&Utc);
+    {
+        let mut store = Store::open(&config.database.path).unwrap();
+        import_small_report(&mut store);
+        for job in [JobKind::SyncCnHk, JobKind::SyncUs, JobKind::SyncFx] {
+            record_success(&mut store, job, now);
+        }
+    }
+    let printed = Printed::default();
+    let jobs = Arc::new(service::LibraryJobs::new(config.clone(), service::Output::new(printed.clone())).unwrap());
+    let shutdown = CancellationToken::new();
+    let handle = {
+        let (config, token) = (config.clone(), shutdown.clone());
+        tokio::spawn(async move { service::run(&config, jobs, quick_options(), token, Arc::new(FixedClock(now))).await })
+    };
+    let database = config.database.path.clone();
+    let done =
+        wait_for_async(Duration::from_secs(30), || runs(&database, JobKind::WeeklySummary).iter().any(|run| run.finished_at.is_some()))
+            .await;
+    shutdown.cancel();
+    handle.await.unwrap().unwrap();
+    assert!(done);
+
+    let run = runs(&database, JobKind::WeeklySummary).pop().unwrap();
+    assert_eq!(run.outcome, JobRunOutcome::Ok, "{run:?}");
+    assert_eq!(run.counts, serde_json::json!({ "reports": 1, "failed_reports": 0, "files": 3 }));
+    let folder = config.output.dir.join("render-test-2023-02-14");
+    for extension in ["md", "json", "html"] {
+        assert!(folder.join(format!("2023-W20.{extension}")).is_file(), "{extension} written");
+    }
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(folder.join("2023-W20.json")).unwrap()).unwrap();
+    assert_eq!(json["week"], "2023-W20");
+    assert_eq!(json["as_of"], "2023-05-19");
+    let store = Store::open(&database).unwrap();
+    assert!(store.has_weekly_summary("render-test-2023-02-14", "2023-W20").unwrap());
+    let text = printed.text();
+    assert!(text.contains("2023-W20") && text.contains("沪深300"), "printed: {text}");
+}
+
 // ---- The real binary ----
 
 /// `ratingwatch serve` in `dir`, with the same isolation as `support::ratingwatch`, its
