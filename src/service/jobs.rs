@@ -113,7 +113,7 @@ pub struct LibraryJobs {
 
 impl LibraryJobs {
     pub fn new(config: Config, output: Output) -> Result<LibraryJobs, JobError> {
-        let providers = Providers::from_config(&config.providers).map_err(JobError::Providers)?;
+        let providers = Providers::from_config(&config.providers).map_err(|e| JobError::Providers(e.to_string()))?;
         Ok(LibraryJobs { config: Arc::new(config), providers: Arc::new(providers), output })
     }
 

@@ -610,3 +610,175 @@ fn serve_refuses_a_five_field_cron_naming_the_key() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("config key `schedule.jobs.sync_us`") && stderr.contains("Example: \"0 30 6 * * Tue-Sat\""), "{stderr}");
 }
+
+// ---- The real binary against a local price server ----
+
+/// A local stand-in for Tencent's K-line API: every weekday from `first_day` to `last_day`
+/// has a bar, for any code. Raw closes are `base + weekday`, the back-adjusted (`hfq`)
+/// series is twice the raw one, so a stored security mixing two answers would show.
+struct TencentKlines {
+    first_day: chrono::NaiveDate,
+    last_day: chrono::NaiveDate,
+    delay: Duration,
+}
+
+impl TencentKlines {
+    fn close(code: &str, day: chrono::NaiveDate) -> f64 {
+        use chrono::Datelike;
+        let base = 10.0 + code.bytes().map(f64::from).sum::<f64>() % 50.0;
+        base + f64::from(day.weekday().num_days_from_monday())
+    }
+}
+
+impl wiremock::Respond for TencentKlines {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        use chrono::Datelike;
+        // param=CODE,day,START,END,640[,FQ]
+        let param = request.url.query_pairs().find(|(key, _)| key == "param").map(|(_, value)| value.into_owned()).unwrap_or_default();
+        let fields: Vec<&str> = param.split(',').collect();
+        let date = |index: usize| fields.get(index).and_then(|text| text.parse::<chrono::NaiveDate>().ok());
+        let (Some(code), Some(start), Some(end)) = (fields.first(), date(2), date(3)) else {
+            return wiremock::ResponseTemplate::new(400);
+        };
+        let adjusted = fields.get(5) == Some(&"hfq");
+        let factor = if adjusted { 2.0 } else { 1.0 };
+        let rows: Vec<serde_json::Value> = start
+            .max(self.first_day)
+            .iter_days()
+            .take_while(|day| *day <= end.min(self.last_day))
+            .filter(|day| day.weekday().num_days_from_monday() < 5)
+            .map(|day| {
+                let close = format!("{:.2}", Self::close(code, day) * factor);
+                serde_json::json!([day.to_string(), close, close, close, close, "1000"])
+            })
+            .collect();
+        let key = if adjusted { "hfqday" } else { "day" };
+        let body = serde_json::json!({ "code": 0, "msg": "", "data": { *code: { key: rows } } });
+        wiremock::ResponseTemplate::new(200).set_body_json(body).set_delay(self.delay)
+    }
+}
+
+const HISTORY_START: &str = "2023-01-02";
+
+/// Yesterday in Shanghai: the last completed session the stand-in serves.
+fn yesterday_in_shanghai() -> chrono::NaiveDate {
+    Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().pred_opt().unwrap()
+}
+
+async fn price_server(delay: Duration) -> wiremock::MockServer {
+    let server = wiremock::MockServer::start().await;
+    let klines = TencentKlines { first_day: HISTORY_START.parse().unwrap(), last_day: yesterday_in_shanghai(), delay };
+    wiremock::Mock::given(wiremock::matchers::path_regex("^/appstock/app/")).respond_with(klines).mount(&server).await;
+    server
+}
+
+/// Environment for `serve` on the small report with every provider chain on the local server.
+fn local_provider_env(server: &wiremock::MockServer) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("RATINGWATCH__REPORTS__DIR".to_string(), fixtures("report").display().to_string()),
+        ("RATINGWATCH__SERVICE__INITIAL_SYNC".to_string(), "true".to_string()),
+        ("RATINGWATCH__SYNC__HISTORY_START".to_string(), HISTORY_START.to_string()),
+    ];
+    for provider in ["TENCENT", "EASTMONEY", "YAHOO"] {
+        env.push((format!("RATINGWATCH__PROVIDERS__{provider}__BASE_URL"), server.uri()));
+        env.push((format!("RATINGWATCH__PROVIDERS__{provider}__REQUESTS_PER_SECOND"), "0".to_string()));
+    }
+    for market in ["CN", "HK", "US", "FX"] {
+        env.push((format!("RATINGWATCH__PROVIDERS__CHAINS__{market}"), "[\"tencent\"]".to_string()));
+    }
+    env
+}
+
+fn spawn_serve_with(dir: &Path, env: &[(String, String)]) -> Child {
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(key, value)| (key.as_str(), value.as_str())).collect();
+    spawn_serve(dir, &pairs)
+}
+
+fn stdout_of(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("serve.out")).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_start_seeds_syncs_prints_the_summary_and_verdict_then_waits() {
+    let server = price_server(Duration::ZERO).await;
+    let dir = tempfile::tempdir().unwrap();
+    let began = Instant::now();
+    let mut serve = spawn_serve_with(dir.path(), &local_provider_env(&server));
+    let ready = wait_for_async(Duration::from_secs(120), || stderr_of(dir.path()).contains("catch-up finished")).await;
+    let time_to_summary = began.elapsed();
+    send_signal(&serve, "TERM");
+    let code = wait_exit(&mut serve, Duration::from_secs(30));
+    assert!(ready, "stderr: {}", stderr_of(dir.path()));
+    assert_eq!(code, Some(0));
+    eprintln!("first start to summary and verdict against a local server: {time_to_summary:?}");
+
+    let database = dir.path().join("test.db");
+    for job in JobKind::ALL {
+        let run = runs(&database, job).pop().unwrap_or_else(|| panic!("{job} ran"));
+        assert_eq!(run.outcome, JobRunOutcome::Ok, "{run:?}");
+    }
+    // The week summarised is the latest complete one for the default Friday 18:00 schedule.
+    let schedules = service::Schedules::from_config(&Config::default().schedule).unwrap();
+    let week = service::schedule::week_label(service::schedule::summary_week_at(schedules.get(JobKind::WeeklySummary), Utc::now()));
+    let folder = dir.path().join("out").join("render-test-2023-02-14");
+    for extension in ["md", "json", "html"] {
+        assert!(folder.join(format!("{week}.{extension}")).is_file(), "{week}.{extension} in {:?}", std::fs::read_dir(&folder).ok());
+    }
+    let stdout = stdout_of(dir.path());
+    assert!(stdout.contains(&week), "the summary is printed: {stdout}");
+    assert!(stdout.contains("渲染测试报告") && stdout.matches("沪深300").count() >= 2, "summary and verdict are printed: {stdout}");
+    let store = Store::open(&database).unwrap();
+    assert!(store.integrity_ok().unwrap());
+    let latest = store.bar_stats(&Symbol::parse("0700.HK").unwrap()).unwrap().unwrap().last;
+    assert_eq!(latest, yesterday_in_shanghai().min(latest), "no bar after the last completed session");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_sync_exits_0_and_leaves_no_partially_written_security() {
+    // Every response takes 400 ms and one security is fetched at a time: a sync of the small
+    // report's SH/SZ/HK securities takes several seconds.
+    let server = price_server(Duration::from_millis(400)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = local_provider_env(&server);
+    env.push(("RATINGWATCH__SYNC__CONCURRENCY".to_string(), "1".to_string()));
+    env.push(("RATINGWATCH__SERVICE__GRACE_PERIOD_SECS".to_string(), "1".to_string()));
+    let mut serve = spawn_serve_with(dir.path(), &env);
+    let database = dir.path().join("test.db");
+    // Wait until the first security is stored while the sync goes on.
+    let mid_sync = wait_for_async(Duration::from_secs(60), || {
+        let Ok(store) = Store::open(&database) else { return false };
+        store.has_prices().unwrap_or(false)
+    })
+    .await;
+    assert!(mid_sync, "stderr: {}", stderr_of(dir.path()));
+    send_signal(&serve, "TERM");
+    let code = wait_exit(&mut serve, Duration::from_secs(30));
+    assert_eq!(code, Some(0), "stderr: {}", stderr_of(dir.path()));
+
+    let store = Store::open(&database).unwrap();
+    assert!(store.integrity_ok().unwrap());
+    let run = runs(&database, JobKind::SyncCnHk).pop().unwrap();
+    assert_eq!(run.outcome, JobRunOutcome::Cancelled, "{run:?}");
+    assert!(runs(&database, JobKind::SyncUs).is_empty() && runs(&database, JobKind::WeeklySummary).is_empty(), "queued jobs never started");
+    // Each security is all or nothing: every weekday of the served range, or no bar at all,
+    // and every stored adjusted close from the one (back-adjusted) answer.
+    let first: chrono::NaiveDate = HISTORY_START.parse().unwrap();
+    let weekdays = first
+        .iter_days()
+        .take_while(|day| *day <= yesterday_in_shanghai())
+        .filter(|day| chrono::Datelike::weekday(day).num_days_from_monday() < 5)
+        .count();
+    let mut complete = 0;
+    for symbol in ["000300.SH", "600941.SH", "300308.SZ", "0700.HK"] {
+        let symbol = Symbol::parse(symbol).unwrap();
+        let bars = store.all_bars(&symbol).unwrap();
+        if bars.is_empty() {
+            continue;
+        }
+        assert_eq!(bars.len(), weekdays, "{symbol} is complete");
+        let factor = if symbol.code() == "000300" { 1.0 } else { 2.0 };
+        assert!(bars.iter().all(|bar| (bar.adj_close - bar.close * factor).abs() < 1e-9), "{symbol}: one adjusted series");
+        complete += 1;
+    }
+    assert!((1..4).contains(&complete), "the sync was interrupted between securities: {complete} of 4 stored");
+}
