@@ -29,7 +29,7 @@ mod http;
 mod tencent;
 mod yahoo;
 
-pub use http::{HttpError, USER_AGENT, should_retry};
+use http::HttpError;
 
 /// The providers the product knows, by their config name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -508,5 +508,98 @@ mod tests {
         let message = Providers::from_config(&config).err().unwrap().to_string();
         assert!(message.starts_with("providers.yahoo.requests_per_second"), "{message}");
         assert!(Providers::from_config(&ProvidersConfig::default()).is_ok());
+    }
+
+    mod never_panic {
+        use super::super::{VolumeUnit, eastmoney, tencent, yahoo};
+        use proptest::prelude::*;
+
+        const TENCENT: &str = r#"kline_dayhfq={"code":0,"msg":"","data":{"hk00700":{"hfqday":[["2026-09-10","430.000","425.600","430.800","425.000","22333165.000",{"cqr":"2026-09-10","FHcontent":"","HGcontent":""}]],"prec":"434.000"}}}"#;
+        const EASTMONEY: &str = r#"jQuery1_2({"rc":0,"data":{"code":"000300","market":1,"klines":["2026-09-28,4423.82,4340.76,4423.82,4323.57,171277373,428620471197.90,2.26","2026-01-07,-"]}});"#;
+        const YAHOO: &str = r#"{"chart":{"result":[{"meta":{"exchangeTimezoneName":"Asia/Shanghai","gmtoffset":28800,"regularMarketTime":1510795800,"firstTradeDate":1198742400,"currentTradingPeriod":{"regular":{"start":1510795800,"end":1510815600}}},"timestamp":[1510709400,1510795800],"indicators":{"quote":[{"low":[null,6.48],"volume":[null,34039227],"close":[null,6.51],"open":[null,6.5],"high":[null,6.6]}],"adjclose":[{"adjclose":[null,6.2]}]}}],"error":null}}"#;
+
+        fn run_all(body: &str) {
+            let _ = tencent::parse_kline(body, "hk00700", tencent::SeriesKey::Hfq, VolumeUnit::Lots);
+            let _ = eastmoney::parse_klines(body, VolumeUnit::Lots);
+            let _ = yahoo::parse_chart(body, true, chrono_tz::Asia::Shanghai);
+            let _ = yahoo::parse_chart(body, false, chrono_tz::Asia::Shanghai);
+        }
+
+        /// A valid sample, cut at a random character and with a random piece spliced in: this
+        /// reaches the row and field parsers, which random text alone seldom does.
+        fn mutated(sample: &'static str) -> impl Strategy<Value = String> {
+            let length = sample.chars().count();
+            (0..=length, 0..=length, "[-0-9a-z.,:\\[\\]{}\"=() ]{0,12}").prop_map(move |(cut, splice_at, piece)| {
+                let mut text: String = sample.chars().take(cut.max(splice_at)).collect();
+                let at = text.char_indices().nth(splice_at).map_or(text.len(), |(index, _)| index);
+                text.insert_str(at, &piece);
+                text
+            })
+        }
+
+        /// Well-formed JSON with random values where numbers and dates belong.
+        fn json_cell() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("null".to_string()),
+                any::<f64>().prop_map(|value| if value.is_finite() { value.to_string() } else { "1e999".to_string() }),
+                any::<i64>().prop_map(|value| value.to_string()),
+                "[-0-9a-zA-Z.:]{0,12}".prop_map(|text| format!("\"{text}\"")),
+                Just("{}".to_string()),
+                Just("[]".to_string()),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn on_arbitrary_text(body in ".{0,400}") {
+                run_all(&body);
+            }
+
+            #[test]
+            fn on_mutated_tencent(body in mutated(TENCENT)) {
+                run_all(&body);
+            }
+
+            #[test]
+            fn on_mutated_eastmoney(body in mutated(EASTMONEY)) {
+                run_all(&body);
+            }
+
+            #[test]
+            fn on_mutated_yahoo(body in mutated(YAHOO)) {
+                run_all(&body);
+            }
+
+            #[test]
+            fn on_random_tencent_rows(rows in prop::collection::vec(prop::collection::vec(json_cell(), 0..8), 0..6)) {
+                let rows: Vec<String> = rows.iter().map(|cells| format!("[{}]", cells.join(","))).collect();
+                let body = format!(r#"{{"code":0,"data":{{"hk00700":{{"hfqday":[{}]}}}}}}"#, rows.join(","));
+                run_all(&body);
+            }
+
+            #[test]
+            fn on_random_eastmoney_rows(rows in prop::collection::vec("[-0-9,.:a-z]{0,40}", 0..6)) {
+                let rows: Vec<String> = rows.iter().map(|row| format!("\"{row}\"")).collect();
+                let body = format!(r#"{{"rc":0,"data":{{"klines":[{}]}}}}"#, rows.join(","));
+                run_all(&body);
+            }
+
+            #[test]
+            fn on_random_yahoo_arrays(
+                timestamps in prop::collection::vec(any::<i64>(), 0..5),
+                closes in prop::collection::vec(json_cell(), 0..5),
+                adjcloses in prop::collection::vec(json_cell(), 0..5),
+                market_time in any::<i64>(),
+                offset in any::<i64>(),
+                zone in "[A-Za-z/_]{0,20}",
+            ) {
+                let timestamps: Vec<String> = timestamps.iter().map(i64::to_string).collect();
+                let body = format!(
+                    r#"{{"chart":{{"result":[{{"meta":{{"exchangeTimezoneName":"{zone}","gmtoffset":{offset},"regularMarketTime":{market_time},"firstTradeDate":{market_time},"currentTradingPeriod":{{"regular":{{"start":{offset},"end":{market_time}}}}}}},"timestamp":[{}],"indicators":{{"quote":[{{"close":[{}],"open":[{}]}}],"adjclose":[{{"adjclose":[{}]}}]}}}}]}}}}"#,
+                    timestamps.join(","), closes.join(","), closes.join(","), adjcloses.join(",")
+                );
+                run_all(&body);
+            }
+        }
     }
 }
