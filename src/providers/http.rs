@@ -48,7 +48,7 @@ pub enum HttpError {
     /// The server answered with a non-2xx status. `body` is what it sent (capped).
     Status { status: StatusCode, retry_after: Option<Duration>, body: String },
     /// No complete answer within the configured timeout.
-    Timeout,
+    Timeout { after: Duration },
     /// The TCP/TLS connection could not be set up.
     Connect(String),
     /// The connection was closed (or reset) before a complete response arrived.
@@ -70,9 +70,11 @@ impl std::fmt::Display for HttpError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             HttpError::Status { status, body, .. } => write!(f, "HTTP {status}, body: {}", super::describe_body(body)),
-            HttpError::Timeout => f.write_str("timed out"),
+            HttpError::Timeout { after } => write!(f, "timed out: no complete answer within {} s", after.as_secs_f64()),
             HttpError::Connect(detail) => write!(f, "cannot connect: {detail}"),
-            HttpError::Closed(detail) => write!(f, "connection closed without a complete response: {detail}"),
+            HttpError::Closed(detail) => {
+                write!(f, "connection closed without a complete response ({detail}); hosts that ban an IP answer this way")
+            }
             HttpError::TooLarge { limit } => write!(f, "response body larger than {limit} bytes"),
         }
     }
@@ -81,6 +83,7 @@ impl std::fmt::Display for HttpError {
 /// The final failure of a request, after any retries.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HttpFailure {
+    pub provider: ProviderName,
     pub error: HttpError,
     /// How many requests were sent, retries included.
     pub attempts: u32,
@@ -97,7 +100,7 @@ impl std::fmt::Display for HttpFailure {
 /// connection is a ban signal (see the module docs).
 pub fn should_retry(error: &HttpError) -> bool {
     match error {
-        HttpError::Timeout | HttpError::Connect(_) => true,
+        HttpError::Timeout { .. } | HttpError::Connect(_) => true,
         HttpError::Status { status, .. } => *status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error(),
         HttpError::Closed(_) | HttpError::TooLarge { .. } => false,
     }
@@ -199,7 +202,7 @@ impl Endpoint {
             tracing::debug!(provider = %self.provider, url = %url, "retrying in {delay:?} after: {error}");
         })
         .await;
-        result.map_err(|error| HttpFailure { error, attempts: attempts.load(Ordering::Relaxed) })
+        result.map_err(|error| HttpFailure { provider: self.provider, error, attempts: attempts.load(Ordering::Relaxed) })
     }
 
     async fn attempt(&self, url: &str, query: &[(&str, String)]) -> Result<HttpResponse, HttpError> {
@@ -210,14 +213,15 @@ impl Endpoint {
         if let Some(referer) = self.referer {
             request = request.header(REFERER, referer);
         }
-        let mut response = request.send().await.map_err(classify_reqwest_error)?;
+        let classify = |error| classify_reqwest_error(error, self.timeout);
+        let mut response = request.send().await.map_err(classify)?;
         let status = response.status();
         let retry_after = parse_retry_after(response.headers());
         if response.content_length().is_some_and(|length| length > self.max_body_bytes as u64) {
             return Err(HttpError::TooLarge { limit: self.max_body_bytes });
         }
         let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(classify_reqwest_error)? {
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
             if bytes.len() + chunk.len() > self.max_body_bytes {
                 return Err(HttpError::TooLarge { limit: self.max_body_bytes });
             }
@@ -229,9 +233,12 @@ impl Endpoint {
     }
 }
 
-fn classify_reqwest_error(error: reqwest::Error) -> HttpError {
+fn classify_reqwest_error(error: reqwest::Error, timeout: Duration) -> HttpError {
+    // The URL is long (every query parameter) and the caller's message already names the
+    // symbol and provider.
+    let error = error.without_url();
     if error.is_timeout() {
-        HttpError::Timeout
+        HttpError::Timeout { after: timeout }
     } else if error.is_connect() {
         HttpError::Connect(error_chain(&error))
     } else {
@@ -274,7 +281,7 @@ mod tests {
     #[case(status(403), false)]
     #[case(status(404), false)]
     #[case(status(408), false)]
-    #[case(HttpError::Timeout, true)]
+    #[case(HttpError::Timeout { after: Duration::from_secs(1) }, true)]
     #[case(HttpError::Connect("refused".into()), true)]
     #[case(HttpError::Closed("connection closed before message completed".into()), false)]
     #[case(HttpError::TooLarge { limit: 10 }, false)]

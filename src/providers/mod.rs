@@ -262,11 +262,17 @@ impl From<http::HttpFailure> for Failure {
                 500..=599 => ProviderErrorKind::Transient,
                 _ => ProviderErrorKind::NotFound,
             },
-            HttpError::Timeout | HttpError::Connect(_) => ProviderErrorKind::Transient,
+            HttpError::Timeout { .. } | HttpError::Connect(_) => ProviderErrorKind::Transient,
             HttpError::Closed(_) => ProviderErrorKind::Blocked,
             HttpError::TooLarge { .. } => ProviderErrorKind::Malformed,
         };
-        Failure::new(kind, failure.to_string())
+        let provider = failure.provider;
+        let hint = match &failure.error {
+            HttpError::Timeout { .. } => format!("; raise providers.{provider}.timeout_secs if the host is just slow"),
+            HttpError::Status { status, .. } if status.as_u16() == 429 => format!("; lower providers.{provider}.requests_per_second"),
+            _ => String::new(),
+        };
+        Failure::new(kind, format!("{failure}{hint}"))
     }
 }
 
@@ -280,6 +286,10 @@ fn check_body(body: &str) -> Result<&str, Failure> {
     }
     if trimmed.starts_with('<') {
         return Err(Failure::blocked(format!("HTML page instead of JSON: {}", describe_body(trimmed))));
+    }
+    // Yahoo's edge answers rate limiting in plain text (normally with status 429).
+    if !trimmed.starts_with('{') && trimmed.get(..40).unwrap_or(trimmed).to_ascii_lowercase().contains("too many requests") {
+        return Err(Failure::blocked(format!("rate limited: {}", describe_body(trimmed))));
     }
     Ok(trimmed)
 }
@@ -485,6 +495,7 @@ mod tests {
         "<title>502 Bad Gateway</title>"
     )]
     #[case("<html><body>blocked</body></html>", ProviderErrorKind::Blocked, "`<html><body>blocked</body></html>`")]
+    #[case("Edge: Too Many Requests", ProviderErrorKind::Blocked, "rate limited: `Edge: Too Many Requests`")]
     fn ban_signal_bodies_are_blocked(#[case] body: &str, #[case] kind: ProviderErrorKind, #[case] says: &str) {
         let failure = check_body(body).unwrap_err();
         assert_eq!(failure.kind, kind);
@@ -495,6 +506,17 @@ mod tests {
     fn excerpt_cuts_on_characters() {
         assert_eq!(excerpt("沪深300指数", 4), "沪深30…");
         assert_eq!(excerpt("abc", 3), "abc");
+    }
+
+    #[test]
+    fn providers_and_their_futures_can_cross_threads() {
+        fn assert_send_sync<T: Send + Sync>(_: &T) {}
+        fn assert_send<T: Send>(_: T) {}
+        let providers = Providers::from_config(&ProvidersConfig::default()).unwrap();
+        assert_send_sync(&providers);
+        let request = FetchRequest { symbol: Symbol::parse("MSFT.US").unwrap(), from: date("2023-02-14"), to: date("2023-02-14") };
+        // Never polled: this only checks at compile time that sync may spawn the future.
+        assert_send(providers.fetch(ProviderName::Yahoo, &request));
     }
 
     #[test]

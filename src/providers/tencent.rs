@@ -9,6 +9,10 @@
 //!   (NASDAQ), `.N` (NYSE) or `.AM` (NYSE American/Arca): a small table knows the seed's
 //!   names, others are probed in that order and the answer is remembered for the process;
 //! - `/appstock/app/kline/kline?param=whUSDCNY,day,START,END,640` — FX (no adjustment field).
+//!   Public clients call it with empty dates (`whUSDCNY,day,,,320`, the latest bars); dates are
+//!   sent here as for the other endpoints so long ranges page the same way. Whether the FX
+//!   endpoint honours them is unverified: if it ignores them, each window still keeps only its
+//!   own dates, so the result is right whenever the range fits in the latest 640 bars.
 //!
 //! `FQ` is empty for prices as traded and `hfq` for the back-adjusted series; the
 //! forward-adjusted `qfq` is never requested (it rewrites history and can go negative).
@@ -298,9 +302,7 @@ impl Tencent {
                 Ok(_) => {
                     empty_answer.get_or_insert_with(|| code.clone());
                 }
-                Err(failure) if failure.kind == super::ProviderErrorKind::NotFound => {
-                    not_found.push(format!("`{code}`: {}", failure.message))
-                }
+                Err(failure) if failure.kind == super::ProviderErrorKind::NotFound => not_found.push(failure.message),
                 Err(failure) => return Err(failure),
             }
         }

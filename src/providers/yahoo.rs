@@ -430,7 +430,8 @@ mod tests {
         "unparseable JSON"
     )]
     #[case(r#"{"chart":{"result":[{"meta":{},"timest"#, ProviderErrorKind::Malformed, "EOF")]
-    #[case("Too Many Requests", ProviderErrorKind::Malformed, "`Too Many Requests`")]
+    #[case("Too Many Requests", ProviderErrorKind::Blocked, "`Too Many Requests`")]
+    #[case("Not JSON at all", ProviderErrorKind::Malformed, "unparseable JSON")]
     #[case("", ProviderErrorKind::Blocked, "empty body")]
     fn classifies_bad_bodies(#[case] body: &str, #[case] kind: ProviderErrorKind, #[case] says: &str) {
         let failure = parse_chart(body, true, chrono_tz::UTC).unwrap_err();

@@ -617,7 +617,7 @@ async fn timeout_is_retried_then_transient() {
     let error = fetch_err(&providers(&server.uri()), ProviderName::Yahoo, &msft()).await;
 
     assert_eq!(error.kind, ProviderErrorKind::Transient);
-    assert!(error.message.contains("timed out"), "{error}");
+    assert!(error.message.contains("timed out") && error.message.contains("providers.yahoo.timeout_secs"), "{error}");
     assert_eq!(request_count(&server).await, 2);
 }
 
