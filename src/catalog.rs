@@ -373,6 +373,17 @@ pub fn parse_report(file: &Path, text: &str) -> Result<ReportDef, CatalogError> 
     Ok(ReportDef { id, title: raw.title, broker: raw.broker, report_date, rating, rule, companies, sectors, fx })
 }
 
+/// The seed report, compiled into the binary so `ratingwatch serve` works on a fresh machine
+/// even outside a checkout (used when the reports folder does not exist).
+pub const EMBEDDED_SEED: (&str, &str) =
+    ("zheshang-2023-02-14-chatgpt.toml", include_str!("../data/reports/zheshang-2023-02-14-chatgpt.toml"));
+
+/// The embedded seed report, parsed.
+pub fn embedded_reports() -> Result<Vec<ReportDef>, CatalogError> {
+    let (name, text) = EMBEDDED_SEED;
+    Ok(vec![parse_report(Path::new(&format!("(embedded) {name}")), text)?])
+}
+
 /// Reads and validates one report file.
 pub fn load_report(path: &Path) -> Result<ReportDef, CatalogError> {
     let text = std::fs::read_to_string(path).map_err(|e| CatalogError {

@@ -1,4 +1,75 @@
 //! Pure analysis: price series, FX series and a report's rule in; verdicts and weekly
-//! summaries out. No SQL, no HTTP, no clock. (Placeholder: being written.)
+//! summaries out.
+//!
+//! Invariants (stated as absences): no SQL, no HTTP, no clock — the as-of date and the data
+//! are arguments, so every number here can be checked by hand from its inputs.
+//!
+//! The definitions (SPEC.md, "Definitions") in the words of the code:
+//! - Base close: each company's adjusted close on its own last trading day on or before the
+//!   report date T0. A company without one (listed later, no data) is excluded from every
+//!   basket and named in `excluded` and `warnings`.
+//! - As-of: a value "as of D" is the latest close on or before D ([`Series::as_of`]); the
+//!   dates a verdict or summary is taken on are benchmark trading days.
+//! - Currency: in CNY mode a company quoted in another currency is valued as
+//!   `close × fx(close date)`, with the rate as of that close's own date; the return is
+//!   `(end_close × fx_end) / (base_close × fx_base) − 1`.
+//! - Basket: equal weight, buy and hold from the base: the mean of the members' returns.
+//!   The whole report's basket holds every company once.
+//! - Excess = basket return − benchmark return over the same dates (fractions; 0.1 = 10 pp),
+//!   rated with [`crate::catalog::RatingRule::implied`] (rounded to bp, bounds inclusive).
+//! - Stale: a close more than `stale_after_trading_days` benchmark trading days older than
+//!   the date it is used at; still counted, always flagged.
 
+mod basket;
 pub mod model;
+mod series;
+mod verdict;
+mod week;
+mod weekly;
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use crate::symbol::Symbol;
+
+pub use model::CurrencyMode;
+pub use series::{Point, Series};
+pub use verdict::compute_verdict;
+pub use week::WeekSpec;
+pub use weekly::compute_weekly;
+
+/// Every series the analysis reads, by symbol: companies' adjusted closes, the benchmark's
+/// closes as published, and FX rates (`USDCNY.FX`, `HKDCNY.FX`: CNY per unit).
+pub type Closes = HashMap<Symbol, Series>;
+
+/// What a verdict or summary is computed with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnalysisOptions {
+    pub currency: CurrencyMode,
+    /// A close older than this many benchmark trading days at the as-of date is stale.
+    pub stale_after_trading_days: u32,
+}
+
+impl Default for AnalysisOptions {
+    fn default() -> Self {
+        AnalysisOptions { currency: CurrencyMode::Cny, stale_after_trading_days: 5 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AnalysisError {
+    #[error("as-of date {as_of} is before the report date {report_date}")]
+    AsOfBeforeReport { as_of: NaiveDate, report_date: NaiveDate },
+    #[error(
+        "no prices for the benchmark {symbol} on or before {date}; run `ratingwatch sync` or `ratingwatch import prices --symbol {symbol} FILE.csv`"
+    )]
+    NoBenchmarkPrices { symbol: Symbol, date: NaiveDate },
+    #[error(
+        "no company of report `{report_id}` can be priced ({example}); run `ratingwatch sync` or `ratingwatch import prices --symbol SYMBOL FILE.csv`"
+    )]
+    NoMemberPrices { report_id: String, example: String },
+}
+
+#[cfg(test)]
+mod tests;

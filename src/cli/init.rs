@@ -13,8 +13,14 @@ use crate::store::{LoadOutcome, Store};
 pub struct InitArgs {}
 
 /// Validates every report file first, then loads them; an invalid file writes nothing.
+/// A missing folder falls back to the seed report compiled into the binary.
 pub fn load_reports(store: &mut Store, dir: &Path, now: DateTime<Utc>) -> anyhow::Result<Vec<(String, LoadOutcome)>> {
-    let reports = catalog::load_dir(dir)?;
+    let reports = if dir.exists() {
+        catalog::load_dir(dir)?
+    } else {
+        tracing::info!("reports folder {} does not exist; loading the embedded seed report", dir.display());
+        catalog::embedded_reports()?
+    };
     let mut outcomes = Vec::with_capacity(reports.len());
     for report in &reports {
         let outcome = store.load_report(report, now).with_context(|| format!("loading report `{}`", report.id))?;

@@ -99,7 +99,7 @@ impl Context {
     pub fn open_store(&self) -> anyhow::Result<Store> {
         let path = &self.config.database.path;
         let mut store = Store::open(path)?;
-        if store.report_ids()?.is_empty() && self.config.reports.dir.is_dir() {
+        if store.report_ids()?.is_empty() {
             init::load_reports(&mut store, &self.config.reports.dir, self.now)?;
         }
         Ok(store)

@@ -197,7 +197,7 @@ impl Store {
         let fx: Vec<Symbol> = serde_json::from_str(&fx).map_err(corrupt)?;
 
         let mut alternates: BTreeMap<String, Vec<Symbol>> = BTreeMap::new();
-        let mut stmt = self.conn.prepare("SELECT symbol, alternate FROM alternates WHERE report_id = ?1 ORDER BY rowid")?;
+        let mut stmt = self.conn.prepare("SELECT symbol, alternate FROM alternates WHERE report_id = ?1 ORDER BY symbol, alternate")?;
         for row in stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
             let (symbol, alternate) = row?;
             if let Ok(alternate) = Symbol::parse(&alternate) {

@@ -8,6 +8,7 @@
 //!   adjusted closes are replaced in the same transaction (see [`Store::replace_bars`]).
 //! - Bars pass [`crate::prices::validate_series`] before any row is touched.
 
+mod analysis;
 mod catalog;
 mod migrations;
 mod prices;

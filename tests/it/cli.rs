@@ -1,1 +1,252 @@
-//! CLI tests for the foundation commands (init, watchlist, reports, import, export, config).
+//! CLI tests for the foundation commands (init, watchlist, reports, import, export, config),
+//! run through the real binary against temp databases.
+
+use std::path::Path;
+
+use predicates::prelude::*;
+use serde_json::Value;
+
+use crate::support::{ratingwatch, seed_report_path};
+
+fn watchlist_json(dir: &Path) -> Vec<Value> {
+    let output = ratingwatch(dir).args(["watchlist", "list", "--format", "json"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn entry<'a>(list: &'a [Value], symbol: &str) -> &'a Value {
+    list.iter().find(|e| e["symbol"] == symbol).unwrap_or_else(|| panic!("{symbol} not listed"))
+}
+
+fn strings(value: &Value) -> Vec<&str> {
+    value.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect()
+}
+
+#[test]
+fn init_then_watchlist_lists_the_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    ratingwatch(dir.path()).arg("init").assert().success().stdout(predicate::str::contains("zheshang-2023-02-14-chatgpt: added"));
+    let list = watchlist_json(dir.path());
+    assert_eq!(list.len(), 45);
+    // 百度 is in the three sectors the report lists it under (see catalog tests).
+    assert_eq!(strings(&entry(&list, "9888.HK")["sectors"]), ["深度学习框架", "深度学习大模型", "应用"]);
+    for optical in ["300308.SZ", "300394.SZ"] {
+        assert_eq!(strings(&entry(&list, optical)["sectors"]), ["芯片算力", "通信"], "{optical}");
+    }
+    for operator in ["600941.SH", "601728.SH", "600050.SH"] {
+        let tags = strings(&entry(&list, operator)["tags"]);
+        assert!(tags.contains(&"算力调度") && tags.contains(&"算力供给"), "{operator}: {tags:?}");
+    }
+    let tencent = entry(&list, "0700.HK");
+    assert_eq!(
+        (tencent["market"].as_str(), tencent["currency"].as_str(), tencent["name"].as_str()),
+        (Some("HK"), Some("HKD"), Some("腾讯"))
+    );
+}
+
+#[test]
+fn init_is_idempotent_and_an_edited_report_updates_memberships() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    let seed = std::fs::read_to_string(seed_report_path()).unwrap();
+    std::fs::write(reports.join("seed.toml"), &seed).unwrap();
+    let run_init = || ratingwatch(dir.path()).env("RATINGWATCH__REPORTS__DIR", &reports).arg("init").assert().success();
+    run_init();
+    let first = watchlist_json(dir.path());
+    run_init().stdout(predicate::str::contains("unchanged"));
+    assert_eq!(watchlist_json(dir.path()), first);
+
+    // Drop 高澜股份 from 通信 (and its tag): the company leaves the watchlist.
+    let edited = seed.replacen("    \"300499.SZ\",  # 高澜股份\n", "", 1).replacen(
+        "\"算力散热/配套\" = [\"002837.SZ\", \"300499.SZ\"]",
+        "\"算力散热/配套\" = [\"002837.SZ\"]",
+        1,
+    );
+    assert_ne!(edited, seed);
+    std::fs::write(
+        reports.join("seed.toml"),
+        edited.replacen("[[companies]]\nsymbol = \"300499.SZ\"\nname = \"高澜股份\"\nname_en = \"Goaland\"\n", "", 1),
+    )
+    .unwrap();
+    run_init().stdout(predicate::str::contains("updated"));
+    let second = watchlist_json(dir.path());
+    assert_eq!((first.len(), second.len()), (45, 44));
+    assert!(second.iter().all(|e| e["symbol"] != "300499.SZ"));
+}
+
+#[test]
+fn invalid_report_files_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    let seed = std::fs::read_to_string(seed_report_path()).unwrap();
+    std::fs::write(reports.join("a.toml"), &seed).unwrap();
+    let init = || ratingwatch(dir.path()).env("RATINGWATCH__REPORTS__DIR", &reports).arg("init").assert();
+    init().success();
+    let reports_before = ratingwatch(dir.path()).args(["reports", "list", "--format", "json"]).output().unwrap().stdout;
+    let watchlist_before = watchlist_json(dir.path());
+
+    // Each edit also renames 腾讯, so a partial load would show in the watchlist.
+    let renamed = seed.replacen("name = \"腾讯\"", "name = \"腾讯控股\"", 1);
+    let cases: [(&str, String, &str); 6] = [
+        ("bad symbol", renamed.replacen("symbol = \"688041.SH\"", "symbol = \"688041.XX\"", 1), "unknown market suffix `.XX`"),
+        ("duplicate company", renamed.replacen("symbol = \"300474.SZ\"", "symbol = \"688041.SH\"", 1), "duplicate company 688041.SH"),
+        ("unknown member", renamed.replacen("\"688041.SH\",", "\"600000.SH\",", 1), "600000.SH, which is not a primary listing"),
+        ("thresholds", renamed.replacen("lower_pp = -10.0", "lower_pp = 20.0", 1), "thresholds out of order"),
+        ("missing rating", renamed.replacen("rating = \"看好\"\n", "", 1), "missing field `rating`"),
+        (
+            "bad date",
+            renamed.replacen("report_date = 2023-02-14", "report_date = \"2023-02-30\"", 1),
+            "report_date must be a date like 2023-02-14",
+        ),
+    ];
+    for (case, text, message) in cases {
+        assert_ne!(text, renamed, "{case}: the edit must apply");
+        std::fs::write(reports.join("a.toml"), text).unwrap();
+        init().code(2).stderr(predicate::str::contains("a.toml:").and(predicate::str::contains(message)));
+        let reports_after = ratingwatch(dir.path()).args(["reports", "list", "--format", "json"]).output().unwrap().stdout;
+        assert_eq!(reports_after, reports_before, "{case}");
+        assert_eq!(watchlist_json(dir.path()), watchlist_before, "{case}");
+    }
+}
+
+#[test]
+fn one_invalid_file_stops_every_file_from_loading() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    let seed = std::fs::read_to_string(seed_report_path()).unwrap();
+    std::fs::write(reports.join("a.toml"), &seed).unwrap();
+    let bad =
+        seed.replacen("id = \"zheshang-2023-02-14-chatgpt\"", "id = \"second\"", 1).replacen("lower_pp = -10.0", "lower_pp = 20.0", 1);
+    std::fs::write(reports.join("b.toml"), bad).unwrap();
+    ratingwatch(dir.path())
+        .env("RATINGWATCH__REPORTS__DIR", &reports)
+        .arg("init")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("b.toml:").and(predicate::str::contains("thresholds out of order")));
+    // Every file is validated before any is loaded: the valid a.toml did not land either.
+    // (An existing empty folder, so listing loads nothing on first use.)
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    ratingwatch(dir.path())
+        .env("RATINGWATCH__REPORTS__DIR", dir.path().join("empty"))
+        .args(["reports", "list", "--format", "json"])
+        .assert()
+        .success()
+        .stdout("[]\n");
+}
+
+const CSV: &str = "date,open,high,low,close,volume,adj_close\n\
+2023-02-13,10,11,9,10.5,1000,5.25\n\
+2023-02-14,10.5,11.5,10,11,2000,5.5\n";
+
+#[test]
+fn import_then_export_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p.csv");
+    std::fs::write(&file, CSV).unwrap();
+    ratingwatch(dir.path())
+        .args(["import", "prices", "--symbol", "sh600941"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("600941.SH: 2 rows").and(predicate::str::contains("2 added, 0 replaced")));
+    ratingwatch(dir.path())
+        .args(["export", "prices", "--symbol", "600941.SH"])
+        .assert()
+        .success()
+        .stdout("date,open,high,low,close,volume,adj_close\n2023-02-13,10,11,9,10.5,1000,5.25\n2023-02-14,10.5,11.5,10,11,2000,5.5\n");
+}
+
+#[test]
+fn bad_csv_names_line_and_column_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, CSV).unwrap();
+    ratingwatch(dir.path()).args(["import", "prices", "--symbol", "600941.SH"]).arg(&good).assert().success();
+    let bad = dir.path().join("bad.csv");
+    // Row 3 revises the 14th (would be written), row 4 is bad: nothing may land.
+    std::fs::write(&bad, "date,open,high,low,close,volume,adj_close\n2023-02-14,1,1,1,99,1,99\n2023-02-15,1,1,1,abc,1,1\n").unwrap();
+    ratingwatch(dir.path())
+        .args(["import", "prices", "--symbol", "600941.SH"])
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.csv:3: column close: `abc` is not a number"));
+    ratingwatch(dir.path())
+        .args(["export", "prices", "--symbol", "600941.SH"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2023-02-14,10.5,11.5,10,11,2000,5.5"));
+}
+
+#[test]
+fn missing_reports_folder_falls_back_to_the_embedded_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    ratingwatch(dir.path())
+        .env("RATINGWATCH__REPORTS__DIR", dir.path().join("nowhere"))
+        .arg("init")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("zheshang-2023-02-14-chatgpt: added"));
+    assert_eq!(watchlist_json(dir.path()).len(), 45);
+}
+
+#[test]
+fn unknown_symbol_form_shows_an_example() {
+    let dir = tempfile::tempdir().unwrap();
+    ratingwatch(dir.path())
+        .args(["watchlist", "add", "60094x", "--sector", "通信"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`60094x` is not a symbol").and(predicate::str::contains("600941.SH")));
+}
+
+#[test]
+fn watchlist_add_and_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    ratingwatch(dir.path())
+        .args(["watchlist", "add", "0941.hk", "--sector", "通信", "--name", "中国移动H", "--tag", "算力调度"])
+        .assert()
+        .success();
+    let list = watchlist_json(dir.path());
+    assert_eq!(list.len(), 46);
+    assert_eq!(strings(&entry(&list, "0941.HK")["tags"]), ["算力调度"]);
+    ratingwatch(dir.path())
+        .args(["watchlist", "add", "0941.HK", "--sector", "通信"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already in sector"));
+    ratingwatch(dir.path())
+        .args(["watchlist", "add", "MSFT", "--sector", "不存在"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no sector `不存在`"));
+    ratingwatch(dir.path()).args(["watchlist", "remove", "9888.HK", "--sector", "应用"]).assert().success();
+    let baidu = watchlist_json(dir.path());
+    assert_eq!(strings(&entry(&baidu, "9888.HK")["sectors"]), ["深度学习框架", "深度学习大模型"]);
+    ratingwatch(dir.path()).args(["watchlist", "remove", "0941.HK"]).assert().success();
+    assert_eq!(watchlist_json(dir.path()).len(), 45);
+}
+
+#[test]
+fn config_show_and_unknown_key() {
+    let dir = tempfile::tempdir().unwrap();
+    ratingwatch(dir.path())
+        .args(["config", "show"])
+        .env("RATINGWATCH__SYNC__CONCURRENCY", "7")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("concurrency = 7").and(predicate::str::contains("timezone = \"Asia/Shanghai\"")));
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, "[output]\ndir = \"x\"\ndirectory = \"y\"\n").unwrap();
+    ratingwatch(dir.path())
+        .arg("--config")
+        .arg(&config)
+        .args(["config", "show"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("c.toml").and(predicate::str::contains("directory")).and(predicate::str::contains("line 3")));
+}

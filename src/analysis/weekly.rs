@@ -1,0 +1,229 @@
+//! The weekly summary: each sector against the benchmark over one ISO week and since the
+//! report, as of the week's Friday (or the latest benchmark trading day before it).
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use super::basket::{
+    BASKET_NAME, Holding, Inputs, best_and_worst, company_index, exclusion_warning, implied, mean, sector_indices, series_of,
+};
+use super::model::{MarketFreshness, MemberMove, NamedPath, PathPoint, SectorWeek, StaleMember, WeeklySummary};
+use super::verdict::no_priced_member;
+use super::week::WeekSpec;
+use super::{AnalysisError, AnalysisOptions, Closes};
+use crate::catalog::ReportDef;
+use crate::symbol::{Market, Symbol};
+
+/// How many members the best and worst lists name.
+const MOVERS: usize = 3;
+
+/// One company over the week.
+struct Moved<'a> {
+    symbol: &'a Symbol,
+    name: &'a str,
+    /// Return since the base, as of this week's and the previous week's as-of dates.
+    since: f64,
+    since_previous: f64,
+    week: f64,
+    path: Vec<f64>,
+}
+
+struct Frame<'a> {
+    report: &'a ReportDef,
+    benchmark_week: f64,
+    benchmark_since: f64,
+    path_dates: &'a [NaiveDate],
+    benchmark_path: Vec<f64>,
+}
+
+/// The summary of `week` for `report`.
+///
+/// As-of A = the benchmark's last trading day on or before the week's cutoff (its Friday);
+/// the week runs from the previous week's as-of P (the same rule applied to the Friday
+/// before, but never before the report's base) to A. A sector's week return is its
+/// buy-and-hold basket's change over the week, `(1 + R(A)) / (1 + R(P)) − 1` with R the
+/// return since the base, so week and since-report figures describe the same basket.
+pub fn compute_weekly(
+    report: &ReportDef,
+    closes: &Closes,
+    week: &WeekSpec,
+    options: &AnalysisOptions,
+) -> Result<WeeklySummary, AnalysisError> {
+    if week.cutoff < report.report_date {
+        return Err(AnalysisError::AsOfBeforeReport { as_of: week.cutoff, report_date: report.report_date });
+    }
+    let inputs = Inputs::new(report, closes, options)?;
+    let as_of = inputs.benchmark_as_of(week.cutoff).date;
+    let previous_as_of = inputs.benchmark_as_of(week.previous_friday()).date.min(as_of);
+    let holdings = inputs.holdings();
+    if let Some(error) = no_priced_member(report, &holdings) {
+        return Err(error);
+    }
+
+    let path_dates = inputs.benchmark.dates_between(report.report_date, as_of);
+    let benchmark_now = inputs.benchmark_as_of(as_of).value;
+    let frame = Frame {
+        report,
+        benchmark_week: benchmark_now / inputs.benchmark_as_of(previous_as_of).value - 1.0,
+        benchmark_since: benchmark_now / inputs.benchmark_base.value - 1.0,
+        path_dates,
+        benchmark_path: path_dates.iter().map(|&date| inputs.benchmark_return_as_of(date)).collect(),
+    };
+
+    let mut warnings = Vec::new();
+    let moved: Vec<Option<Moved<'_>>> = report
+        .companies
+        .iter()
+        .zip(&holdings)
+        .map(|(company, holding)| match holding {
+            Ok(holding) => Some(move_over_week(holding, previous_as_of, as_of, path_dates)),
+            Err(reason) => {
+                warnings.push(exclusion_warning(company, reason));
+                None
+            }
+        })
+        .collect();
+
+    let stale_members = stale_members(&inputs, as_of);
+    for stale in &stale_members {
+        if let Some(last) = stale.last_close {
+            warnings.push(format!(
+                "{} {}: latest close {last} is {} trading days before {as_of} (stale)",
+                stale.symbol,
+                stale.name,
+                inputs.trading_days_old(last, as_of)
+            ));
+        }
+    }
+    warnings.extend(inputs.freshness_warnings(week.cutoff, as_of));
+
+    let index = company_index(report);
+    let sectors: Vec<SectorWeek> = report
+        .sectors
+        .iter()
+        .map(|sector| sector_week(&frame, &sector.name, &sector.name_en, &sector_indices(&index, &sector.members), &moved))
+        .collect();
+    let all: Vec<usize> = (0..report.companies.len()).collect();
+    let basket = sector_week(&frame, BASKET_NAME.0, BASKET_NAME.1, &all, &moved);
+    let mut paths: Vec<NamedPath> = report
+        .sectors
+        .iter()
+        .map(|sector| NamedPath { name: sector.name.clone(), points: path(&frame, &sector_indices(&index, &sector.members), &moved) })
+        .collect();
+    paths.push(NamedPath { name: BASKET_NAME.0.to_string(), points: path(&frame, &all, &moved) });
+
+    let label = report.rating_label();
+    let horizon_end = report.horizon_end();
+    Ok(WeeklySummary {
+        report_id: report.id.clone(),
+        title: report.title.clone(),
+        rating: label.zh.clone(),
+        rating_en: label.en.clone(),
+        report_date: report.report_date,
+        horizon_end,
+        week: week.label(),
+        week_start: week.monday(),
+        week_end: week.friday(),
+        as_of,
+        previous_as_of,
+        days_left: (horizon_end - as_of).num_days().max(0),
+        currency: options.currency,
+        benchmark_name: report.rule.benchmark_name.clone(),
+        benchmark_week_return: frame.benchmark_week,
+        benchmark_since_report_return: frame.benchmark_since,
+        sectors,
+        basket,
+        freshness: freshness(&inputs, as_of),
+        paths,
+        stale_members,
+        warnings,
+        method: inputs.method(&format!("week {previous_as_of} to {as_of}")),
+    })
+}
+
+fn move_over_week<'a>(holding: &Holding<'a>, previous_as_of: NaiveDate, as_of: NaiveDate, path_dates: &[NaiveDate]) -> Moved<'a> {
+    let now = holding.value_as_of(as_of);
+    let before = holding.value_as_of(previous_as_of);
+    Moved {
+        symbol: &holding.company.symbol,
+        name: &holding.company.name,
+        since: holding.return_of(&now),
+        since_previous: holding.return_of(&before),
+        week: now.value / before.value - 1.0,
+        path: path_dates.iter().map(|&date| holding.return_as_of(date)).collect(),
+    }
+}
+
+fn sector_week(frame: &Frame<'_>, name: &str, name_en: &str, indices: &[usize], moved: &[Option<Moved<'_>>]) -> SectorWeek {
+    let members: Vec<&Moved<'_>> = indices.iter().filter_map(|&i| moved.get(i)?.as_ref()).collect();
+    let since = mean(members.iter().map(|m| m.since));
+    let since_previous = mean(members.iter().map(|m| m.since_previous));
+    let week_return = (1.0 + since) / (1.0 + since_previous) - 1.0;
+    let since_report_excess = since - frame.benchmark_since;
+    let (_, implied_rating, implied_rating_en) = implied(frame.report, since_report_excess);
+
+    // Best first by week return; ties keep report order, so the lists are deterministic.
+    let mut by_week: Vec<&Moved<'_>> = members.clone();
+    by_week.sort_by(|a, b| b.week.partial_cmp(&a.week).unwrap_or(Ordering::Equal));
+    let to_move = |m: &&Moved<'_>| MemberMove { symbol: m.symbol.clone(), name: m.name.to_string(), week_return: m.week };
+    let best = by_week.iter().take(MOVERS).map(to_move).collect();
+    by_week.sort_by(|a, b| a.week.partial_cmp(&b.week).unwrap_or(Ordering::Equal));
+    let worst = by_week.iter().take(MOVERS).map(to_move).collect();
+
+    SectorWeek {
+        name: name.to_string(),
+        name_en: name_en.to_string(),
+        week_return,
+        since_report_return: since,
+        week_excess: week_return - frame.benchmark_week,
+        since_report_excess,
+        implied_rating,
+        implied_rating_en,
+        best,
+        worst,
+    }
+}
+
+fn path(frame: &Frame<'_>, indices: &[usize], moved: &[Option<Moved<'_>>]) -> Vec<PathPoint> {
+    let members: Vec<&Moved<'_>> = indices.iter().filter_map(|&i| moved.get(i)?.as_ref()).collect();
+    let points: Vec<PathPoint> = frame
+        .path_dates
+        .iter()
+        .zip(&frame.benchmark_path)
+        .enumerate()
+        .map(|(i, (&date, benchmark))| PathPoint { date, excess: mean(members.iter().map(|m| m.path[i])) - benchmark })
+        .collect();
+    // Only finite points are drawable; a sector without priced members has none.
+    let (best, _) = best_and_worst(&points);
+    if best.is_none() { Vec::new() } else { points }
+}
+
+/// The latest close on or before `as_of` in each market the report uses (its companies,
+/// the benchmark, the FX pairs).
+fn freshness(inputs: &Inputs<'_>, as_of: NaiveDate) -> Vec<MarketFreshness> {
+    let report = inputs.report;
+    let mut latest: BTreeMap<Market, Option<NaiveDate>> = BTreeMap::new();
+    let symbols = report.companies.iter().map(|c| &c.symbol).chain([&report.rule.benchmark]).chain(&report.fx);
+    for symbol in symbols {
+        let close = series_of(inputs.closes, symbol).as_of(as_of).map(|p| p.date);
+        let entry = latest.entry(symbol.market()).or_insert(None);
+        *entry = (*entry).max(close);
+    }
+    latest.into_iter().map(|(market, latest_close)| MarketFreshness { market: market.as_str().to_string(), latest_close }).collect()
+}
+
+/// Companies whose latest close on or before `as_of` is stale, or that have none.
+fn stale_members(inputs: &Inputs<'_>, as_of: NaiveDate) -> Vec<StaleMember> {
+    inputs
+        .report
+        .companies
+        .iter()
+        .filter_map(|company| {
+            let last_close = series_of(inputs.closes, &company.symbol).as_of(as_of).map(|p| p.date);
+            let stale = last_close.is_none_or(|date| inputs.is_stale(date, as_of));
+            stale.then(|| StaleMember { symbol: company.symbol.clone(), name: company.name.clone(), last_close })
+        })
+        .collect()
+}
