@@ -100,7 +100,8 @@ pub struct SyncSummary {
     pub up_to_date: usize,
     /// Bars for dates not stored before.
     pub bars_added: usize,
-    /// Requests sent to providers (every attempt, successful or not).
+    /// Fetches asked of providers, every attempt counted (one fetch may be several HTTP
+    /// requests: Tencent and Eastmoney fetch prices as traded and back-adjusted separately).
     pub requests: usize,
     /// Securities whose whole history was fetched and replaced (first sync, `--full`, a
     /// provider switch, a re-based or re-based adjusted series).
@@ -219,10 +220,14 @@ pub async fn run_sync_with(
         let Some(result) = in_flight.next().await else { break };
         if let SecurityOutcome::Failed(failure) = &result.outcome {
             let (run_id, failure) = (summary.run_id, failure.clone());
-            with_store(&store, move |store| {
+            let recorded = with_store(&store, move |store| {
                 Ok(store.record_sync_failure(run_id, &failure.symbol.to_string(), failure.provider.map(|p| p.as_str()), &failure.reason)?)
             })
-            .await?;
+            .await;
+            // The other securities still deserve their sync; the summary carries the failure.
+            if let Err(error) = recorded {
+                tracing::error!(%error, "cannot record a sync failure");
+            }
         }
         summary.count(&result);
         progress.security_done(&result);

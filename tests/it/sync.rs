@@ -11,7 +11,8 @@
 //! A session is only served once it has closed at the exchange's `now`.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
@@ -317,16 +318,24 @@ fn fault_response(fault: Fault, unknown: serde_json::Value) -> ResponseTemplate 
 struct Counter {
     provider: ProviderName,
     exchange: Exchange,
+    /// Every answer waits this long.
+    delay: Duration,
+    /// Told of each request as it arrives.
+    arrivals: Option<mpsc::Sender<()>>,
 }
 
 impl Respond for Counter {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         self.exchange.state.lock().unwrap().log.push((self.provider, request.url.to_string()));
-        match self.provider {
+        if let Some(arrivals) = &self.arrivals {
+            let _ = arrivals.send(());
+        }
+        let response = match self.provider {
             ProviderName::Tencent => self.exchange.tencent(request),
             ProviderName::Eastmoney => self.exchange.eastmoney(request),
             ProviderName::Yahoo => self.exchange.yahoo(request),
-        }
+        };
+        response.set_delay(self.delay)
     }
 }
 
@@ -338,10 +347,15 @@ struct Servers {
 }
 
 async fn start(exchange: &Exchange) -> Servers {
+    start_with(exchange, Duration::ZERO, None).await
+}
+
+async fn start_with(exchange: &Exchange, delay: Duration, arrivals: Option<mpsc::Sender<()>>) -> Servers {
     let mut servers = Vec::new();
     for provider in ProviderName::ALL {
         let server = MockServer::start().await;
-        Mock::given(wiremock::matchers::any()).respond_with(Counter { provider, exchange: exchange.clone() }).mount(&server).await;
+        let counter = Counter { provider, exchange: exchange.clone(), delay, arrivals: arrivals.clone() };
+        Mock::given(wiremock::matchers::any()).respond_with(counter).mount(&server).await;
         servers.push(server);
     }
     let yahoo = servers.pop().unwrap();
@@ -655,6 +669,50 @@ async fn the_command_syncs_everything_and_exits_0_then_exits_1_naming_a_failure(
     cmd.env("RATINGWATCH__SYNC__HISTORY_START", &history_start).args(["sync", "--symbol", "0020.HK", "--symbol", "0700.hk", "--full"]);
     let assert = tokio::task::spawn_blocking(move || cmd.assert()).await.unwrap();
     assert.code(1).stderr(contains("failed: 0020.HK via yahoo: tencent: not found")).stdout(contains("synced 1 of 2 securities"));
+}
+
+#[tokio::test]
+async fn ctrl_c_stops_the_command_cleanly_and_records_an_interrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let exchange = Exchange::new(Utc::now());
+    // Every answer takes 10 s, far longer than the test waits: the first Ctrl-C must abandon
+    // the requests in flight rather than wait for them.
+    let (arrivals, arrived) = mpsc::channel();
+    let servers = start_with(&exchange, Duration::from_secs(10), Some(arrivals)).await;
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ratingwatch"));
+    cmd.current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("RATINGWATCH_DB", dir.path().join("test.db"))
+        .env("RATINGWATCH__REPORTS__DIR", crate::support::seed_report_path().parent().unwrap())
+        .env("RATINGWATCH__SYNC__HISTORY_START", (Utc::now() - chrono::Days::new(30)).date_naive().to_string())
+        .arg("sync")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (name, server) in [("TENCENT", &servers.tencent), ("EASTMONEY", &servers.eastmoney), ("YAHOO", &servers.yahoo)] {
+        cmd.env(format!("RATINGWATCH__PROVIDERS__{name}__BASE_URL"), server.uri())
+            .env(format!("RATINGWATCH__PROVIDERS__{name}__REQUESTS_PER_SECOND"), "0")
+            .env(format!("RATINGWATCH__PROVIDERS__{name}__TIMEOUT_SECS"), "60");
+    }
+    let child = cmd.spawn().unwrap();
+
+    // Once a request has reached a server the run is under way: interrupt it.
+    tokio::task::spawn_blocking(move || arrived.recv_timeout(Duration::from_secs(60)).expect("a request arrives")).await.unwrap();
+    let interrupted = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(interrupted.success());
+    let output = tokio::time::timeout(Duration::from_secs(30), tokio::task::spawn_blocking(move || child.wait_with_output()))
+        .await
+        .expect("the command ends well before the 10 s answers")
+        .unwrap()
+        .unwrap();
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("interrupted: finishing the securities in flight"), "{stderr}");
+    assert!(stderr.contains("securities not synced; run `ratingwatch sync` again to complete"), "{stderr}");
+    let store = Store::open(&dir.path().join("test.db")).unwrap();
+    assert_eq!(store.sync_runs(1).unwrap()[0].outcome, "interrupted");
+    assert!(store.integrity_ok().unwrap());
 }
 
 #[test]
