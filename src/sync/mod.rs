@@ -104,7 +104,7 @@ pub struct SyncSummary {
     /// requests: Tencent and Eastmoney fetch prices as traded and back-adjusted separately).
     pub requests: usize,
     /// Securities whose whole history was fetched and replaced (first sync, `--full`, a
-    /// provider switch, a re-based or re-based adjusted series).
+    /// provider switch, a changed basis or a re-based adjusted series).
     pub full_histories: usize,
     /// Securities re-fetched in full because their incremental answer could not be merged.
     pub refetched: Vec<(Symbol, RefetchReason)>,
