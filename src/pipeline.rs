@@ -164,9 +164,9 @@ fn load_closes(store: &Store, report: &ReportDef, end: NaiveDate) -> Result<Clos
     let currencies = report.companies.iter().map(|c| c.symbol.currency()).chain([report.rule.benchmark.currency()]);
     pairs.extend(currencies.filter_map(|currency| currency.cny_pair()));
     for pair in pairs {
-        if !closes.contains_key(&pair) {
-            let rates = store.closes_from_as_of(&pair, earliest, end)?;
-            closes.insert(pair, Series::new(rates));
+        if let std::collections::hash_map::Entry::Vacant(entry) = closes.entry(pair) {
+            let rates = store.closes_from_as_of(entry.key(), earliest, end)?;
+            entry.insert(Series::new(rates));
         }
     }
     Ok(closes)
