@@ -1,10 +1,73 @@
-//! `ratingwatch report`. Placeholder: being written.
+//! `ratingwatch report [--week YYYY-Www | --as-of YYYY-MM-DD] [--report ID] [--format …]
+//! [--output PATH]`: the weekly sector-vs-benchmark summary.
 
-use super::Context;
+use std::path::PathBuf;
+
+use chrono::{Datelike, NaiveDate};
+
+use super::verdict::{analysis_options, check_benchmark_prices, emit, parse_date, parse_format, resolve_report};
+use super::{Context, exit};
+use crate::pipeline::{self, WeekSelection};
+use crate::report::{self, RenderOptions};
 
 #[derive(clap::Args, Debug)]
-pub struct ReportArgs {}
+pub struct ReportArgs {
+    /// The ISO week, e.g. 2023-W20 [default: the latest complete week]
+    #[arg(long, value_name = "YYYY-Www", value_parser = parse_week, conflicts_with = "as_of")]
+    pub week: Option<WeekSelection>,
+    /// The week containing this date, measured to this date.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// The report [default: the only report in the database]
+    #[arg(long, value_name = "ID")]
+    pub report: Option<String>,
+    /// Measure members in CNY (converted at each date's FX rate) or in their own currency.
+    #[arg(long, default_value = "cny", value_parser = ["cny", "local"])]
+    pub currency: String,
+    /// Output format.
+    #[arg(long, default_value = "table", value_parser = ["table", "markdown", "json", "csv", "html"])]
+    pub format: String,
+    /// Write to this file instead of stdout, and print its path.
+    #[arg(long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
 
-pub fn run(_context: &Context, _args: &ReportArgs) -> anyhow::Result<u8> {
-    anyhow::bail!("`report` is not implemented yet")
+fn parse_week(text: &str) -> Result<WeekSelection, String> {
+    pipeline::parse_week(text).map_err(|error| error.to_string())
+}
+
+pub fn run(context: &Context, args: &ReportArgs) -> anyhow::Result<u8> {
+    let store = context.open_store()?;
+    let report = resolve_report(&store, args.report.as_deref())?;
+    let today = context.today();
+    let selection = match (&args.week, args.as_of) {
+        (Some(week), _) => week.clone(),
+        (None, Some(as_of)) => WeekSelection::AsOf(as_of),
+        (None, None) => WeekSelection::Latest { today },
+    };
+    // The calendar date the summary is measured to: the week's Friday, or the as-of date.
+    let week = selection.resolve()?;
+    if week.cutoff < report.report_date {
+        // The first week whose Friday is on or after the report date.
+        let days_to_friday = (4 + 7 - report.report_date.weekday().num_days_from_monday()) % 7;
+        let first = (report.report_date + chrono::Days::new(u64::from(days_to_friday))).iso_week();
+        let instead = match &selection {
+            WeekSelection::AsOf(_) => format!("--as-of {} or later", report.report_date),
+            _ => format!("--week {}-W{:02} or later", first.year(), first.week()),
+        };
+        anyhow::bail!(
+            "week {} measured to {} is before the report date {} of `{}`; choose {instead}",
+            week.label(),
+            week.cutoff,
+            report.report_date,
+            report.id
+        );
+    }
+    check_benchmark_prices(&store, &report, week.cutoff)?;
+
+    let options = analysis_options(context, &args.currency);
+    let summary = pipeline::weekly(&store, &report.id, &selection, &options)?;
+    let text = report::render_weekly_with(&summary, parse_format(&args.format)?, &RenderOptions::from_rule(&report.rule));
+    emit(&text, args.output.as_deref())?;
+    Ok(exit::OK)
 }

@@ -6,11 +6,30 @@
 //!   own back-adjusted or `adjclose` series, never forward-adjusted `qfq`).
 //! - Base URLs come from config; each client appends the real API path.
 //! - Errors are classified ([`ProviderErrorKind`]) so sync can fall back and trip a provider.
+//! - Every series leaving [`Providers::fetch`] holds only bars within the request's range,
+//!   oldest first, dates unique; `close` and `adj_close` come from the same provider, joined
+//!   by date on the dates both series have (a date missing from either is dropped and
+//!   logged at debug level: near today one request can see a bar the other did not yet).
+//! - A provider that cannot serve a market answers `Unsupported` without any HTTP.
+//!
+//! Codemap: `http.rs` (the shared client, rate limits, retries), `tencent.rs`,
+//! `eastmoney.rs`, `yahoo.rs` (symbol mapping, URLs, wire types and pure parsers each).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 use chrono::NaiveDate;
 
+use crate::config::{ProviderConfig, ProvidersConfig};
 use crate::prices::{AdjBasis, Bar};
-use crate::symbol::Symbol;
+use crate::symbol::{Market, Symbol};
+
+mod eastmoney;
+mod http;
+mod tencent;
+mod yahoo;
+
+use http::HttpError;
 
 /// The providers the product knows, by their config name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -88,25 +107,521 @@ pub struct ProviderError {
     pub message: String,
 }
 
+/// Why the providers cannot be built from config. Each names the config key to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvidersConfigError {
+    #[error("providers.{provider}.base_url: `{url}` is not a usable base URL ({reason}); example: \"https://web.ifzq.gtimg.cn\"")]
+    BaseUrl { provider: ProviderName, url: String, reason: String },
+    #[error("providers.{provider}.requests_per_second: {value} must be 0 (no limit) or a positive number")]
+    RequestsPerSecond { provider: ProviderName, value: f64 },
+    #[error("providers.{provider}.timeout_secs: must be at least 1")]
+    Timeout { provider: ProviderName },
+    #[error("cannot set up the HTTP client (TLS): {0}")]
+    Client(String),
+}
+
 /// The three provider clients behind one shared HTTP client, built from config.
-/// (Placeholder body: the providers work replaces it.)
+/// Cheap to share across tasks by reference; all state inside is synchronised.
 pub struct Providers {
-    _private: (),
+    tencent: tencent::Tencent,
+    eastmoney: eastmoney::Eastmoney,
+    yahoo: yahoo::Yahoo,
 }
 
 impl Providers {
     /// Builds every client from config: base URLs, timeouts, per-host rate limits, retries.
-    pub fn from_config(_config: &crate::config::ProvidersConfig) -> Result<Providers, String> {
-        Ok(Providers { _private: () })
+    pub fn from_config(config: &ProvidersConfig) -> Result<Providers, ProvidersConfigError> {
+        let client = http::build_client().map_err(|e| ProvidersConfigError::Client(e.to_string()))?;
+        let endpoint = |provider: ProviderName, settings: &ProviderConfig, referer: Option<&'static str>| {
+            check_settings(provider, settings)?;
+            Ok::<_, ProvidersConfigError>(http::Endpoint::new(
+                provider,
+                client.clone(),
+                &settings.base_url,
+                referer,
+                Duration::from_secs(settings.timeout_secs),
+                settings.max_retries,
+                settings.requests_per_second,
+            ))
+        };
+        Ok(Providers {
+            tencent: tencent::Tencent::new(endpoint(ProviderName::Tencent, &config.tencent, Some(tencent::REFERER))?),
+            eastmoney: eastmoney::Eastmoney::new(endpoint(ProviderName::Eastmoney, &config.eastmoney, Some(eastmoney::REFERER))?),
+            yahoo: yahoo::Yahoo::new(endpoint(ProviderName::Yahoo, &config.yahoo, None)?),
+        })
     }
 
     /// Fetches raw and adjusted daily bars of `request.symbol` from one provider.
+    /// An empty range (`from` after `to`) answers an empty series without any request.
     pub async fn fetch(&self, provider: ProviderName, request: &FetchRequest) -> Result<FetchedSeries, ProviderError> {
-        Err(ProviderError {
-            provider,
-            symbol: request.symbol.clone(),
-            kind: ProviderErrorKind::Unsupported,
-            message: "not implemented yet".to_string(),
+        let basis = series_basis(provider, &request.symbol);
+        if request.from > request.to {
+            return Ok(FetchedSeries { provider, basis, bars: Vec::new(), first_trade_date: None });
+        }
+        let fetched = match provider {
+            ProviderName::Tencent => self.tencent.fetch(request).await,
+            ProviderName::Eastmoney => self.eastmoney.fetch(request).await,
+            ProviderName::Yahoo => self.yahoo.fetch(request).await,
+        };
+        match fetched {
+            Ok(fetched) => Ok(FetchedSeries {
+                provider,
+                basis,
+                bars: finish_series(fetched.bars, request.from, request.to),
+                first_trade_date: fetched.first_trade_date,
+            }),
+            Err(failure) => Err(ProviderError { provider, symbol: request.symbol.clone(), kind: failure.kind, message: failure.message }),
+        }
+    }
+}
+
+fn check_settings(provider: ProviderName, settings: &ProviderConfig) -> Result<(), ProvidersConfigError> {
+    let url_error = |reason: &str| ProvidersConfigError::BaseUrl { provider, url: settings.base_url.clone(), reason: reason.to_string() };
+    let url = reqwest::Url::parse(&settings.base_url).map_err(|e| url_error(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(url_error("the scheme must be http or https"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(url_error("a base URL takes no query or fragment; the client adds them"));
+    }
+    if !(settings.requests_per_second.is_finite() && settings.requests_per_second >= 0.0) {
+        return Err(ProvidersConfigError::RequestsPerSecond { provider, value: settings.requests_per_second });
+    }
+    if settings.timeout_secs == 0 {
+        return Err(ProvidersConfigError::Timeout { provider });
+    }
+    Ok(())
+}
+
+/// Whether a symbol is an exchange index rather than a share: SSE indices are `000xxx.SH`
+/// (Shanghai shares start with 6 or 9), SZSE indices `399xxx.SZ`. Indices have no
+/// corporate actions, so they are fetched once, unadjusted.
+pub fn is_index(symbol: &Symbol) -> bool {
+    match symbol.market() {
+        Market::Sh => symbol.code().starts_with("000"),
+        Market::Sz => symbol.code().starts_with("399"),
+        Market::Hk | Market::Us | Market::Fx => false,
+    }
+}
+
+/// The basis of the adjusted series a provider gives for a symbol.
+fn series_basis(provider: ProviderName, symbol: &Symbol) -> AdjBasis {
+    if symbol.is_fx() || is_index(symbol) {
+        AdjBasis::None
+    } else if provider == ProviderName::Yahoo {
+        AdjBasis::YahooAdjclose
+    } else {
+        AdjBasis::Hfq
+    }
+}
+
+/// What a provider module hands back before the common clean-up in [`Providers::fetch`].
+#[derive(Debug, Default)]
+struct Fetched {
+    bars: Vec<Bar>,
+    first_trade_date: Option<NaiveDate>,
+}
+
+/// A provider failure before the symbol and provider name are attached.
+#[derive(Clone, Debug, PartialEq)]
+struct Failure {
+    kind: ProviderErrorKind,
+    message: String,
+}
+
+impl Failure {
+    fn new(kind: ProviderErrorKind, message: impl Into<String>) -> Failure {
+        Failure { kind, message: message.into() }
+    }
+
+    fn not_found(message: impl Into<String>) -> Failure {
+        Failure::new(ProviderErrorKind::NotFound, message)
+    }
+
+    fn malformed(message: impl Into<String>) -> Failure {
+        Failure::new(ProviderErrorKind::Malformed, message)
+    }
+
+    fn unsupported(message: impl Into<String>) -> Failure {
+        Failure::new(ProviderErrorKind::Unsupported, message)
+    }
+
+    fn blocked(message: impl Into<String>) -> Failure {
+        Failure::new(ProviderErrorKind::Blocked, message)
+    }
+}
+
+impl From<http::HttpFailure> for Failure {
+    /// 429 (after retries), 401/403/451 and dropped connections are ban signals; 5xx and
+    /// timeouts that outlived the retries are transient; other 4xx mean the provider does not
+    /// serve what was asked, so the next provider may.
+    fn from(failure: http::HttpFailure) -> Failure {
+        let kind = match &failure.error {
+            HttpError::Status { status, .. } => match status.as_u16() {
+                401 | 403 | 429 | 451 => ProviderErrorKind::Blocked,
+                500..=599 => ProviderErrorKind::Transient,
+                _ => ProviderErrorKind::NotFound,
+            },
+            HttpError::Timeout { .. } | HttpError::Connect(_) => ProviderErrorKind::Transient,
+            HttpError::Closed(_) => ProviderErrorKind::Blocked,
+            HttpError::TooLarge { .. } => ProviderErrorKind::Malformed,
+        };
+        let provider = failure.provider;
+        let hint = match &failure.error {
+            HttpError::Timeout { .. } => format!("; raise providers.{provider}.timeout_secs if the host is just slow"),
+            HttpError::Status { status, .. } if status.as_u16() == 429 => format!("; lower providers.{provider}.requests_per_second"),
+            _ => String::new(),
+        };
+        Failure::new(kind, format!("{failure}{hint}"))
+    }
+}
+
+/// Rejects bodies that are ban signals rather than data: an empty body (Tencent's soft
+/// throttle) or an HTML page (block pages, outage pages, captive portals). Returns the body
+/// without surrounding whitespace or a UTF-8 byte-order mark.
+fn check_body(body: &str) -> Result<&str, Failure> {
+    let trimmed = body.trim_start_matches('\u{feff}').trim();
+    if trimmed.is_empty() {
+        return Err(Failure::blocked("empty body instead of JSON (a throttling sign)"));
+    }
+    if trimmed.starts_with('<') {
+        return Err(Failure::blocked(format!("HTML page instead of JSON: {}", describe_body(trimmed))));
+    }
+    // Yahoo's edge answers rate limiting in plain text (normally with status 429).
+    if !trimmed.starts_with('{') && trimmed.get(..40).unwrap_or(trimmed).to_ascii_lowercase().contains("too many requests") {
+        return Err(Failure::blocked(format!("rate limited: {}", describe_body(trimmed))));
+    }
+    Ok(trimmed)
+}
+
+/// A short description of a body for error messages: an HTML page's title, or the first
+/// bytes of anything else.
+fn describe_body(body: &str) -> String {
+    let trimmed = body.trim();
+    if trimmed.is_empty() {
+        return "(empty)".to_string();
+    }
+    if let Some(title) = html_title(trimmed) {
+        return format!("<title>{title}</title>");
+    }
+    format!("`{}`", excerpt(trimmed, 80))
+}
+
+fn html_title(body: &str) -> Option<String> {
+    let lower = body.to_ascii_lowercase();
+    let open = lower.find("<title")?;
+    let start = open + lower[open..].find('>')? + 1;
+    let end = start + lower[start..].find("</title")?;
+    let title = body.get(start..end)?.split_whitespace().collect::<Vec<_>>().join(" ");
+    Some(excerpt(&title, 80))
+}
+
+/// At most `max_chars` characters of `text`, with `…` when cut.
+fn excerpt(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+/// A JSON parse error with where it happened and what the body starts with.
+fn json_error(error: &serde_json::Error, body: &str) -> Failure {
+    Failure::malformed(format!("unparseable JSON ({error}); body starts {}", describe_body(body)))
+}
+
+/// Parses one numeric cell. Empty and `-` are missing values (Eastmoney writes `-` for a
+/// field it does not have); anything else must be a finite number.
+fn parse_number(text: &str) -> Result<Option<f64>, String> {
+    let text = text.trim();
+    if text.is_empty() || text == "-" {
+        return Ok(None);
+    }
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() => Ok(Some(value)),
+        _ => Err(format!("`{}` is not a number", excerpt(text, 40))),
+    }
+}
+
+/// Parses an exchange-local `YYYY-MM-DD` date (a time after a space is ignored).
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    let day = text.trim().split(' ').next().unwrap_or_default();
+    NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| format!("`{}` is not a YYYY-MM-DD date", excerpt(text, 40)))
+}
+
+/// Which of a provider's two series a request asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Adjustment {
+    /// Prices as traded.
+    Raw,
+    /// Back-adjusted (后复权): history stays fixed as new corporate actions happen.
+    Hfq,
+}
+
+/// How a provider reports volume for a market.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum VolumeUnit {
+    /// Lots of 100 shares (手): Shanghai and Shenzhen shares and indices on Tencent and Eastmoney.
+    Lots,
+    Shares,
+    /// Not meaningful (FX): dropped.
+    Ignored,
+}
+
+impl VolumeUnit {
+    fn to_shares(self, volume: Option<f64>) -> Option<f64> {
+        match self {
+            VolumeUnit::Lots => volume.map(|lots| lots * 100.0),
+            VolumeUnit::Shares => volume,
+            VolumeUnit::Ignored => None,
+        }
+    }
+
+    /// The unit Tencent and Eastmoney use for a market.
+    fn chinese_vendor(market: Market) -> VolumeUnit {
+        match market {
+            Market::Sh | Market::Sz => VolumeUnit::Lots,
+            Market::Hk | Market::Us => VolumeUnit::Shares,
+            Market::Fx => VolumeUnit::Ignored,
+        }
+    }
+}
+
+/// Keeps bars within `[from, to]`, oldest first, one per date (a later duplicate wins:
+/// pages are merged oldest request first, so the newest answer for a date is kept).
+fn finish_series(bars: Vec<Bar>, from: NaiveDate, to: NaiveDate) -> Vec<Bar> {
+    let by_date: BTreeMap<NaiveDate, Bar> =
+        bars.into_iter().filter(|bar| bar.date >= from && bar.date <= to).map(|bar| (bar.date, bar)).collect();
+    by_date.into_values().collect()
+}
+
+/// Sets each raw bar's `adj_close` from the adjusted series of the same provider, keeping
+/// only dates both series have (see the module invariants).
+fn join_adjusted(raw: Vec<Bar>, adjusted: &BTreeMap<NaiveDate, f64>, symbol: &Symbol, provider: ProviderName) -> Vec<Bar> {
+    let raw_count = raw.len();
+    let joined: Vec<Bar> = raw
+        .into_iter()
+        .filter_map(|mut bar| {
+            let adj_close = *adjusted.get(&bar.date)?;
+            bar.adj_close = adj_close;
+            Some(bar)
         })
+        .collect();
+    if joined.len() != raw_count || joined.len() != adjusted.len() {
+        tracing::debug!(
+            %symbol,
+            %provider,
+            raw = raw_count,
+            adjusted = adjusted.len(),
+            kept = joined.len(),
+            "raw and adjusted series cover different dates; keeping the dates both have"
+        );
+    }
+    joined
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[rstest]
+    #[case("000300.SH", true)]
+    #[case("000001.SH", true)]
+    #[case("600941.SH", false)]
+    #[case("688041.SH", false)]
+    #[case("399006.SZ", true)]
+    #[case("000063.SZ", false)]
+    #[case("300308.SZ", false)]
+    #[case("0700.HK", false)]
+    #[case("MSFT.US", false)]
+    #[case("USDCNY.FX", false)]
+    fn tells_indices_from_shares(#[case] symbol: &str, #[case] expected: bool) {
+        assert_eq!(is_index(&Symbol::parse(symbol).unwrap()), expected);
+    }
+
+    #[rstest]
+    #[case(ProviderName::Tencent, "600941.SH", AdjBasis::Hfq)]
+    #[case(ProviderName::Eastmoney, "0700.HK", AdjBasis::Hfq)]
+    #[case(ProviderName::Yahoo, "MSFT.US", AdjBasis::YahooAdjclose)]
+    #[case(ProviderName::Yahoo, "000300.SH", AdjBasis::None)]
+    #[case(ProviderName::Tencent, "000300.SH", AdjBasis::None)]
+    #[case(ProviderName::Eastmoney, "USDCNY.FX", AdjBasis::None)]
+    fn basis_follows_provider_and_instrument(#[case] provider: ProviderName, #[case] symbol: &str, #[case] expected: AdjBasis) {
+        assert_eq!(series_basis(provider, &Symbol::parse(symbol).unwrap()), expected);
+    }
+
+    #[rstest]
+    #[case("", Ok(None))]
+    #[case("-", Ok(None))]
+    #[case(" 4423.820 ", Ok(Some(4423.82)))]
+    #[case("171277373.000", Ok(Some(171_277_373.0)))]
+    #[case("-1.5", Ok(Some(-1.5)))]
+    #[case("NaN", Err(()))]
+    #[case("inf", Err(()))]
+    #[case("12,5", Err(()))]
+    fn parses_number_cells(#[case] text: &str, #[case] expected: Result<Option<f64>, ()>) {
+        assert_eq!(parse_number(text).map_err(|_| ()), expected);
+    }
+
+    #[test]
+    fn finish_keeps_range_sorts_and_dedupes() {
+        let bar = |d: &str, close: f64| Bar::close_only(date(d), close);
+        let bars =
+            vec![bar("2023-02-15", 2.0), bar("2023-02-13", 1.0), bar("2023-02-10", 9.0), bar("2023-02-15", 3.0), bar("2023-02-17", 9.0)];
+        let finished = finish_series(bars, date("2023-02-13"), date("2023-02-16"));
+        // 02-10 and 02-17 fall outside; the second 02-15 (close 3.0) replaces the first.
+        assert_eq!(finished, vec![bar("2023-02-13", 1.0), bar("2023-02-15", 3.0)]);
+    }
+
+    #[test]
+    fn join_keeps_dates_both_series_have() {
+        let raw = vec![Bar::close_only(date("2023-02-13"), 10.0), Bar::close_only(date("2023-02-14"), 11.0)];
+        let adjusted: BTreeMap<NaiveDate, f64> = [(date("2023-02-14"), 22.0), (date("2023-02-15"), 23.0)].into_iter().collect();
+        let joined = join_adjusted(raw, &adjusted, &Symbol::parse("600941.SH").unwrap(), ProviderName::Tencent);
+        assert_eq!(joined.len(), 1);
+        assert_eq!((joined[0].date, joined[0].close, joined[0].adj_close), (date("2023-02-14"), 11.0, 22.0));
+    }
+
+    #[rstest]
+    #[case("", ProviderErrorKind::Blocked, "empty body")]
+    #[case("  \n", ProviderErrorKind::Blocked, "empty body")]
+    #[case(
+        "<!DOCTYPE html><html><head><title>502 Bad\n Gateway</title></head></html>",
+        ProviderErrorKind::Blocked,
+        "<title>502 Bad Gateway</title>"
+    )]
+    #[case("<html><body>blocked</body></html>", ProviderErrorKind::Blocked, "`<html><body>blocked</body></html>`")]
+    #[case("Edge: Too Many Requests", ProviderErrorKind::Blocked, "rate limited: `Edge: Too Many Requests`")]
+    fn ban_signal_bodies_are_blocked(#[case] body: &str, #[case] kind: ProviderErrorKind, #[case] says: &str) {
+        let failure = check_body(body).unwrap_err();
+        assert_eq!(failure.kind, kind);
+        assert!(failure.message.contains(says), "{}", failure.message);
+    }
+
+    #[test]
+    fn excerpt_cuts_on_characters() {
+        assert_eq!(excerpt("沪深300指数", 4), "沪深30…");
+        assert_eq!(excerpt("abc", 3), "abc");
+    }
+
+    #[test]
+    fn providers_and_their_futures_can_cross_threads() {
+        fn assert_send_sync<T: Send + Sync>(_: &T) {}
+        fn assert_send<T: Send>(_: T) {}
+        let providers = Providers::from_config(&ProvidersConfig::default()).unwrap();
+        assert_send_sync(&providers);
+        let request = FetchRequest { symbol: Symbol::parse("MSFT.US").unwrap(), from: date("2023-02-14"), to: date("2023-02-14") };
+        // Never polled: this only checks at compile time that sync may spawn the future.
+        assert_send(providers.fetch(ProviderName::Yahoo, &request));
+    }
+
+    #[test]
+    fn config_errors_name_the_key() {
+        let mut config = ProvidersConfig::default();
+        config.eastmoney.base_url = "ftp://example.org".to_string();
+        let message = Providers::from_config(&config).err().unwrap().to_string();
+        assert!(message.starts_with("providers.eastmoney.base_url: `ftp://example.org`"), "{message}");
+        let mut config = ProvidersConfig::default();
+        config.yahoo.requests_per_second = -1.0;
+        let message = Providers::from_config(&config).err().unwrap().to_string();
+        assert!(message.starts_with("providers.yahoo.requests_per_second"), "{message}");
+        assert!(Providers::from_config(&ProvidersConfig::default()).is_ok());
+    }
+
+    mod never_panic {
+        use super::super::{VolumeUnit, eastmoney, tencent, yahoo};
+        use proptest::prelude::*;
+
+        const TENCENT: &str = r#"kline_dayhfq={"code":0,"msg":"","data":{"hk00700":{"hfqday":[["2026-09-10","430.000","425.600","430.800","425.000","22333165.000",{"cqr":"2026-09-10","FHcontent":"","HGcontent":""}]],"prec":"434.000"}}}"#;
+        const EASTMONEY: &str = r#"jQuery1_2({"rc":0,"data":{"code":"000300","market":1,"klines":["2026-09-28,4423.82,4340.76,4423.82,4323.57,171277373,428620471197.90,2.26","2026-01-07,-"]}});"#;
+        const YAHOO: &str = r#"{"chart":{"result":[{"meta":{"exchangeTimezoneName":"Asia/Shanghai","gmtoffset":28800,"regularMarketTime":1510795800,"firstTradeDate":1198742400,"currentTradingPeriod":{"regular":{"start":1510795800,"end":1510815600}}},"timestamp":[1510709400,1510795800],"indicators":{"quote":[{"low":[null,6.48],"volume":[null,34039227],"close":[null,6.51],"open":[null,6.5],"high":[null,6.6]}],"adjclose":[{"adjclose":[null,6.2]}]}}],"error":null}}"#;
+
+        fn run_all(body: &str) {
+            let _ = tencent::parse_kline(body, "hk00700", tencent::SeriesKey::Hfq, VolumeUnit::Lots);
+            let _ = eastmoney::parse_klines(body, VolumeUnit::Lots);
+            let _ = yahoo::parse_chart(body, true, chrono_tz::Asia::Shanghai);
+            let _ = yahoo::parse_chart(body, false, chrono_tz::Asia::Shanghai);
+        }
+
+        /// A valid sample, cut at a random character and with a random piece spliced in: this
+        /// reaches the row and field parsers, which random text alone seldom does.
+        fn mutated(sample: &'static str) -> impl Strategy<Value = String> {
+            let length = sample.chars().count();
+            (0..=length, 0..=length, "[-0-9a-z.,:\\[\\]{}\"=() ]{0,12}").prop_map(move |(cut, splice_at, piece)| {
+                let mut text: String = sample.chars().take(cut.max(splice_at)).collect();
+                let at = text.char_indices().nth(splice_at).map_or(text.len(), |(index, _)| index);
+                text.insert_str(at, &piece);
+                text
+            })
+        }
+
+        /// Well-formed JSON with random values where numbers and dates belong.
+        fn json_cell() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("null".to_string()),
+                any::<f64>().prop_map(|value| if value.is_finite() { value.to_string() } else { "1e999".to_string() }),
+                any::<i64>().prop_map(|value| value.to_string()),
+                "[-0-9a-zA-Z.:]{0,12}".prop_map(|text| format!("\"{text}\"")),
+                Just("{}".to_string()),
+                Just("[]".to_string()),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn on_arbitrary_text(body in ".{0,400}") {
+                run_all(&body);
+            }
+
+            #[test]
+            fn on_mutated_tencent(body in mutated(TENCENT)) {
+                run_all(&body);
+            }
+
+            #[test]
+            fn on_mutated_eastmoney(body in mutated(EASTMONEY)) {
+                run_all(&body);
+            }
+
+            #[test]
+            fn on_mutated_yahoo(body in mutated(YAHOO)) {
+                run_all(&body);
+            }
+
+            #[test]
+            fn on_random_tencent_rows(rows in prop::collection::vec(prop::collection::vec(json_cell(), 0..8), 0..6)) {
+                let rows: Vec<String> = rows.iter().map(|cells| format!("[{}]", cells.join(","))).collect();
+                let body = format!(r#"{{"code":0,"data":{{"hk00700":{{"hfqday":[{}]}}}}}}"#, rows.join(","));
+                run_all(&body);
+            }
+
+            #[test]
+            fn on_random_eastmoney_rows(rows in prop::collection::vec("[-0-9,.:a-z]{0,40}", 0..6)) {
+                let rows: Vec<String> = rows.iter().map(|row| format!("\"{row}\"")).collect();
+                let body = format!(r#"{{"rc":0,"data":{{"klines":[{}]}}}}"#, rows.join(","));
+                run_all(&body);
+            }
+
+            #[test]
+            fn on_random_yahoo_arrays(
+                timestamps in prop::collection::vec(any::<i64>(), 0..5),
+                closes in prop::collection::vec(json_cell(), 0..5),
+                adjcloses in prop::collection::vec(json_cell(), 0..5),
+                market_time in any::<i64>(),
+                offset in any::<i64>(),
+                zone in "[A-Za-z/_]{0,20}",
+            ) {
+                let timestamps: Vec<String> = timestamps.iter().map(i64::to_string).collect();
+                let body = format!(
+                    r#"{{"chart":{{"result":[{{"meta":{{"exchangeTimezoneName":"{zone}","gmtoffset":{offset},"regularMarketTime":{market_time},"firstTradeDate":{market_time},"currentTradingPeriod":{{"regular":{{"start":{offset},"end":{market_time}}}}}}},"timestamp":[{}],"indicators":{{"quote":[{{"close":[{}],"open":[{}]}}],"adjclose":[{{"adjclose":[{}]}}]}}}}]}}}}"#,
+                    timestamps.join(","), closes.join(","), closes.join(","), adjcloses.join(",")
+                );
+                run_all(&body);
+            }
+        }
     }
 }

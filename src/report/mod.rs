@@ -1,11 +1,35 @@
-//! Rendering: verdicts and weekly summaries to table, markdown, JSON, CSV, HTML and SVG.
-//! Pure: model values in, `String`s out; the caller chooses stdout or a file.
-//! (Placeholder bodies: the report work replaces them; the signatures are the contract.)
+//! Rendering: verdicts, weekly summaries and the ledger of every report to table, markdown,
+//! JSON, CSV, HTML and SVG.
+//!
+//! Invariants: pure — model values in, `String`s out; nothing here reads the clock, the
+//! database or the file system, except [`write_weekly_files`], which writes exactly the files
+//! it is asked for under a directory it is given. Rendered text never contains wall-clock
+//! times or absolute paths, so snapshots are stable. Every human-readable output states its
+//! method in one line.
+//!
+//! The human formats share one small document model ([`doc`]): each report is built once as
+//! headings, text, tables and a chart, then written as a terminal table, GitHub markdown or one
+//! self-contained HTML page.
+
+mod chart;
+mod doc;
+mod files;
+mod ledger;
+mod numbers;
+mod verdict;
+mod weekly;
 
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use crate::analysis::model::{Verdict, WeeklySummary};
+use crate::catalog::RatingRule;
 
+pub use chart::{ChartSpec, chart_svg};
+pub use files::{weekly_file_stem, write_atomically, write_weekly_files_with};
+pub use ledger::{LedgerCounts, ledger_counts};
+
+/// An output format. Not every format suits every report; each renderer says what it writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Table,
@@ -15,18 +39,144 @@ pub enum Format {
     Html,
 }
 
-pub fn render_verdict(verdict: &Verdict, format: Format) -> String {
-    let _ = (verdict, format);
-    String::new()
+impl Format {
+    pub const ALL: [Format; 5] = [Format::Table, Format::Markdown, Format::Json, Format::Csv, Format::Html];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Markdown => "markdown",
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Html => "html",
+        }
+    }
+
+    /// The file extension for files written in this format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Table => "txt",
+            Format::Markdown => "md",
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Html => "html",
+        }
+    }
 }
 
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Format::ALL
+            .into_iter()
+            .find(|format| format.as_str().eq_ignore_ascii_case(text) || (text.eq_ignore_ascii_case("md") && *format == Format::Markdown))
+            .ok_or_else(|| format!("unknown format `{text}` (expected table, markdown, json, csv or html)"))
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The rating rule's thresholds, drawn as bands on the chart. The model values do not carry
+/// the rule, so callers that know the report pass its bounds; the default is the seed rule's
+/// ±10 pp.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bands {
+    /// Excess at or above this many basis points implies the top rating (1000 = +10 pp).
+    pub upper_bp: i64,
+    /// Excess at or below this many basis points implies the bottom rating.
+    pub lower_bp: i64,
+}
+
+impl Default for Bands {
+    fn default() -> Self {
+        Bands { upper_bp: 1000, lower_bp: -1000 }
+    }
+}
+
+impl Bands {
+    pub fn from_rule(rule: &RatingRule) -> Bands {
+        Bands { upper_bp: rule.upper_bp, lower_bp: rule.lower_bp }
+    }
+}
+
+/// What a renderer needs beyond the model values: the rule's bands and their labels, which
+/// the model does not carry. The default is the seed report's rule (±10 pp, 看好/看淡).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderOptions {
+    pub bands: Bands,
+    /// The rule's labels for the top and bottom ratings, in the report's words.
+    pub upper_label: String,
+    pub lower_label: String,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions { bands: Bands::default(), upper_label: "看好".to_string(), lower_label: "看淡".to_string() }
+    }
+}
+
+impl RenderOptions {
+    pub fn from_rule(rule: &RatingRule) -> RenderOptions {
+        RenderOptions { bands: Bands::from_rule(rule), upper_label: rule.overweight.zh.clone(), lower_label: rule.underweight.zh.clone() }
+    }
+}
+
+/// Renders a verdict with the default options (±10 pp bands).
+pub fn render_verdict(verdict: &Verdict, format: Format) -> String {
+    render_verdict_with(verdict, format, &RenderOptions::default())
+}
+
+/// Renders a verdict: per sector and for the basket, members, warnings and the method line.
+pub fn render_verdict_with(verdict: &Verdict, format: Format, options: &RenderOptions) -> String {
+    match format {
+        Format::Json => json(verdict),
+        Format::Csv => verdict::csv(verdict),
+        Format::Table => verdict::document(verdict, options).to_terminal(),
+        Format::Markdown => verdict::document(verdict, options).to_markdown(),
+        Format::Html => verdict::document(verdict, options).to_html(),
+    }
+}
+
+/// Renders a weekly summary with the default options (±10 pp bands).
 pub fn render_weekly(summary: &WeeklySummary, format: Format) -> String {
-    let _ = (summary, format);
-    String::new()
+    render_weekly_with(summary, format, &RenderOptions::default())
+}
+
+/// Renders a weekly summary: per sector the week and since-report numbers against the
+/// benchmark, the best and worst members, data freshness and the method line.
+pub fn render_weekly_with(summary: &WeeklySummary, format: Format, options: &RenderOptions) -> String {
+    match format {
+        Format::Json => json(summary),
+        Format::Csv => weekly::csv(summary),
+        Format::Table => weekly::document(summary, options).to_terminal(),
+        Format::Markdown => weekly::document(summary, options).to_markdown(),
+        Format::Html => weekly::document(summary, options).to_html(),
+    }
+}
+
+/// Renders the ledger of every report (`verdict --all`): one row per report and the share of
+/// ratings that held.
+pub fn render_ledger(verdicts: &[Verdict], format: Format) -> String {
+    match format {
+        Format::Json => json(&ledger::LedgerJson::new(verdicts)),
+        Format::Csv => ledger::csv(verdicts),
+        Format::Table => ledger::document(verdicts).to_terminal(),
+        Format::Markdown => ledger::document(verdicts).to_markdown(),
+        Format::Html => ledger::document(verdicts).to_html(),
+    }
 }
 
 /// Writes `<dir>/<report-id>/<YYYY>-W<ww>.{md,json,html}` and returns the paths written.
 pub fn write_weekly_files(dir: &Path, summary: &WeeklySummary) -> std::io::Result<Vec<PathBuf>> {
-    let _ = (dir, summary);
-    Ok(Vec::new())
+    write_weekly_files_with(dir, summary, &RenderOptions::default())
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    // The model holds only strings, numbers, dates and plain enums, which always serialize;
+    // a failure here is a bug in the model, not bad input.
+    serde_json::to_string_pretty(value).expect("model values serialize to JSON") + "\n"
 }

@@ -1,1 +1,375 @@
-//! Integration tests for report.
+//! Rendering of verdicts, weekly summaries and the ledger; `write_weekly_files`; the
+//! `verdict` and `report` commands through the real binary.
+
+mod end_to_end;
+mod fixtures;
+
+use ratingwatch::analysis::model::NamedPath;
+use ratingwatch::report::{
+    Bands, ChartSpec, Format, RenderOptions, chart_svg, render_ledger, render_verdict, render_verdict_with, render_weekly,
+    write_weekly_files,
+};
+use serde_json::Value;
+
+use crate::support::ratingwatch;
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots of the human formats. The numbers in them are worked out in `fixtures.rs`.
+
+#[test]
+fn verdict_table_snapshot() {
+    insta::assert_snapshot!(render_verdict(&fixtures::verdict(), Format::Table));
+}
+
+#[test]
+fn verdict_markdown_snapshot_pending() {
+    insta::assert_snapshot!(render_verdict(&fixtures::pending_verdict(), Format::Markdown));
+}
+
+#[test]
+fn weekly_table_snapshot() {
+    insta::assert_snapshot!(render_weekly(&fixtures::weekly(), Format::Table));
+}
+
+#[test]
+fn weekly_markdown_snapshot() {
+    insta::assert_snapshot!(render_weekly(&fixtures::weekly(), Format::Markdown));
+}
+
+#[test]
+fn ledger_table_snapshot() {
+    let verdicts = [fixtures::held_verdict(), fixtures::verdict(), fixtures::pending_verdict()];
+    insta::assert_snapshot!(render_ledger(&verdicts, Format::Table));
+}
+
+#[test]
+fn ledger_markdown_snapshot() {
+    let verdicts = [fixtures::held_verdict(), fixtures::verdict()];
+    insta::assert_snapshot!(render_ledger(&verdicts, Format::Markdown));
+}
+
+#[test]
+fn verdict_and_weekly_csv_snapshots() {
+    insta::assert_snapshot!("verdict_csv", render_verdict(&fixtures::verdict(), Format::Csv));
+    insta::assert_snapshot!("weekly_csv", render_weekly(&fixtures::weekly(), Format::Csv));
+}
+
+#[test]
+fn human_formats_state_the_method_and_the_rating_words() {
+    let verdict = fixtures::verdict();
+    for format in [Format::Table, Format::Markdown, Format::Html] {
+        let text = render_verdict(&verdict, format);
+        assert!(text.contains("Method: Equal-weight buy-and-hold"), "{format}: {text}");
+        // 芯片算力 +19.50 pp → 看好 and held; 通信 −2.50 pp → 中性, not held.
+        assert!(text.contains("+19.50 pp") && text.contains("-2.50 pp"), "{format}");
+        assert!(text.contains("not held"), "{format}");
+        let weekly = render_weekly(&fixtures::weekly(), format);
+        assert!(weekly.contains("Method: Equal-weight buy-and-hold"), "{format}");
+        assert!(weekly.contains("87 days left"), "{format}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON follows the interface contract.
+
+fn keys(value: &Value) -> Vec<&str> {
+    value.as_object().expect("an object").keys().map(String::as_str).collect()
+}
+
+fn assert_has_keys(value: &Value, expected: &[&str], what: &str) {
+    let present = keys(value);
+    for key in expected {
+        assert!(present.contains(key), "{what} lacks `{key}`; has {present:?}");
+    }
+}
+
+#[test]
+fn verdict_json_uses_the_contract_field_names_and_fractions() {
+    let json: Value = serde_json::from_str(&render_verdict(&fixtures::verdict(), Format::Json)).unwrap();
+    assert_has_keys(
+        &json,
+        &["report_id", "rating", "report_date", "horizon_end", "as_of", "status", "benchmark", "sectors", "basket"],
+        "verdict",
+    );
+    assert_has_keys(&json["benchmark"], &["symbol", "base_date", "base_close", "end_date", "end_close", "return"], "benchmark");
+    let group_keys = [
+        "name",
+        "return",
+        "excess",
+        "implied_rating",
+        "held",
+        "best_excess",
+        "best_excess_date",
+        "worst_excess",
+        "worst_excess_date",
+        "members",
+    ];
+    let member_keys = ["symbol", "name", "base_date", "base_close", "end_date", "end_close", "return", "currency", "stale"];
+    for sector in json["sectors"].as_array().unwrap().iter().chain(std::iter::once(&json["basket"])) {
+        assert_has_keys(sector, &group_keys, "sector");
+        for member in sector["members"].as_array().unwrap() {
+            assert_has_keys(member, &member_keys, "member");
+        }
+    }
+    assert_eq!(json["status"], "not_held");
+    assert_eq!(json["report_date"], "2023-02-14");
+    assert_eq!(json["benchmark"]["symbol"], "000300.SH");
+    // Returns are fractions: −5.00 % is −0.05, +19.50 pp is 0.195.
+    assert_eq!(json["benchmark"]["return"], -0.05);
+    assert_eq!(json["sectors"][0]["excess"], 0.195);
+    assert_eq!(json["sectors"][0]["implied_rating"], "看好");
+    assert_eq!(json["sectors"][0]["members"][1]["currency"], "HKD");
+    assert_eq!(json["sectors"][1]["members"][1]["stale"], true);
+    assert_eq!(json["sectors"][0]["best_excess_date"], "2023-05-10");
+}
+
+#[test]
+fn ledger_json_counts_held_apart_from_pending() {
+    let verdicts = [fixtures::held_verdict(), fixtures::verdict(), fixtures::pending_verdict()];
+    let json: Value = serde_json::from_str(&render_ledger(&verdicts, Format::Json)).unwrap();
+    // One held, one not held, one pending: 1 of 2 decided ratings held = 0.5.
+    assert_eq!(json["held"], 1);
+    assert_eq!(json["not_held"], 1);
+    assert_eq!(json["pending"], 1);
+    assert_eq!(json["held_share"], 0.5);
+    assert_eq!(json["reports"].as_array().unwrap().len(), 3);
+    assert_eq!(json["reports"][0]["report_id"], "example-2022-06-01-cloud");
+    let table = render_ledger(&verdicts, Format::Table);
+    assert!(table.contains("1 of 2 ratings held (50 %); 1 pending."), "{table}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTML and the chart.
+
+#[test]
+fn html_is_one_self_contained_page_with_the_chart_and_chinese_labels() {
+    for html in [render_verdict(&fixtures::verdict(), Format::Html), render_weekly(&fixtures::weekly(), Format::Html)] {
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert!(html.contains("<meta charset=\"utf-8\">"));
+        assert!(html.contains("<html lang=\"zh-CN\">"));
+        assert!(html.contains("<svg"), "the chart is inline");
+        assert!(html.contains("Noto Sans CJK SC") && html.contains("Microsoft YaHei"), "CJK font fallbacks");
+        for name in ["芯片算力", "通信", "全部标的", "海光信息"] {
+            assert!(html.contains(name), "{name}");
+        }
+        // No external asset: nothing is loaded from anywhere (the SVG namespace is an
+        // identifier, not a fetch).
+        for attribute in ["src=", "href=", "<link", "<script", "@import", "url("] {
+            assert!(!html.contains(attribute), "{attribute} in the page");
+        }
+        assert_eq!(html.matches("http://").count(), html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count());
+        assert!(!html.contains("https://"));
+    }
+}
+
+/// The `points` of every polyline drawn in `colour`, as pixel pairs.
+fn polylines(svg: &str, colour: &str) -> Vec<Vec<(i32, i32)>> {
+    svg.lines()
+        .filter(|line| line.starts_with("<polyline") && line.contains(&format!("stroke=\"{colour}\"")))
+        .map(|line| {
+            let points = line.split("points=\"").nth(1).unwrap().split('"').next().unwrap();
+            points
+                .split_whitespace()
+                .map(|pair| {
+                    let (x, y) = pair.split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The pixel y of the axis tick labelled `label` (a `<text>` whose content is the label).
+fn text_position(svg: &str, label: &str) -> Option<(i32, i32)> {
+    let mut lines = svg.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.starts_with("<text") && lines.peek().map(|next| next.trim()) == Some(label) {
+            let attribute =
+                |name: &str| line.split(&format!(" {name}=\"")).nth(1).unwrap().split('"').next().unwrap().parse::<i32>().unwrap();
+            return Some((attribute("x"), attribute("y")));
+        }
+    }
+    None
+}
+
+fn seed_chart(paths: &[NamedPath], bands: Bands) -> String {
+    chart_svg(&ChartSpec {
+        title: "ChatGPT研究框架",
+        benchmark_name: "沪深300",
+        report_date: fixtures::date("2023-02-14"),
+        horizon_end: fixtures::date("2023-08-14"),
+        paths,
+        emphasised: Some("全部标的"),
+        upper_label: "看好",
+        lower_label: "看淡",
+        bands,
+    })
+}
+
+#[test]
+fn chart_draws_the_bands_at_the_thresholds_and_marks_the_horizon_end() {
+    let verdict = fixtures::verdict();
+    let paths: Vec<NamedPath> = verdict
+        .sectors
+        .iter()
+        .chain(std::iter::once(&verdict.basket))
+        .map(|group| NamedPath { name: group.name.clone(), points: group.path.clone() })
+        .collect();
+    let svg = seed_chart(&paths, Bands::default());
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+
+    // The upper band (red, dashed) is horizontal at the pixel row of the +10 tick, the lower
+    // one (green) at the −10 tick.
+    let (_, plus_ten) = text_position(&svg, "+10").expect("a +10 tick");
+    let (_, minus_ten) = text_position(&svg, "-10").expect("a -10 tick");
+    let upper = polylines(&svg, "#C82828");
+    let lower = polylines(&svg, "#1E823C");
+    assert!(upper.len() > 5 && lower.len() > 5, "dashed: many short segments");
+    assert!(upper.iter().flatten().all(|&(_, y)| y == plus_ten), "upper band at +10");
+    assert!(lower.iter().flatten().all(|&(_, y)| y == minus_ten), "lower band at -10");
+    assert!(text_position(&svg, "看好 ≥ +10 pp").is_some() && text_position(&svg, "看淡 ≤ -10 pp").is_some());
+
+    // The horizon end: black dashed vertical segments at one x, which is where the sectors'
+    // paths end (their last point is on 2023-08-14).
+    let black = polylines(&svg, "#000000");
+    let vertical: Vec<&Vec<(i32, i32)>> = black.iter().filter(|line| line.len() == 2 && line[0].0 == line[1].0).collect();
+    assert!(vertical.len() > 5, "a dashed vertical line");
+    let horizon_x = vertical[0][0].0;
+    assert!(vertical.iter().all(|line| line[0].0 == horizon_x));
+    let basket_line = black.iter().find(|line| line.len() == 6).expect("the basket's path: T0 and five points");
+    assert_eq!(basket_line.last().unwrap().0, horizon_x);
+    assert!(text_position(&svg, "horizon end 2023-08-14").is_some());
+
+    // Names are in the legend as text, not measured by plotters.
+    for name in ["芯片算力", "通信", "全部标的"] {
+        assert!(text_position(&svg, name).is_some(), "{name} in the legend");
+    }
+}
+
+#[test]
+fn chart_uses_the_rules_own_bands() {
+    // A rule with +15 / −5 pp bands: the red band sits at the +15 tick's row... when there is
+    // one; ticks come every 5 pp on this range, so +15 is labelled.
+    let svg = seed_chart(&[], Bands { upper_bp: 1500, lower_bp: -500 });
+    let (_, plus_fifteen) = text_position(&svg, "+15").expect("a +15 tick");
+    let (_, minus_five) = text_position(&svg, "-5").expect("a -5 tick");
+    assert!(polylines(&svg, "#C82828").iter().flatten().all(|&(_, y)| y == plus_fifteen));
+    assert!(polylines(&svg, "#1E823C").iter().flatten().all(|&(_, y)| y == minus_five));
+    assert!(text_position(&svg, "看好 ≥ +15 pp").is_some());
+    // No path: the legend says why the chart is empty.
+    assert!(svg.contains("no trading day after"));
+}
+
+#[test]
+fn render_options_put_the_rules_labels_on_the_chart() {
+    let options =
+        RenderOptions { bands: Bands { upper_bp: 2000, lower_bp: -2000 }, upper_label: "买入".into(), lower_label: "卖出".into() };
+    let html = render_verdict_with(&fixtures::verdict(), Format::Html, &options);
+    assert!(html.contains("买入 ≥ +20 pp") && html.contains("卖出 ≤ -20 pp"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Weekly files.
+
+#[test]
+fn weekly_files_are_written_under_the_report_id_and_iso_week() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = write_weekly_files(dir.path(), &fixtures::weekly()).unwrap();
+    let folder = dir.path().join("zheshang-2023-02-14-chatgpt");
+    assert_eq!(written, vec![folder.join("2023-W20.md"), folder.join("2023-W20.json"), folder.join("2023-W20.html")]);
+    let markdown = std::fs::read_to_string(&written[0]).unwrap();
+    assert_eq!(markdown, render_weekly(&fixtures::weekly(), Format::Markdown));
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&written[1]).unwrap()).unwrap();
+    assert_eq!(json["week"], "2023-W20");
+    assert!(std::fs::read_to_string(&written[2]).unwrap().contains("<svg"));
+    // Only the three files: no temporary file is left behind.
+    let mut names: Vec<String> =
+        std::fs::read_dir(&folder).unwrap().map(|entry| entry.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["2023-W20.html", "2023-W20.json", "2023-W20.md"]);
+
+    // Writing again replaces the files in place.
+    assert_eq!(write_weekly_files(dir.path(), &fixtures::weekly()).unwrap(), written);
+}
+
+#[test]
+fn weekly_files_refuse_a_report_id_that_could_leave_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let inner = dir.path().join("out");
+    for bad in ["../escape", "a/b", "..", ""] {
+        let mut summary = fixtures::weekly();
+        summary.report_id = bad.to_string();
+        let error = write_weekly_files(&inner, &summary).expect_err(bad);
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput, "{bad}");
+        assert!(error.to_string().contains("lowercase letters"), "{error}");
+    }
+    assert!(!inner.exists() && !dir.path().join("escape").exists(), "nothing was created");
+
+    // A week label that disagrees with the summary's own dates is refused too.
+    let mut summary = fixtures::weekly();
+    summary.week = "2023-W21".to_string();
+    assert_eq!(write_weekly_files(&inner, &summary).unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The commands: bad input exits 2 with a message that says what to do.
+
+fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}
+
+#[test]
+fn malformed_dates_and_weeks_show_the_expected_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (&["verdict", "--as-of", "2023/05/01"], "expected the form 2023-05-19"),
+        (&["report", "--as-of", "yesterday"], "expected the form 2023-05-19"),
+        (&["report", "--week", "2023-20"], "expected the form 2023-W20"),
+        (&["report", "--week", "W20"], "expected the form 2023-W20"),
+    ];
+    for (args, expected) in cases {
+        let assert = ratingwatch(dir.path()).args(args).assert().code(2);
+        let stderr = stderr_of(&assert);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn an_unknown_report_lists_the_known_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["verdict", "no-such-report"][..], &["report", "--report", "no-such-report"]] {
+        let assert = ratingwatch(dir.path()).args(args).assert().code(2);
+        let stderr = stderr_of(&assert);
+        assert!(stderr.contains("no report `no-such-report`") && stderr.contains("zheshang-2023-02-14-chatgpt"), "{stderr}");
+    }
+}
+
+#[test]
+fn an_as_of_date_before_the_report_says_which_dates_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let assert = ratingwatch(dir.path()).args(["verdict", "--as-of", "2023-01-31"]).assert().code(2);
+    let stderr = stderr_of(&assert);
+    assert!(stderr.contains("before the report date 2023-02-14") && stderr.contains("--as-of 2023-02-14 or later"), "{stderr}");
+
+    let assert = ratingwatch(dir.path()).args(["report", "--as-of", "2023-02-13"]).assert().code(2);
+    assert!(stderr_of(&assert).contains("--as-of 2023-02-14 or later"));
+}
+
+#[test]
+fn without_benchmark_prices_the_error_says_what_to_run() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["verdict", "--as-of", "2023-08-14"][..], &["report", "--as-of", "2023-05-19"]] {
+        let assert = ratingwatch(dir.path()).args(args).assert().code(2);
+        let stderr = stderr_of(&assert);
+        assert!(stderr.starts_with("error: no prices for the benchmark 沪深300 (000300.SH)"), "{stderr}");
+        assert!(stderr.contains("ratingwatch sync") && stderr.contains("ratingwatch import prices --symbol 000300.SH"), "{stderr}");
+    }
+}
+
+#[test]
+fn an_unknown_format_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let assert = ratingwatch(dir.path()).args(["verdict", "--format", "xml"]).assert().code(2);
+    assert!(stderr_of(&assert).contains("possible values: table, markdown, json, csv, html"));
+    ratingwatch(dir.path()).args(["verdict", "--all", "zheshang-2023-02-14-chatgpt"]).assert().code(2);
+}

@@ -1,0 +1,217 @@
+//! The chart: cumulative excess return of each sector (and the basket) against the benchmark
+//! from the report date, with the rating rule's bands and the horizon end marked.
+//!
+//! Drawn with plotters' SVG backend and no font library. plotters then estimates text width
+//! from UTF-8 bytes, which lays CJK text out about twice too wide, so no CJK text is placed by
+//! plotters' layout: the names go in a legend drawn here at fixed positions, left-aligned, and
+//! the caption is ASCII-or-CJK text anchored at its start, where a wrong width estimate costs
+//! nothing.
+
+use chrono::{Days, NaiveDate};
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::Bands;
+use super::numbers;
+use crate::analysis::model::NamedPath;
+
+/// The font stack written into the SVG: CJK faces first so Chinese names render properly in
+/// any viewer; the HTML page repeats it in CSS.
+const FONTS: &str = "Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, WenQuanYi Micro Hei, sans-serif";
+const WIDTH: u32 = 960;
+const HEIGHT: u32 = 520;
+const LEGEND_WIDTH: u32 = 210;
+
+/// Everything the chart shows.
+pub struct ChartSpec<'a> {
+    pub title: &'a str,
+    pub benchmark_name: &'a str,
+    pub report_date: NaiveDate,
+    pub horizon_end: NaiveDate,
+    pub paths: &'a [NamedPath],
+    /// The path drawn heavier (the whole basket), by name.
+    pub emphasised: Option<&'a str>,
+    /// Labels of the top and bottom bands, in the report's words (看好, 看淡).
+    pub upper_label: &'a str,
+    pub lower_label: &'a str,
+    pub bands: Bands,
+}
+
+/// Sector colours: distinct, readable on white, none of them the basket's black.
+const COLOURS: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
+];
+const BAND_UP: RGBColor = RGBColor(200, 40, 40);
+const BAND_DOWN: RGBColor = RGBColor(30, 130, 60);
+const GRID: RGBColor = RGBColor(120, 120, 120);
+
+/// The chart as one `<svg>` element.
+pub fn chart_svg(spec: &ChartSpec) -> String {
+    let mut svg = String::new();
+    // Drawing into a String cannot fail for lack of a font or a file; if plotters still
+    // reports an error, the page says so instead of showing a broken image.
+    if let Err(error) = draw(spec, &mut svg) {
+        return format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"40\"><text x=\"8\" y=\"24\">chart unavailable: {}</text></svg>",
+            super::doc::html_escape(&error)
+        );
+    }
+    svg
+}
+
+fn draw(spec: &ChartSpec, svg: &mut String) -> Result<(), String> {
+    let fail = |error: &dyn std::fmt::Display| error.to_string();
+    let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| fail(&e))?;
+    let (plot_area, legend_area) = root.split_horizontally(WIDTH - LEGEND_WIDTH);
+
+    let (x_start, x_end) = x_range(spec);
+    let (y_low, y_high) = y_range(spec);
+    let mut chart = ChartBuilder::on(&plot_area)
+        .margin_top(58)
+        .margin_left(8)
+        .margin_right(16)
+        .margin_bottom(8)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(plotters::coord::types::RangedDate::from(x_start..x_end), y_low..y_high)
+        .map_err(|e| fail(&e))?;
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .axis_style(GRID)
+        .x_labels(8)
+        .y_labels(10)
+        .x_label_formatter(&|date| date.format("%Y-%m-%d").to_string())
+        .y_label_formatter(&|value| if value.abs() < 0.5 { "0".to_string() } else { format!("{value:+.0}") })
+        .label_style((FONTS, 14))
+        .y_desc("pp")
+        .axis_desc_style((FONTS, 14))
+        .draw()
+        .map_err(|e| fail(&e))?;
+
+    // The caption, anchored at its left end so its true width does not matter.
+    let title_style = TextStyle::from((FONTS, 21).into_font()).color(&BLACK);
+    root.draw_text(spec.title, &title_style, (12, 10)).map_err(|e| fail(&e))?;
+    let subtitle = format!("excess return vs {} since {}, percentage points", spec.benchmark_name, spec.report_date);
+    root.draw_text(&subtitle, &TextStyle::from((FONTS, 15).into_font()).color(&GRID), (12, 36)).map_err(|e| fail(&e))?;
+
+    draw_reference_lines(spec, &mut chart, x_start, x_end, y_low, y_high).map_err(|e| fail(&e))?;
+
+    let mut legend_rows = Vec::new();
+    let mut colour_index = 0;
+    for path in spec.paths {
+        let emphasised = spec.emphasised == Some(path.name.as_str());
+        let colour = if emphasised {
+            BLACK
+        } else {
+            colour_index += 1;
+            COLOURS[(colour_index - 1) % COLOURS.len()]
+        };
+        let width = if emphasised { 3 } else { 2 };
+        let points: Vec<(NaiveDate, f64)> =
+            std::iter::once((spec.report_date, 0.0)).chain(path.points.iter().map(|point| (point.date, point.excess * 100.0))).collect();
+        chart.draw_series(LineSeries::new(points, colour.stroke_width(width))).map_err(|e| fail(&e))?;
+        let last = path.points.last().map(|point| numbers::points(point.excess));
+        legend_rows.push((path.name.clone(), last, colour, width));
+    }
+
+    draw_legend(&legend_area, spec, &legend_rows).map_err(|e| fail(&e))?;
+    root.present().map_err(|e| fail(&e))?;
+    Ok(())
+}
+
+type DateChart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<plotters::coord::types::RangedDate<NaiveDate>, RangedCoordf64>>;
+
+/// The zero line, the two bands and the horizon end, each labelled.
+fn draw_reference_lines(
+    spec: &ChartSpec,
+    chart: &mut DateChart,
+    x_start: NaiveDate,
+    x_end: NaiveDate,
+    y_low: f64,
+    y_high: f64,
+) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
+    let upper = spec.bands.upper_bp as f64 / 100.0;
+    let lower = spec.bands.lower_bp as f64 / 100.0;
+    chart.draw_series(LineSeries::new([(x_start, 0.0), (x_end, 0.0)], GRID.stroke_width(1)))?;
+    for (level, colour) in [(upper, BAND_UP), (lower, BAND_DOWN)] {
+        chart.draw_series(DashedLineSeries::new([(x_start, level), (x_end, level)], 8, 5, colour.stroke_width(2)))?;
+    }
+    chart.draw_series(DashedLineSeries::new([(spec.horizon_end, y_low), (spec.horizon_end, y_high)], 6, 4, BLACK.stroke_width(2)))?;
+
+    // Labels are placed in pixels a few points off their lines so that, whatever the glyphs'
+    // real height, they never sit on a line: above the upper band, below the lower one, and
+    // left of the horizon line.
+    let area = chart.plotting_area();
+    let pixel = |x: NaiveDate, y: f64| chart.backend_coord(&(x, y));
+    let label_style =
+        |colour: &'static RGBColor, h: HPos, v: VPos| TextStyle::from((FONTS, 15).into_font()).color(colour).pos(Pos::new(h, v));
+    let (left, upper_y) = pixel(x_start, upper);
+    let (_, lower_y) = pixel(x_start, lower);
+    let (horizon_x, top) = pixel(spec.horizon_end, y_high);
+    let root = area.strip_coord_spec();
+    let upper_text = format!("{} ≥ {}", spec.upper_label, numbers::threshold(spec.bands.upper_bp));
+    let lower_text = format!("{} ≤ {}", spec.lower_label, numbers::threshold(spec.bands.lower_bp));
+    let horizon_text = format!("horizon end {}", spec.horizon_end);
+    let (origin_x, origin_y) = area.get_base_pixel();
+    let local = |(x, y): (i32, i32)| (x - origin_x, y - origin_y);
+    root.draw_text(&upper_text, &label_style(&BAND_UP, HPos::Left, VPos::Bottom), local((left + 6, upper_y - 5)))?;
+    root.draw_text(&lower_text, &label_style(&BAND_DOWN, HPos::Left, VPos::Top), local((left + 6, lower_y + 6)))?;
+    root.draw_text(&horizon_text, &label_style(&BLACK, HPos::Right, VPos::Top), local((horizon_x - 6, top + 6)))?;
+    Ok(())
+}
+
+/// The legend, right of the plot: a line sample and the name, left-aligned, one per row, with
+/// the latest excess so the page reads without hovering.
+fn draw_legend(
+    area: &DrawingArea<SVGBackend, plotters::coord::Shift>,
+    spec: &ChartSpec,
+    rows: &[(String, Option<String>, RGBColor, u32)],
+) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
+    let name_style = TextStyle::from((FONTS, 17).into_font()).color(&BLACK);
+    let value_style = TextStyle::from((FONTS, 15).into_font()).color(&GRID);
+    let mut y = 70;
+    for (name, last, colour, width) in rows {
+        area.draw(&PathElement::new([(6, y + 8), (34, y + 8)], colour.stroke_width(*width)))?;
+        area.draw_text(name, &name_style, (42, y))?;
+        if let Some(last) = last {
+            area.draw_text(last, &value_style, (42, y + 18))?;
+        }
+        y += 42;
+    }
+    if rows.iter().all(|(_, last, _, _)| last.is_none()) {
+        area.draw_text("no trading day after", &value_style, (6, y))?;
+        area.draw_text(&format!("{} yet", spec.report_date), &value_style, (6, y + 16))?;
+    }
+    Ok(())
+}
+
+/// From the report date to a little past the later of the horizon end and the last point.
+fn x_range(spec: &ChartSpec) -> (NaiveDate, NaiveDate) {
+    let last_point = spec.paths.iter().filter_map(|path| path.points.last()).map(|point| point.date).max();
+    let end = last_point.map_or(spec.horizon_end, |last| last.max(spec.horizon_end));
+    let span = (end - spec.report_date).num_days().max(1) as u64;
+    (spec.report_date, end.checked_add_days(Days::new(span / 40 + 2)).unwrap_or(end))
+}
+
+/// Wide enough for every point and both bands, with a margin, in percentage points.
+fn y_range(spec: &ChartSpec) -> (f64, f64) {
+    let values = spec.paths.iter().flat_map(|path| path.points.iter()).map(|point| point.excess * 100.0).filter(|value| value.is_finite());
+    let (mut low, mut high) = (spec.bands.lower_bp as f64 / 100.0, spec.bands.upper_bp as f64 / 100.0);
+    for value in values {
+        low = low.min(value);
+        high = high.max(value);
+    }
+    let margin = ((high - low) * 0.08).max(2.0);
+    ((low - margin).floor(), (high + margin).ceil())
+}
