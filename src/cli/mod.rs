@@ -137,7 +137,6 @@ fn init_logging(config: &Config) {
 }
 
 /// Builds the tokio runtime for the commands that do network or scheduled work.
-#[allow(dead_code)] // used by the async commands (sync, serve)
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
 }
