@@ -328,6 +328,9 @@ fn a_sector_without_priced_members_has_no_return_and_is_named() {
     assert_eq!((unpriced.implied_rating.as_str(), unpriced.held, unpriced.status), ("—", false, Status::NotHeld));
     assert!(unpriced.path.iter().all(|p| p.excess.is_nan()) && unpriced.best_excess.is_none());
     assert!(verdict.warnings.iter().any(|w| w.contains("Unpriced")), "{:?}", verdict.warnings);
+    // In JSON a missing return is null, never a made-up number.
+    let json = serde_json::to_value(unpriced).unwrap();
+    assert_eq!((&json["return"], &json["excess"]), (&serde_json::Value::Null, &serde_json::Value::Null));
     assert!(verdict.warnings.iter().any(|w| w.contains("600002.SH") && w.contains("no prices stored")), "{:?}", verdict.warnings);
     // The basket still has the priced company.
     assert_close!(verdict.basket.total_return, 0.10);

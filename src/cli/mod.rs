@@ -132,12 +132,11 @@ fn init_logging(config: &Config) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(format!("{},rusqlite_migration=warn,tokio_cron_scheduler=warn", config.log.level)));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal());
     let _ = if config.log.format == "json" { builder.json().try_init() } else { builder.compact().try_init() };
 }
 
 /// Builds the tokio runtime for the commands that do network or scheduled work.
-#[allow(dead_code)] // used by the async commands (sync, serve)
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
 }
