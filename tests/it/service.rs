@@ -678,6 +678,8 @@ fn local_provider_env(server: &wiremock::MockServer) -> Vec<(String, String)> {
         ("RATINGWATCH__REPORTS__DIR".to_string(), fixtures("report").display().to_string()),
         ("RATINGWATCH__SERVICE__INITIAL_SYNC".to_string(), "true".to_string()),
         ("RATINGWATCH__SYNC__HISTORY_START".to_string(), HISTORY_START.to_string()),
+        // The shipped weekly schedule, so the first start summarises the week a user would see.
+        ("RATINGWATCH__SCHEDULE__JOBS__WEEKLY_SUMMARY".to_string(), "0 0 18 * * Fri".to_string()),
     ];
     for provider in ["TENCENT", "EASTMONEY", "YAHOO"] {
         env.push((format!("RATINGWATCH__PROVIDERS__{provider}__BASE_URL"), server.uri()));
@@ -719,6 +721,7 @@ async fn a_first_start_seeds_syncs_prints_the_summary_and_verdict_then_waits() {
     }
     // The week summarised is the latest complete one for the default Friday 18:00 schedule.
     let schedules = service::Schedules::from_config(&Config::default().schedule).unwrap();
+    assert_eq!(schedules.get(JobKind::WeeklySummary).expression, "0 0 18 * * Fri");
     let week = service::schedule::week_label(service::schedule::summary_week_at(schedules.get(JobKind::WeeklySummary), Utc::now()));
     let folder = dir.path().join("out").join("render-test-2023-02-14");
     for extension in ["md", "json", "html"] {
