@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, IsoWeek, NaiveDate, Offset, TimeDelta, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, IsoWeek, NaiveDate, Offset, TimeDelta, TimeZone, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
@@ -151,13 +151,22 @@ impl Schedule {
 
     /// The latest time the job was due at or before `now` (a fire time equal to `now` counts).
     pub fn latest_at_or_before(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.cron.find_previous_occurrence(&now.with_timezone(&self.timezone), true).ok().map(|t| t.with_timezone(&Utc))
+        let local = whole_seconds(now).with_timezone(&self.timezone);
+        self.cron.find_previous_occurrence(&local, true).ok().map(|t| whole_seconds(t.with_timezone(&Utc)))
     }
 
     /// The next time the job is due strictly after `now`.
     pub fn next_after(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.cron.find_next_occurrence(&now.with_timezone(&self.timezone), false).ok().map(|t| t.with_timezone(&Utc))
+        let local = whole_seconds(now).with_timezone(&self.timezone);
+        self.cron.find_next_occurrence(&local, false).ok().map(|t| whole_seconds(t.with_timezone(&Utc)))
     }
+}
+
+/// Cron has a resolution of one second and croner keeps the sub-second part of the time it
+/// starts from; without this a slot would lie a fraction after the run recorded for it (runs
+/// are stored to the second) and look missed.
+fn whole_seconds(time: DateTime<Utc>) -> DateTime<Utc> {
+    time.with_nanosecond(0).unwrap_or(time)
 }
 
 /// Every job's schedule, parsed and checked from `[schedule]`.
@@ -346,6 +355,17 @@ mod tests {
         // 10:30 UTC is 18:30 in Shanghai: the crate's own check of its time zone handling.
         let friday = shanghai("0 30 18 * * Fri", JobKind::WeeklySummary);
         assert_eq!(friday.next_after(sh("2026-11-28 00:00:00")), Some(Utc.with_ymd_and_hms(2026, 12, 4, 10, 30, 0).unwrap()));
+    }
+
+    #[test]
+    fn slots_are_whole_seconds_even_when_now_is_not() {
+        let schedule = shanghai("0 30 16 * * Mon-Fri", JobKind::SyncCnHk);
+        let now = sh("2026-11-24 16:30:00") + TimeDelta::milliseconds(764);
+        assert_eq!(schedule.latest_at_or_before(now), Some(sh("2026-11-24 16:30:00")));
+        assert_eq!(schedule.next_after(now), Some(sh("2026-11-25 16:30:00")));
+        // A run recorded to the second for that slot covers it.
+        let mark = RunMark { scheduled_for: None, started_at: sh("2026-11-24 16:30:00") };
+        assert_eq!(missed_slot(&schedule, Some(&mark), now + TimeDelta::hours(1)), None);
     }
 
     #[test]

@@ -747,12 +747,12 @@ async fn sigterm_during_a_sync_exits_0_and_leaves_no_partially_written_security(
     env.push(("RATINGWATCH__SERVICE__GRACE_PERIOD_SECS".to_string(), "1".to_string()));
     let mut serve = spawn_serve_with(dir.path(), &env);
     let database = dir.path().join("test.db");
+    // The service logs this once it has created and migrated the database; only then does the
+    // test open it (two connections migrating one fresh file at once race).
+    let opened = wait_for_async(Duration::from_secs(30), || stderr_of(dir.path()).contains("service starting")).await;
+    assert!(opened, "stderr: {}", stderr_of(dir.path()));
     // Wait until the first security is stored while the sync goes on.
-    let mid_sync = wait_for_async(Duration::from_secs(60), || {
-        let Ok(store) = Store::open(&database) else { return false };
-        store.has_prices().unwrap_or(false)
-    })
-    .await;
+    let mid_sync = wait_for_async(Duration::from_secs(60), || Store::open(&database).unwrap().has_prices().unwrap()).await;
     assert!(mid_sync, "stderr: {}", stderr_of(dir.path()));
     send_signal(&serve, "TERM");
     let code = wait_exit(&mut serve, Duration::from_secs(30));
