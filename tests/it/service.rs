@@ -149,7 +149,7 @@ struct RunningService {
     handle: JoinHandle<Result<(), ServiceError>>,
 }
 
-fn start(config: &Config, jobs: Arc<FakeJobs>, options: ServiceOptions, clock: Arc<dyn Clock>) -> RunningService {
+fn start_service(config: &Config, jobs: Arc<FakeJobs>, options: ServiceOptions, clock: Arc<dyn Clock>) -> RunningService {
     // Created (migrated) here, before the test starts polling it beside the service: two
     // connections migrating one fresh file at once race (see the report to the integrator).
     drop(Store::open(&config.database.path).unwrap());
@@ -181,7 +181,7 @@ async fn scheduled_jobs_run_on_their_ticks_and_every_run_is_recorded() {
     config.schedule.jobs.sync_fx = EVERY_SECOND.to_string();
     config.schedule.jobs.weekly_summary = EVERY_SECOND.to_string();
     let jobs = Arc::new(FakeJobs::default());
-    let service = start(&config, jobs.clone(), quick_options(), Arc::new(SystemClock));
+    let service = start_service(&config, jobs.clone(), quick_options(), Arc::new(SystemClock));
     let database = config.database.path.clone();
 
     let ticked = wait_for_async(Duration::from_secs(20), || {
@@ -214,7 +214,7 @@ async fn a_job_still_running_at_its_next_tick_is_skipped_and_recorded() {
     config.schedule.jobs.sync_us = EVERY_SECOND.to_string();
     // Each run takes 2.5 s while the job fires every second.
     let jobs = Arc::new(FakeJobs::taking(&[(JobKind::SyncUs, Duration::from_millis(2500))]));
-    let service = start(&config, jobs.clone(), quick_options(), Arc::new(SystemClock));
+    let service = start_service(&config, jobs.clone(), quick_options(), Arc::new(SystemClock));
     let database = config.database.path.clone();
 
     let overlapped = wait_for_async(Duration::from_secs(30), || {
@@ -237,7 +237,7 @@ async fn different_jobs_take_turns_instead_of_running_together() {
     config.schedule.jobs.weekly_summary = EVERY_SECOND.to_string();
     let slow = Duration::from_millis(700);
     let jobs = Arc::new(FakeJobs::taking(&[(JobKind::SyncCnHk, slow), (JobKind::WeeklySummary, slow)]));
-    let service = start(&config, jobs.clone(), quick_options(), Arc::new(SystemClock));
+    let service = start_service(&config, jobs.clone(), quick_options(), Arc::new(SystemClock));
     let database = config.database.path.clone();
 
     let both = wait_for_async(Duration::from_secs(20), || {
@@ -285,7 +285,7 @@ async fn a_restart_after_a_missed_slot_runs_that_job_once_and_summarises_the_mis
         record_success(&mut store, JobKind::SyncUs, at(1, 10, 6, 30));
     }
     let jobs = Arc::new(FakeJobs::default());
-    let service = start(&config, jobs.clone(), quick_options(), Arc::new(FixedClock(now)));
+    let service = start_service(&config, jobs.clone(), quick_options(), Arc::new(FixedClock(now)));
     let database = config.database.path.clone();
     let summarised = wait_for_async(Duration::from_secs(20), || !runs(&database, JobKind::WeeklySummary).is_empty()).await;
     let (result, _) = service.stop().await;
@@ -304,13 +304,67 @@ async fn a_restart_after_a_missed_slot_runs_that_job_once_and_summarises_the_mis
     assert_eq!(us.last().unwrap().outcome, JobRunOutcome::Ok);
 }
 
+/// A clock the test moves forward, as a machine waking from suspend sees it.
+struct MovableClock {
+    base: DateTime<Utc>,
+    advanced_secs: std::sync::atomic::AtomicI64,
+}
+
+impl Clock for MovableClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.base + chrono::TimeDelta::seconds(self.advanced_secs.load(Ordering::SeqCst))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_wake_from_suspend_the_jobs_missed_while_asleep_run_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    // January-only schedules (the real clock does not fire them during a test), read on a
+    // clock that starts at 2027-01-20 10:00 Shanghai time.
+    config.schedule.jobs.sync_us = "0 30 6 1-31 1 *".to_string();
+    config.schedule.jobs.weekly_summary = "0 0 18 1 1 *".to_string();
+    let at = |d, h, min| chrono_tz::Asia::Shanghai.with_ymd_and_hms(2027, 1, d, h, min, 0).unwrap().with_timezone(&Utc);
+    let start = at(20, 10, 0);
+    {
+        let mut store = Store::open(&config.database.path).unwrap();
+        let report = ratingwatch::catalog::load_report(&reports_dir().join("zheshang-2023-02-14-chatgpt.toml")).unwrap();
+        store.load_report(&report, start).unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2027, 1, 4).unwrap();
+        store
+            .upsert_bars(&Symbol::parse("000300.SH").unwrap(), &[Bar::close_only(day, 4000.0)], "csv", AdjBasis::None, day, start)
+            .unwrap();
+        for job in [JobKind::SyncCnHk, JobKind::SyncUs, JobKind::SyncFx] {
+            record_success(&mut store, job, start);
+        }
+    }
+    let clock = Arc::new(MovableClock { base: start, advanced_secs: std::sync::atomic::AtomicI64::new(0) });
+    let jobs = Arc::new(FakeJobs::default());
+    let service = start_service(&config, jobs.clone(), quick_options(), clock.clone());
+    let database = config.database.path.clone();
+    // At start only the week's summary is missing (the fake jobs never record one).
+    assert!(wait_for_async(Duration::from_secs(20), || jobs.jobs_run() == vec![JobKind::WeeklySummary]).await, "{:?}", jobs.jobs_run());
+
+    // The machine sleeps two days: the wall clock jumps, the monotonic clock does not.
+    clock.advanced_secs.store(2 * 24 * 3600, Ordering::SeqCst);
+    let caught_up = wait_for_async(Duration::from_secs(20), || count(&database, JobKind::SyncUs, JobRunOutcome::Ok) == 2).await;
+    let (result, _) = service.stop().await;
+    result.unwrap();
+    assert!(caught_up, "ran: {:?}", jobs.jobs_run());
+    // The US sync was due daily at 06:30 on the 21st and the 22nd: one run, for the latest.
+    let us: Vec<_> = jobs.requests.lock().unwrap().iter().filter(|r| r.job == JobKind::SyncUs).cloned().collect();
+    assert_eq!(us.len(), 1, "{us:?}");
+    assert_eq!(us[0].scheduled_for, Some(at(22, 6, 30)));
+    assert!(!jobs.jobs_run().contains(&JobKind::SyncCnHk), "a job with no slot in the sleep does not run");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_start_syncs_everything_summarises_and_shows_the_verdicts() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(dir.path());
     config.service.initial_sync = true;
     let jobs = Arc::new(FakeJobs::default());
-    let service = start(&config, jobs.clone(), quick_options(), Arc::new(FixedClock(wednesday_morning())));
+    let service = start_service(&config, jobs.clone(), quick_options(), Arc::new(FixedClock(wednesday_morning())));
     let shown = wait_for_async(Duration::from_secs(20), || jobs.verdicts_shown.load(Ordering::SeqCst) == 1).await;
     let (result, _) = service.stop().await;
     result.unwrap();
@@ -330,7 +384,7 @@ async fn shutdown_lets_a_running_job_finish_within_the_grace_period() {
     config.service.initial_sync = true;
     config.service.grace_period_secs = 10;
     let jobs = Arc::new(FakeJobs::taking(&[(JobKind::SyncCnHk, Duration::from_millis(1500))]));
-    let service = start(&config, jobs.clone(), quick_options(), Arc::new(SystemClock));
+    let service = start_service(&config, jobs.clone(), quick_options(), Arc::new(SystemClock));
     let database = config.database.path.clone();
     assert!(wait_for_async(Duration::from_secs(10), || jobs.running.load(Ordering::SeqCst) == 1).await);
 
@@ -350,7 +404,7 @@ async fn a_job_outliving_the_grace_period_is_cancelled_and_recorded_so() {
     config.service.initial_sync = true;
     config.service.grace_period_secs = 1;
     let jobs = Arc::new(FakeJobs::taking(&[(JobKind::SyncCnHk, Duration::from_secs(600))]));
-    let service = start(&config, jobs.clone(), quick_options(), Arc::new(SystemClock));
+    let service = start_service(&config, jobs.clone(), quick_options(), Arc::new(SystemClock));
     let database = config.database.path.clone();
     assert!(wait_for_async(Duration::from_secs(10), || jobs.running.load(Ordering::SeqCst) == 1).await);
 
@@ -369,7 +423,7 @@ async fn a_job_ignoring_cancellation_is_abandoned_after_the_cancel_wait() {
     config.service.initial_sync = true;
     config.service.grace_period_secs = 1;
     let jobs = Arc::new(FakeJobs { ignores_cancel: true, ..FakeJobs::taking(&[(JobKind::SyncCnHk, Duration::from_secs(600))]) });
-    let service = start(&config, jobs.clone(), quick_options(), Arc::new(SystemClock));
+    let service = start_service(&config, jobs.clone(), quick_options(), Arc::new(SystemClock));
     let database = config.database.path.clone();
     assert!(wait_for_async(Duration::from_secs(10), || jobs.running.load(Ordering::SeqCst) == 1).await);
 
@@ -387,7 +441,7 @@ async fn a_job_ignoring_cancellation_is_abandoned_after_the_cancel_wait() {
 async fn a_second_service_on_the_same_database_is_refused_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let config = test_config(dir.path());
-    let first = start(&config, Arc::new(FakeJobs::default()), quick_options(), Arc::new(SystemClock));
+    let first = start_service(&config, Arc::new(FakeJobs::default()), quick_options(), Arc::new(SystemClock));
     let lock = ratingwatch::service::InstanceLock::path_for(&config.database.path);
     assert!(wait_for_async(Duration::from_secs(10), || ratingwatch::service::InstanceLock::is_held(&config.database.path)).await);
 
