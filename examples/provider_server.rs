@@ -1708,6 +1708,25 @@ mod tests {
     }
 
     #[test]
+    fn routes_paths_and_wraps_jsonp() {
+        let library = seed_library();
+        let jsonp = answer(&library, EASTMONEY_PATH, "secid=1.600941&fqt=0&beg=20230609&end=20230609&cb=jQuery35_17");
+        assert_eq!((jsonp.provider, jsonp.content_type), (Some(ProviderName::Eastmoney), JAVASCRIPT));
+        assert!(jsonp.body.starts_with(r#"jQuery35_17({"rc":0,"#) && jsonp.body.ends_with("]}});"), "{}", jsonp.body);
+        // A callback that is not an identifier is ignored rather than echoed.
+        assert!(answer(&library, EASTMONEY_PATH, "secid=1.600941&cb=alert(1)").body.starts_with('{'));
+        let named = answer(&library, "/appstock/app/fqkline/get", "param=sh600941%2Cday%2C2023-06-09%2C2023-06-09%2C640%2C&_var=kline_day");
+        assert_eq!(named.symbol, Symbol::parse("600941.SH").ok());
+        assert!(named.body.starts_with(r#"kline_day={"code":0"#), "{}", named.body);
+        let missing = answer(&library, "/v8/finance/chart/NVDA", "period1=0&period2=1");
+        assert_eq!((missing.status, missing.symbol), (StatusCode::NOT_FOUND, Symbol::parse("NVDA.US").ok()));
+        let weekly = answer(&library, "/v8/finance/chart/MSFT", "interval=1wk");
+        assert_eq!(weekly.status, StatusCode::BAD_REQUEST);
+        let elsewhere = answer(&library, "/robots.txt", "");
+        assert_eq!((elsewhere.status, elsewhere.provider), (StatusCode::NOT_FOUND, None));
+    }
+
+    #[test]
     fn env_line_points_every_provider_at_the_server() {
         assert_eq!(
             env_line("http://127.0.0.1:8765"),
