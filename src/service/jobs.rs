@@ -205,11 +205,15 @@ impl JobRunner for LibraryJobs {
             let store = Store::open(&config.database.path)?;
             let today = now.with_timezone(&config.timezone()).date_naive();
             let options = LibraryJobs::analysis_options(&config);
+            // One report without enough prices does not hide the others' verdicts.
+            let mut problems = Vec::new();
             for id in store.report_ids()? {
-                let verdict = pipeline::verdict(&store, &id, today, &options)?;
-                output.print(&report::render_verdict(&verdict, Format::Table));
+                match pipeline::verdict(&store, &id, today, &options) {
+                    Ok(verdict) => output.print(&report::render_verdict(&verdict, Format::Table)),
+                    Err(error) => problems.push(format!("{id}: {error}")),
+                }
             }
-            Ok(())
+            if problems.is_empty() { Ok(()) } else { Err(JobError::Failed(problems.join("; "))) }
         });
         task.await.map_err(|e| JobError::Failed(format!("the verdict task failed: {e}")))?
     }
