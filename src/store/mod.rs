@@ -72,13 +72,31 @@ impl Store {
     fn setup(mut conn: Connection, path: PathBuf) -> Result<Store> {
         let open_err = |source| StoreError::Open { path: path.clone(), source };
         conn.busy_timeout(Duration::from_secs(10)).map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
+        // Two processes creating the same fresh database race: switching to WAL can answer
+        // "database is locked" at once, and both may read schema version 0 so the loser's
+        // CREATE TABLE fails after the winner commits. Trying again sees the finished schema.
+        let mut attempt: u64 = 0;
+        loop {
+            match Store::prepare_schema(&mut conn, &path) {
+                Ok(()) => break,
+                Err(_) if attempt < 5 => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(25 * attempt));
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(Store { conn, path })
+    }
+
+    fn prepare_schema(conn: &mut Connection, path: &Path) -> Result<()> {
+        let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
         // WAL lets CLI commands read while the service writes; NORMAL is durable in WAL mode
         // except for the last transactions on power loss, never corrupting.
         conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
-        migrations().to_latest(&mut conn).map_err(|source| StoreError::Migrate { path: path.clone(), source })?;
-        Ok(Store { conn, path })
+        migrations().to_latest(conn).map_err(|source| StoreError::Migrate { path: path.to_path_buf(), source })
     }
 
     pub fn path(&self) -> &Path {
@@ -97,6 +115,28 @@ impl Store {
     pub fn integrity_ok(&self) -> Result<bool> {
         let result: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         Ok(result == "ok")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concurrent_first_opens_of_one_database_all_succeed() {
+        for round in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(format!("race-{round}.db"));
+            let openers: Vec<_> = (0..4)
+                .map(|_| {
+                    let path = path.clone();
+                    std::thread::spawn(move || Store::open(&path).map(|_| ()).map_err(|e| e.to_string()))
+                })
+                .collect();
+            for opener in openers {
+                assert_eq!(opener.join().unwrap(), Ok(()), "round {round}");
+            }
+        }
     }
 }
 
