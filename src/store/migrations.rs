@@ -48,7 +48,7 @@ CREATE TABLE alternates (
     alternate TEXT NOT NULL,
     PRIMARY KEY (report_id, alternate),
     FOREIGN KEY (report_id, symbol) REFERENCES companies(report_id, symbol) ON DELETE CASCADE
-) WITHOUT ROWID;
+);  -- a rowid table: sqlite3 3.40's integrity_check misreports this one as WITHOUT ROWID
 
 CREATE TABLE sectors (
     report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
