@@ -168,8 +168,10 @@ impl LibraryJobs {
             for id in &report_ids {
                 let result = (|| -> Result<usize, JobError> {
                     let summary = pipeline::weekly(&store, id, &selection, &options)?;
-                    output.print(&report::render_weekly(&summary, Format::Table));
-                    let files = report::write_weekly_files(&config.output.dir, &summary)
+                    // The chart's bands and labels come from this report's own rule.
+                    let render = report::RenderOptions::from_rule(&store.report(id)?.rule);
+                    output.print(&report::render_weekly_with(&summary, Format::Table, &render));
+                    let files = report::write_weekly_files_with(&config.output.dir, &summary, &render)
                         .map_err(|source| JobError::Output { dir: config.output.dir.clone(), source })?;
                     let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
                     store.record_weekly_summary(id, &summary.week, summary.as_of, &names, now)?;
@@ -208,8 +210,10 @@ impl JobRunner for LibraryJobs {
             // One report without enough prices does not hide the others' verdicts.
             let mut problems = Vec::new();
             for id in store.report_ids()? {
-                match pipeline::verdict(&store, &id, today, &options) {
-                    Ok(verdict) => output.print(&report::render_verdict(&verdict, Format::Table)),
+                let verdict = pipeline::verdict(&store, &id, today, &options)
+                    .and_then(|verdict| Ok((verdict, report::RenderOptions::from_rule(&store.report(&id)?.rule))));
+                match verdict {
+                    Ok((verdict, render)) => output.print(&report::render_verdict_with(&verdict, Format::Table, &render)),
                     Err(error) => problems.push(format!("{id}: {error}")),
                 }
             }

@@ -493,8 +493,14 @@ fn fixtures(name: &str) -> PathBuf {
 /// Loads the small report of `tests/fixtures/report` and its CSV closes (weeks 2023-W19 and
 /// W20) the way `import prices` does.
 fn import_small_report(store: &mut Store) {
+    import_small_report_with(store, |_| {});
+}
+
+/// The same, with the report definition edited before it is loaded.
+fn import_small_report_with(store: &mut Store, edit: impl FnOnce(&mut ratingwatch::catalog::ReportDef)) {
     let dir = fixtures("report");
-    let report = ratingwatch::catalog::load_report(&dir.join("small-report.toml")).unwrap();
+    let mut report = ratingwatch::catalog::load_report(&dir.join("small-report.toml")).unwrap();
+    edit(&mut report);
     let now = Utc::now();
     store.load_report(&report, now).unwrap();
     let today = now.date_naive();
@@ -518,7 +524,11 @@ async fn the_weekly_job_prints_writes_and_records_the_summary_of_the_latest_comp
     let now = chrono_tz::Asia::Shanghai.with_ymd_and_hms(2023, 5, 20, 10, 0, 0).unwrap().with_timezone(&Utc);
     {
         let mut store = Store::open(&config.database.path).unwrap();
-        import_small_report(&mut store);
+        // A rule of its own (+15 pp / -5 pp): the written chart must draw these bands, not the seed's.
+        import_small_report_with(&mut store, |report| {
+            report.rule.upper_bp = 1500;
+            report.rule.lower_bp = -500;
+        });
         for job in [JobKind::SyncCnHk, JobKind::SyncUs, JobKind::SyncFx] {
             record_success(&mut store, job, now);
         }
@@ -548,6 +558,9 @@ async fn the_weekly_job_prints_writes_and_records_the_summary_of_the_latest_comp
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(folder.join("2023-W20.json")).unwrap()).unwrap();
     assert_eq!(json["week"], "2023-W20");
     assert_eq!(json["as_of"], "2023-05-19");
+    let html = std::fs::read_to_string(folder.join("2023-W20.html")).unwrap();
+    assert!(html.contains("看好 ≥ +15 pp") && html.contains("看淡 ≤ -5 pp"), "the report's own bands are drawn");
+    assert!(!html.contains("+10 pp"), "not the seed's bands");
     let store = Store::open(&database).unwrap();
     assert!(store.has_weekly_summary("render-test-2023-02-14", "2023-W20").unwrap());
     let text = printed.text();
