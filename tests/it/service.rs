@@ -491,12 +491,7 @@ fn fixtures(name: &str) -> PathBuf {
 }
 
 /// Loads the small report of `tests/fixtures/report` and its CSV closes (weeks 2023-W19 and
-/// W20) the way `import prices` does.
-fn import_small_report(store: &mut Store) {
-    import_small_report_with(store, |_| {});
-}
-
-/// The same, with the report definition edited before it is loaded.
+/// W20) the way `import prices` does, with the report definition edited before it is loaded.
 fn import_small_report_with(store: &mut Store, edit: impl FnOnce(&mut ratingwatch::catalog::ReportDef)) {
     let dir = fixtures("report");
     let mut report = ratingwatch::catalog::load_report(&dir.join("small-report.toml")).unwrap();
