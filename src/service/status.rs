@@ -7,7 +7,7 @@
 //! counted up to the benchmark's latest stored date; a security without prices is stale.
 //! How far the benchmark itself lags shows in the per-market dates.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 use comfy_table::Table;
 use serde::Serialize;
@@ -36,6 +36,11 @@ pub struct StatusReport {
     pub markets: Vec<MarketStatus>,
     pub stale_after_trading_days: u32,
     pub stale: Vec<StaleSecurity>,
+    /// The benchmark's latest stored close and how many weekdays (Monday to Friday) of the
+    /// configured zone have passed since, up to today: the calendar check that benchmark
+    /// trading days cannot make when the benchmark itself has fallen behind.
+    pub benchmark_latest_close: Option<NaiveDate>,
+    pub benchmark_weekdays_behind: Option<usize>,
     pub last_sync: Option<LastSync>,
 }
 
@@ -143,8 +148,17 @@ pub fn collect(store: &Store, config: &Config, now: DateTime<Utc>, service_runni
         markets: market_status(&freshness),
         stale_after_trading_days: threshold,
         stale: stale_securities(&freshness, &benchmark_dates, threshold),
+        benchmark_latest_close: benchmark_dates.first().copied(),
+        benchmark_weekdays_behind: benchmark_dates
+            .first()
+            .map(|&latest| weekdays_after(latest, now.with_timezone(&schedules.timezone).date_naive())),
         last_sync,
     })
+}
+
+/// Weekdays (Monday to Friday) after `latest` up to and including `today`.
+pub fn weekdays_after(latest: NaiveDate, today: NaiveDate) -> usize {
+    latest.iter_days().skip(1).take_while(|d| *d <= today).filter(|d| d.weekday().num_days_from_monday() < 5).count()
 }
 
 /// Per market: how many securities, the latest stored date, how many have no prices.
@@ -247,6 +261,14 @@ pub fn render_text(report: &StatusReport) -> String {
         }
     }
 
+    match (report.benchmark_latest_close, report.benchmark_weekdays_behind) {
+        (Some(latest), Some(behind)) if behind > report.stale_after_trading_days as usize => out.push_str(&format!(
+            "the benchmark's latest close is {latest}, {behind} weekdays ago: every price is behind; run `ratingwatch sync`\n"
+        )),
+        (None, _) => out.push_str("the benchmark has no prices: run `ratingwatch sync` or `ratingwatch import prices`\n"),
+        _ => {}
+    }
+
     match &report.last_sync {
         None => out.push_str("\nno sync has run yet\n"),
         Some(sync) => {
@@ -283,6 +305,18 @@ mod tests {
 
     /// Benchmark trading days of two weeks of March 2023, newest first (the 11th and 12th
     /// are a weekend).
+    #[rstest]
+    // Friday 2023-02-10 to Monday the 13th: one weekday (the weekend does not count).
+    #[case("2023-02-10", "2023-02-13", 1)]
+    #[case("2023-02-10", "2023-02-10", 0)]
+    // Two full weeks after a Friday: ten weekdays.
+    #[case("2023-02-10", "2023-02-24", 10)]
+    // Today before the latest close (a clock behind the data): nothing.
+    #[case("2023-02-10", "2023-02-01", 0)]
+    fn weekdays_after_counts_monday_to_friday(#[case] latest: &str, #[case] today: &str, #[case] expected: usize) {
+        assert_eq!(weekdays_after(latest.parse().unwrap(), today.parse().unwrap()), expected);
+    }
+
     fn benchmark_dates() -> Vec<NaiveDate> {
         ["2023-03-17", "2023-03-16", "2023-03-15", "2023-03-14", "2023-03-13", "2023-03-10", "2023-03-09", "2023-03-08"]
             .iter()
