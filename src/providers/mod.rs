@@ -90,7 +90,8 @@ pub enum ProviderErrorKind {
     /// This provider cannot serve this market or symbol form at all.
     Unsupported,
     /// Ban signals: 429 after retries, HTML instead of JSON, empty body, connection dropped
-    /// without a response. The provider is tripped for the rest of the run.
+    /// without a response; and a host that cannot be reached at all after the retries.
+    /// The provider is tripped for the rest of the run.
     Blocked,
     /// Timeouts and 5xx that outlived the retries.
     Transient,
@@ -262,14 +263,17 @@ impl From<http::HttpFailure> for Failure {
                 500..=599 => ProviderErrorKind::Transient,
                 _ => ProviderErrorKind::NotFound,
             },
-            HttpError::Timeout { .. } | HttpError::Connect(_) => ProviderErrorKind::Transient,
-            HttpError::Closed(_) => ProviderErrorKind::Blocked,
+            HttpError::Timeout { .. } => ProviderErrorKind::Transient,
+            // A host that cannot be reached even after the retries (refused, DNS failure, no
+            // network) will not answer the next symbol either: trip it like a ban.
+            HttpError::Connect(_) | HttpError::Closed(_) => ProviderErrorKind::Blocked,
             HttpError::TooLarge { .. } => ProviderErrorKind::Malformed,
         };
         let provider = failure.provider;
         let hint = match &failure.error {
             HttpError::Timeout { .. } => format!("; raise providers.{provider}.timeout_secs if the host is just slow"),
             HttpError::Status { status, .. } if status.as_u16() == 429 => format!("; lower providers.{provider}.requests_per_second"),
+            HttpError::Connect(_) => format!("; check the network and providers.{provider}.base_url"),
             _ => String::new(),
         };
         Failure::new(kind, format!("{failure}{hint}"))
