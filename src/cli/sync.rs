@@ -1,10 +1,119 @@
-//! `ratingwatch sync`. Placeholder: being written.
+//! `ratingwatch sync`: pull daily prices now. It runs exactly what the service's sync jobs run
+//! ([`crate::sync::run_sync_with`]), with a progress bar on a terminal and log lines otherwise.
 
-use super::Context;
+use std::sync::{Arc, Mutex};
+
+use tokio_util::sync::CancellationToken;
+
+use super::{Context, exit};
+use crate::providers::Providers;
+use crate::symbol::Symbol;
+use crate::sync::{LogProgress, Selection, SyncOptions, SyncProgress, SyncSummary, TerminalProgress, run_sync_with};
 
 #[derive(clap::Args, Debug)]
-pub struct SyncArgs {}
+pub struct SyncArgs {
+    /// Only this security (repeatable), e.g. 600941.SH, 0700.HK, MSFT, USDCNY.FX
+    /// [default: every tracked security, the benchmarks and the FX pairs]
+    #[arg(long = "symbol", value_name = "SYMBOL")]
+    pub symbols: Vec<String>,
+    /// Re-fetch each security's full history and replace what is stored.
+    #[arg(long)]
+    pub full: bool,
+}
 
-pub fn run(_context: &Context, _args: &SyncArgs) -> anyhow::Result<u8> {
-    anyhow::bail!("`sync` is not implemented yet")
+pub fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<u8> {
+    let symbols = args.symbols.iter().map(|text| Symbol::parse(text)).collect::<Result<Vec<_>, _>>()?;
+    let selection = if symbols.is_empty() { Selection::All } else { Selection::Symbols(symbols) };
+    let options = SyncOptions { selection, full: args.full, trigger: "cli".to_string() };
+    let providers = Providers::from_config(&context.config.providers)?;
+    let store = context.open_store()?;
+    let progress: Box<dyn SyncProgress> = if context.interactive { Box::new(TerminalProgress::new()) } else { Box::new(LogProgress) };
+
+    let runtime = super::runtime()?;
+    let cancel = CancellationToken::new();
+    let summary = runtime.block_on(async {
+        let ctrl_c = tokio::spawn(cancel_on_ctrl_c(cancel.clone()));
+        let result =
+            run_sync_with(&context.config, &providers, Arc::new(Mutex::new(store)), &options, context.now, &cancel, progress.as_ref())
+                .await;
+        ctrl_c.abort();
+        result
+    });
+    let summary = summary?;
+    print_summary(&summary);
+    Ok(if summary.failures.is_empty() && !summary.cancelled { exit::OK } else { exit::PARTIAL })
+}
+
+/// The first Ctrl-C lets the securities being written finish and starts no new one (the
+/// database stays consistent either way); a second one stops at once.
+async fn cancel_on_ctrl_c(cancel: CancellationToken) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    eprintln!("interrupted: finishing the securities in flight; press Ctrl-C again to stop now");
+    cancel.cancel();
+    if tokio::signal::ctrl_c().await.is_ok() {
+        // Every security's write is one transaction: stopping here loses no stored data.
+        std::process::exit(i32::from(exit::PARTIAL));
+    }
+}
+
+fn print_summary(summary: &SyncSummary) {
+    for failure in &summary.failures {
+        eprintln!("failed: {failure}");
+    }
+    for provider in &summary.tripped {
+        eprintln!("note: {provider} sent ban signals and was skipped for the rest of the run");
+    }
+    println!("{}", summary_line(summary));
+    if summary.cancelled {
+        eprintln!("interrupted: {} securities not synced; run `ratingwatch sync` again to complete", summary.not_finished);
+    }
+}
+
+/// One line: what was synced, written and what failed.
+fn summary_line(summary: &SyncSummary) -> String {
+    let mut line = format!(
+        "synced {} of {} securities: {} updated, {} bars added ({} written), {} already up to date",
+        summary.securities_synced + summary.up_to_date,
+        summary.requested,
+        summary.securities_updated,
+        summary.bars_added,
+        summary.bars_written,
+        summary.up_to_date,
+    );
+    if summary.full_histories > 0 {
+        line.push_str(&format!(", {} full histories", summary.full_histories));
+    }
+    if !summary.failures.is_empty() {
+        line.push_str(&format!("; {} failed", summary.failures.len()));
+    }
+    line.push_str(&format!(" (run {})", summary.run_id));
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::SyncFailure;
+
+    #[test]
+    fn summary_line_counts_everything() {
+        let summary = SyncSummary {
+            run_id: 7,
+            requested: 48,
+            securities_synced: 44,
+            up_to_date: 2,
+            securities_updated: 43,
+            bars_added: 120,
+            bars_written: 400,
+            full_histories: 1,
+            failures: vec![SyncFailure { symbol: Symbol::parse("0700.HK").unwrap(), provider: None, reason: "x".into() }; 2],
+            ..SyncSummary::default()
+        };
+        assert_eq!(
+            summary_line(&summary),
+            "synced 46 of 48 securities: 43 updated, 120 bars added (400 written), 2 already up to date, 1 full histories; 2 failed (run 7)"
+        );
+    }
 }

@@ -1,1 +1,736 @@
-//! Integration tests for sync.
+//! `sync` end to end: the real provider clients (and the real binary) against a fake exchange
+//! on 127.0.0.1 that speaks Tencent's, Eastmoney's and Yahoo's formats for any symbol.
+//!
+//! The exchange's prices follow a formula, so a test can say what the server sent for any
+//! symbol and date without fixture files per symbol: on weekday `n` (days since 0001-01-01),
+//! the raw close is `base + 0.03 × (n mod 41)` with `base` in whole multiples of 0.03 from the
+//! symbol's name, open/high/low sit 0.01/0.02/0.03 around it, the back-adjusted (hfq) close is
+//! three times the raw close, and Yahoo's `adjclose` is the raw close times a factor the test
+//! can change (a dividend re-bases it). A symbol may have a 10送5 bonus-share ex-date: from
+//! that day the raw prices are two thirds of the formula while hfq carries on unchanged.
+//! A session is only served once it has closed at the exchange's `now`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono_tz::Tz;
+use predicates::str::contains;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use ratingwatch::config::Config;
+use ratingwatch::prices::{AdjBasis, Bar};
+use ratingwatch::providers::{ProviderName, Providers};
+use ratingwatch::store::Store;
+use ratingwatch::symbol::{Market, Symbol};
+use ratingwatch::sync::{RefetchReason, Selection, SyncOptions, SyncSummary, run_sync};
+
+use crate::support::{ratingwatch, seeded_store};
+
+fn date(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+fn symbol(text: &str) -> Symbol {
+    Symbol::parse(text).unwrap()
+}
+
+/// One day's prices in thousandths, so the decimal strings sent and the `f64`s expected agree exactly.
+#[derive(Clone, Copy)]
+struct Quote {
+    open: i64,
+    high: i64,
+    low: i64,
+    close: i64,
+    hfq_close: i64,
+    /// Lots for Shanghai/Shenzhen, shares elsewhere (as the vendors send them).
+    volume: i64,
+}
+
+fn price(milli: i64) -> f64 {
+    milli as f64 / 1000.0
+}
+
+/// Yahoo's `adjclose`: the close times `factor`, to four decimals (a short decimal, so JSON
+/// parsing gives back exactly this `f64`).
+fn adjclose(close_milli: i64, factor: f64) -> f64 {
+    (close_milli as f64 * factor * 10.0).round() / 10_000.0
+}
+
+fn text(milli: i64) -> String {
+    format!("{}.{:03}", milli / 1000, milli % 1000)
+}
+
+/// How the exchange misbehaves for one provider and symbol.
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    /// The provider's own "unknown symbol" answer.
+    Unknown,
+    /// This HTTP status with an empty JSON object.
+    Status(u16),
+    /// A block page with status 200.
+    Html,
+}
+
+struct ExchangeState {
+    now: DateTime<Utc>,
+    faults: HashMap<(ProviderName, Symbol), Fault>,
+    /// Ex-dates of 10送5 bonus shares.
+    bonus: HashMap<Symbol, NaiveDate>,
+    /// Yahoo's `adjclose` = close × this factor (default 0.97).
+    yahoo_factor: HashMap<Symbol, f64>,
+    /// Every request, in arrival order.
+    log: Vec<(ProviderName, String)>,
+}
+
+#[derive(Clone)]
+struct Exchange {
+    state: Arc<Mutex<ExchangeState>>,
+}
+
+/// The exchange-local time a daily session has closed (FX: a London day's bar at 23:00 London).
+fn session(symbol: &Symbol) -> (Tz, NaiveTime, NaiveTime) {
+    let hm = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+    match symbol.market() {
+        Market::Sh | Market::Sz => (chrono_tz::Asia::Shanghai, hm(9, 30), hm(15, 0)),
+        Market::Hk => (chrono_tz::Asia::Hong_Kong, hm(9, 30), hm(16, 0)),
+        Market::Us => (chrono_tz::America::New_York, hm(9, 30), hm(16, 0)),
+        Market::Fx => (chrono_tz::Europe::London, hm(0, 0), hm(23, 0)),
+    }
+}
+
+fn is_index(symbol: &Symbol) -> bool {
+    symbol.code().starts_with("000") && symbol.market() == Market::Sh
+}
+
+impl Exchange {
+    fn new(now: DateTime<Utc>) -> Exchange {
+        Exchange {
+            state: Arc::new(Mutex::new(ExchangeState {
+                now,
+                faults: HashMap::new(),
+                bonus: HashMap::new(),
+                yahoo_factor: HashMap::new(),
+                log: Vec::new(),
+            })),
+        }
+    }
+
+    fn set_now(&self, now: DateTime<Utc>) {
+        self.state.lock().unwrap().now = now;
+    }
+
+    fn fault(&self, provider: ProviderName, symbol_text: &str, fault: Fault) {
+        self.state.lock().unwrap().faults.insert((provider, symbol(symbol_text)), fault);
+    }
+
+    fn take_log(&self) -> Vec<(ProviderName, String)> {
+        std::mem::take(&mut self.state.lock().unwrap().log)
+    }
+
+    /// The formula's quote of `symbol` on `day`.
+    fn quote(&self, symbol: &Symbol, day: NaiveDate) -> Quote {
+        let name_sum: i64 = symbol.to_string().bytes().map(i64::from).sum();
+        // A base between 3.00 and 602.97 in steps of 0.03 (= 30 thousandths).
+        let base = 30 * (100 + name_sum * 7 % 20_000);
+        let formula = base + 30 * i64::from(day.num_days_from_ce() % 41);
+        let after_bonus = self.state.lock().unwrap().bonus.get(symbol).is_some_and(|ex| day >= *ex);
+        // 10送5: every share became 1.5, so the price as traded is two thirds of the formula.
+        let scale = |milli: i64| if after_bonus { milli * 2 / 3 } else { milli };
+        Quote {
+            open: scale(formula - 30),
+            high: scale(formula + 60),
+            low: scale(formula - 90),
+            close: scale(formula),
+            hfq_close: formula * 3,
+            volume: 1000 + i64::from(day.num_days_from_ce() % 7),
+        }
+    }
+
+    /// Weekdays in `[from, to]` whose session has closed by the exchange's `now`.
+    fn sessions(&self, symbol: &Symbol, from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+        let (zone, _, close) = session(symbol);
+        let now = self.state.lock().unwrap().now.with_timezone(&zone);
+        let last_closed = if now.time() >= close { now.date_naive() } else { now.date_naive().pred_opt().unwrap() };
+        from.iter_days().take_while(|d| *d <= to.min(last_closed)).filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)).collect()
+    }
+
+    fn yahoo_factor(&self, symbol: &Symbol) -> f64 {
+        self.state.lock().unwrap().yahoo_factor.get(symbol).copied().unwrap_or(0.97)
+    }
+
+    /// What a sync through `provider` must store for `symbol` over `[from, to]`.
+    fn expected(&self, provider: ProviderName, symbol_text: &str, from: &str, to: &str) -> Vec<Bar> {
+        let symbol = symbol(symbol_text);
+        self.sessions(&symbol, date(from), date(to))
+            .into_iter()
+            .map(|day| {
+                let q = self.quote(&symbol, day);
+                if symbol.is_fx() {
+                    return Bar::close_only(day, price(q.close));
+                }
+                let lots = matches!(symbol.market(), Market::Sh | Market::Sz) && provider != ProviderName::Yahoo;
+                let volume = if lots { q.volume as f64 * 100.0 } else { q.volume as f64 };
+                let adj_close = match provider {
+                    _ if is_index(&symbol) => price(q.close),
+                    ProviderName::Yahoo => adjclose(q.close, self.yahoo_factor(&symbol)),
+                    ProviderName::Tencent | ProviderName::Eastmoney => price(q.hfq_close),
+                };
+                let volume = if provider == ProviderName::Yahoo && is_index(&symbol) { None } else { Some(volume) };
+                Bar {
+                    date: day,
+                    open: Some(price(q.open)),
+                    high: Some(price(q.high)),
+                    low: Some(price(q.low)),
+                    close: price(q.close),
+                    volume,
+                    adj_close,
+                }
+            })
+            .collect()
+    }
+
+    fn fault_for(&self, provider: ProviderName, symbol: &Symbol) -> Option<Fault> {
+        self.state.lock().unwrap().faults.get(&(provider, symbol.clone())).copied()
+    }
+
+    fn tencent(&self, request: &Request) -> ResponseTemplate {
+        let param = query(request, "param").unwrap_or_default();
+        let fields: Vec<&str> = param.split(',').collect();
+        let code = fields[0];
+        let Ok(symbol) = Symbol::parse(code) else { return json_body(200, json!({"code": -1, "msg": "param error", "data": {}})) };
+        if let Some(fault) = self.fault_for(ProviderName::Tencent, &symbol) {
+            return fault_response(fault, json!({"code": 0, "msg": "", "data": {}}));
+        }
+        let (from, to) = (date(fields[2]), date(fields[3]));
+        let hfq = fields.get(5) == Some(&"hfq");
+        let rows: Vec<serde_json::Value> = self
+            .sessions(&symbol, from, to)
+            .into_iter()
+            .take(640)
+            .map(|day| {
+                let q = self.quote(&symbol, day);
+                let close = if hfq { q.hfq_close } else { q.close };
+                let factor = if hfq { q.hfq_close as f64 / q.close as f64 } else { 1.0 };
+                let scaled = |milli: i64| text((milli as f64 * factor).round() as i64);
+                json!([day.to_string(), scaled(q.open), text(close), scaled(q.high), scaled(q.low), format!("{}.000", q.volume)])
+            })
+            .collect();
+        let key = if hfq { "hfqday" } else { "day" };
+        json_body(200, json!({"code": 0, "msg": "", "data": {code: {key: rows, "prec": "1.000", "version": "16"}}}))
+    }
+
+    fn eastmoney(&self, request: &Request) -> ResponseTemplate {
+        let secid = query(request, "secid").unwrap_or_default();
+        let (prefix, code) = secid.split_once('.').unwrap_or(("", ""));
+        let market = match prefix {
+            "1" => "SH",
+            "0" => "SZ",
+            "116" => "HK",
+            "105" | "106" | "107" => "US",
+            _ => "FX",
+        };
+        let code = if market == "FX" { code.trim_end_matches('C') } else { code };
+        let unknown = json!({"rc": 100, "rt": 17, "data": null});
+        let Ok(symbol) = Symbol::parse(&format!("{code}.{market}")) else { return json_body(200, unknown) };
+        if let Some(fault) = self.fault_for(ProviderName::Eastmoney, &symbol) {
+            return fault_response(fault, unknown);
+        }
+        let parse = |name: &str| NaiveDate::parse_from_str(&query(request, name).unwrap_or_default(), "%Y%m%d").unwrap();
+        let hfq = query(request, "fqt").as_deref() == Some("2");
+        let klines: Vec<String> = self
+            .sessions(&symbol, parse("beg"), parse("end"))
+            .into_iter()
+            .map(|day| {
+                let q = self.quote(&symbol, day);
+                let close = if hfq { q.hfq_close } else { q.close };
+                format!("{day},{},{},{},{},{},1.0,1.0,0.5,0.1,0.2", text(q.open), text(close), text(q.high), text(q.low), q.volume)
+            })
+            .collect();
+        json_body(200, json!({"rc": 0, "rt": 17, "data": {"code": code, "market": 1, "klines": klines}}))
+    }
+
+    fn yahoo(&self, request: &Request) -> ResponseTemplate {
+        let yahoo_symbol = request.url.path().trim_start_matches("/v8/finance/chart/").to_string();
+        let not_found =
+            json!({"chart": {"result": null, "error": {"code": "Not Found", "description": "No data found, symbol may be delisted"}}});
+        let Ok(symbol) = Symbol::parse(&yahoo_symbol) else { return json_body(404, not_found) };
+        if let Some(fault) = self.fault_for(ProviderName::Yahoo, &symbol) {
+            return match fault {
+                Fault::Unknown => json_body(404, not_found),
+                other => fault_response(other, json!({})),
+            };
+        }
+        let (zone, open_time, close_time) = session(&symbol);
+        let stamp = |day: NaiveDate, time: NaiveTime| zone.from_local_datetime(&day.and_time(time)).unwrap().timestamp();
+        let period = |name: &str| query(request, name).and_then(|v| v.parse::<i64>().ok()).unwrap_or_default();
+        let (period1, period2) = (period("period1"), period("period2"));
+        let from = DateTime::from_timestamp(period1, 0).unwrap().date_naive().pred_opt().unwrap();
+        let to = DateTime::from_timestamp(period2, 0).unwrap().date_naive().succ_opt().unwrap();
+        let days: Vec<NaiveDate> =
+            self.sessions(&symbol, from, to).into_iter().filter(|day| (period1..period2).contains(&stamp(*day, open_time))).collect();
+        let quotes: Vec<Quote> = days.iter().map(|day| self.quote(&symbol, *day)).collect();
+        let factor = self.yahoo_factor(&symbol);
+        let column = |f: &dyn Fn(&Quote) -> f64| quotes.iter().map(f).collect::<Vec<f64>>();
+        let last_close = days.last().map(|day| stamp(*day, close_time)).unwrap_or(period1);
+        json_body(
+            200,
+            json!({"chart": {"result": [{
+                "meta": {"symbol": yahoo_symbol, "exchangeTimezoneName": zone.name(), "regularMarketTime": last_close},
+                "timestamp": days.iter().map(|day| stamp(*day, open_time)).collect::<Vec<i64>>(),
+                "indicators": {
+                    "quote": [{
+                        "open": column(&|q| price(q.open)),
+                        "high": column(&|q| price(q.high)),
+                        "low": column(&|q| price(q.low)),
+                        "close": column(&|q| price(q.close)),
+                        "volume": column(&|q| q.volume as f64),
+                    }],
+                    "adjclose": [{"adjclose": column(&|q| adjclose(q.close, factor))}]
+                }
+            }], "error": null}}),
+        )
+    }
+}
+
+fn query(request: &Request, name: &str) -> Option<String> {
+    request.url.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
+}
+
+fn json_body(status: u16, body: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_string(body.to_string()).insert_header("content-type", "application/json")
+}
+
+fn fault_response(fault: Fault, unknown: serde_json::Value) -> ResponseTemplate {
+    match fault {
+        Fault::Unknown => json_body(200, unknown),
+        Fault::Status(status) => json_body(status, json!({})),
+        Fault::Html => ResponseTemplate::new(200)
+            .set_body_string("<html><head><title>403 Forbidden</title></head><body>blocked</body></html>")
+            .insert_header("content-type", "text/html"),
+    }
+}
+
+/// Serves one provider's format on its own server, logging every request.
+struct Counter {
+    provider: ProviderName,
+    exchange: Exchange,
+    /// Every answer waits this long.
+    delay: Duration,
+    /// Told of each request as it arrives.
+    arrivals: Option<mpsc::Sender<()>>,
+}
+
+impl Respond for Counter {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        self.exchange.state.lock().unwrap().log.push((self.provider, request.url.to_string()));
+        if let Some(arrivals) = &self.arrivals {
+            let _ = arrivals.send(());
+        }
+        let response = match self.provider {
+            ProviderName::Tencent => self.exchange.tencent(request),
+            ProviderName::Eastmoney => self.exchange.eastmoney(request),
+            ProviderName::Yahoo => self.exchange.yahoo(request),
+        };
+        response.set_delay(self.delay)
+    }
+}
+
+/// The three providers' servers, all backed by one exchange.
+struct Servers {
+    tencent: MockServer,
+    eastmoney: MockServer,
+    yahoo: MockServer,
+}
+
+async fn start(exchange: &Exchange) -> Servers {
+    start_with(exchange, Duration::ZERO, None).await
+}
+
+async fn start_with(exchange: &Exchange, delay: Duration, arrivals: Option<mpsc::Sender<()>>) -> Servers {
+    let mut servers = Vec::new();
+    for provider in ProviderName::ALL {
+        let server = MockServer::start().await;
+        let counter = Counter { provider, exchange: exchange.clone(), delay, arrivals: arrivals.clone() };
+        Mock::given(wiremock::matchers::any()).respond_with(counter).mount(&server).await;
+        servers.push(server);
+    }
+    let yahoo = servers.pop().unwrap();
+    let eastmoney = servers.pop().unwrap();
+    let tencent = servers.pop().unwrap();
+    Servers { tencent, eastmoney, yahoo }
+}
+
+/// Config pointing at the servers: no retries, no rate limit, short timeouts.
+fn config(dir: &std::path::Path, servers: &Servers) -> Config {
+    let mut config = Config::default();
+    config.database.path = dir.join("test.db");
+    for (provider, server) in [
+        (&mut config.providers.tencent, &servers.tencent),
+        (&mut config.providers.eastmoney, &servers.eastmoney),
+        (&mut config.providers.yahoo, &servers.yahoo),
+    ] {
+        provider.base_url = server.uri();
+        provider.max_retries = 0;
+        provider.requests_per_second = 0.0;
+        provider.timeout_secs = 5;
+    }
+    config
+}
+
+/// 18:00 in Shanghai (10:00 UTC) on `day`: after the A-share and HK closes, before New York opens.
+fn evening(day: &str) -> DateTime<Utc> {
+    let d = date(day);
+    Utc.with_ymd_and_hms(d.year(), d.month(), d.day(), 10, 0, 0).unwrap()
+}
+
+async fn sync(config: &Config, selection: Selection, now: DateTime<Utc>) -> SyncSummary {
+    let providers = Providers::from_config(&config.providers).unwrap();
+    let options = SyncOptions { selection, full: false, trigger: "test".to_string() };
+    run_sync(config, &providers, &options, now, &CancellationToken::new()).await.unwrap()
+}
+
+fn stored(config: &Config, symbol_text: &str) -> Vec<Bar> {
+    Store::open(&config.database.path).unwrap().all_bars(&symbol(symbol_text)).unwrap()
+}
+
+/// Compares two series and reports only the first difference (full series are long).
+#[track_caller]
+fn assert_series(actual: &[Bar], expected: &[Bar], what: &str) {
+    let first_difference = actual.iter().zip(expected).position(|(a, e)| a != e);
+    if let Some(index) = first_difference {
+        panic!("{what}: bar {index} differs:\n stored   {:?}\n expected {:?}", actual[index], expected[index]);
+    }
+    assert_eq!(
+        (actual.len(), actual.last().map(|b| b.date)),
+        (expected.len(), expected.last().map(|b| b.date)),
+        "{what}: stored vs expected (count, last date)"
+    );
+}
+
+fn source(config: &Config, symbol_text: &str) -> (Option<AdjBasis>, Option<String>) {
+    let state = Store::open(&config.database.path).unwrap().security_state(&symbol(symbol_text)).unwrap();
+    (state.adj_basis, state.adj_source)
+}
+
+#[tokio::test]
+async fn first_sync_fills_everything_with_what_the_servers_sent_and_a_second_run_is_incremental() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = seeded_store(dir.path());
+    let tracked = store.tracked_symbols().unwrap();
+    drop(store);
+    // 2023-03-01 is a Wednesday; at 10:00 UTC Shanghai and Hong Kong have closed, New York and
+    // London have not, so US and FX bars end on 02-28.
+    let now = evening("2023-03-01");
+    let exchange = Exchange::new(now);
+    let servers = start(&exchange).await;
+    let config = config(dir.path(), &servers);
+
+    let summary = sync(&config, Selection::All, now).await;
+
+    // 45 companies + the CSI 300 + USD/CNY + HKD/CNY.
+    assert_eq!(tracked.len(), 48);
+    assert_eq!((summary.requested, summary.securities_synced, summary.failures), (48, 48, vec![]));
+    // Default chains: Shanghai/Shenzhen (CSI 300 included) and Hong Kong from tencent, US and FX
+    // from yahoo; history from one year before the report date (2022-02-14).
+    for symbol in &tracked {
+        let provider = match symbol.market() {
+            Market::Sh | Market::Sz | Market::Hk => ProviderName::Tencent,
+            Market::Us | Market::Fx => ProviderName::Yahoo,
+        };
+        let name = symbol.to_string();
+        assert_series(
+            &stored(&config, &name),
+            &exchange.expected(provider, &name, "2022-02-14", "2023-03-01"),
+            &format!("{name} via {provider}"),
+        );
+        let basis = if symbol.is_fx() || name == "000300.SH" {
+            AdjBasis::None
+        } else if provider == ProviderName::Yahoo {
+            AdjBasis::YahooAdjclose
+        } else {
+            AdjBasis::Hfq
+        };
+        assert_eq!(source(&config, &name), (Some(basis), Some(provider.as_str().to_string())), "{name}");
+    }
+    // A spot check of the formula by hand: the bytes of "600941.SH" sum to 509, so base =
+    // 0.030 × (100 + 509 × 7 mod 20000) = 0.030 × 3663 = 109.890; 2023-03-01 is day 738580
+    // since 0001-01-01, 738580 mod 41 = 6: close = 109.890 + 6 × 0.030 = 110.070, hfq
+    // 330.210; 1000 + 738580 mod 7 = 1003 lots = 100300 shares.
+    let last = stored(&config, "600941.SH").pop().unwrap();
+    assert_eq!((last.date, last.close, last.adj_close, last.volume), (date("2023-03-01"), 110.07, 330.21, Some(100_300.0)));
+    assert_eq!(stored(&config, "MSFT.US").last().unwrap().date, date("2023-02-28"));
+    assert_eq!(stored(&config, "USDCNY.FX").last().unwrap().date, date("2023-02-28"));
+    let requests = exchange.take_log();
+    assert!(requests.iter().all(|(provider, _)| *provider != ProviderName::Eastmoney), "nothing fell back");
+
+    // The same evening again: Shanghai, Shenzhen and Hong Kong hold today's bar and get no
+    // request; the three US shares and two FX pairs (last bar 02-28) get one small Yahoo request
+    // each, from 02-28 − 10 days = 02-18, i.e. period1 = 2023-02-17T00:00Z = 1676592000.
+    let second = sync(&config, Selection::All, now).await;
+    let requests = exchange.take_log();
+    assert_eq!(requests.len(), 5, "{requests:#?}");
+    for (provider, url) in &requests {
+        assert_eq!(*provider, ProviderName::Yahoo);
+        assert!(url.contains("period1=1676592000"), "{url}");
+    }
+    assert_eq!((second.up_to_date, second.securities_synced, second.bars_added, second.full_histories), (43, 5, 0, 0));
+
+    // The next evening: every security gets one incremental request (two for Tencent shares:
+    // prices as traded and hfq), and each series gains exactly the new session.
+    let next = evening("2023-03-02");
+    exchange.set_now(next);
+    let third = sync(&config, Selection::All, next).await;
+    let requests = exchange.take_log();
+    let tencent_shares =
+        tracked.iter().filter(|s| matches!(s.market(), Market::Sh | Market::Sz | Market::Hk) && s.to_string() != "000300.SH");
+    assert_eq!(requests.len(), 2 * tencent_shares.count() + 1 + 5);
+    assert!(requests.iter().all(|(_, url)| !url.contains("2022-02-14")), "no full-history request");
+    // CN/HK add 03-02; US and FX add 03-01 (New York and London had not closed 03-02 yet).
+    assert_eq!((third.securities_updated, third.bars_added, third.full_histories), (48, 48, 0));
+    for symbol in &tracked {
+        let name = symbol.to_string();
+        let provider = if matches!(symbol.market(), Market::Us | Market::Fx) { ProviderName::Yahoo } else { ProviderName::Tencent };
+        assert_series(&stored(&config, &name), &exchange.expected(provider, &name, "2022-02-14", "2023-03-02"), &name);
+    }
+}
+
+#[tokio::test]
+async fn one_failing_symbol_is_named_while_the_others_sync_and_fallbacks_take_over() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(seeded_store(dir.path()));
+    let now = evening("2023-03-01");
+    let exchange = Exchange::new(now);
+    // 688041.SH is unknown everywhere; 0700.HK fails at tencent with a 500 and falls back
+    // to eastmoney; 9988.HK is unknown to tencent and eastmoney and falls back to yahoo.
+    for provider in ProviderName::ALL {
+        exchange.fault(provider, "688041.SH", Fault::Unknown);
+    }
+    exchange.fault(ProviderName::Tencent, "0700.HK", Fault::Status(500));
+    exchange.fault(ProviderName::Tencent, "9988.HK", Fault::Unknown);
+    exchange.fault(ProviderName::Eastmoney, "9988.HK", Fault::Unknown);
+    let servers = start(&exchange).await;
+    let config = config(dir.path(), &servers);
+    let selection = Selection::Symbols(["688041.SH", "0700.HK", "9988.HK", "600941.SH"].map(symbol).to_vec());
+
+    let summary = sync(&config, selection, now).await;
+
+    assert_eq!(summary.failures.len(), 1);
+    let failure = &summary.failures[0];
+    assert_eq!((failure.symbol.to_string(), failure.provider), ("688041.SH".to_string(), Some(ProviderName::Yahoo)));
+    for name in ["tencent: not found", "eastmoney: not found", "yahoo: not found"] {
+        assert!(failure.reason.contains(name), "{}", failure.reason);
+    }
+    assert_eq!(stored(&config, "688041.SH"), vec![]);
+    assert_series(
+        &stored(&config, "0700.HK"),
+        &exchange.expected(ProviderName::Eastmoney, "0700.HK", "2022-02-14", "2023-03-01"),
+        "0700.HK",
+    );
+    assert_eq!(source(&config, "0700.HK").1.as_deref(), Some("eastmoney"));
+    assert_series(&stored(&config, "9988.HK"), &exchange.expected(ProviderName::Yahoo, "9988.HK", "2022-02-14", "2023-03-01"), "9988.HK");
+    assert_eq!(source(&config, "9988.HK"), (Some(AdjBasis::YahooAdjclose), Some("yahoo".to_string())));
+    assert_series(
+        &stored(&config, "600941.SH"),
+        &exchange.expected(ProviderName::Tencent, "600941.SH", "2022-02-14", "2023-03-01"),
+        "600941.SH",
+    );
+    assert_eq!(summary.securities_synced, 3);
+
+    let store = Store::open(&config.database.path).unwrap();
+    let run = &store.sync_runs(1).unwrap()[0];
+    assert_eq!((run.outcome.as_str(), run.failures, run.securities_updated), ("partial", 1, 3));
+    assert_eq!(store.sync_failures(run.id).unwrap()[0].provider.as_deref(), Some("yahoo"));
+
+    // Tencent recovers for 0700.HK the next day: the chain prefers it again, so the whole
+    // series is re-fetched from tencent and replaces eastmoney's, never mixing the two.
+    exchange.state.lock().unwrap().faults.clear();
+    let next = evening("2023-03-02");
+    exchange.set_now(next);
+    let summary = sync(&config, Selection::Symbols(vec![symbol("0700.HK")]), next).await;
+    assert_eq!(summary.full_histories, 1);
+    assert_series(&stored(&config, "0700.HK"), &exchange.expected(ProviderName::Tencent, "0700.HK", "2022-02-14", "2023-03-02"), "0700.HK");
+    assert_eq!(source(&config, "0700.HK").1.as_deref(), Some("tencent"));
+}
+
+#[tokio::test]
+async fn a_block_page_trips_tencent_for_the_rest_of_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(seeded_store(dir.path()));
+    let now = evening("2023-03-01");
+    let exchange = Exchange::new(now);
+    let names = ["000063.SZ", "000066.SZ", "000681.SZ", "0700.HK"];
+    for name in names {
+        exchange.fault(ProviderName::Tencent, name, Fault::Html);
+    }
+    let servers = start(&exchange).await;
+    let mut config = config(dir.path(), &servers);
+    config.sync.concurrency = 1;
+
+    let summary = sync(&config, Selection::Symbols(names.map(symbol).to_vec()), now).await;
+
+    assert_eq!(summary.tripped, vec![ProviderName::Tencent]);
+    assert_eq!(summary.failures, vec![]);
+    let tencent_requests = exchange.take_log().into_iter().filter(|(p, _)| *p == ProviderName::Tencent).count();
+    assert_eq!(tencent_requests, 1, "only the first security asked tencent");
+    for name in names {
+        assert_series(&stored(&config, name), &exchange.expected(ProviderName::Eastmoney, name, "2022-02-14", "2023-03-01"), name);
+    }
+}
+
+#[tokio::test]
+async fn a_bonus_share_ex_date_leaves_the_adjusted_series_continuous() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(seeded_store(dir.path()));
+    let exchange = Exchange::new(evening("2023-02-28"));
+    // 中际旭创 10送5 with ex-date Wednesday 2023-03-01; the first sync runs the evening before.
+    exchange.state.lock().unwrap().bonus.insert(symbol("300308.SZ"), date("2023-03-01"));
+    let servers = start(&exchange).await;
+    let config = config(dir.path(), &servers);
+    let only = || Selection::Symbols(vec![symbol("300308.SZ")]);
+    sync(&config, only(), evening("2023-02-28")).await;
+    exchange.set_now(evening("2023-03-01"));
+    let summary = sync(&config, only(), evening("2023-03-01")).await;
+    assert_eq!((summary.bars_added, summary.refetched.clone()), (1, Vec::<(Symbol, RefetchReason)>::new()));
+
+    let bars = stored(&config, "300308.SZ");
+    assert_series(&bars, &exchange.expected(ProviderName::Tencent, "300308.SZ", "2022-02-14", "2023-03-01"), "300308.SZ");
+    let (before, after) = (&bars[bars.len() - 2], &bars[bars.len() - 1]);
+    assert_eq!((before.date, after.date), (date("2023-02-28"), date("2023-03-01")));
+    // "300308.SZ" sums to 521: base = 0.030 × (100 + 3647) = 112.410. 02-28 is day 738579
+    // (mod 41 = 5): close 112.560, hfq 337.680. 03-01 (mod 41 = 6): formula 112.590, traded at
+    // two thirds = 75.060, hfq 337.770. Raw: 75.06 / 112.56 − 1 = −33.316 %; adjusted:
+    // 337.77 / 337.68 − 1 = +0.0267 %, the day's real move.
+    assert_eq!((before.close, before.adj_close, after.close, after.adj_close), (112.56, 337.68, 75.06, 337.77));
+    assert!((after.close / before.close - 1.0 - (-0.333_155)).abs() < 1e-6);
+    assert!((after.adj_close / before.adj_close - 1.0 - 0.000_266_52).abs() < 1e-7);
+}
+
+#[tokio::test]
+async fn a_yahoo_dividend_rebase_refetches_the_whole_adjusted_history() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(seeded_store(dir.path()));
+    let exchange = Exchange::new(evening("2023-03-01"));
+    let servers = start(&exchange).await;
+    let config = config(dir.path(), &servers);
+    let only = || Selection::Symbols(vec![symbol("MSFT.US")]);
+    sync(&config, only(), evening("2023-03-01")).await;
+    exchange.take_log();
+
+    // A dividend: Yahoo now reports every adjclose at 0.96 of the close instead of 0.97.
+    exchange.state.lock().unwrap().yahoo_factor.insert(symbol("MSFT.US"), 0.96);
+    exchange.set_now(evening("2023-03-02"));
+    let summary = sync(&config, only(), evening("2023-03-02")).await;
+
+    assert_eq!(summary.refetched, vec![(symbol("MSFT.US"), RefetchReason::Rebased)]);
+    let urls: Vec<String> = exchange.take_log().into_iter().map(|(_, url)| url).collect();
+    // The incremental request (period1 = 2023-02-17T00:00Z), then the full history from
+    // 2022-02-13T00:00Z = 1644710400.
+    assert_eq!(urls.len(), 2);
+    assert!(urls[0].contains("period1=1676592000") && urls[1].contains("period1=1644710400"), "{urls:#?}");
+    assert_series(&stored(&config, "MSFT.US"), &exchange.expected(ProviderName::Yahoo, "MSFT.US", "2022-02-14", "2023-03-01"), "MSFT.US");
+}
+
+/// Points every provider of the real binary at the servers, retries and rate limits off.
+fn point_binary_at(cmd: &mut assert_cmd::Command, servers: &Servers) {
+    for (name, server) in [("TENCENT", &servers.tencent), ("EASTMONEY", &servers.eastmoney), ("YAHOO", &servers.yahoo)] {
+        cmd.env(format!("RATINGWATCH__PROVIDERS__{name}__BASE_URL"), server.uri())
+            .env(format!("RATINGWATCH__PROVIDERS__{name}__MAX_RETRIES"), "0")
+            .env(format!("RATINGWATCH__PROVIDERS__{name}__REQUESTS_PER_SECOND"), "0");
+    }
+}
+
+#[tokio::test]
+async fn the_command_syncs_everything_and_exits_0_then_exits_1_naming_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    // The binary reads the real clock; the exchange follows it.
+    let exchange = Exchange::new(Utc::now());
+    let servers = start(&exchange).await;
+    let history_start = (Utc::now() - chrono::Days::new(30)).date_naive().to_string();
+    let mut cmd = ratingwatch(dir.path());
+    point_binary_at(&mut cmd, &servers);
+    cmd.env("RATINGWATCH__SYNC__HISTORY_START", &history_start).arg("sync");
+    let assert = tokio::task::spawn_blocking(move || cmd.assert()).await.unwrap();
+    assert.code(0).stdout(contains("synced 48 of 48 securities: 48 updated"));
+    let store = Store::open(&dir.path().join("test.db")).unwrap();
+    let empty: HashSet<String> =
+        store.tracked_symbols().unwrap().iter().filter(|s| store.bar_stats(s).unwrap().is_none()).map(|s| s.to_string()).collect();
+    assert_eq!(empty, HashSet::new(), "every tracked security has bars");
+    assert_eq!(store.sync_runs(1).unwrap()[0].outcome, "ok");
+
+    for provider in ProviderName::ALL {
+        exchange.fault(provider, "0020.HK", Fault::Status(404));
+    }
+    let mut cmd = ratingwatch(dir.path());
+    point_binary_at(&mut cmd, &servers);
+    cmd.env("RATINGWATCH__SYNC__HISTORY_START", &history_start).args(["sync", "--symbol", "0020.HK", "--symbol", "0700.hk", "--full"]);
+    let assert = tokio::task::spawn_blocking(move || cmd.assert()).await.unwrap();
+    assert.code(1).stderr(contains("failed: 0020.HK via yahoo: tencent: not found")).stdout(contains("synced 1 of 2 securities"));
+}
+
+#[tokio::test]
+async fn ctrl_c_stops_the_command_cleanly_and_records_an_interrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let exchange = Exchange::new(Utc::now());
+    // Every answer takes 10 s, far longer than the test waits: the first Ctrl-C must abandon
+    // the requests in flight rather than wait for them.
+    let (arrivals, arrived) = mpsc::channel();
+    let servers = start_with(&exchange, Duration::from_secs(10), Some(arrivals)).await;
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ratingwatch"));
+    cmd.current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("RATINGWATCH_DB", dir.path().join("test.db"))
+        .env("RATINGWATCH__REPORTS__DIR", crate::support::seed_report_path().parent().unwrap())
+        .env("RATINGWATCH__SYNC__HISTORY_START", (Utc::now() - chrono::Days::new(30)).date_naive().to_string())
+        .arg("sync")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (name, server) in [("TENCENT", &servers.tencent), ("EASTMONEY", &servers.eastmoney), ("YAHOO", &servers.yahoo)] {
+        cmd.env(format!("RATINGWATCH__PROVIDERS__{name}__BASE_URL"), server.uri())
+            .env(format!("RATINGWATCH__PROVIDERS__{name}__REQUESTS_PER_SECOND"), "0")
+            .env(format!("RATINGWATCH__PROVIDERS__{name}__TIMEOUT_SECS"), "60");
+    }
+    let child = cmd.spawn().unwrap();
+
+    // Once a request has reached a server the run is under way: interrupt it.
+    tokio::task::spawn_blocking(move || arrived.recv_timeout(Duration::from_secs(60)).expect("a request arrives")).await.unwrap();
+    let interrupted = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(interrupted.success());
+    let output = tokio::time::timeout(Duration::from_secs(30), tokio::task::spawn_blocking(move || child.wait_with_output()))
+        .await
+        .expect("the command ends well before the 10 s answers")
+        .unwrap()
+        .unwrap();
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("interrupted: finishing the securities in flight"), "{stderr}");
+    assert!(stderr.contains("securities not synced; run `ratingwatch sync` again to complete"), "{stderr}");
+    let store = Store::open(&dir.path().join("test.db")).unwrap();
+    assert_eq!(store.sync_runs(1).unwrap()[0].outcome, "interrupted");
+    assert!(store.integrity_ok().unwrap());
+}
+
+#[test]
+fn an_unrecognised_symbol_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    ratingwatch(dir.path())
+        .args(["sync", "--symbol", "600941.XX"])
+        .assert()
+        .code(2)
+        .stderr(contains("`600941.XX` is not a symbol: unknown market suffix `.XX`"));
+}
+
+#[test]
+fn a_symbol_off_the_watchlist_is_a_usage_error_that_says_how_to_add_it() {
+    let dir = tempfile::tempdir().unwrap();
+    ratingwatch(dir.path())
+        .args(["sync", "--symbol", "aapl"])
+        .assert()
+        .code(2)
+        .stderr(contains("AAPL.US is not on the watchlist; add with `ratingwatch watchlist add SYMBOL --sector SECTOR`"));
+}
