@@ -3,7 +3,10 @@
 //!
 //! ```text
 //! cargo run --release --example gen_bench_db -- PATH [SECURITIES]      # default 5000
-//! cargo build --release --example analysis_json
+//! cargo build --release --bin ratingwatch --example analysis_json
+//! /usr/bin/time -v target/release/ratingwatch --db PATH verdict bench-5000 --as-of 2023-12-31 --format json > /dev/null
+//! /usr/bin/time -v target/release/ratingwatch --db PATH report --report bench-5000 --week 2023-W20 --format json > /dev/null
+//! # the same without rendering, straight from `pipeline`:
 //! /usr/bin/time -v target/release/examples/analysis_json PATH verdict bench-5000 2023-12-31 > /dev/null
 //! /usr/bin/time -v target/release/examples/analysis_json PATH weekly bench-5000 2023-W20 > /dev/null
 //! ```
