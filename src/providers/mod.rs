@@ -50,6 +50,15 @@ impl ProviderName {
         }
     }
 
+    /// The `Referer` each provider's own web pages send, which its API expects to see.
+    pub fn referer(self) -> Option<&'static str> {
+        match self {
+            ProviderName::Tencent => Some(tencent::REFERER),
+            ProviderName::Eastmoney => Some(eastmoney::REFERER),
+            ProviderName::Yahoo => None,
+        }
+    }
+
     pub fn parse(name: &str) -> Option<ProviderName> {
         ProviderName::ALL.into_iter().find(|p| p.as_str() == name)
     }
@@ -133,22 +142,22 @@ impl Providers {
     /// Builds every client from config: base URLs, timeouts, per-host rate limits, retries.
     pub fn from_config(config: &ProvidersConfig) -> Result<Providers, ProvidersConfigError> {
         let client = http::build_client().map_err(|e| ProvidersConfigError::Client(e.to_string()))?;
-        let endpoint = |provider: ProviderName, settings: &ProviderConfig, referer: Option<&'static str>| {
+        let endpoint = |provider: ProviderName, settings: &ProviderConfig| {
             check_settings(provider, settings)?;
             Ok::<_, ProvidersConfigError>(http::Endpoint::new(
                 provider,
                 client.clone(),
                 &settings.base_url,
-                referer,
+                provider.referer(),
                 Duration::from_secs(settings.timeout_secs),
                 settings.max_retries,
                 settings.requests_per_second,
             ))
         };
         Ok(Providers {
-            tencent: tencent::Tencent::new(endpoint(ProviderName::Tencent, &config.tencent, Some(tencent::REFERER))?),
-            eastmoney: eastmoney::Eastmoney::new(endpoint(ProviderName::Eastmoney, &config.eastmoney, Some(eastmoney::REFERER))?),
-            yahoo: yahoo::Yahoo::new(endpoint(ProviderName::Yahoo, &config.yahoo, None)?),
+            tencent: tencent::Tencent::new(endpoint(ProviderName::Tencent, &config.tencent)?),
+            eastmoney: eastmoney::Eastmoney::new(endpoint(ProviderName::Eastmoney, &config.eastmoney)?),
+            yahoo: yahoo::Yahoo::new(endpoint(ProviderName::Yahoo, &config.yahoo)?),
         })
     }
 
@@ -427,6 +436,14 @@ fn join_adjusted(raw: Vec<Bar>, adjusted: &BTreeMap<NaiveDate, f64>, symbol: &Sy
 mod tests {
     use super::*;
     use rstest::rstest;
+
+    #[test]
+    fn referers_are_the_providers_own_pages() {
+        // What the providers' web pages send (price-apis.md §1.7, §3.3); Yahoo needs none.
+        assert_eq!(ProviderName::Eastmoney.referer(), Some("https://quote.eastmoney.com/"));
+        assert_eq!(ProviderName::Tencent.referer(), Some("https://gu.qq.com/"));
+        assert_eq!(ProviderName::Yahoo.referer(), None);
+    }
 
     fn date(text: &str) -> NaiveDate {
         text.parse().unwrap()

@@ -336,7 +336,7 @@ async fn eastmoney_a_share_raw_and_hfq_with_referer() {
     let common = [("secid", "1.600941"), ("klt", "101"), ("beg", "20230605"), ("end", "20230609"), ("lmt", "1000000")];
     Mock::given(path(EASTMONEY))
         .and(query_param("fqt", "0"))
-        .and(header("referer", "https://quote.eastmoney.com/"))
+        .and(header("referer", ProviderName::Eastmoney.referer().unwrap()))
         .and(query_param(common[0].0, common[0].1))
         .and(query_param(common[1].0, common[1].1))
         .and(query_param(common[2].0, common[2].1))
