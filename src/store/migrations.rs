@@ -3,8 +3,9 @@
 use rusqlite_migration::{M, Migrations};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        r#"
+    Migrations::new(vec![
+        M::up(
+            r#"
 CREATE TABLE reports (
     id           TEXT PRIMARY KEY,
     title        TEXT NOT NULL,
@@ -138,7 +139,12 @@ CREATE TABLE weekly_summaries (
     PRIMARY KEY (report_id, week)
 ) WITHOUT ROWID;
 "#,
-    )])
+        ),
+        // Rules with any number of bands: the report's rating as the index of its band in the
+        // rule (0 = top). `rating` keeps the coarse class its CHECK allows; rows written
+        // before this migration have no band and are three-tier.
+        M::up("ALTER TABLE reports ADD COLUMN rating_band INTEGER;"),
+    ])
 }
 
 #[cfg(test)]
