@@ -11,6 +11,8 @@ use std::str::FromStr;
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::text::quote;
+
 /// A value that did not parse; the message names the input and shows the expected form.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -51,7 +53,8 @@ impl ReportId {
             Ok(ReportId(text.to_string()))
         } else {
             Err(ParseError(format!(
-                "report id `{text}` must be 1 to 80 lowercase letters, digits, - and _ (example: \"zheshang-2023-02-14-chatgpt\")"
+                "report id `{}` must be 1 to 80 lowercase letters, digits, - and _ (example: \"zheshang-2023-02-14-chatgpt\")",
+                quote(text)
             )))
         }
     }
@@ -190,7 +193,7 @@ impl FromStr for Week {
 
     /// `2023-W20`, also `2023W20`, `2023-w20` and `2023-W5`; surrounding spaces are ignored.
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let bad = || ParseError(format!("`{input}` is not a week; expected the form 2023-W20"));
+        let bad = || ParseError(format!("`{}` is not a week; expected the form 2023-W20", quote(input)));
         let (year, number) = input.trim().split_once(['W', 'w']).ok_or_else(bad)?;
         let year = year.strip_suffix('-').unwrap_or(year);
         let digits = |s: &str, max_len: usize| !s.is_empty() && s.len() <= max_len && s.bytes().all(|b| b.is_ascii_digit());
@@ -233,7 +236,7 @@ impl FromStr for Tz {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         text.parse::<chrono_tz::Tz>()
             .map(Tz)
-            .map_err(|_| ParseError(format!("`{text}` is not an IANA time zone (example: \"Asia/Shanghai\")")))
+            .map_err(|_| ParseError(format!("`{}` is not an IANA time zone (example: \"Asia/Shanghai\")", quote(text))))
     }
 }
 
@@ -283,7 +286,8 @@ impl ProviderName {
 impl FromStr for ProviderName {
     type Err = ParseError;
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        ProviderName::parse(name).ok_or_else(|| ParseError(format!("unknown provider `{name}` (known: {})", ProviderName::names())))
+        ProviderName::parse(name)
+            .ok_or_else(|| ParseError(format!("unknown provider `{}` (known: {})", quote(name), ProviderName::names())))
     }
 }
 
