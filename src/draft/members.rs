@@ -114,7 +114,7 @@ fn table_sources(lines: &[&str]) -> Vec<(usize, String, String)> {
 fn cells(line: &str) -> Vec<String> {
     let line = line.trim().trim_matches('|');
     let parts: Vec<&str> = if line.contains('\t') { line.split('\t').collect() } else { line.split('|').collect() };
-    parts.into_iter().map(|cell| clean_line(cell)).collect()
+    parts.into_iter().map(clean_line).collect()
 }
 
 /// The members of one list text, with sub-group tags.

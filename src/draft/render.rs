@@ -169,7 +169,7 @@ pub fn render(draft: &Draft, answers: &HashMap<String, MemberAnswer>, overrides:
 
     // The companies, each once, in first-seen order, with the sectors' members and tags.
     let mut companies: Vec<ResolvedCompany> = Vec::new();
-    let mut sectors: Vec<(String, Vec<Symbol>, Vec<(String, Vec<Symbol>)>, Vec<String>)> = Vec::new();
+    let mut sectors: Vec<SectorOut> = Vec::new();
     for sector in &draft.sectors {
         let mut members: Vec<Symbol> = Vec::new();
         let mut tags: Vec<(String, Vec<Symbol>)> = Vec::new();
@@ -255,6 +255,9 @@ pub fn render(draft: &Draft, answers: &HashMap<String, MemberAnswer>, overrides:
     }
     Rendered { id, text: out, gaps }
 }
+
+/// A sector as written: name, member symbols, tags with their symbols, unresolved notes.
+type SectorOut = (String, Vec<Symbol>, Vec<(String, Vec<Symbol>)>, Vec<String>);
 
 fn tag_note(member: &DraftMember) -> String {
     if member.tags.is_empty() { String::new() } else { format!(" (tags {})", member.tags.join(", ")) }
