@@ -122,11 +122,27 @@ pub struct SyncConfig {
     pub overlap_days: u32,
     /// Securities fetched at once.
     pub concurrency: usize,
+    /// Consecutive failures of one provider, across securities, that open its circuit: later
+    /// securities skip it until a probe succeeds.
+    pub breaker_threshold: u32,
+    /// Seconds an open circuit waits before letting one probe request through.
+    pub breaker_cooldown_secs: u64,
+    /// Consecutive runs in which a security's own provider must fail it before the security
+    /// switches to the next provider of the chain (and re-fetches its whole history there).
+    /// A provider that does not know the symbol is left at once.
+    pub switch_after_runs: u32,
 }
 
 impl Default for SyncConfig {
     fn default() -> Self {
-        SyncConfig { history_start: None, overlap_days: 10, concurrency: 4 }
+        SyncConfig {
+            history_start: None,
+            overlap_days: 10,
+            concurrency: 4,
+            breaker_threshold: 3,
+            breaker_cooldown_secs: 60,
+            switch_after_runs: 3,
+        }
     }
 }
 
@@ -350,8 +366,14 @@ impl Config {
                 return invalid(&format!("{key}.timeout_secs"), "must be at least 1".to_string());
             }
         }
-        if self.sync.concurrency == 0 {
-            return invalid("sync.concurrency", "must be at least 1".to_string());
+        for (key, value) in [
+            ("sync.concurrency", self.sync.concurrency as u64),
+            ("sync.breaker_threshold", u64::from(self.sync.breaker_threshold)),
+            ("sync.switch_after_runs", u64::from(self.sync.switch_after_runs)),
+        ] {
+            if value == 0 {
+                return invalid(key, "must be at least 1".to_string());
+            }
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return invalid("log.format", format!("`{}` is neither \"text\" nor \"json\"", self.log.format));

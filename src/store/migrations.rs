@@ -3,8 +3,9 @@
 use rusqlite_migration::{M, Migrations};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        r#"
+    Migrations::new(vec![
+        M::up(
+            r#"
 CREATE TABLE reports (
     id           TEXT PRIMARY KEY,
     title        TEXT NOT NULL,
@@ -138,7 +139,26 @@ CREATE TABLE weekly_summaries (
     PRIMARY KEY (report_id, week)
 ) WITHOUT ROWID;
 "#,
-    )])
+        ),
+        M::up(
+            r#"
+-- A security sticks with the provider of its stored series; this counts the consecutive
+-- runs in which that provider failed it, so sync switches only after `sync.switch_after_runs`.
+CREATE TABLE provider_streaks (
+    symbol      TEXT NOT NULL,
+    provider    TEXT NOT NULL,
+    failed_runs INTEGER NOT NULL CHECK (failed_runs > 0),
+    last_run_id INTEGER NOT NULL,
+    last_reason TEXT NOT NULL,
+    PRIMARY KEY (symbol, provider)
+) WITHOUT ROWID;
+
+-- `failed`: not synced; `deferred`: left for the next run with its provider kept;
+-- `fell_back`: synced from a later provider of the chain, this one having failed.
+ALTER TABLE sync_failures ADD COLUMN kind TEXT NOT NULL DEFAULT 'failed';
+"#,
+        ),
+    ])
 }
 
 #[cfg(test)]
