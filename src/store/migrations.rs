@@ -140,6 +140,24 @@ CREATE TABLE weekly_summaries (
 ) WITHOUT ROWID;
 "#,
         ),
+        // 2: the security master (ratingwatch instruments sync/import), for name resolution.
+        M::up(
+            r#"
+CREATE TABLE instruments (
+    symbol     TEXT PRIMARY KEY,
+    market     TEXT NOT NULL CHECK (market IN ('SH', 'SZ', 'HK', 'US')),
+    name       TEXT NOT NULL,
+    name_en    TEXT,
+    kind       TEXT NOT NULL CHECK (kind IN ('stock', 'index', 'fund', 'etf')),
+    status     TEXT NOT NULL CHECK (status IN ('listed', 'suspended', 'delisted')),
+    -- where the row came from: 'eastmoney', 'tencent', 'import'
+    source     TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX instruments_by_name ON instruments (name);
+"#,
+        ),
+        // 3: sticky providers (failing runs per security and provider) and why a run fell back.
         M::up(
             r#"
 -- A security sticks with the provider of its stored series; this counts the consecutive
