@@ -336,7 +336,7 @@ async fn every_provider_open_fails_the_symbol_naming_the_chain() {
     let mut config = Config::default();
     config.sync.concurrency = 1;
     config.sync.breaker_threshold = 1;
-    config.providers.chains.fx = vec!["yahoo".to_string()];
+    config.providers.chains.fx = vec![crate::ids::ProviderName::Yahoo];
     fetcher.answer(ProviderName::Yahoo, "HKDCNY.FX", Answer::Fail(ProviderErrorKind::Blocked));
     let summary = run_with(&fetcher, &store, &options(&["HKDCNY.FX", "USDCNY.FX"]), "2023-03-01", &config, &CancellationToken::new()).await;
     assert_eq!(fetcher.requests().len(), 1, "the open circuit keeps yahoo from being asked for USDCNY.FX");
@@ -454,7 +454,7 @@ async fn an_empty_incremental_answer_is_a_failure_of_that_provider_not_zero_adde
     let mut config = Config::default();
     config.sync.switch_after_runs = 2;
     fetcher.answer(ProviderName::Eastmoney, "0700.HK", history(AdjBasis::Hfq, series("2022-02-14", "2023-03-01", 300.0, 1.1)));
-    config.providers.chains.hk = vec!["eastmoney".into(), "yahoo".into()];
+    config.providers.chains.hk = vec![ProviderName::Eastmoney, ProviderName::Yahoo];
     run_with(&fetcher, &store, &options(&["0700.HK"]), "2023-03-01", &config, &CancellationToken::new()).await;
 
     // Throttled: eastmoney answers `klines: []` for any window.

@@ -787,9 +787,9 @@ async fn an_empty_answer_where_sessions_are_stored_is_that_providers_failure_and
     let mut config = config(dir.path(), &servers);
     // Leave a failing provider at its first failing run, so the fallback is visible at once.
     config.sync.switch_after_runs = 1;
-    config.providers.chains.cn = vec!["tencent".into(), "eastmoney".into()];
-    config.providers.chains.hk = vec!["eastmoney".into(), "yahoo".into()];
-    config.providers.chains.us = vec!["yahoo".into(), "tencent".into()];
+    config.providers.chains.cn = vec![ProviderName::Tencent, ProviderName::Eastmoney];
+    config.providers.chains.hk = vec![ProviderName::Eastmoney, ProviderName::Yahoo];
+    config.providers.chains.us = vec![ProviderName::Yahoo, ProviderName::Tencent];
     let cases = [
         (ProviderName::Tencent, "600941.SH", ProviderName::Eastmoney),
         (ProviderName::Eastmoney, "0700.HK", ProviderName::Yahoo),
