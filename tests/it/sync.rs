@@ -575,8 +575,9 @@ async fn one_failing_symbol_is_named_while_the_others_sync_and_fallbacks_take_ov
     let fallbacks = store.sync_fallbacks(run.id).unwrap();
     // One row per provider passed over: tencent for 0700.HK; tencent and eastmoney for 9988.HK.
     assert_eq!(fallbacks.len(), 3, "{fallbacks:?}");
-    assert_eq!((fallbacks[0].symbol.as_str(), fallbacks[0].provider.as_deref()), ("0700.HK", Some("tencent")));
-    assert!(fallbacks[0].reason.starts_with("tencent: unavailable: HTTP 500"), "{}", fallbacks[0].reason);
+    let tencent_0700 = fallbacks.iter().find(|f| f.symbol == "0700.HK").unwrap();
+    assert_eq!(tencent_0700.provider.as_deref(), Some("tencent"));
+    assert!(tencent_0700.reason.starts_with("tencent: unavailable: HTTP 500"), "{}", tencent_0700.reason);
     assert_eq!(summary.fell_back.len(), 2);
 
     // Tencent recovers for 0700.HK the next day, but the security sticks with eastmoney, the
