@@ -157,6 +157,14 @@ CREATE TABLE instruments (
 CREATE INDEX instruments_by_name ON instruments (name);
 "#,
         ),
+        // 3: the process that started a run, so any command can tell a run whose process was
+        // killed (its pid is gone) from one still going.
+        M::up(
+            r#"
+ALTER TABLE sync_runs ADD COLUMN pid INTEGER;
+ALTER TABLE job_runs ADD COLUMN pid INTEGER;
+"#,
+        ),
     ])
 }
 
