@@ -438,6 +438,9 @@ struct FileSector {
     tags: BTreeMap<String, Vec<Spanned<String>>>,
 }
 
+/// The largest threshold a rule may name, in percentage points of excess return.
+pub const MAX_THRESHOLD_PP: f64 = 1000.0;
+
 /// Parses and validates one report file's text. `file` is only used in messages.
 pub fn parse_report(file: &Path, text: &str) -> Result<ReportDef, CatalogError> {
     let fail = |span: Option<Range<usize>>, message: String| CatalogError {
@@ -455,7 +458,10 @@ pub fn parse_report(file: &Path, text: &str) -> Result<ReportDef, CatalogError> 
     if !id_ok {
         return Err(fail(
             Some(raw.id.span()),
-            format!("id `{id}` must be lowercase letters, digits, - and _ (example: \"zheshang-2023-02-14-chatgpt\")"),
+            format!(
+                "id `{}` must be lowercase letters, digits, - and _ (example: \"zheshang-2023-02-14-chatgpt\")",
+                crate::text::quote(&id)
+            ),
         ));
     }
 
@@ -585,10 +591,12 @@ pub fn parse_report(file: &Path, text: &str) -> Result<ReportDef, CatalogError> 
 /// Percentage points from the file in basis points; non-finite and absurd values are refused.
 fn file_bp(value: &Spanned<f64>, key: &str, fail: &dyn Fn(Option<Range<usize>>, String) -> CatalogError) -> Result<i64, CatalogError> {
     let pp = *value.get_ref();
-    if !pp.is_finite() || pp.abs() > 1000.0 {
+    if !(pp.is_finite() && pp.abs() <= MAX_THRESHOLD_PP) {
         return Err(fail(
             Some(value.span()),
-            format!("{key} must be a finite number of percentage points between -1000 and 1000, not {pp}"),
+            format!(
+                "{key} = {pp} must be a finite number of percentage points between -{MAX_THRESHOLD_PP} and {MAX_THRESHOLD_PP} (example: {key} = 10.0)"
+            ),
         ));
     }
     Ok((pp * 100.0).round() as i64)
@@ -962,9 +970,9 @@ max_pp = -10.0
     #[test]
     fn non_finite_and_conflicting_bounds_are_refused() {
         let middle = "[[rule.bands]]\nlabel = \"中性\"\nabove_pp = -10.0\nbelow_pp = nan\n";
-        check_bands_error(&format!("{TOP}{middle}{BOTTOM}"), "below_pp = nan", "below_pp must be a finite number");
+        check_bands_error(&format!("{TOP}{middle}{BOTTOM}"), "below_pp = nan", "below_pp = NaN must be a finite number");
         let top = "[[rule.bands]]\nlabel = \"看好\"\nmin_pp = inf\n";
-        check_bands_error(&format!("{top}{BOTTOM}"), "min_pp = inf", "min_pp must be a finite number");
+        check_bands_error(&format!("{top}{BOTTOM}"), "min_pp = inf", "min_pp = inf must be a finite number");
         let middle = "[[rule.bands]]\nlabel = \"中性\"\nmin_pp = -10.0\nabove_pp = -10.0\nbelow_pp = 10.0\n";
         check_bands_error(&format!("{TOP}{middle}{BOTTOM}"), "min_pp = -10.0", "both min_pp and above_pp");
         // The threshold form refuses them too (NaN used to round to 0 bp).
@@ -974,5 +982,46 @@ max_pp = -10.0
         let err = parse_report(Path::new("both.toml"), &both).unwrap_err();
         assert!(err.to_string().contains("drop upper_pp"), "{err}");
         check_error(|t| t.replacen("upper_pp = 10.0\n", "", 1), None, "needs either [[rule.bands]] or all of upper_pp");
+    }
+
+    #[rstest::rstest]
+    #[case("upper_pp = 10.0", "upper_pp = nan")]
+    #[case("upper_pp = 10.0", "upper_pp = inf")]
+    #[case("lower_pp = -10.0", "lower_pp = -inf")]
+    #[case("lower_pp = -10.0", "lower_pp = -1e300")]
+    fn thresholds_must_be_finite(#[case] from: &str, #[case] to: &str) {
+        // `nan` used to be stored as 0 pp and `inf` accepted.
+        let key = &to[..8];
+        check_error(|t| t.replacen(from, to, 1), Some(line_containing(SEED, from)), &format!("{key} = "));
+        check_error(|t| t.replacen(from, to, 1), None, "must be a finite number");
+    }
+
+    mod never_panic {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Places in the seed where a user's edit lands: a symbol, a member, a date, a number.
+        const TARGETS: [&str; 6] =
+            ["\"688041.SH\"", "report_date = 2023-02-14", "upper_pp = 10.0", "horizon_months = 6", "rating = \"看好\"", "[[sectors]]"];
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+            /// Any text put in place of a piece of the seed parses or fails with an error that
+            /// names the file; never a panic.
+            #[test]
+            fn edited_report_files_parse_or_fail_cleanly(target in 0..TARGETS.len(), insert in "\\PC{0,16}|[\"=.\\[\\]0-9a-zé数\n-]{0,16}") {
+                let text = SEED.replacen(TARGETS[target], &insert, 1);
+                if let Err(error) = parse_report(Path::new("edited.toml"), &text) {
+                    prop_assert!(error.to_string().starts_with("edited.toml"), "{}", error);
+                }
+            }
+
+            /// Arbitrary bytes cut from any point of the seed (a truncated file).
+            #[test]
+            fn truncated_report_files_fail_cleanly(cut in 0..SEED.len()) {
+                let end = (0..=cut).rev().find(|&i| SEED.is_char_boundary(i)).unwrap_or(0);
+                let _ = parse_report(Path::new("cut.toml"), &SEED[..end]);
+            }
+        }
     }
 }

@@ -169,7 +169,7 @@ fn add(context: &Context, path: &Path) -> anyhow::Result<u8> {
     if !same_file {
         write_new(&target, &text)?;
     }
-    let mut store = context.open_store()?;
+    let mut store = context.create_store()?;
     let outcome = store.load_report(&report, context.now).with_context(|| format!("loading report `{}`", report.id))?;
     let said = match outcome {
         LoadOutcome::Added => "added",

@@ -176,7 +176,15 @@ CREATE TABLE provider_streaks (
 ALTER TABLE sync_failures ADD COLUMN kind TEXT NOT NULL DEFAULT 'failed';
 "#,
         ),
-        // 4: rules with any number of bands: the report's rating as the index of its band in the
+        // 4: the process that started a run, so any command can tell a run whose process was
+        // killed (its pid is gone) from one still going.
+        M::up(
+            r#"
+ALTER TABLE sync_runs ADD COLUMN pid INTEGER;
+ALTER TABLE job_runs ADD COLUMN pid INTEGER;
+"#,
+        ),
+        // 5: rules with any number of bands: the report's rating as the index of its band in the
         // rule (0 = top). `rating` keeps the coarse class its CHECK allows; rows written
         // before this migration have no band and are three-tier.
         M::up("ALTER TABLE reports ADD COLUMN rating_band INTEGER;"),
