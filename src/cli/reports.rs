@@ -154,6 +154,8 @@ fn write_new(path: &Path, text: &str) -> anyhow::Result<()> {
 
 fn add(context: &Context, path: &Path) -> anyhow::Result<u8> {
     let report = catalog::load_report(path)?;
+    // Opened before the copy: a new database loads the folder as it was, then this report.
+    let mut store = context.create_store()?;
     let dir = &context.config.reports.dir;
     let target = dir.join(format!("{}.toml", report.id));
     // Another file in the folder with the same id would make the next `init` fail.
@@ -169,7 +171,6 @@ fn add(context: &Context, path: &Path) -> anyhow::Result<u8> {
     if !same_file {
         write_new(&target, &text)?;
     }
-    let mut store = context.create_store()?;
     let outcome = store.load_report(&report, context.now).with_context(|| format!("loading report `{}`", report.id))?;
     let said = match outcome {
         LoadOutcome::Added => "added",
