@@ -16,3 +16,4 @@ pub mod service;
 pub mod store;
 pub mod symbol;
 pub mod sync;
+pub mod web;
