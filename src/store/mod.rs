@@ -11,6 +11,7 @@
 mod analysis;
 mod catalog;
 mod dashboard;
+mod instruments;
 mod migrations;
 mod prices;
 mod runs;
@@ -23,6 +24,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use catalog::{LoadOutcome, ReportRow, WatchlistEntry};
 pub use dashboard::WrittenSummary;
+pub use instruments::InstrumentWrite;
 pub use migrations::migrations;
 pub use prices::{BarStats, SecurityState, WriteStats};
 pub use runs::{JobRun, JobRunOutcome, SyncFailureRow, SyncRunRow};

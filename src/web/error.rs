@@ -64,7 +64,6 @@ impl From<PipelineError> for WebError {
     fn from(error: PipelineError) -> Self {
         match error {
             PipelineError::UnknownReport { .. } | PipelineError::NoBenchmarkPrices { .. } => WebError::NotFound(error.to_string()),
-            PipelineError::BadWeek { .. } => WebError::BadRequest(error.to_string()),
             PipelineError::AsOfBeforeReport { .. } | PipelineError::Analysis(_) => WebError::Unprocessable(error.to_string()),
             PipelineError::Store(error) => WebError::internal(error),
         }

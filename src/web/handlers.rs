@@ -10,9 +10,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, PageError, WebError, json_error};
-use super::params::{IsoWeek, ReportId, Representation, parse_currency, parse_date, parse_symbol};
+use super::params::{Representation, Week, parse_currency, parse_date, parse_report_id, parse_symbol, parse_week};
 use super::{Mode, WebState, metrics, pages, questions};
-use crate::analysis::WeekSpec;
 use crate::analysis::model::CurrencyMode;
 use crate::report::{self, Format, HtmlBody};
 
@@ -149,7 +148,7 @@ pub async fn verdict_page(
     let (stem, suffix) = Representation::split(&segment);
     let representation = wanted(suffix, &headers);
     let result = async {
-        let id = ReportId::parse(stem)?;
+        let id = parse_report_id(stem)?;
         let explicit = params.as_of()?;
         let as_of = explicit.unwrap_or_else(|| state.today());
         let currency = params.currency()?;
@@ -187,7 +186,7 @@ pub async fn archive_page(State(state): AppState, Path(id): Path<String>, header
         Representation::Json => archive_json(state, &id).await,
         Representation::Html => {
             async {
-                let id = ReportId::parse(&id)?;
+                let id = parse_report_id(&id)?;
                 let today = state.today();
                 let (report, weeks) = state.db(move |store, _| questions::archive(store, &id, today)).await?;
                 Ok(answer(representation, pages::archive(&report, &weeks, state.config.timezone()).into_string()))
@@ -200,7 +199,7 @@ pub async fn archive_page(State(state): AppState, Path(id): Path<String>, header
 }
 
 async fn archive_json(state: Arc<WebState>, id: &str) -> Result<Response, WebError> {
-    let id = ReportId::parse(id)?;
+    let id = parse_report_id(id)?;
     let today = state.today();
     let (_, weeks) = state.db(move |store, _| questions::archive(store, &id, today)).await?;
     Ok(json(json_text(&weeks)?))
@@ -215,8 +214,8 @@ pub async fn week_page(
     let (stem, suffix) = Representation::split(&segment);
     let representation = wanted(suffix, &headers);
     let result = async {
-        let id = ReportId::parse(&id)?;
-        let week = IsoWeek::parse(stem)?;
+        let id = parse_report_id(&id)?;
+        let week = parse_week(stem)?;
         let currency = params.currency()?;
         let asked = id.clone();
         let (report, summary, options) = state
@@ -227,13 +226,12 @@ pub async fn week_page(
             .await?;
         Ok(match representation {
             Representation::Html => {
-                let spec = WeekSpec::iso(week.year, week.week).ok_or_else(|| WebError::BadRequest(format!("no week {}", week.label())))?;
-                let previous = WeekSpec::containing(spec.friday() - chrono::Days::new(7));
-                let previous = (previous.friday() >= questions::first_week(&report).friday()).then(|| previous.label());
-                let next = WeekSpec::containing(spec.friday() + chrono::Days::new(7));
-                let next = (next.friday() <= WeekSpec::latest_complete(state.today()).friday()).then(|| next.label());
+                let previous = week.previous();
+                let previous = (previous >= questions::first_week(&report)).then(|| previous.to_string());
+                let next = Week::containing(week.friday() + chrono::Days::new(7));
+                let next = (next <= Week::latest_complete(state.today())).then(|| next.to_string());
                 let body = HtmlBody::Weekly(&summary, &options).render();
-                answer(representation, pages::week(&report, &week.label(), previous, next, &body, currency).into_string())
+                answer(representation, pages::week(&report, &week.to_string(), previous, next, &body, currency).into_string())
             }
             other => answer(other, report::render_weekly_with(&summary, format_of(other), &options)),
         })
@@ -337,7 +335,7 @@ pub async fn api_ledger(State(state): AppState, Query(params): Query<Params>) ->
 }
 
 pub async fn api_verdict(State(state): AppState, Path(id): Path<String>, Query(params): Query<Params>) -> Result<Response, ApiError> {
-    let id = ReportId::parse(&id)?;
+    let id = parse_report_id(&id)?;
     let as_of = params.as_of()?.unwrap_or_else(|| state.today());
     let currency = params.currency()?;
     let (verdict, options) = state.db(move |store, state| questions::verdict(store, &state.config, &id, as_of, currency)).await?;
@@ -353,8 +351,8 @@ pub async fn api_week(
     Path((id, week)): Path<(String, String)>,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
-    let id = ReportId::parse(&id)?;
-    let week = IsoWeek::parse(&week)?;
+    let id = parse_report_id(&id)?;
+    let week = parse_week(&week)?;
     let currency = params.currency()?;
     let (summary, options) = state.db(move |store, state| questions::weekly(store, &state.config, &id, week, currency)).await?;
     Ok(json(report::render_weekly_with(&summary, Format::Json, &options)))
@@ -365,7 +363,7 @@ pub async fn api_status(State(state): AppState) -> Result<Response, ApiError> {
 }
 
 pub async fn api_watchlist(State(state): AppState, Query(params): Query<Params>) -> Result<Response, ApiError> {
-    let report = params.report.as_deref().map(str::trim).filter(|id| !id.is_empty()).map(ReportId::parse).transpose()?;
+    let report = params.report.as_deref().map(str::trim).filter(|id| !id.is_empty()).map(parse_report_id).transpose()?;
     let entries = state.db(move |store, _| questions::watchlist(store, report.as_ref())).await?;
     Ok(json(json_text(&entries)?))
 }

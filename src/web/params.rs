@@ -1,62 +1,23 @@
 //! Request inputs parsed into the program's own validated types before any lookup: report
-//! ids, ISO weeks, dates, symbols, currencies and download formats. Nothing from a request
+//! ids and ISO weeks ([`crate::ids`]), dates, symbols, currencies and download formats. Nothing from a request
 //! reaches the file system; a path segment that is not a well-formed id is simply unknown.
 
 use chrono::NaiveDate;
 
 use super::error::WebError;
 use crate::analysis::model::CurrencyMode;
-use crate::pipeline::{self, WeekSelection};
+pub use crate::ids::{ReportId, Week};
 use crate::symbol::Symbol;
 
-/// A report id in the catalog's form: lowercase letters, digits, `-` and `_`, at most 80
-/// characters, not starting with `-`. Anything else cannot name a report, so it is a 404.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReportId(String);
-
-impl ReportId {
-    pub fn parse(text: &str) -> Result<ReportId, WebError> {
-        let ok = !text.is_empty()
-            && text.len() <= 80
-            && !text.starts_with('-')
-            && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-        if ok { Ok(ReportId(text.to_string())) } else { Err(WebError::NotFound(format!("no report `{}`", shown(text)))) }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+/// A report id in a path: the catalog's form ([`ReportId`]) or a 404 — a segment that is
+/// not a well-formed id (`../etc/passwd`) cannot name a report.
+pub fn parse_report_id(text: &str) -> Result<ReportId, WebError> {
+    ReportId::parse(text).map_err(|_| WebError::NotFound(format!("no report `{}`", shown(text))))
 }
 
-impl std::fmt::Display for ReportId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// An ISO week, `2023-W20`. A malformed or nonexistent week is a 400 showing the form.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IsoWeek {
-    pub year: i32,
-    pub week: u32,
-}
-
-impl IsoWeek {
-    pub fn parse(text: &str) -> Result<IsoWeek, WebError> {
-        match pipeline::parse_week(text) {
-            Ok(WeekSelection::Week { year, week }) => Ok(IsoWeek { year, week }),
-            _ => Err(WebError::BadRequest(format!("`{}` is not a week; expected the form 2023-W20", shown(text)))),
-        }
-    }
-
-    pub fn selection(self) -> WeekSelection {
-        WeekSelection::Week { year: self.year, week: self.week }
-    }
-
-    /// `2023-W20`, the form used in URLs and file names.
-    pub fn label(self) -> String {
-        format!("{:04}-W{:02}", self.year, self.week)
-    }
+/// An ISO week in a path, `2023-W20`; a malformed or nonexistent week is a 400 showing the form.
+pub fn parse_week(text: &str) -> Result<Week, WebError> {
+    text.parse::<Week>().map_err(|_| WebError::BadRequest(format!("`{}` is not a week; expected the form 2023-W20", shown(text))))
 }
 
 /// A date query parameter (`as_of`, `from`, `to`); `name` is the parameter, for the message.
@@ -169,7 +130,7 @@ mod tests {
     #[case("", false)]
     #[case("报告", false)]
     fn report_ids_take_the_catalog_form_only(#[case] text: &str, #[case] ok: bool) {
-        let parsed = ReportId::parse(text);
+        let parsed = parse_report_id(text);
         assert_eq!(parsed.is_ok(), ok, "{text}");
         if let Err(error) = parsed {
             assert_eq!(error.status(), axum::http::StatusCode::NOT_FOUND);
@@ -178,10 +139,10 @@ mod tests {
 
     #[test]
     fn weeks_dates_and_currencies_explain_the_expected_form() {
-        assert_eq!(IsoWeek::parse("2023-W20").unwrap().label(), "2023-W20");
-        assert_eq!(IsoWeek::parse("2023-w5").unwrap().label(), "2023-W05");
+        assert_eq!(parse_week("2023-W20").unwrap().to_string(), "2023-W20");
+        assert_eq!(parse_week("2023-w5").unwrap().to_string(), "2023-W05");
         for bad in ["2023-W53", "2023-20", "../x", "2023-W20.txt"] {
-            let error = IsoWeek::parse(bad).unwrap_err();
+            let error = parse_week(bad).unwrap_err();
             assert_eq!(error.status(), axum::http::StatusCode::BAD_REQUEST);
             assert!(error.message().contains("2023-W20"), "{error:?}");
         }

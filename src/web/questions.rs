@@ -3,15 +3,15 @@
 //! the same checks, the same pipeline functions, the same render options. A page and its
 //! API twin call the same function here and differ only in how the result is written.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::error::WebError;
-use super::params::{IsoWeek, ReportId};
+use super::params::{ReportId, Week};
 use crate::analysis::WeekSpec;
 use crate::analysis::model::{CurrencyMode, Verdict, WeeklySummary};
 use crate::catalog::ReportDef;
 use crate::config::Config;
-use crate::pipeline::{self, AnalysisOptions, PipelineError};
+use crate::pipeline::{self, AnalysisOptions, PipelineError, WeekSelection};
 use crate::prices::Bar;
 use crate::report::RenderOptions;
 use crate::service::status::{self, StatusReport};
@@ -69,23 +69,20 @@ pub fn weekly(
     store: &Store,
     config: &Config,
     id: &ReportId,
-    week: IsoWeek,
+    week: Week,
     currency: CurrencyMode,
 ) -> Result<(WeeklySummary, RenderOptions), WebError> {
     let report = report(store, id)?;
-    let spec = week.selection().resolve().map_err(WebError::from)?;
+    let spec = WeekSpec::of(week);
     if spec.cutoff < report.report_date {
         let first = first_week(&report);
         return Err(WebError::NotFound(format!(
             "no week {} for `{}`: it ends before the report date {}; the first week is {}",
-            week.label(),
-            report.id,
-            report.report_date,
-            first.label()
+            week, report.id, report.report_date, first
         )));
     }
     check_benchmark(store, &report, spec.cutoff)?;
-    let summary = pipeline::weekly(store, &report.id, &week.selection(), &analysis_options(config, currency))?;
+    let summary = pipeline::weekly(store, &report.id, &WeekSelection::Week(week), &analysis_options(config, currency))?;
     Ok((summary, RenderOptions::from_rule(&report.rule)))
 }
 
@@ -143,11 +140,10 @@ pub struct ArchiveWeek {
     pub written_at: Option<DateTime<Utc>>,
 }
 
-/// The ISO week of the first Friday on or after the report date: the first week a summary
-/// can be measured to.
-pub fn first_week(report: &ReportDef) -> WeekSpec {
-    let days_to_friday = (4 + 7 - report.report_date.weekday().num_days_from_monday()) % 7;
-    WeekSpec::containing(report.report_date + chrono::Days::new(u64::from(days_to_friday)))
+/// The week of the first Friday on or after the report date: the first week a summary can
+/// be measured to.
+pub fn first_week(report: &ReportDef) -> Week {
+    Week::first_friday_on_or_after(report.report_date)
 }
 
 /// Every week from the report's first to the latest complete week with a benchmark close,
@@ -158,20 +154,18 @@ pub fn archive(store: &Store, id: &ReportId, today: NaiveDate) -> Result<(Report
     let Some(latest_close) = store.bar_as_of(&report.rule.benchmark, today)?.map(|bar| bar.date) else {
         return Ok((report, Vec::new()));
     };
-    let latest_complete = WeekSpec::latest_complete(today);
-    let last_friday = latest_complete.friday().min(WeekSpec::containing(latest_close).friday());
+    let last_friday = Week::latest_complete(today).friday().min(Week::containing(latest_close).friday());
     let mut weeks = Vec::new();
-    let mut friday = first_week(&report).friday();
-    while friday <= last_friday {
-        let spec = WeekSpec::containing(friday);
-        let label = spec.label();
+    let mut week = first_week(&report);
+    while week.friday() <= last_friday {
+        let label = week.to_string();
         weeks.push(ArchiveWeek {
             written_at: written.get(&label).map(|summary: &WrittenSummary| summary.written_at),
             week: label,
-            week_start: spec.monday(),
-            week_end: friday,
+            week_start: week.monday(),
+            week_end: week.friday(),
         });
-        friday = friday + chrono::Days::new(7);
+        week = Week::containing(week.friday() + chrono::Days::new(7));
     }
     weeks.reverse();
     Ok((report, weeks))
@@ -199,11 +193,11 @@ mod tests {
         )
         .unwrap();
         // Tuesday 2023-02-14: Friday the 17th, ISO week 7.
-        assert_eq!(first_week(&report).label(), "2023-W07");
+        assert_eq!(first_week(&report).to_string(), "2023-W07");
         // A Friday report date is its own week; a Saturday one moves to the next week.
         report.report_date = NaiveDate::from_ymd_opt(2023, 2, 17).unwrap();
-        assert_eq!(first_week(&report).label(), "2023-W07");
+        assert_eq!(first_week(&report).to_string(), "2023-W07");
         report.report_date = NaiveDate::from_ymd_opt(2023, 2, 18).unwrap();
-        assert_eq!(first_week(&report).label(), "2023-W08");
+        assert_eq!(first_week(&report).to_string(), "2023-W08");
     }
 }
