@@ -5,7 +5,8 @@
 //!   (domain [`Bar`]s: exchange-local dates, volume in shares, raw close plus the provider's
 //!   own back-adjusted or `adjclose` series, never forward-adjusted `qfq`).
 //! - Base URLs come from config; each client appends the real API path.
-//! - Errors are classified ([`ProviderErrorKind`]) so sync can fall back and trip a provider.
+//! - Errors are classified ([`ProviderErrorKind`]) so sync can fall back, defer or open a
+//!   provider's circuit breaker.
 //! - Every series leaving [`Providers::fetch`] holds only bars within the request's range,
 //!   oldest first, dates unique; `close` and `adj_close` come from the same provider, joined
 //!   by date on the dates both series have (a date missing from either is dropped and
@@ -74,9 +75,11 @@ pub enum ProviderErrorKind {
     /// This provider cannot serve this market or symbol form at all.
     Unsupported,
     /// Ban signals: 429 after retries, HTML instead of JSON, empty body, connection dropped
-    /// without a response; and a host that cannot be reached at all after the retries.
-    /// The provider is tripped for the rest of the run.
+    /// without a response. They count towards the provider's circuit breaker in sync.
     Blocked,
+    /// The host cannot be reached at all after the retries (connection refused, DNS failure,
+    /// no network). Counts towards the circuit breaker like a ban.
+    Unreachable,
     /// Timeouts and 5xx that outlived the retries.
     Transient,
     /// A response that does not parse or fails validation (truncated JSON, bad numbers).
@@ -228,8 +231,9 @@ impl From<http::HttpFailure> for Failure {
             },
             HttpError::Timeout { .. } => ProviderErrorKind::Transient,
             // A host that cannot be reached even after the retries (refused, DNS failure, no
-            // network) will not answer the next symbol either: trip it like a ban.
-            HttpError::Connect(_) | HttpError::Closed(_) => ProviderErrorKind::Blocked,
+            // network) will not answer the next symbol either.
+            HttpError::Connect(_) => ProviderErrorKind::Unreachable,
+            HttpError::Closed(_) => ProviderErrorKind::Blocked,
             HttpError::TooLarge { .. } => ProviderErrorKind::Malformed,
         };
         let provider = failure.provider;
