@@ -357,6 +357,31 @@ fn finish_series(bars: Vec<Bar>, from: NaiveDate, to: NaiveDate) -> Vec<Bar> {
     by_date.into_values().collect()
 }
 
+/// The sequence Tencent and Eastmoney share: fetch prices as traded (the vendor's `raw`
+/// future answers the code that served them, after any probing), then, for shares, the
+/// back-adjusted series of that code (`adjusted`), and join the two by date. Indices and FX
+/// have no corporate actions and stop after the first request; so does an empty raw answer
+/// (nothing to adjust).
+async fn raw_then_adjusted<Raw, Adjusted, AdjustedFuture>(
+    request: &FetchRequest,
+    provider: ProviderName,
+    raw: Raw,
+    adjusted: Adjusted,
+) -> Result<Fetched, Failure>
+where
+    Raw: std::future::Future<Output = Result<(String, Vec<Bar>), Failure>>,
+    Adjusted: FnOnce(String) -> AdjustedFuture,
+    AdjustedFuture: std::future::Future<Output = Result<Vec<Bar>, Failure>>,
+{
+    let symbol = &request.symbol;
+    let (code, raw) = raw.await?;
+    if symbol.is_fx() || is_index(symbol) || raw.is_empty() {
+        return Ok(Fetched { bars: raw, first_trade_date: None });
+    }
+    let adjusted_closes: BTreeMap<NaiveDate, f64> = adjusted(code).await?.iter().map(|bar| (bar.date, bar.close)).collect();
+    Ok(Fetched { bars: join_adjusted(raw, &adjusted_closes, symbol, provider), first_trade_date: None })
+}
+
 /// Sets each raw bar's `adj_close` from the adjusted series of the same provider, keeping
 /// only dates both series have (see the module invariants).
 fn join_adjusted(raw: Vec<Bar>, adjusted: &BTreeMap<NaiveDate, f64>, symbol: &Symbol, provider: ProviderName) -> Vec<Bar> {
