@@ -16,6 +16,8 @@ mod doc;
 mod files;
 mod ledger;
 mod numbers;
+mod status;
+mod tables;
 mod verdict;
 mod weekly;
 
@@ -28,6 +30,8 @@ use crate::catalog::RatingRule;
 pub use chart::{ChartSpec, chart_svg};
 pub use files::{weekly_file_stem, write_atomically, write_weekly_files_with};
 pub use ledger::{LedgerCounts, ledger_counts};
+pub use status::{STATUS_FORMATS, render_status};
+pub use tables::{REPORTS_FORMATS, WATCHLIST_FORMATS, render_reports, render_watchlist};
 
 /// An output format (`--format`). Not every format suits every report; each renderer says
 /// what it writes, and each command offers the formats it renders.
@@ -206,7 +210,7 @@ pub fn write_weekly_files(dir: &Path, summary: &WeeklySummary) -> std::io::Resul
     write_weekly_files_with(dir, summary, &RenderOptions::default())
 }
 
-fn json<T: serde::Serialize>(value: &T) -> String {
+fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     // The model holds only strings, numbers, dates and plain enums, which always serialize;
     // a failure here is a bug in the model, not bad input.
     serde_json::to_string_pretty(value).expect("model values serialize to JSON") + "\n"
