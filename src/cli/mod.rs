@@ -15,6 +15,7 @@ mod status;
 mod sync;
 mod verdict;
 mod watchlist;
+mod web;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -82,6 +83,8 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Each job's last and next run, and data freshness.
     Status(status::StatusArgs),
+    /// The web dashboard and JSON API alone (no scheduler), over an existing database.
+    Web(web::WebArgs),
     /// Show the effective configuration.
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -227,6 +230,7 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report::run(&context, args),
         Command::Serve(args) => serve::run(&context, args),
         Command::Status(args) => status::run(&context, args),
+        Command::Web(args) => web::run(&context, args),
         Command::Config(command) => config::run(&context, command),
     };
     match result {

@@ -184,6 +184,27 @@ pub fn render_ledger(verdicts: &[Verdict], format: Format) -> String {
     }
 }
 
+/// The inside of a report's HTML page (`<main>`'s content), for the web dashboard: the same
+/// markup as [`Format::Html`] without the page around it.
+pub enum HtmlBody<'a> {
+    Verdict(&'a Verdict, &'a RenderOptions),
+    Weekly(&'a WeeklySummary, &'a RenderOptions),
+    Ledger(&'a [Verdict]),
+}
+
+impl HtmlBody<'_> {
+    pub fn render(&self) -> String {
+        match self {
+            HtmlBody::Verdict(verdict, options) => verdict::document(verdict, options).to_html_body(),
+            HtmlBody::Weekly(summary, options) => weekly::document(summary, options).to_html_body(),
+            HtmlBody::Ledger(verdicts) => ledger::document(verdicts).to_html_body(),
+        }
+    }
+}
+
+/// The CSS of the HTML pages, for a web page that embeds an [`HtmlBody`].
+pub const HTML_STYLE: &str = doc::STYLE;
+
 /// Writes `<dir>/<report-id>/<YYYY>-W<ww>.{md,json,html}` and returns the paths written.
 pub fn write_weekly_files(dir: &Path, summary: &WeeklySummary) -> std::io::Result<Vec<PathBuf>> {
     write_weekly_files_with(dir, summary, &RenderOptions::default())
