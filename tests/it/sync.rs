@@ -260,7 +260,7 @@ impl Exchange {
         let unknown = json!({"rc": 100, "rt": 17, "data": null});
         let Ok(symbol) = Symbol::parse(&format!("{code}.{market}")) else { return json_body(200, unknown) };
         if let Some(fault) = self.fault_for(ProviderName::Eastmoney, &symbol) {
-            // Throttled hosts answer exactly this (price-apis.md §1.6).
+            // Throttled Eastmoney hosts answer exactly this: an empty `klines` list with rc 0.
             let empty = json!({"rc": 0, "rt": 17, "data": {"code": code, "market": 1, "dktotal": 0, "klines": []}});
             return fault_response(fault, unknown, empty);
         }
