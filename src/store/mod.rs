@@ -10,6 +10,7 @@
 
 mod analysis;
 mod catalog;
+mod dashboard;
 mod instruments;
 mod migrations;
 mod prices;
@@ -22,6 +23,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use catalog::{LoadOutcome, ReportRow, WatchlistEntry};
+pub use dashboard::WrittenSummary;
 pub use instruments::InstrumentWrite;
 pub use migrations::migrations;
 pub use prices::{BarStats, SecurityState, WriteStats};
@@ -30,8 +32,9 @@ pub use service::PriceFreshness;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database {path}: {source}")]
-    Open { path: PathBuf, source: rusqlite::Error },
+    // `error`, not `source`: these messages quote the cause, so a chain must not repeat it.
+    #[error("database {path}: {error}")]
+    Open { path: PathBuf, error: rusqlite::Error },
     #[error(
         "database {path} does not exist; create it with `ratingwatch init` (or `sync`, `import`, `serve`), or point --db, RATINGWATCH_DB or [database] path at an existing one"
     )]
@@ -40,10 +43,10 @@ pub enum StoreError {
         "database {path} is read-only for this user; this command writes to it (check the file's and its folder's owner and permissions)"
     )]
     ReadOnly { path: PathBuf },
-    #[error("cannot create the database folder {path}: {source}")]
-    CreateDir { path: PathBuf, source: std::io::Error },
-    #[error("database {path}: migration failed: {source}")]
-    Migrate { path: PathBuf, source: rusqlite_migration::Error },
+    #[error("cannot create the database folder {path}: {error}")]
+    CreateDir { path: PathBuf, error: std::io::Error },
+    #[error("database {path}: migration failed: {error}")]
+    Migrate { path: PathBuf, error: rusqlite_migration::Error },
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("{symbol}: {source}")]
@@ -71,28 +74,49 @@ impl Store {
             return Err(StoreError::Missing { path: path.to_path_buf() });
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open { path: path.to_path_buf(), error: source })?;
         Store::setup(conn, path.to_path_buf())
     }
 
     /// Opens (creating the file and its folder if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir { path: parent.to_path_buf(), source })?;
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir { path: parent.to_path_buf(), error: source })?;
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open { path: path.to_path_buf(), error: source })?;
         Store::setup(conn, path.to_path_buf())
+    }
+
+    /// Opens an existing, fully migrated database read-only (the web server's connections):
+    /// nothing is created or migrated, and SQLite refuses every write.
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        let open_err = |source| StoreError::Open { path: path.to_path_buf(), error: source };
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(open_err)?;
+        conn.pragma_update(None, "query_only", "ON").map_err(open_err)?;
+        let pending =
+            migrations().pending_migrations(&conn).map_err(|source| StoreError::Migrate { path: path.to_path_buf(), error: source })?;
+        if pending != 0 {
+            return Err(StoreError::NotFound(format!(
+                "database {} is not at this version's schema ({pending} migrations pending); run `ratingwatch init` once",
+                path.display()
+            )));
+        }
+        Ok(Store { conn, path: path.to_path_buf() })
     }
 
     /// A private in-memory database with the real migrations, for tests and benchmarks.
     pub fn open_in_memory() -> Result<Store> {
-        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open { path: ":memory:".into(), error: source })?;
         Store::setup(conn, PathBuf::from(":memory:"))
     }
 
     fn setup(mut conn: Connection, path: PathBuf) -> Result<Store> {
-        let open_err = |source| StoreError::Open { path: path.clone(), source };
+        let open_err = |source| StoreError::Open { path: path.clone(), error: source };
         conn.busy_timeout(Duration::from_secs(10)).map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
         // Two processes creating the same fresh database race: switching to WAL can answer
@@ -113,7 +137,7 @@ impl Store {
     }
 
     fn prepare_schema(conn: &mut Connection, path: &Path) -> Result<()> {
-        let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+        let open_err = |source| StoreError::Open { path: path.to_path_buf(), error: source };
         // WAL lets CLI commands read while the service writes; NORMAL is durable in WAL mode
         // except for the last transactions on power loss, never corrupting.
         conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
@@ -122,7 +146,7 @@ impl Store {
             rusqlite_migration::Error::RusqliteError { ref err, .. } if is_read_only(err) => {
                 StoreError::ReadOnly { path: path.to_path_buf() }
             }
-            source => StoreError::Migrate { path: path.to_path_buf(), source },
+            source => StoreError::Migrate { path: path.to_path_buf(), error: source },
         })
     }
 
@@ -179,6 +203,24 @@ pub(crate) fn parse_time(text: &str) -> rusqlite::Result<chrono::DateTime<chrono
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_only_connections_refuse_writes_and_unmigrated_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ro.db");
+        assert!(Store::open_read_only(&path).is_err(), "a missing file is not created");
+        assert!(!path.exists());
+        drop(Store::open(&path).unwrap());
+        let mut store = Store::open_read_only(&path).unwrap();
+        assert!(store.report_ids().unwrap().is_empty());
+        let error = store.begin_job_run("sync_us", None, chrono::Utc::now()).unwrap_err();
+        assert!(error.to_string().contains("readonly") || error.to_string().contains("read-only"), "{error}");
+
+        let blank = dir.path().join("blank.db");
+        drop(Connection::open(&blank).unwrap());
+        let error = Store::open_read_only(&blank).err().unwrap().to_string();
+        assert!(error.contains("ratingwatch init"), "{error}");
+    }
 
     #[test]
     fn a_write_to_a_read_only_database_names_the_file() {
