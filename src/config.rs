@@ -35,6 +35,7 @@ pub struct Config {
     pub sync: SyncConfig,
     pub providers: ProvidersConfig,
     pub analysis: AnalysisConfig,
+    pub instruments: InstrumentsConfig,
     pub service: ServiceConfig,
     pub log: LogConfig,
 }
@@ -253,6 +254,30 @@ impl Default for AnalysisConfig {
     }
 }
 
+/// The security master and name resolution (`ratingwatch instruments …`, `names`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InstrumentsConfig {
+    /// The user's own alias file, read on top of the shipped `data/aliases.toml` (its entries
+    /// win). Unset: only the shipped aliases.
+    pub aliases: Option<PathBuf>,
+    /// Which listing of a multi-listed company is primary: venues `A`, `HK`, `US`, best first.
+    pub prefer: Vec<String>,
+}
+
+impl Default for InstrumentsConfig {
+    fn default() -> Self {
+        InstrumentsConfig { aliases: None, prefer: vec!["A".to_string(), "HK".to_string(), "US".to_string()] }
+    }
+}
+
+impl InstrumentsConfig {
+    /// `prefer` as a listing preference; valid after [`Config::validate`].
+    pub fn preference(&self) -> crate::names::ListingPreference {
+        crate::names::ListingPreference::parse(&self.prefer).unwrap_or_default()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServiceConfig {
@@ -353,6 +378,9 @@ impl Config {
         if self.sync.concurrency == 0 {
             return invalid("sync.concurrency", "must be at least 1".to_string());
         }
+        if let Err(message) = crate::names::ListingPreference::parse(&self.instruments.prefer) {
+            return invalid("instruments.prefer", message);
+        }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return invalid("log.format", format!("`{}` is neither \"text\" nor \"json\"", self.log.format));
         }
@@ -441,5 +469,14 @@ mod tests {
         assert!(err.contains("schedule.timezone") && err.contains("Asia/Shanghai"), "{err}");
         let err = load_text("[providers.chains]\nus = [\"stooq\"]\n", &[]).unwrap_err().to_string();
         assert!(err.contains("providers.chains.us") && err.contains("stooq"), "{err}");
+    }
+
+    #[test]
+    fn listing_preference_is_checked_and_partial_lists_fill_in() {
+        let err = load_text("[instruments]\nprefer = [\"A\", \"JP\"]\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("instruments.prefer") && err.contains("JP"), "{err}");
+        let config = load_text("[instruments]\nprefer = [\"US\"]\n", &[]).unwrap();
+        use crate::names::Venue;
+        assert_eq!(config.instruments.preference().venues(), &[Venue::Us, Venue::A, Venue::Hk]);
     }
 }

@@ -180,7 +180,10 @@ impl Symbol {
             }
             Market::Fx => {
                 let upper = code.to_ascii_uppercase();
-                let valid = upper.len() == 6 && KNOWN_CURRENCIES.contains(&&upper[..3]) && KNOWN_CURRENCIES.contains(&&upper[3..]);
+                let valid = upper.len() == 6
+                    && upper.is_ascii()
+                    && KNOWN_CURRENCIES.contains(&&upper[..3])
+                    && KNOWN_CURRENCIES.contains(&&upper[3..]);
                 if valid { Ok(Symbol { code: upper, market }) } else { Err(err("FX pairs are two currency codes, like USDCNY")) }
             }
         }
@@ -305,6 +308,13 @@ impl<'de> Deserialize<'de> for Symbol {
 mod tests {
     use super::*;
     use rstest::rstest;
+
+    #[test]
+    fn six_bytes_of_non_ascii_text_are_an_error_not_a_panic() {
+        // "aＷAa" is six bytes; slicing it at byte 3 as a currency pair used to panic.
+        assert!(Symbol::parse("aＷAa").is_err());
+        assert!(Symbol::new("aＷAa", Market::Fx).is_err());
+    }
 
     #[rstest]
     #[case("600941.SH", "600941.SH")]

@@ -3,8 +3,9 @@
 use rusqlite_migration::{M, Migrations};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        r#"
+    Migrations::new(vec![
+        M::up(
+            r#"
 CREATE TABLE reports (
     id           TEXT PRIMARY KEY,
     title        TEXT NOT NULL,
@@ -138,7 +139,25 @@ CREATE TABLE weekly_summaries (
     PRIMARY KEY (report_id, week)
 ) WITHOUT ROWID;
 "#,
-    )])
+        ),
+        // 2: the security master (ratingwatch instruments sync/import), for name resolution.
+        M::up(
+            r#"
+CREATE TABLE instruments (
+    symbol     TEXT PRIMARY KEY,
+    market     TEXT NOT NULL CHECK (market IN ('SH', 'SZ', 'HK', 'US')),
+    name       TEXT NOT NULL,
+    name_en    TEXT,
+    kind       TEXT NOT NULL CHECK (kind IN ('stock', 'index', 'fund', 'etf')),
+    status     TEXT NOT NULL CHECK (status IN ('listed', 'suspended', 'delisted')),
+    -- where the row came from: 'eastmoney', 'tencent', 'import'
+    source     TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX instruments_by_name ON instruments (name);
+"#,
+        ),
+    ])
 }
 
 #[cfg(test)]

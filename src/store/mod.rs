@@ -10,6 +10,7 @@
 
 mod analysis;
 mod catalog;
+mod instruments;
 mod migrations;
 mod prices;
 mod runs;
@@ -21,6 +22,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use catalog::{LoadOutcome, ReportRow, WatchlistEntry};
+pub use instruments::InstrumentWrite;
 pub use migrations::migrations;
 pub use prices::{BarStats, SecurityState, WriteStats};
 pub use runs::{JobRun, JobRunOutcome, SyncFailureRow, SyncRunRow};
