@@ -5,6 +5,7 @@
 
 use chrono::NaiveDate;
 use rusqlite::params;
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 
 use super::{Result, Store};
 use crate::symbol::Symbol;
@@ -48,7 +49,7 @@ impl Store {
                 let position = usize::try_from(key).ok().and_then(|key| indices.get(key)).ok_or_else(|| {
                     rusqlite::Error::IntegralValueOutOfRange(0, key) // json_each numbers the array from 0
                 })?;
-                closes[*position].1.push((row.get(1)?, row.get(2)?));
+                closes[*position].1.push((row.get::<_, IsoDate>(1)?.0, row.get(2)?));
             }
         }
         // Rows come grouped and in key order from the nested seeks, but SQL promises no order
@@ -76,9 +77,35 @@ impl Store {
     }
 }
 
+/// A `YYYY-MM-DD` date read straight from the row's bytes. This is the store's one
+/// hand-written date parser, kept for this hot path only (a 5,000-company verdict reads
+/// 640,000 rows): rusqlite's `FromSql for NaiveDate` runs chrono's format-driven
+/// `parse_from_str`, which took a fifth of the verdict's CPU time. Every other read uses
+/// rusqlite's conversion; both read every stored date alike (see the tests).
+struct IsoDate(NaiveDate);
+
+impl FromSql for IsoDate {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let bytes = value.as_bytes()?;
+        parse_iso_date(bytes)
+            .map(IsoDate)
+            .ok_or_else(|| FromSqlError::Other(format!("`{}` is not a date like 2023-02-14", String::from_utf8_lossy(bytes)).into()))
+    }
+}
+
+fn parse_iso_date(bytes: &[u8]) -> Option<NaiveDate> {
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| {
+        bytes[range].iter().try_fold(0u32, |acc, &b| b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0')))
+    };
+    NaiveDate::from_ymd_opt(i32::try_from(number(0..4)?).ok()?, number(5..7)?, number(8..10)?)
+}
+
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
+    use chrono::{Datelike, Utc};
 
     use super::*;
     use crate::catalog::parse_report;
@@ -177,5 +204,24 @@ mod tests {
             .query_row("SELECT date, typeof(date) FROM daily_bars WHERE symbol = '600941.SH'", [], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap();
         assert_eq!((text.as_str(), kind.as_str()), ("2023-02-03", "text"));
+    }
+
+    #[test]
+    fn the_fast_date_reader_agrees_with_rusqlites() {
+        // Every day of 1990–2040 as stored (rusqlite's `ToSql`) reads back the same both ways.
+        let store = Store::open_in_memory().unwrap();
+        let mut date = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap();
+        while date.year() <= 2040 {
+            let (fast, chrono): (IsoDate, NaiveDate) =
+                store.conn.query_row("SELECT ?1, ?1", [date], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+            assert_eq!((fast.0, chrono), (date, date));
+            date = date.succ_opt().unwrap();
+        }
+        // Text that is not a stored date is refused, with the text in the error.
+        for bad in ["2023-2-14", "2023-02-30", "2023/02/14", "20230214xx", "2023-0a-14", "", "2023-02-14 "] {
+            assert_eq!(parse_iso_date(bad.as_bytes()), None, "{bad}");
+            let err = store.conn.query_row("SELECT ?1", [bad], |r| r.get::<_, IsoDate>(0)).err().unwrap();
+            assert!(err.to_string().contains(&format!("`{bad}` is not a date like 2023-02-14")), "{err}");
+        }
     }
 }
