@@ -5,7 +5,8 @@
 //!   (domain [`Bar`]s: exchange-local dates, volume in shares, raw close plus the provider's
 //!   own back-adjusted or `adjclose` series, never forward-adjusted `qfq`).
 //! - Base URLs come from config; each client appends the real API path.
-//! - Errors are classified ([`ProviderErrorKind`]) so sync can fall back and trip a provider.
+//! - Errors are classified ([`ProviderErrorKind`]) so sync can fall back, defer or open a
+//!   provider's circuit breaker.
 //! - Every series leaving [`Providers::fetch`] holds only bars within the request's range,
 //!   oldest first, dates unique; `close` and `adj_close` come from the same provider, joined
 //!   by date on the dates both series have (a date missing from either is dropped and
@@ -23,6 +24,7 @@ use chrono::NaiveDate;
 use crate::config::{ProviderConfig, ProvidersConfig};
 use crate::prices::{AdjBasis, Bar};
 use crate::symbol::{Market, Symbol};
+use crate::text::excerpt;
 
 mod eastmoney;
 mod http;
@@ -31,25 +33,9 @@ mod yahoo;
 
 use http::HttpError;
 
-/// The providers the product knows, by their config name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ProviderName {
-    Tencent,
-    Eastmoney,
-    Yahoo,
-}
+pub use crate::ids::ProviderName;
 
 impl ProviderName {
-    pub const ALL: [ProviderName; 3] = [ProviderName::Tencent, ProviderName::Eastmoney, ProviderName::Yahoo];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProviderName::Tencent => "tencent",
-            ProviderName::Eastmoney => "eastmoney",
-            ProviderName::Yahoo => "yahoo",
-        }
-    }
-
     /// The `Referer` each provider's own web pages send, which its API expects to see.
     pub fn referer(self) -> Option<&'static str> {
         match self {
@@ -57,16 +43,6 @@ impl ProviderName {
             ProviderName::Eastmoney => Some(eastmoney::REFERER),
             ProviderName::Yahoo => None,
         }
-    }
-
-    pub fn parse(name: &str) -> Option<ProviderName> {
-        ProviderName::ALL.into_iter().find(|p| p.as_str() == name)
-    }
-}
-
-impl std::fmt::Display for ProviderName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -99,9 +75,11 @@ pub enum ProviderErrorKind {
     /// This provider cannot serve this market or symbol form at all.
     Unsupported,
     /// Ban signals: 429 after retries, HTML instead of JSON, empty body, connection dropped
-    /// without a response; and a host that cannot be reached at all after the retries.
-    /// The provider is tripped for the rest of the run.
+    /// without a response. They count towards the provider's circuit breaker in sync.
     Blocked,
+    /// The host cannot be reached at all after the retries (connection refused, DNS failure,
+    /// no network). Counts towards the circuit breaker like a ban.
+    Unreachable,
     /// Timeouts and 5xx that outlived the retries.
     Transient,
     /// A response that does not parse or fails validation (truncated JSON, bad numbers).
@@ -117,15 +95,12 @@ pub struct ProviderError {
     pub message: String,
 }
 
-/// Why the providers cannot be built from config. Each names the config key to fix.
+/// Why the providers cannot be built from config.
 #[derive(Debug, thiserror::Error)]
 pub enum ProvidersConfigError {
-    #[error("providers.{provider}.base_url: `{url}` is not a usable base URL ({reason}); example: \"https://web.ifzq.gtimg.cn\"")]
-    BaseUrl { provider: ProviderName, url: String, reason: String },
-    #[error("providers.{provider}.requests_per_second: {value} must be 0 (no limit) or a positive number")]
-    RequestsPerSecond { provider: ProviderName, value: f64 },
-    #[error("providers.{provider}.timeout_secs: must be at least 1")]
-    Timeout { provider: ProviderName },
+    /// A setting out of range, naming the config key ([`ProviderConfig::validate`]).
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error("cannot set up the HTTP client (TLS): {0}")]
     Client(String),
 }
@@ -143,7 +118,7 @@ impl Providers {
     pub fn from_config(config: &ProvidersConfig) -> Result<Providers, ProvidersConfigError> {
         let client = http::build_client().map_err(|e| ProvidersConfigError::Client(e.to_string()))?;
         let endpoint = |provider: ProviderName, settings: &ProviderConfig| {
-            check_settings(provider, settings)?;
+            settings.validate(&format!("providers.{provider}"))?;
             Ok::<_, ProvidersConfigError>(http::Endpoint::new(
                 provider,
                 client.clone(),
@@ -183,24 +158,6 @@ impl Providers {
             Err(failure) => Err(ProviderError { provider, symbol: request.symbol.clone(), kind: failure.kind, message: failure.message }),
         }
     }
-}
-
-fn check_settings(provider: ProviderName, settings: &ProviderConfig) -> Result<(), ProvidersConfigError> {
-    let url_error = |reason: &str| ProvidersConfigError::BaseUrl { provider, url: settings.base_url.clone(), reason: reason.to_string() };
-    let url = reqwest::Url::parse(&settings.base_url).map_err(|e| url_error(&e.to_string()))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(url_error("the scheme must be http or https"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(url_error("a base URL takes no query or fragment; the client adds them"));
-    }
-    if !(settings.requests_per_second.is_finite() && settings.requests_per_second >= 0.0) {
-        return Err(ProvidersConfigError::RequestsPerSecond { provider, value: settings.requests_per_second });
-    }
-    if settings.timeout_secs == 0 {
-        return Err(ProvidersConfigError::Timeout { provider });
-    }
-    Ok(())
 }
 
 /// Whether a symbol is an exchange index rather than a share: SSE indices are `000xxx.SH`
@@ -274,8 +231,9 @@ impl From<http::HttpFailure> for Failure {
             },
             HttpError::Timeout { .. } => ProviderErrorKind::Transient,
             // A host that cannot be reached even after the retries (refused, DNS failure, no
-            // network) will not answer the next symbol either: trip it like a ban.
-            HttpError::Connect(_) | HttpError::Closed(_) => ProviderErrorKind::Blocked,
+            // network) will not answer the next symbol either.
+            HttpError::Connect(_) => ProviderErrorKind::Unreachable,
+            HttpError::Closed(_) => ProviderErrorKind::Blocked,
             HttpError::TooLarge { .. } => ProviderErrorKind::Malformed,
         };
         let provider = failure.provider;
@@ -327,14 +285,6 @@ fn html_title(body: &str) -> Option<String> {
     let end = start + lower[start..].find("</title")?;
     let title = body.get(start..end)?.split_whitespace().collect::<Vec<_>>().join(" ");
     Some(excerpt(&title, 80))
-}
-
-/// At most `max_chars` characters of `text`, with `…` when cut.
-fn excerpt(text: &str, max_chars: usize) -> String {
-    match text.char_indices().nth(max_chars) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
-    }
 }
 
 /// A JSON parse error with where it happened and what the body starts with.
@@ -405,6 +355,31 @@ fn finish_series(bars: Vec<Bar>, from: NaiveDate, to: NaiveDate) -> Vec<Bar> {
     let by_date: BTreeMap<NaiveDate, Bar> =
         bars.into_iter().filter(|bar| bar.date >= from && bar.date <= to).map(|bar| (bar.date, bar)).collect();
     by_date.into_values().collect()
+}
+
+/// The sequence Tencent and Eastmoney share: fetch prices as traded (the vendor's `raw`
+/// future answers the code that served them, after any probing), then, for shares, the
+/// back-adjusted series of that code (`adjusted`), and join the two by date. Indices and FX
+/// have no corporate actions and stop after the first request; so does an empty raw answer
+/// (nothing to adjust).
+async fn raw_then_adjusted<Raw, Adjusted, AdjustedFuture>(
+    request: &FetchRequest,
+    provider: ProviderName,
+    raw: Raw,
+    adjusted: Adjusted,
+) -> Result<Fetched, Failure>
+where
+    Raw: std::future::Future<Output = Result<(String, Vec<Bar>), Failure>>,
+    Adjusted: FnOnce(String) -> AdjustedFuture,
+    AdjustedFuture: std::future::Future<Output = Result<Vec<Bar>, Failure>>,
+{
+    let symbol = &request.symbol;
+    let (code, raw) = raw.await?;
+    if symbol.is_fx() || is_index(symbol) || raw.is_empty() {
+        return Ok(Fetched { bars: raw, first_trade_date: None });
+    }
+    let adjusted_closes: BTreeMap<NaiveDate, f64> = adjusted(code).await?.iter().map(|bar| (bar.date, bar.close)).collect();
+    Ok(Fetched { bars: join_adjusted(raw, &adjusted_closes, symbol, provider), first_trade_date: None })
 }
 
 /// Sets each raw bar's `adj_close` from the adjusted series of the same provider, keeping
@@ -524,12 +499,6 @@ mod tests {
     }
 
     #[test]
-    fn excerpt_cuts_on_characters() {
-        assert_eq!(excerpt("沪深300指数", 4), "沪深30…");
-        assert_eq!(excerpt("abc", 3), "abc");
-    }
-
-    #[test]
     fn providers_and_their_futures_can_cross_threads() {
         fn assert_send_sync<T: Send + Sync>(_: &T) {}
         fn assert_send<T: Send>(_: T) {}
@@ -545,11 +514,11 @@ mod tests {
         let mut config = ProvidersConfig::default();
         config.eastmoney.base_url = "ftp://example.org".to_string();
         let message = Providers::from_config(&config).err().unwrap().to_string();
-        assert!(message.starts_with("providers.eastmoney.base_url: `ftp://example.org`"), "{message}");
+        assert!(message.starts_with("config key `providers.eastmoney.base_url`: `ftp://example.org`"), "{message}");
         let mut config = ProvidersConfig::default();
         config.yahoo.requests_per_second = -1.0;
         let message = Providers::from_config(&config).err().unwrap().to_string();
-        assert!(message.starts_with("providers.yahoo.requests_per_second"), "{message}");
+        assert!(message.starts_with("config key `providers.yahoo.requests_per_second`"), "{message}");
         assert!(Providers::from_config(&ProvidersConfig::default()).is_ok());
     }
 

@@ -16,6 +16,8 @@ mod doc;
 mod files;
 mod ledger;
 mod numbers;
+mod status;
+mod tables;
 mod verdict;
 mod weekly;
 
@@ -28,11 +30,15 @@ use crate::catalog::RatingRule;
 pub use chart::{ChartSpec, chart_svg};
 pub use files::{weekly_file_stem, write_atomically, write_weekly_files_with};
 pub use ledger::{LedgerCounts, ledger_counts};
+pub use status::{STATUS_FORMATS, render_status};
+pub use tables::{REPORTS_FORMATS, WATCHLIST_FORMATS, render_reports, render_watchlist};
 
-/// An output format. Not every format suits every report; each renderer says what it writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// An output format (`--format`). Not every format suits every report; each renderer says
+/// what it writes, and each command offers the formats it renders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Table,
+    #[value(alias = "md")]
     Markdown,
     Json,
     Csv,
@@ -66,12 +72,20 @@ impl Format {
 
 impl FromStr for Format {
     type Err = String;
+    /// A format by name, any case; `md` is markdown.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Format::ALL
-            .into_iter()
-            .find(|format| format.as_str().eq_ignore_ascii_case(text) || (text.eq_ignore_ascii_case("md") && *format == Format::Markdown))
-            .ok_or_else(|| format!("unknown format `{text}` (expected table, markdown, json, csv or html)"))
+        <Format as clap::ValueEnum>::from_str(text, true)
+            .map_err(|_| format!("unknown format `{text}` (expected table, markdown, json, csv or html)"))
     }
+}
+
+/// A `--format` value parser offering only `allowed`: each command lists the formats it
+/// renders, and clap's error names them.
+pub fn format_parser(allowed: &'static [Format]) -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::ValueEnum as _;
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(allowed.iter().filter_map(Format::to_possible_value))
+        .try_map(|name: String| <Format as clap::ValueEnum>::from_str(&name, true))
 }
 
 impl std::fmt::Display for Format {
@@ -170,12 +184,33 @@ pub fn render_ledger(verdicts: &[Verdict], format: Format) -> String {
     }
 }
 
+/// The inside of a report's HTML page (`<main>`'s content), for the web dashboard: the same
+/// markup as [`Format::Html`] without the page around it.
+pub enum HtmlBody<'a> {
+    Verdict(&'a Verdict, &'a RenderOptions),
+    Weekly(&'a WeeklySummary, &'a RenderOptions),
+    Ledger(&'a [Verdict]),
+}
+
+impl HtmlBody<'_> {
+    pub fn render(&self) -> String {
+        match self {
+            HtmlBody::Verdict(verdict, options) => verdict::document(verdict, options).to_html_body(),
+            HtmlBody::Weekly(summary, options) => weekly::document(summary, options).to_html_body(),
+            HtmlBody::Ledger(verdicts) => ledger::document(verdicts).to_html_body(),
+        }
+    }
+}
+
+/// The CSS of the HTML pages, for a web page that embeds an [`HtmlBody`].
+pub const HTML_STYLE: &str = doc::STYLE;
+
 /// Writes `<dir>/<report-id>/<YYYY>-W<ww>.{md,json,html}` and returns the paths written.
 pub fn write_weekly_files(dir: &Path, summary: &WeeklySummary) -> std::io::Result<Vec<PathBuf>> {
     write_weekly_files_with(dir, summary, &RenderOptions::default())
 }
 
-fn json<T: serde::Serialize>(value: &T) -> String {
+fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     // The model holds only strings, numbers, dates and plain enums, which always serialize;
     // a failure here is a bug in the model, not bad input.
     serde_json::to_string_pretty(value).expect("model values serialize to JSON") + "\n"

@@ -8,13 +8,14 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, IsoWeek, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::schedule::JobKind;
 use crate::analysis::model::CurrencyMode;
 use crate::config::Config;
+use crate::ids::Week;
 use crate::pipeline::{self, AnalysisOptions, PipelineError, WeekSelection};
 use crate::providers::Providers;
 use crate::report::{self, Format};
@@ -30,7 +31,7 @@ pub struct JobRequest {
     /// The run's clock reading.
     pub now: DateTime<Utc>,
     /// For the weekly summary: the ISO week to summarise.
-    pub week: Option<IsoWeek>,
+    pub week: Option<Week>,
 }
 
 /// How a run ended, with job-specific counts recorded as JSON.
@@ -131,19 +132,25 @@ impl LibraryJobs {
             "securities_updated": summary.securities_updated,
             "bars_written": summary.bars_written,
             "failures": summary.failures.len(),
+            "deferred": summary.deferred.len(),
+            "fell_back": summary.fell_back.len(),
         });
         let problems = || {
-            let mut listed: Vec<String> = summary.failures.iter().take(5).map(|f| format!("{}: {}", f.symbol, f.reason)).collect();
-            if summary.failures.len() > listed.len() {
-                listed.push(format!("and {} more (see `ratingwatch status`)", summary.failures.len() - listed.len()));
+            if let Some(line) = summary.all_unreachable() {
+                return line;
             }
-            format!("{} of {} securities failed: {}", summary.failures.len(), summary.requested, listed.join("; "))
+            let not_synced: Vec<&sync::SyncFailure> = summary.failures.iter().chain(&summary.deferred).collect();
+            let mut listed: Vec<String> = not_synced.iter().take(5).map(|f| format!("{}: {}", f.symbol, f.reason)).collect();
+            if not_synced.len() > listed.len() {
+                listed.push(format!("and {} more (see `ratingwatch status`)", not_synced.len() - listed.len()));
+            }
+            format!("{} of {} securities not synced: {}", not_synced.len(), summary.requested, listed.join("; "))
         };
         let status = if summary.cancelled {
             JobStatus::Cancelled
-        } else if summary.failures.is_empty() {
+        } else if summary.not_synced() == 0 {
             JobStatus::Done
-        } else if summary.failures.len() >= summary.requested {
+        } else if summary.not_synced() >= summary.requested {
             JobStatus::Failed { problems: problems() }
         } else {
             JobStatus::Partial { problems: problems() }
@@ -160,16 +167,17 @@ impl LibraryJobs {
         let now = request.now;
         let task = tokio::task::spawn_blocking(move || -> Result<JobOutcome, JobError> {
             let mut store = Store::open(&config.database.path)?;
-            let selection = WeekSelection::Week { year: week.year(), week: week.week() };
+            let selection = WeekSelection::Week(week);
             let options = LibraryJobs::analysis_options(&config);
             let mut written = 0usize;
             let mut problems = Vec::new();
             let report_ids = store.report_ids()?;
             for id in &report_ids {
                 let result = (|| -> Result<usize, JobError> {
-                    let summary = pipeline::weekly(&store, id, &selection, &options)?;
+                    let report = store.report(id)?;
+                    let summary = pipeline::weekly(&store, &report, &selection, &options)?;
                     // The chart's bands and labels come from this report's own rule.
-                    let render = report::RenderOptions::from_rule(&store.report(id)?.rule);
+                    let render = report::RenderOptions::from_rule(&report.rule);
                     output.print(&report::render_weekly_with(&summary, Format::Table, &render));
                     let files = report::write_weekly_files_with(&config.output.dir, &summary, &render)
                         .map_err(|source| JobError::Output { dir: config.output.dir.clone(), source })?;
@@ -205,13 +213,14 @@ impl JobRunner for LibraryJobs {
         let output = self.output.clone();
         let task = tokio::task::spawn_blocking(move || -> Result<(), JobError> {
             let store = Store::open(&config.database.path)?;
-            let today = now.with_timezone(&config.timezone()).date_naive();
+            let today = config.schedule.timezone.date_of(now);
             let options = LibraryJobs::analysis_options(&config);
             // One report without enough prices does not hide the others' verdicts.
             let mut problems = Vec::new();
             for id in store.report_ids()? {
-                let verdict = pipeline::verdict(&store, &id, today, &options)
-                    .and_then(|verdict| Ok((verdict, report::RenderOptions::from_rule(&store.report(&id)?.rule))));
+                let verdict = store.report(&id).map_err(PipelineError::from).and_then(|report| {
+                    Ok((pipeline::verdict(&store, &report, today, &options)?, report::RenderOptions::from_rule(&report.rule)))
+                });
                 match verdict {
                     Ok((verdict, render)) => output.print(&report::render_verdict_with(&verdict, Format::Table, &render)),
                     Err(error) => problems.push(format!("{id}: {error}")),

@@ -7,3 +7,4 @@ mod report;
 mod service;
 mod support;
 mod sync;
+mod web;
