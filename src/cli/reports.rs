@@ -26,6 +26,10 @@ pub enum ReportsCommand {
     Add {
         /// The report file (TOML), e.g. one written by `reports draft`.
         path: PathBuf,
+        /// Replace the folder's file for this report id when it differs from PATH [default:
+        /// refuse].
+        #[arg(long)]
+        replace: bool,
     },
 }
 
@@ -55,7 +59,7 @@ pub fn run(context: &Context, command: &ReportsCommand) -> anyhow::Result<u8> {
     match command {
         ReportsCommand::List { format } => list(context, format),
         ReportsCommand::Draft(args) => run_draft(context, args),
-        ReportsCommand::Add { path } => add(context, path),
+        ReportsCommand::Add { path, replace } => add(context, path, *replace),
     }
 }
 
@@ -109,7 +113,8 @@ fn run_draft(context: &Context, args: &DraftArgs) -> anyhow::Result<u8> {
     if out.exists() {
         bail!("{} already exists; choose another --out or remove it", out.display());
     }
-    write_new(&out, &rendered.text)?;
+    create_parent(&out)?;
+    report::write_atomically(&out, rendered.text.as_bytes())?;
     let companies = rendered.text.matches("[[companies]]").count();
     let sectors = rendered.text.matches("[[sectors]]").count();
     println!("{}: report {} with {companies} companies in {sectors} sectors", out.display(), rendered.id);
@@ -122,21 +127,18 @@ fn run_draft(context: &Context, args: &DraftArgs) -> anyhow::Result<u8> {
     }
 }
 
-/// Writes a new file through a temporary file and a rename, so a crash leaves no half file.
-fn write_new(path: &Path, text: &str) -> anyhow::Result<()> {
+/// Creates the folder `path` will be written in, when it is missing.
+fn create_parent(path: &Path) -> anyhow::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    let temporary = path.with_extension("toml.tmp");
-    std::fs::write(&temporary, text).with_context(|| format!("cannot write {}", temporary.display()))?;
-    std::fs::rename(&temporary, path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 
-fn add(context: &Context, path: &Path) -> anyhow::Result<u8> {
-    let report = catalog::load_report(path)?;
-    // Opened before the copy: a new database loads the folder as it was, then this report.
-    let mut store = context.create_store()?;
+fn add(context: &Context, path: &Path, replace: bool) -> anyhow::Result<u8> {
+    // One read: the bytes copied are the bytes validated.
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let report = catalog::parse_report(path, &text)?;
     let dir = &context.config.reports.dir;
     let target = dir.join(format!("{}.toml", report.id));
     // Another file in the folder with the same id would make the next `init` fail.
@@ -147,10 +149,35 @@ fn add(context: &Context, path: &Path) -> anyhow::Result<u8> {
             }
         }
     }
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let same_file = target.exists() && std::fs::canonicalize(&target).ok() == std::fs::canonicalize(path).ok();
-    if !same_file {
-        write_new(&target, &text)?;
+    // The folder's file for this id is another report's version unless it holds the same bytes
+    // (or is PATH itself): never replaced without `--replace`.
+    let existing = match std::fs::read(&target) {
+        Ok(bytes) => Some(bytes),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+        Err(error) => return Err(error).with_context(|| format!("cannot read {}", target.display())),
+    };
+    let existed = existing.is_some();
+    let write = match existing {
+        None => true,
+        Some(bytes) if bytes == text.as_bytes() => false,
+        Some(_) if replace => true,
+        Some(_) => bail!(
+            "report id `{}`: {} already exists and differs from {}; pass --replace to replace it, or give the new report another id",
+            report.id,
+            target.display(),
+            path.display()
+        ),
+    };
+    // Opened before the copy: a new database loads the folder as it was, then this report.
+    let mut store = context.create_store()?;
+    let file = match (write, existed) {
+        (false, _) => "unchanged",
+        (true, true) => "replaced",
+        (true, false) => "written",
+    };
+    if write {
+        create_parent(&target)?;
+        report::write_atomically(&target, text.as_bytes())?;
     }
     let outcome = store.load_report(&report, context.now).with_context(|| format!("loading report `{}`", report.id))?;
     let said = match outcome {
@@ -159,7 +186,7 @@ fn add(context: &Context, path: &Path) -> anyhow::Result<u8> {
         LoadOutcome::Unchanged => "unchanged",
     };
     println!(
-        "report {}: {said} ({} companies in {} sectors, rating {}), file {}",
+        "report {}: {said} ({} companies in {} sectors, rating {}), file {} {file}",
         report.id,
         report.companies.len(),
         report.sectors.len(),

@@ -174,3 +174,94 @@ fn reports_add_refuses_an_invalid_file_with_its_line() {
         .stderr(predicate::str::contains(format!("bad.toml:{line}: lower_pp = NaN must be a finite number")));
     assert_eq!(std::fs::read_dir(&reports).unwrap().count(), 0, "nothing copied");
 }
+
+#[test]
+fn reports_add_never_silently_replaces_another_version_of_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    let run = || {
+        let mut command = ratingwatch(dir.path());
+        command.env("RATINGWATCH__REPORTS__DIR", &reports);
+        command
+    };
+    let id = "zheshang-2023-02-14-chatgpt";
+    let target = reports.join(format!("{id}.toml"));
+    let seed = std::fs::read_to_string(crate::support::seed_report_path()).unwrap();
+    // A planted link at the old writer's predictable temporary name must not be written through.
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "keep me").unwrap();
+    std::os::unix::fs::symlink(&victim, reports.join(format!("{id}.toml.tmp"))).unwrap();
+    let first = dir.path().join("first.toml");
+    std::fs::write(&first, &seed).unwrap();
+    run().args(["reports", "add"]).arg(&first).assert().success().stdout(predicate::str::contains(format!(
+        "report {id}: added (45 companies in 5 sectors, rating 看好), file {} written",
+        target.display()
+    )));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), seed);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+
+    // The same bytes again, from another path: nothing to write, nothing to load.
+    let again = dir.path().join("again.toml");
+    std::fs::write(&again, &seed).unwrap();
+    run()
+        .args(["reports", "add"])
+        .arg(&again)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(format!("report {id}: unchanged (45 companies")))
+        .stdout(predicate::str::contains(format!("file {} unchanged", target.display())));
+
+    // Another version under the same id (a new title): refused, naming the id and both paths.
+    let other = dir.path().join("other.toml");
+    let other_text = seed.replacen("ChatGPT研究框架（AIGC算力时代系列报告）", "ChatGPT研究框架（修订版）", 1);
+    assert_ne!(other_text, seed);
+    std::fs::write(&other, &other_text).unwrap();
+    run()
+        .args(["reports", "add"])
+        .arg(&other)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("report id `{id}`")))
+        .stderr(predicate::str::contains(target.display().to_string()))
+        .stderr(predicate::str::contains(other.display().to_string()))
+        .stderr(predicate::str::contains("--replace"));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), seed, "the folder's file is untouched");
+    let listed = || String::from_utf8(run().args(["reports", "list", "--format", "json"]).output().unwrap().stdout).unwrap();
+    assert!(listed().contains("AIGC算力时代系列报告") && !listed().contains("修订版"), "{}", listed());
+
+    // With --replace: the file is replaced and the database reloaded.
+    run()
+        .args(["reports", "add", "--replace"])
+        .arg(&other)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("report {id}: updated (45 companies")))
+        .stdout(predicate::str::contains(format!("file {} replaced", target.display())));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), other_text);
+    assert!(listed().contains("修订版"), "{}", listed());
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    // No temporary file is left beside it (only the planted link, which is not ours).
+    assert_eq!(std::fs::read_dir(&reports).unwrap().count(), 2);
+}
+
+#[test]
+fn reports_draft_out_does_not_write_through_a_planted_link() {
+    let dir = tempfile::tempdir().unwrap();
+    import_instruments(dir.path());
+    let out = dir.path().join("drafted.toml");
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "keep me").unwrap();
+    // The old writer wrote to `<out>.tmp` through any link there, then renamed the link.
+    std::os::unix::fs::symlink(&victim, dir.path().join("drafted.toml.tmp")).unwrap();
+    ratingwatch(dir.path())
+        .args(["reports", "draft"])
+        .arg(fixture("draft/zheshang-2023-02-14-chatgpt.txt"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    assert!(!std::fs::symlink_metadata(&out).unwrap().file_type().is_symlink());
+    assert_eq!(catalog::load_report(&out).unwrap().companies.len(), 45);
+}
