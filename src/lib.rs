@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod csv_import;
+pub mod notify;
 pub mod pipeline;
 pub mod prices;
 pub mod providers;

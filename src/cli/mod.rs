@@ -6,6 +6,7 @@
 
 mod config;
 mod init;
+mod notify;
 mod prices;
 mod report;
 mod reports;
@@ -81,6 +82,9 @@ pub enum Command {
     /// Show the effective configuration.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Notifications: test a channel, list the outbox, send an event on demand.
+    #[command(subcommand)]
+    Notify(notify::NotifyCommand),
 }
 
 /// What every command gets: the effective config and the moment the command started.
@@ -163,6 +167,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::run(&context, args),
         Command::Status(args) => status::run(&context, args),
         Command::Config(command) => config::run(&context, command),
+        Command::Notify(command) => notify::run(&context, command),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -28,6 +28,7 @@ use crate::catalog::RatingRule;
 pub use chart::{ChartSpec, chart_svg};
 pub use files::{weekly_file_stem, write_atomically, write_weekly_files_with};
 pub use ledger::{LedgerCounts, ledger_counts};
+pub use numbers::{percent, points};
 
 /// An output format. Not every format suits every report; each renderer says what it writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

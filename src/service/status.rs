@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::schedule::{JobKind, ScheduleError, Schedules};
 use crate::config::Config;
-use crate::store::{JobRun, JobRunOutcome, PriceFreshness, Store, StoreError, SyncFailureRow};
+use crate::store::{ChannelDeliveries, JobRun, JobRunOutcome, PriceFreshness, Store, StoreError, SyncFailureRow};
 use crate::symbol::{Market, Symbol};
 
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +42,8 @@ pub struct StatusReport {
     pub benchmark_latest_close: Option<NaiveDate>,
     pub benchmark_weekdays_behind: Option<usize>,
     pub last_sync: Option<LastSync>,
+    /// Notification messages per channel and state (pending, sent, failed, expired).
+    pub deliveries: Vec<ChannelDeliveries>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -153,6 +155,7 @@ pub fn collect(store: &Store, config: &Config, now: DateTime<Utc>, service_runni
             .first()
             .map(|&latest| weekdays_after(latest, now.with_timezone(&schedules.timezone).date_naive())),
         last_sync,
+        deliveries: store.channel_deliveries()?,
     })
 }
 
@@ -286,6 +289,24 @@ pub fn render_text(report: &StatusReport) -> String {
                 let provider = failure.provider.as_deref().map(|p| format!(" via {p}")).unwrap_or_default();
                 out.push_str(&format!("  {}{provider}: {}\n", failure.symbol, failure.reason));
             }
+        }
+    }
+    if !report.deliveries.is_empty() {
+        out.push_str("\nnotifications (`ratingwatch notify outbox` lists every attempt):\n");
+        for channel in &report.deliveries {
+            out.push_str(&format!(
+                "  {}: {} pending, {} sent, {} failed, {} given up",
+                channel.channel, channel.pending, channel.sent, channel.failed, channel.expired
+            ));
+            if let Some(oldest) = channel.oldest_pending {
+                out.push_str(&format!(", oldest pending since {}", local(oldest, timezone)));
+            }
+            if channel.pending + channel.failed + channel.expired > 0
+                && let Some(error) = &channel.last_error
+            {
+                out.push_str(&format!("; last error: {}", crate::notify::render::truncate_bytes(error, 160)));
+            }
+            out.push('\n');
         }
     }
     out

@@ -11,6 +11,7 @@
 mod analysis;
 mod catalog;
 mod migrations;
+mod outbox;
 mod prices;
 mod runs;
 mod service;
@@ -22,6 +23,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use catalog::{LoadOutcome, ReportRow, WatchlistEntry};
 pub use migrations::migrations;
+pub use outbox::{AttemptRecord, ChannelDeliveries, NewOutboxMessage, OutboxAttempt, OutboxRow, OutboxState};
 pub use prices::{BarStats, SecurityState, WriteStats};
 pub use runs::{JobRun, JobRunOutcome, SyncFailureRow, SyncRunRow};
 pub use service::PriceFreshness;
