@@ -6,6 +6,7 @@
 
 mod config;
 mod init;
+pub mod instruments;
 mod notify;
 mod prices;
 mod report;

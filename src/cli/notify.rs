@@ -209,7 +209,8 @@ fn send(context: &Context, args: &SendArgs) -> anyhow::Result<u8> {
     let now = context.now;
     let event = EventKind::parse(&args.event).unwrap_or(EventKind::WeeklySummary);
     let wanted = |rows: Vec<NewOutboxMessage>| -> Vec<NewOutboxMessage> {
-        let rows: Vec<NewOutboxMessage> = rows.into_iter().filter(|row| args.channel.as_deref().is_none_or(|name| row.channel == name)).collect();
+        let rows: Vec<NewOutboxMessage> =
+            rows.into_iter().filter(|row| args.channel.as_deref().is_none_or(|name| row.channel == name)).collect();
         if args.again { again(rows, now) } else { rows }
     };
     // (announcement key and value, rows): the announced state is recorded with the rows.
@@ -224,7 +225,8 @@ fn send(context: &Context, args: &SendArgs) -> anyhow::Result<u8> {
             let as_of = args.as_of.unwrap_or_else(|| context.today());
             check_benchmark_prices(&store, &report, as_of.min(report.horizon_end()))?;
             let verdict = pipeline::verdict(&store, &report.id, as_of, &options)?;
-            let announcements = notifier.report_announcements(&verdict, &report.rule, &render, |key| store.announcement(key).ok().flatten(), now);
+            let announcements =
+                notifier.report_announcements(&verdict, &report.rule, &render, |key| store.announcement(key).ok().flatten(), now);
             let mut chosen: Vec<_> = announcements.into_iter().filter(|a| a.rows.iter().any(|row| row.event == event.as_str())).collect();
             if event == EventKind::Verdict && chosen.is_empty() {
                 // Pending, or announced already: send the verdict as of the date anyway, keyed by it.
@@ -233,7 +235,10 @@ fn send(context: &Context, args: &SendArgs) -> anyhow::Result<u8> {
                 let key = format!("verdict:{}:as-of:{as_of}", report.id);
                 (None, wanted(events::for_channels(&message, &notifier.channels, &key)))
             } else if chosen.is_empty() {
-                println!("no rating change to announce as of {as_of}: no band change confirmed in the {} days before {} that was not announced already", notifier.config.rating_lookback_days, verdict.end_date);
+                println!(
+                    "no rating change to announce as of {as_of}: no band change confirmed in the {} days before {} that was not announced already",
+                    notifier.config.rating_lookback_days, verdict.end_date
+                );
                 return Ok(exit::OK);
             } else {
                 let rows: Vec<NewOutboxMessage> = chosen.iter_mut().flat_map(|a| std::mem::take(&mut a.rows)).collect();

@@ -45,7 +45,13 @@ impl Notifier {
     }
 
     /// The rows of one weekly summary, keyed `weekly_summary:<report>:<week>[:again:<time>]:<channel>`.
-    pub fn weekly_rows(&self, summary: &WeeklySummary, render: &RenderOptions, again: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Vec<NewOutboxMessage> {
+    pub fn weekly_rows(
+        &self,
+        summary: &WeeklySummary,
+        render: &RenderOptions,
+        again: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Vec<NewOutboxMessage> {
         let pointer = events::pointer(&self.config, &summary.report_id, Some(&summary.week));
         let message = events::weekly_summary(summary, render, pointer, now);
         let mut key = format!("weekly_summary:{}:{}", summary.report_id, summary.week);
@@ -106,7 +112,8 @@ impl Notifier {
         let key = format!("health:job:{job}");
         let condition = format!("job {job}");
         if failing >= self.config.failing_runs as usize && announced != Some("problem") {
-            let detail = format!("The {job} job failed its last {failing} runs (threshold: notify.failing_runs = {}).", self.config.failing_runs);
+            let detail =
+                format!("The {job} job failed its last {failing} runs (threshold: notify.failing_runs = {}).", self.config.failing_runs);
             return Some(self.health(key, "problem", &condition, false, &detail, now));
         }
         if decisive.first() == Some(&JobRunOutcome::Ok) && announced == Some("problem") {

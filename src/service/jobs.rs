@@ -149,7 +149,8 @@ impl LibraryJobs {
                 }
             };
             let render = report::RenderOptions::from_rule(&report.rule);
-            let announcements = notifier.report_announcements(&verdict, &report.rule, &render, |key| store.announcement(key).ok().flatten(), now);
+            let announcements =
+                notifier.report_announcements(&verdict, &report.rule, &render, |key| store.announcement(key).ok().flatten(), now);
             for announcement in announcements {
                 queued += store.announce(&announcement.key, &announcement.value, &announcement.rows, now)?;
                 tracing::info!(report = %id, key = %announcement.key, value = %announcement.value, "announcement queued");

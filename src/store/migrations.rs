@@ -140,7 +140,24 @@ CREATE TABLE weekly_summaries (
 ) WITHOUT ROWID;
 "#,
         ),
-        // The notification outbox: one row per event and channel, every attempt, and what has
+        // 2: the security master (ratingwatch instruments sync/import), for name resolution.
+        M::up(
+            r#"
+CREATE TABLE instruments (
+    symbol     TEXT PRIMARY KEY,
+    market     TEXT NOT NULL CHECK (market IN ('SH', 'SZ', 'HK', 'US')),
+    name       TEXT NOT NULL,
+    name_en    TEXT,
+    kind       TEXT NOT NULL CHECK (kind IN ('stock', 'index', 'fund', 'etf')),
+    status     TEXT NOT NULL CHECK (status IN ('listed', 'suspended', 'delisted')),
+    -- where the row came from: 'eastmoney', 'tencent', 'import'
+    source     TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX instruments_by_name ON instruments (name);
+"#,
+        ),
+        // 3: the notification outbox: one row per event and channel, every attempt, and what has
         // been announced (rating bands, data-health conditions).
         M::up(
             r#"

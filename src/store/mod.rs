@@ -10,6 +10,7 @@
 
 mod analysis;
 mod catalog;
+mod instruments;
 mod migrations;
 mod outbox;
 mod prices;
@@ -22,6 +23,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use catalog::{LoadOutcome, ReportRow, WatchlistEntry};
+pub use instruments::InstrumentWrite;
 pub use migrations::migrations;
 pub use outbox::{AttemptRecord, ChannelDeliveries, NewOutboxMessage, OutboxAttempt, OutboxRow, OutboxState};
 pub use prices::{BarStats, SecurityState, WriteStats};
