@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{ProviderName, Tz};
+use crate::symbol::Market;
+
 /// Environment variables of the form `RATINGWATCH__SECTION__KEY=value` override file keys
 /// (`RATINGWATCH__SYNC__CONCURRENCY=8`, `RATINGWATCH__PROVIDERS__YAHOO__BASE_URL=…`).
 pub const ENV_PREFIX: &str = "RATINGWATCH__";
@@ -70,13 +73,13 @@ impl Default for ReportsConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ScheduleConfig {
     /// IANA time zone the cron expressions are read in.
-    pub timezone: String,
+    pub timezone: Tz,
     pub jobs: JobsConfig,
 }
 
 impl Default for ScheduleConfig {
     fn default() -> Self {
-        ScheduleConfig { timezone: "Asia/Shanghai".to_string(), jobs: JobsConfig::default() }
+        ScheduleConfig { timezone: Tz::SHANGHAI, jobs: JobsConfig::default() }
     }
 }
 
@@ -241,27 +244,38 @@ impl ProvidersConfig {
     }
 }
 
-pub const PROVIDER_NAMES: [&str; 3] = ["tencent", "eastmoney", "yahoo"];
-
-/// The order providers are tried in, per market. Names from [`PROVIDER_NAMES`].
+/// The order providers are tried in, per market; an unknown name is refused when the config
+/// is read (see [`ProviderName`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ChainsConfig {
     /// Shanghai and Shenzhen shares and the CSI 300.
-    pub cn: Vec<String>,
-    pub hk: Vec<String>,
-    pub us: Vec<String>,
-    pub fx: Vec<String>,
+    pub cn: Vec<ProviderName>,
+    pub hk: Vec<ProviderName>,
+    pub us: Vec<ProviderName>,
+    pub fx: Vec<ProviderName>,
+}
+
+impl ChainsConfig {
+    /// The providers to try for a market, in order.
+    pub fn for_market(&self, market: Market) -> &[ProviderName] {
+        match market {
+            Market::Sh | Market::Sz => &self.cn,
+            Market::Hk => &self.hk,
+            Market::Us => &self.us,
+            Market::Fx => &self.fx,
+        }
+    }
 }
 
 impl Default for ChainsConfig {
     fn default() -> Self {
-        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();
+        use ProviderName::{Eastmoney, Tencent, Yahoo};
         ChainsConfig {
-            cn: names(&["tencent", "eastmoney", "yahoo"]),
-            hk: names(&["tencent", "eastmoney", "yahoo"]),
-            us: names(&["yahoo", "tencent", "eastmoney"]),
-            fx: names(&["yahoo", "eastmoney"]),
+            cn: vec![Tencent, Eastmoney, Yahoo],
+            hk: vec![Tencent, Eastmoney, Yahoo],
+            us: vec![Yahoo, Tencent, Eastmoney],
+            fx: vec![Yahoo, Eastmoney],
         }
     }
 }
@@ -623,17 +637,12 @@ impl Config {
         Ok(config)
     }
 
-    /// Checks values serde cannot: time zone names, provider names, URLs, ranges.
+    /// Checks values serde cannot: ranges, URLs and non-empty lists. Time zones and provider
+    /// names are checked by their types ([`Tz`], [`ProviderName`]) as the config is read.
     /// The one validation: [`Config::load`] calls it, and the provider clients call
     /// [`ProviderConfig::validate`] on what they are given.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |key: &str, message: String| Err(ConfigError::Invalid { key: key.to_string(), message });
-        if self.schedule.timezone.parse::<chrono_tz::Tz>().is_err() {
-            return invalid(
-                "schedule.timezone",
-                format!("`{}` is not an IANA time zone (example: \"Asia/Shanghai\")", excerpt(&self.schedule.timezone)),
-            );
-        }
         for (key, chain) in [
             ("providers.chains.cn", &self.providers.chains.cn),
             ("providers.chains.hk", &self.providers.chains.hk),
@@ -642,9 +651,6 @@ impl Config {
         ] {
             if chain.is_empty() {
                 return invalid(key, "needs at least one provider (example: [\"tencent\", \"eastmoney\"])".to_string());
-            }
-            if let Some(unknown) = chain.iter().find(|name| !PROVIDER_NAMES.contains(&name.as_str())) {
-                return invalid(key, format!("unknown provider `{}` (known: {})", excerpt(unknown), PROVIDER_NAMES.join(", ")));
             }
         }
         for (key, provider) in self.providers.each() {
@@ -671,9 +677,9 @@ impl Config {
         self.notify.validate()
     }
 
-    /// The time zone of `schedule.timezone`; valid after [`Config::validate`].
+    /// The time zone of `schedule.timezone`: the zone "today" is read in.
     pub fn timezone(&self) -> chrono_tz::Tz {
-        self.schedule.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+        self.schedule.timezone.zone()
     }
 
     /// The effective configuration as TOML, for `config show`.
@@ -778,9 +784,12 @@ mod tests {
     #[test]
     fn bad_timezone_and_chain_name_the_key() {
         let err = load_text("[schedule]\ntimezone = \"Mars/Olympus\"\n", &[]).unwrap_err().to_string();
-        assert!(err.contains("schedule.timezone") && err.contains("Asia/Shanghai"), "{err}");
+        // The file's error names the line and shows it, key included.
+        assert!(err.contains("line 2") && err.contains("timezone = \"Mars/Olympus\"") && err.contains("Asia/Shanghai"), "{err}");
         let err = load_text("[providers.chains]\nus = [\"stooq\"]\n", &[]).unwrap_err().to_string();
-        assert!(err.contains("providers.chains.us") && err.contains("stooq"), "{err}");
+        assert!(err.contains("line 2") && err.contains("us = [") && err.contains("unknown provider `stooq`"), "{err}");
+        let err = load_text("", &[("RATINGWATCH__PROVIDERS__CHAINS__FX", "[\"yahoo\", \"stooq\"]")]).unwrap_err().to_string();
+        assert!(err.contains("RATINGWATCH__PROVIDERS__CHAINS__FX") && err.contains("known: tencent, eastmoney, yahoo"), "{err}");
     }
 
     #[test]
@@ -828,7 +837,8 @@ mod tests {
     fn a_huge_value_is_quoted_in_part() {
         let zone = "A".repeat(100_000);
         let err = load_text(&format!("[schedule]\ntimezone = \"{zone}\"\n"), &[]).unwrap_err().to_string();
-        assert!(err.contains("schedule.timezone") && err.len() < 600, "{} bytes", err.len());
+        // The file's error names the line and shows the start of it, key first.
+        assert!(err.contains("line 2") && err.contains("timezone = \"AAA") && err.len() < 600, "{} bytes", err.len());
     }
 
     proptest! {

@@ -10,7 +10,9 @@ use serde_json::json;
 
 use super::verdict::{analysis_options, check_benchmark_prices, parse_date, resolve_report};
 use super::{Context, exit};
+use crate::analysis::model::CurrencyMode;
 use crate::config::EventKind;
+use crate::ids::Week;
 use crate::notify::{Notifier, Outcome, Sender, SenderOptions, events};
 use crate::pipeline::{self, WeekSelection};
 use crate::report::RenderOptions;
@@ -56,8 +58,8 @@ pub struct SendArgs {
     #[arg(long, value_name = "ID")]
     pub report: Option<String>,
     /// weekly_summary: the ISO week, e.g. 2023-W20.
-    #[arg(long, value_name = "YYYY-Www", value_parser = parse_week)]
-    pub week: Option<WeekSelection>,
+    #[arg(long, value_name = "YYYY-Www")]
+    pub week: Option<Week>,
     /// verdict and rating_change: measured to this date [default: today].
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
@@ -67,10 +69,6 @@ pub struct SendArgs {
     /// Send a new message even if this event was delivered on this channel before.
     #[arg(long)]
     pub again: bool,
-}
-
-fn parse_week(text: &str) -> Result<WeekSelection, String> {
-    pipeline::parse_week(text).map_err(|error| error.to_string())
 }
 
 pub fn run(context: &Context, command: &NotifyCommand) -> anyhow::Result<u8> {
@@ -205,7 +203,7 @@ fn send(context: &Context, args: &SendArgs) -> anyhow::Result<u8> {
     let mut store = context.open_store()?;
     let report = resolve_report(&store, args.report.as_deref())?;
     let render = RenderOptions::from_rule(&report.rule);
-    let options = analysis_options(context, "cny");
+    let options = analysis_options(context, CurrencyMode::Cny);
     let now = context.now;
     let event = EventKind::parse(&args.event).unwrap_or(EventKind::WeeklySummary);
     let wanted = |rows: Vec<NewOutboxMessage>| -> Vec<NewOutboxMessage> {
@@ -216,8 +214,9 @@ fn send(context: &Context, args: &SendArgs) -> anyhow::Result<u8> {
     // (announcement key and value, rows): the announced state is recorded with the rows.
     let (announcement, rows) = match event {
         EventKind::WeeklySummary => {
-            let selection = args.week.clone().ok_or_else(|| anyhow::anyhow!("--event weekly_summary needs --week YYYY-Www"))?;
-            check_benchmark_prices(&store, &report, selection.resolve()?.cutoff)?;
+            let week = args.week.ok_or_else(|| anyhow::anyhow!("--event weekly_summary needs --week YYYY-Www"))?;
+            let selection = WeekSelection::Week(week);
+            check_benchmark_prices(&store, &report, selection.resolve().cutoff)?;
             let summary = pipeline::weekly(&store, &report.id, &selection, &options)?;
             (None, wanted(notifier.weekly_rows(&summary, &render, None, now)))
         }

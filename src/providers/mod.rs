@@ -32,25 +32,9 @@ mod yahoo;
 
 use http::HttpError;
 
-/// The providers the product knows, by their config name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ProviderName {
-    Tencent,
-    Eastmoney,
-    Yahoo,
-}
+pub use crate::ids::ProviderName;
 
 impl ProviderName {
-    pub const ALL: [ProviderName; 3] = [ProviderName::Tencent, ProviderName::Eastmoney, ProviderName::Yahoo];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProviderName::Tencent => "tencent",
-            ProviderName::Eastmoney => "eastmoney",
-            ProviderName::Yahoo => "yahoo",
-        }
-    }
-
     /// The `Referer` each provider's own web pages send, which its API expects to see.
     pub fn referer(self) -> Option<&'static str> {
         match self {
@@ -58,16 +42,6 @@ impl ProviderName {
             ProviderName::Eastmoney => Some(eastmoney::REFERER),
             ProviderName::Yahoo => None,
         }
-    }
-
-    pub fn parse(name: &str) -> Option<ProviderName> {
-        ProviderName::ALL.into_iter().find(|p| p.as_str() == name)
-    }
-}
-
-impl std::fmt::Display for ProviderName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
