@@ -27,7 +27,7 @@ pub use instruments::InstrumentWrite;
 pub use migrations::migrations;
 pub use outbox::{AttemptRecord, ChannelDeliveries, NewOutboxMessage, OutboxAttempt, OutboxRow, OutboxState};
 pub use prices::{BarStats, SecurityState, WriteStats};
-pub use runs::{JobRun, JobRunOutcome, SyncFailureRow, SyncRunRow};
+pub use runs::{JobRun, JobRunOutcome, ProviderStreak, SyncFailureRow, SyncRunRow};
 pub use service::PriceFreshness;
 
 #[derive(Debug, thiserror::Error)]
