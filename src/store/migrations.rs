@@ -176,7 +176,15 @@ CREATE TABLE provider_streaks (
 ALTER TABLE sync_failures ADD COLUMN kind TEXT NOT NULL DEFAULT 'failed';
 "#,
         ),
-        // 4: the notification outbox: one row per event and channel, every attempt, and what has
+        // 4: the process that started a run, so any command can tell a run whose process was
+        // killed (its pid is gone) from one still going.
+        M::up(
+            r#"
+ALTER TABLE sync_runs ADD COLUMN pid INTEGER;
+ALTER TABLE job_runs ADD COLUMN pid INTEGER;
+"#,
+        ),
+        // 5: the notification outbox: one row per event and channel, every attempt, and what has
         // been announced (rating bands, data-health conditions).
         M::up(
             r#"
