@@ -20,3 +20,4 @@ pub mod store;
 pub mod symbol;
 pub mod sync;
 pub mod text;
+pub mod web;

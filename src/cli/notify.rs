@@ -8,11 +8,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use comfy_table::Table;
 use serde_json::json;
 
-use super::verdict::{analysis_options, check_benchmark_prices, parse_date, resolve_report};
-use super::{Context, exit};
-use crate::analysis::model::CurrencyMode;
+use super::{Context, exit, parse_date};
+use crate::analysis::CurrencyMode;
 use crate::config::EventKind;
-use crate::ids::Week;
+use crate::ids::{ReportId, Week};
 use crate::notify::{Notifier, Outcome, Sender, SenderOptions, events};
 use crate::pipeline::{self, WeekSelection};
 use crate::report::RenderOptions;
@@ -56,7 +55,7 @@ pub struct SendArgs {
     pub event: String,
     /// The report [default: the only report in the database]
     #[arg(long, value_name = "ID")]
-    pub report: Option<String>,
+    pub report: Option<ReportId>,
     /// weekly_summary: the ISO week, e.g. 2023-W20.
     #[arg(long, value_name = "YYYY-Www")]
     pub week: Option<Week>,
@@ -201,9 +200,9 @@ fn again(rows: Vec<NewOutboxMessage>, now: DateTime<Utc>) -> Vec<NewOutboxMessag
 fn send(context: &Context, args: &SendArgs) -> anyhow::Result<u8> {
     let notifier = notifier(context, args.channel.as_deref())?;
     let mut store = context.open_store()?;
-    let report = resolve_report(&store, args.report.as_deref())?;
+    let report = context.report(&store, args.report.as_ref())?;
     let render = RenderOptions::from_rule(&report.rule);
-    let options = analysis_options(context, CurrencyMode::Cny);
+    let options = context.analysis_options(CurrencyMode::Cny);
     let now = context.now;
     let event = EventKind::parse(&args.event).unwrap_or(EventKind::WeeklySummary);
     let wanted = |rows: Vec<NewOutboxMessage>| -> Vec<NewOutboxMessage> {
@@ -216,14 +215,12 @@ fn send(context: &Context, args: &SendArgs) -> anyhow::Result<u8> {
         EventKind::WeeklySummary => {
             let week = args.week.ok_or_else(|| anyhow::anyhow!("--event weekly_summary needs --week YYYY-Www"))?;
             let selection = WeekSelection::Week(week);
-            check_benchmark_prices(&store, &report, selection.resolve().cutoff)?;
-            let summary = pipeline::weekly(&store, &report.id, &selection, &options)?;
+            let summary = pipeline::weekly(&store, &report, &selection, &options)?;
             (None, wanted(notifier.weekly_rows(&summary, &render, None, now)))
         }
         EventKind::Verdict | EventKind::RatingChange => {
             let as_of = args.as_of.unwrap_or_else(|| context.today());
-            check_benchmark_prices(&store, &report, as_of.min(report.horizon_end()))?;
-            let verdict = pipeline::verdict(&store, &report.id, as_of, &options)?;
+            let verdict = pipeline::verdict(&store, &report, as_of, &options)?;
             let announcements =
                 notifier.report_announcements(&verdict, &report.rule, &render, |key| store.announcement(key).ok().flatten(), now);
             let mut chosen: Vec<_> = announcements.into_iter().filter(|a| a.rows.iter().any(|row| row.event == event.as_str())).collect();
