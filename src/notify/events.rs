@@ -87,7 +87,7 @@ pub fn rating_change(
          **{name}** ({name_en}): implied rating **{from_zh} → {to_zh}** ({from_en} → {to_en}) \
          at {excess_since} excess over {benchmark} on {since}; held for {closes} closes, {excess_confirmed} on {confirmed}.\n\n\
          Report rating: {rating} ({report_date}), horizon to {horizon_end}, {days_left} days left. \
-         Bands: {upper} and above {upper_label}, {lower} and below {lower_label}.\n\n\
+         Band boundaries: {boundaries}.\n\n\
          Method: a new implied rating is announced once it has held {closes} consecutive closes. {method}\n\n\
          full report: {pointer}",
         name = group.name,
@@ -106,10 +106,12 @@ pub fn rating_change(
         report_date = verdict.report_date,
         horizon_end = verdict.horizon_end,
         days_left = verdict.days_left,
-        upper = report::points(rule.upper_bp as f64 / 10_000.0),
-        upper_label = rule.overweight.zh,
-        lower = report::points(rule.lower_bp as f64 / 10_000.0),
-        lower_label = rule.underweight.zh,
+        boundaries = rule
+            .boundaries()
+            .iter()
+            .map(|b| format!("{} {}/{}", report::points(b.bp as f64 / 10_000.0), b.above.zh, b.below.zh))
+            .collect::<Vec<_>>()
+            .join(", "),
         method = verdict.method,
     );
     let mut message = message(EventKind::RatingChange, Some(&verdict.report_id), now, title, markdown);

@@ -67,18 +67,13 @@ mod tests {
     use crate::catalog::Label;
     use crate::symbol::Symbol;
 
+    const OVERWEIGHT: Rating = Rating(0);
+    const NEUTRAL: Rating = Rating(1);
+
+    /// The seed report's rule: ±10 pp, 看好 / 中性 / 看淡.
     fn rule() -> RatingRule {
-        let label = |zh: &str, en: &str| Label { zh: zh.to_string(), en: en.to_string() };
-        RatingRule {
-            benchmark: Symbol::parse("000300.SH").unwrap(),
-            benchmark_name: "沪深300".to_string(),
-            horizon_months: 6,
-            upper_bp: 1000,
-            lower_bp: -1000,
-            overweight: label("看好", "overweight"),
-            neutral: label("中性", "neutral"),
-            underweight: label("看淡", "underweight"),
-        }
+        let labels = [Label::new("看好", "overweight"), Label::new("中性", "neutral"), Label::new("看淡", "underweight")];
+        RatingRule::three_tier(Symbol::parse("000300.SH").unwrap(), "沪深300", 6, 1000, -1000, labels)
     }
 
     fn path(points: &[(u32, u32, f64)]) -> Vec<PathPoint> {
@@ -95,12 +90,12 @@ mod tests {
         let path = path(&[(3, 17, 8.0), (3, 20, 10.4), (3, 21, 9.6), (3, 22, 11.0), (3, 23, 12.5), (3, 24, 10.1)]);
         let changes = band_changes(&path, &rule(), 2);
         assert_eq!(changes.len(), 1, "{changes:?}");
-        assert_eq!((changes[0].from, changes[0].to), (Rating::Neutral, Rating::Overweight));
+        assert_eq!((changes[0].from, changes[0].to), (NEUTRAL, OVERWEIGHT));
         assert_eq!(changes[0].since, NaiveDate::from_ymd_opt(2023, 3, 22).unwrap());
         assert_eq!(changes[0].confirmed, NaiveDate::from_ymd_opt(2023, 3, 23).unwrap());
         // Without the rule every crossing would be news: up, down, up.
         let flapping = band_changes(&path, &rule(), 1);
-        assert_eq!(flapping.iter().map(|c| c.to).collect::<Vec<_>>(), [Rating::Overweight, Rating::Neutral, Rating::Overweight]);
+        assert_eq!(flapping.iter().map(|c| c.to).collect::<Vec<_>>(), [OVERWEIGHT, NEUTRAL, OVERWEIGHT]);
     }
 
     #[test]
@@ -109,7 +104,7 @@ mod tests {
         let path = path(&[(4, 3, 12.0), (4, 4, 13.0), (4, 14, 10.5), (4, 17, 7.54), (4, 18, 6.0), (4, 19, 11.0), (4, 20, 5.0)]);
         let changes = band_changes(&path, &rule(), 2);
         assert_eq!(changes.len(), 2, "{changes:?}");
-        assert_eq!((changes[1].from, changes[1].to), (Rating::Overweight, Rating::Neutral));
+        assert_eq!((changes[1].from, changes[1].to), (OVERWEIGHT, NEUTRAL));
         assert_eq!(changes[1].since, NaiveDate::from_ymd_opt(2023, 4, 17).unwrap());
         assert!((changes[1].excess_since - 0.0754).abs() < 1e-12);
     }

@@ -2,6 +2,7 @@
 
 mod analysis;
 mod cli;
+mod draft;
 mod notify;
 mod providers;
 mod report;
