@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
-use super::{Result, Store, StoreError, parse_time, time_text};
+use super::{Result, Store, StoreError, time_text};
 
 /// A message to queue: `dedup_key` makes a second queueing of the same event a no-op.
 #[derive(Clone, Debug, PartialEq)]
@@ -118,13 +118,13 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
         report_id: r.get(4)?,
         title: r.get(5)?,
         payload: r.get(6)?,
-        created_at: parse_time(&r.get::<_, String>(7)?)?,
+        created_at: r.get::<_, DateTime<Utc>>(7)?,
         state: OutboxState::parse(&r.get::<_, String>(8)?),
         attempts: r.get::<_, i64>(9)? as u32,
         parts_sent: r.get::<_, i64>(10)? as u32,
-        next_attempt_at: parse_time(&r.get::<_, String>(11)?)?,
+        next_attempt_at: r.get::<_, DateTime<Utc>>(11)?,
         last_error: r.get(12)?,
-        finished_at: r.get::<_, Option<String>>(13)?.as_deref().map(parse_time).transpose()?,
+        finished_at: r.get::<_, Option<DateTime<Utc>>>(13)?,
     })
 }
 
@@ -211,9 +211,9 @@ impl Store {
 
     /// When the next pending message is due (`None`: nothing pending).
     pub fn next_due_at(&self) -> Result<Option<DateTime<Utc>>> {
-        let next: Option<String> =
-            self.conn.query_row("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))?;
-        Ok(next.as_deref().map(parse_time).transpose()?)
+        Ok(self
+            .conn
+            .query_row("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'", [], |r| r.get::<_, Option<DateTime<Utc>>>(0))?)
     }
 
     /// Records one attempt and the message's new state in one transaction.
@@ -291,7 +291,7 @@ impl Store {
             Ok(OutboxAttempt {
                 attempt: r.get::<_, i64>(0)? as u32,
                 part: r.get::<_, i64>(1)? as u32,
-                at: parse_time(&r.get::<_, String>(2)?)?,
+                at: r.get::<_, DateTime<Utc>>(2)?,
                 outcome: r.get(3)?,
                 http_status: r.get::<_, Option<i64>>(4)?.map(|s| s as u16),
                 detail: r.get(5)?,
@@ -317,7 +317,7 @@ impl Store {
                 sent: r.get::<_, i64>(2)? as usize,
                 failed: r.get::<_, i64>(3)? as usize,
                 expired: r.get::<_, i64>(4)? as usize,
-                oldest_pending: r.get::<_, Option<String>>(5)?.as_deref().map(parse_time).transpose()?,
+                oldest_pending: r.get::<_, Option<DateTime<Utc>>>(5)?,
                 last_error: r.get(6)?,
             })
         })?;
