@@ -3,6 +3,7 @@
 mod analysis;
 mod cli;
 mod draft;
+mod exchange;
 mod providers;
 mod report;
 mod service;
