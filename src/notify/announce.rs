@@ -52,7 +52,7 @@ impl Notifier {
         again: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Vec<NewOutboxMessage> {
-        let pointer = events::pointer(&self.config, &summary.report_id, Some(&summary.week));
+        let pointer = events::pointer(&self.config, &summary.report_id, Some(&summary.week.to_string()));
         let message = events::weekly_summary(summary, render, pointer, now);
         let mut key = format!("weekly_summary:{}:{}", summary.report_id, summary.week);
         if let Some(at) = again {

@@ -227,7 +227,7 @@ impl LibraryJobs {
                     let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
                     // The summary's messages are queued in the transaction that records it.
                     let rows = notifier.as_ref().map(|n| n.weekly_rows(&summary, &render, None, now)).unwrap_or_default();
-                    store.record_weekly_summary_and_notify(id, &summary.week, summary.as_of, &names, &rows, now)?;
+                    store.record_weekly_summary_and_notify(id, &summary.week.to_string(), summary.as_of, &names, &rows, now)?;
                     tracing::info!(report = %id, week = %summary.week, files = ?names, "weekly summary written");
                     Ok(files.len())
                 })();
