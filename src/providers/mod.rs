@@ -26,6 +26,7 @@ use crate::symbol::{Market, Symbol};
 
 mod eastmoney;
 mod http;
+pub mod instruments;
 mod tencent;
 mod yahoo;
 
