@@ -29,7 +29,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let json = match arg(1)? {
         "verdict" => serde_json::to_string_pretty(&pipeline::verdict(&store, arg(2)?, date(arg(3)?)?, &options)?)?,
         "verdict-all" => serde_json::to_string_pretty(&pipeline::verdict_all(&store, date(arg(2)?)?, &options)?)?,
-        "weekly" => serde_json::to_string_pretty(&pipeline::weekly(&store, arg(2)?, &pipeline::parse_week(arg(3)?)?, &options)?)?,
+        "weekly" => {
+            serde_json::to_string_pretty(&pipeline::weekly(&store, arg(2)?, &pipeline::WeekSelection::Week(arg(3)?.parse()?), &options)?)?
+        }
         _ => return Err(USAGE.into()),
     };
     println!("{json}");

@@ -122,7 +122,7 @@ async fn main() {
         config.providers.tencent.base_url = server.uri();
         config.providers.tencent.requests_per_second = 0.0;
         config.providers.tencent.max_retries = 0;
-        config.providers.chains.cn = vec!["tencent".to_string()];
+        config.providers.chains.cn = vec![ratingwatch::ids::ProviderName::Tencent];
         Store::open(&config.database.path).and_then(|mut store| store.load_report(&report, now)).expect("bench database");
         let providers = Providers::from_config(&config.providers).expect("providers");
         let options = SyncOptions { selection: Selection::Symbols(symbols.clone()), full: false, trigger: "bench".to_string() };

@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{ProviderName, Tz};
+use crate::symbol::Market;
+
 /// Environment variables of the form `RATINGWATCH__SECTION__KEY=value` override file keys
 /// (`RATINGWATCH__SYNC__CONCURRENCY=8`, `RATINGWATCH__PROVIDERS__YAHOO__BASE_URL=…`).
 pub const ENV_PREFIX: &str = "RATINGWATCH__";
@@ -69,13 +72,13 @@ impl Default for ReportsConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ScheduleConfig {
     /// IANA time zone the cron expressions are read in.
-    pub timezone: String,
+    pub timezone: Tz,
     pub jobs: JobsConfig,
 }
 
 impl Default for ScheduleConfig {
     fn default() -> Self {
-        ScheduleConfig { timezone: "Asia/Shanghai".to_string(), jobs: JobsConfig::default() }
+        ScheduleConfig { timezone: Tz::SHANGHAI, jobs: JobsConfig::default() }
     }
 }
 
@@ -132,7 +135,9 @@ impl Default for SyncConfig {
 }
 
 /// One provider's connection settings. Keys left out of the file keep that provider's
-/// defaults (see [`ProvidersConfig::default`]).
+/// defaults from [`ProvidersConfig::default`], because [`Config::load`] lays the file over
+/// the defaults. The `serde(default)`s below only let a partial table pass the first,
+/// line-numbered check of the file on its own; their values are never used.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
@@ -140,27 +145,58 @@ pub struct ProviderConfig {
     #[serde(default)]
     pub base_url: String,
     /// Whole-request timeout in seconds.
-    #[serde(default = "default_timeout_secs")]
+    #[serde(default)]
     pub timeout_secs: u64,
     /// Sustained requests per second to this host; 0 turns the limit off.
-    #[serde(default = "unset_rate")]
+    #[serde(default)]
     pub requests_per_second: f64,
     /// Retries after the first attempt, for timeouts, 5xx and 429 only.
-    #[serde(default = "default_max_retries")]
+    #[serde(default)]
     pub max_retries: u32,
 }
 
-/// Marks a rate left out of the file; replaced by the provider's default after loading.
-fn unset_rate() -> f64 {
-    -1.0
-}
+/// The slowest rate limit accepted (one request every 1,000 s); below it the spacing
+/// between requests would not fit in a timer.
+pub const MIN_REQUESTS_PER_SECOND: f64 = 0.001;
+/// The fastest rate limit accepted; to turn the limit off, use 0.
+pub const MAX_REQUESTS_PER_SECOND: f64 = 1000.0;
+pub const MAX_TIMEOUT_SECS: u64 = 3600;
+pub const MAX_RETRIES: u32 = 10;
 
-fn default_timeout_secs() -> u64 {
-    15
-}
-
-fn default_max_retries() -> u32 {
-    2
+impl ProviderConfig {
+    /// Checks one provider's table; `key` is its config key (`providers.yahoo`).
+    /// The one place these rules live: [`Config::validate`] and the provider clients call it.
+    pub fn validate(&self, key: &str) -> Result<(), ConfigError> {
+        let invalid = |field: &str, message: String| Err(ConfigError::Invalid { key: format!("{key}.{field}"), message });
+        let url_problem = match reqwest::Url::parse(&self.base_url) {
+            Err(error) => Some(error.to_string()),
+            Ok(url) if !matches!(url.scheme(), "http" | "https") => Some("the scheme must be http or https".to_string()),
+            Ok(url) if url.query().is_some() || url.fragment().is_some() => {
+                Some("a base URL takes no query or fragment; the client adds them".to_string())
+            }
+            Ok(_) => None,
+        };
+        if let Some(reason) = url_problem {
+            return invalid(
+                "base_url",
+                format!("`{}` is not a usable base URL ({reason}); example: \"https://web.ifzq.gtimg.cn\"", excerpt(&self.base_url)),
+            );
+        }
+        let rate = self.requests_per_second;
+        if !(rate == 0.0 || (MIN_REQUESTS_PER_SECOND..=MAX_REQUESTS_PER_SECOND).contains(&rate)) {
+            return invalid(
+                "requests_per_second",
+                format!("{rate} must be 0 (no limit) or between {MIN_REQUESTS_PER_SECOND} and {MAX_REQUESTS_PER_SECOND}"),
+            );
+        }
+        if !(1..=MAX_TIMEOUT_SECS).contains(&self.timeout_secs) {
+            return invalid("timeout_secs", format!("{} must be between 1 and {MAX_TIMEOUT_SECS}", self.timeout_secs));
+        }
+        if self.max_retries > MAX_RETRIES {
+            return invalid("max_retries", format!("{} must be at most {MAX_RETRIES}", self.max_retries));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -173,26 +209,27 @@ pub struct ProvidersConfig {
 }
 
 impl Default for ProvidersConfig {
+    /// The one source of provider defaults (documented in `config/ratingwatch.toml`).
     fn default() -> Self {
         ProvidersConfig {
             tencent: ProviderConfig {
                 base_url: "https://web.ifzq.gtimg.cn".to_string(),
-                timeout_secs: default_timeout_secs(),
+                timeout_secs: 15,
                 requests_per_second: 5.0,
-                max_retries: default_max_retries(),
+                max_retries: 2,
             },
             // Eastmoney bans IPs that call often; one request every 3 s is the conservative default.
             eastmoney: ProviderConfig {
                 base_url: "https://push2his.eastmoney.com".to_string(),
-                timeout_secs: default_timeout_secs(),
+                timeout_secs: 15,
                 requests_per_second: 0.33,
                 max_retries: 1,
             },
             yahoo: ProviderConfig {
                 base_url: "https://query1.finance.yahoo.com".to_string(),
-                timeout_secs: default_timeout_secs(),
+                timeout_secs: 15,
                 requests_per_second: 2.0,
-                max_retries: default_max_retries(),
+                max_retries: 2,
             },
             chains: ChainsConfig::default(),
         }
@@ -200,43 +237,44 @@ impl Default for ProvidersConfig {
 }
 
 impl ProvidersConfig {
-    /// Gives keys left out of a provider's table that provider's default.
-    fn fill_defaults(&mut self) {
-        let defaults = ProvidersConfig::default();
-        for (config, default) in
-            [(&mut self.tencent, &defaults.tencent), (&mut self.eastmoney, &defaults.eastmoney), (&mut self.yahoo, &defaults.yahoo)]
-        {
-            if config.base_url.is_empty() {
-                config.base_url = default.base_url.clone();
-            }
-            if config.requests_per_second == unset_rate() {
-                config.requests_per_second = default.requests_per_second;
-            }
-        }
+    /// Each provider's table with its config key, for validation.
+    pub fn each(&self) -> [(&'static str, &ProviderConfig); 3] {
+        [("providers.tencent", &self.tencent), ("providers.eastmoney", &self.eastmoney), ("providers.yahoo", &self.yahoo)]
     }
 }
 
-pub const PROVIDER_NAMES: [&str; 3] = ["tencent", "eastmoney", "yahoo"];
-
-/// The order providers are tried in, per market. Names from [`PROVIDER_NAMES`].
+/// The order providers are tried in, per market; an unknown name is refused when the config
+/// is read (see [`ProviderName`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ChainsConfig {
     /// Shanghai and Shenzhen shares and the CSI 300.
-    pub cn: Vec<String>,
-    pub hk: Vec<String>,
-    pub us: Vec<String>,
-    pub fx: Vec<String>,
+    pub cn: Vec<ProviderName>,
+    pub hk: Vec<ProviderName>,
+    pub us: Vec<ProviderName>,
+    pub fx: Vec<ProviderName>,
+}
+
+impl ChainsConfig {
+    /// The providers to try for a market, in order.
+    pub fn for_market(&self, market: Market) -> &[ProviderName] {
+        match market {
+            Market::Sh | Market::Sz => &self.cn,
+            Market::Hk => &self.hk,
+            Market::Us => &self.us,
+            Market::Fx => &self.fx,
+        }
+    }
 }
 
 impl Default for ChainsConfig {
     fn default() -> Self {
-        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();
+        use ProviderName::{Eastmoney, Tencent, Yahoo};
         ChainsConfig {
-            cn: names(&["tencent", "eastmoney", "yahoo"]),
-            hk: names(&["tencent", "eastmoney", "yahoo"]),
-            us: names(&["yahoo", "tencent", "eastmoney"]),
-            fx: names(&["yahoo", "eastmoney"]),
+            cn: vec![Tencent, Eastmoney, Yahoo],
+            hk: vec![Tencent, Eastmoney, Yahoo],
+            us: vec![Yahoo, Tencent, Eastmoney],
+            fx: vec![Yahoo, Eastmoney],
         }
     }
 }
@@ -327,16 +365,22 @@ impl Default for LogConfig {
 impl Config {
     /// Loads the effective configuration: defaults, then `file` (if any), then the
     /// `RATINGWATCH__…` variables in `env`. Flags are applied by the caller afterwards.
+    ///
+    /// [`Config::default`] is the one source of defaults: the file and the variables are laid
+    /// over it key by key, so a partial table keeps the defaults of the keys it leaves out.
     pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
-        let mut table = toml::Table::new();
+        let file_label = || file.map(Path::to_path_buf).unwrap_or_default();
+        let mut table = toml::Table::try_from(Config::default())
+            .map_err(|e| ConfigError::Parse { path: file_label(), message: format!("cannot lay out the defaults: {e}") })?;
         if let Some(path) = file {
             let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
             // Deserialize the file on its own first so errors carry its line and key.
             toml::from_str::<Config>(&text)
-                .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: one_line(&e.to_string()) })?;
-            table = text
+                .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: excerpt(&one_line(&e.to_string())) })?;
+            let overlay = text
                 .parse::<toml::Table>()
-                .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: one_line(&e.to_string()) })?;
+                .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: excerpt(&one_line(&e.to_string())) })?;
+            merge(&mut table, overlay);
         }
         let mut env_vars: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
         env_vars.sort();
@@ -345,24 +389,20 @@ impl Config {
             set_path(&mut table, &path, parse_env_value(value)).map_err(|message| ConfigError::Env { var: var.clone(), message })?;
             // Check each variable alone so an error names the variable that caused it.
             Config::deserialize(toml::Value::Table(table.clone()))
-                .map_err(|e| ConfigError::Env { var: var.clone(), message: one_line(&e.to_string()) })?;
+                .map_err(|e| ConfigError::Env { var: var.clone(), message: excerpt(&one_line(&e.to_string())) })?;
         }
-        let mut config = Config::deserialize(toml::Value::Table(table))
-            .map_err(|e| ConfigError::Parse { path: file.map(Path::to_path_buf).unwrap_or_default(), message: one_line(&e.to_string()) })?;
-        config.providers.fill_defaults();
+        let config = Config::deserialize(toml::Value::Table(table))
+            .map_err(|e| ConfigError::Parse { path: file_label(), message: excerpt(&one_line(&e.to_string())) })?;
         config.validate()?;
         Ok(config)
     }
 
-    /// Checks values serde cannot: time zone names, provider names, ranges.
+    /// Checks values serde cannot: ranges, URLs and non-empty lists. Time zones and provider
+    /// names are checked by their types ([`Tz`], [`ProviderName`]) as the config is read.
+    /// The one validation: [`Config::load`] calls it, and the provider clients call
+    /// [`ProviderConfig::validate`] on what they are given.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |key: &str, message: String| Err(ConfigError::Invalid { key: key.to_string(), message });
-        if self.schedule.timezone.parse::<chrono_tz::Tz>().is_err() {
-            return invalid(
-                "schedule.timezone",
-                format!("`{}` is not an IANA time zone (example: \"Asia/Shanghai\")", self.schedule.timezone),
-            );
-        }
         for (key, chain) in [
             ("providers.chains.cn", &self.providers.chains.cn),
             ("providers.chains.hk", &self.providers.chains.hk),
@@ -372,27 +412,21 @@ impl Config {
             if chain.is_empty() {
                 return invalid(key, "needs at least one provider (example: [\"tencent\", \"eastmoney\"])".to_string());
             }
-            if let Some(unknown) = chain.iter().find(|name| !PROVIDER_NAMES.contains(&name.as_str())) {
-                return invalid(key, format!("unknown provider `{unknown}` (known: {})", PROVIDER_NAMES.join(", ")));
-            }
         }
-        for (key, provider) in [
-            ("providers.tencent", &self.providers.tencent),
-            ("providers.eastmoney", &self.providers.eastmoney),
-            ("providers.yahoo", &self.providers.yahoo),
-        ] {
-            if !(provider.base_url.starts_with("http://") || provider.base_url.starts_with("https://")) {
-                return invalid(&format!("{key}.base_url"), format!("`{}` must start with http:// or https://", provider.base_url));
-            }
-            if !(provider.requests_per_second.is_finite() && provider.requests_per_second >= 0.0) {
-                return invalid(&format!("{key}.requests_per_second"), "must be 0 (no limit) or a positive number".to_string());
-            }
-            if provider.timeout_secs == 0 {
-                return invalid(&format!("{key}.timeout_secs"), "must be at least 1".to_string());
-            }
+        for (key, provider) in self.providers.each() {
+            provider.validate(key)?;
         }
-        if self.sync.concurrency == 0 {
-            return invalid("sync.concurrency", "must be at least 1".to_string());
+        if !(1..=MAX_CONCURRENCY).contains(&self.sync.concurrency) {
+            return invalid("sync.concurrency", format!("{} must be between 1 and {MAX_CONCURRENCY}", self.sync.concurrency));
+        }
+        if self.sync.overlap_days > MAX_OVERLAP_DAYS {
+            return invalid("sync.overlap_days", format!("{} must be at most {MAX_OVERLAP_DAYS}", self.sync.overlap_days));
+        }
+        if self.service.grace_period_secs > MAX_GRACE_PERIOD_SECS {
+            return invalid(
+                "service.grace_period_secs",
+                format!("{} must be at most {MAX_GRACE_PERIOD_SECS} (one day)", self.service.grace_period_secs),
+            );
         }
         if let Err(message) = crate::names::ListingPreference::parse(&self.instruments.prefer) {
             return invalid("instruments.prefer", message);
@@ -410,20 +444,41 @@ impl Config {
             }
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
-            return invalid("log.format", format!("`{}` is neither \"text\" nor \"json\"", self.log.format));
+            return invalid("log.format", format!("`{}` is neither \"text\" nor \"json\"", excerpt(&self.log.format)));
         }
         Ok(())
     }
 
-    /// The time zone of `schedule.timezone`; valid after [`Config::validate`].
+    /// The time zone of `schedule.timezone`: the zone "today" is read in.
     pub fn timezone(&self) -> chrono_tz::Tz {
-        self.schedule.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+        self.schedule.timezone.zone()
     }
 
     /// The effective configuration as TOML, for `config show`.
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render config: {e}"))
     }
+}
+
+pub const MAX_CONCURRENCY: usize = 256;
+pub const MAX_OVERLAP_DAYS: u32 = 3660;
+pub const MAX_GRACE_PERIOD_SECS: u64 = 86_400;
+
+/// Lays `overlay` over `base`: tables merge key by key, any other value replaces.
+fn merge(base: &mut toml::Table, overlay: toml::Table) {
+    for (key, value) in overlay {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(base_table)), toml::Value::Table(overlay_table)) => merge(base_table, overlay_table),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+/// User text quoted in an error, cut so a huge value cannot flood the terminal or the log.
+fn excerpt(text: &str) -> String {
+    crate::text::quote(text)
 }
 
 fn one_line(message: &str) -> String {
@@ -453,6 +508,7 @@ fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn load_text(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let dir = tempfile::tempdir().unwrap();
@@ -494,9 +550,91 @@ mod tests {
     #[test]
     fn bad_timezone_and_chain_name_the_key() {
         let err = load_text("[schedule]\ntimezone = \"Mars/Olympus\"\n", &[]).unwrap_err().to_string();
-        assert!(err.contains("schedule.timezone") && err.contains("Asia/Shanghai"), "{err}");
+        // The file's error names the line and shows it, key included.
+        assert!(err.contains("line 2") && err.contains("timezone = \"Mars/Olympus\"") && err.contains("Asia/Shanghai"), "{err}");
         let err = load_text("[providers.chains]\nus = [\"stooq\"]\n", &[]).unwrap_err().to_string();
-        assert!(err.contains("providers.chains.us") && err.contains("stooq"), "{err}");
+        assert!(err.contains("line 2") && err.contains("us = [") && err.contains("unknown provider `stooq`"), "{err}");
+        let err = load_text("", &[("RATINGWATCH__PROVIDERS__CHAINS__FX", "[\"yahoo\", \"stooq\"]")]).unwrap_err().to_string();
+        assert!(err.contains("RATINGWATCH__PROVIDERS__CHAINS__FX") && err.contains("known: tencent, eastmoney, yahoo"), "{err}");
+    }
+
+    #[test]
+    fn a_partial_provider_table_keeps_that_providers_documented_defaults() {
+        // Eastmoney's documented default is 1 retry (the generic serde default used to give 2).
+        let config = load_text("[providers.eastmoney]\ntimeout_secs = 3\n", &[]).unwrap();
+        assert_eq!(config.providers.eastmoney.timeout_secs, 3);
+        assert_eq!(config.providers.eastmoney.max_retries, 1);
+        assert_eq!(config.providers.eastmoney.requests_per_second, 0.33);
+        assert_eq!(config.providers.tencent, ProvidersConfig::default().tencent);
+        let config = load_text("", &[("RATINGWATCH__PROVIDERS__EASTMONEY__TIMEOUT_SECS", "4")]).unwrap();
+        assert_eq!(config.providers.eastmoney.max_retries, 1);
+    }
+
+    #[test]
+    fn out_of_range_numbers_are_refused_naming_the_key() {
+        for (text, key) in [
+            // -1 used to be a hidden "unset" marker that silently meant the default.
+            ("[providers.yahoo]\nrequests_per_second = -1.0\n", "providers.yahoo.requests_per_second"),
+            ("[providers.yahoo]\nrequests_per_second = -2.0\n", "providers.yahoo.requests_per_second"),
+            // 1 / 1e-30 seconds does not fit a Duration: this overflowed at sync.
+            ("[providers.tencent]\nrequests_per_second = 1e-30\n", "providers.tencent.requests_per_second"),
+            ("[providers.tencent]\nrequests_per_second = nan\n", "providers.tencent.requests_per_second"),
+            ("[providers.tencent]\nrequests_per_second = inf\n", "providers.tencent.requests_per_second"),
+            ("[providers.eastmoney]\ntimeout_secs = 0\n", "providers.eastmoney.timeout_secs"),
+            ("[providers.eastmoney]\ntimeout_secs = 9223372036854775807\n", "providers.eastmoney.timeout_secs"),
+            ("[providers.eastmoney]\nmax_retries = 4000000000\n", "providers.eastmoney.max_retries"),
+            ("[providers.eastmoney]\nbase_url = \"ftp://x\"\n", "providers.eastmoney.base_url"),
+            ("[sync]\nconcurrency = 0\n", "sync.concurrency"),
+            ("[sync]\noverlap_days = 4000000000\n", "sync.overlap_days"),
+            ("[service]\ngrace_period_secs = 9223372036854775807\n", "service.grace_period_secs"),
+        ] {
+            let err = load_text(text, &[]).unwrap_err().to_string();
+            assert!(err.contains(key), "{text}: {err}");
+        }
+        let err = load_text("", &[("RATINGWATCH__PROVIDERS__YAHOO__REQUESTS_PER_SECOND", "-1")]).unwrap_err().to_string();
+        assert!(err.contains("providers.yahoo.requests_per_second"), "{err}");
+        // 0 turns the limit off and the bounds themselves are accepted.
+        for rate in ["0", "0.001", "1000"] {
+            load_text(&format!("[providers.yahoo]\nrequests_per_second = {rate}\n"), &[]).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_huge_value_is_quoted_in_part() {
+        let zone = "A".repeat(100_000);
+        let err = load_text(&format!("[schedule]\ntimezone = \"{zone}\"\n"), &[]).unwrap_err().to_string();
+        // The file's error names the line and shows the start of it, key first.
+        assert!(err.contains("line 2") && err.contains("timezone = \"AAA") && err.len() < 600, "{} bytes", err.len());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Any number in any numeric key loads or is refused cleanly; a config that loads
+        /// builds the provider clients without panicking.
+        #[test]
+        fn numbers_in_config_never_panic(
+            key in proptest::sample::select(vec![
+                "providers.tencent.requests_per_second",
+                "providers.eastmoney.timeout_secs",
+                "providers.yahoo.max_retries",
+                "sync.concurrency",
+                "sync.overlap_days",
+                "service.grace_period_secs",
+                "analysis.stale_after_trading_days",
+            ]),
+            value in prop_oneof![
+                // Debug prints NaN as `NaN`; TOML spells it `nan`.
+                proptest::num::f64::ANY.prop_map(|v| format!("{v:?}").replace("NaN", "nan")),
+                proptest::num::i64::ANY.prop_map(|v| v.to_string()),
+                Just("1e-30".to_string()),
+                Just("1e300".to_string()),
+            ],
+        ) {
+            let (table, field) = key.rsplit_once('.').unwrap();
+            if let Ok(config) = load_text(&format!("[{table}]\n{field} = {value}\n"), &[]) {
+                prop_assert!(crate::providers::Providers::from_config(&config.providers).is_ok());
+            }
+        }
     }
 
     #[test]

@@ -13,32 +13,30 @@ use chrono::NaiveDate;
 use crate::analysis::model::{Verdict, WeeklySummary};
 use crate::analysis::{self, AnalysisError, Closes, Series, WeekSpec};
 use crate::catalog::ReportDef;
+use crate::ids::Week;
 use crate::store::{Store, StoreError};
 use crate::symbol::Symbol;
 
 pub use crate::analysis::AnalysisOptions;
 
 /// Which week a weekly summary covers.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum WeekSelection {
-    /// An ISO week, e.g. parsed from `2023-W20`.
-    Week { year: i32, week: u32 },
+    /// An ISO week, measured to its Friday.
+    Week(Week),
     /// The ISO week containing this date, as of this date.
     AsOf(NaiveDate),
-    /// The latest complete ISO week before `today`: the week of the latest Friday strictly
-    /// before `today` (see [`WeekSpec::latest_complete`]).
+    /// The latest complete ISO week on `today` (see [`Week::latest_complete`]).
     Latest { today: NaiveDate },
 }
 
 impl WeekSelection {
     /// The calendar week and cutoff date this selection stands for.
-    pub fn resolve(&self) -> Result<WeekSpec, PipelineError> {
+    pub fn resolve(&self) -> WeekSpec {
         match *self {
-            WeekSelection::Week { year, week } => {
-                WeekSpec::iso(year, week).ok_or_else(|| PipelineError::BadWeek { input: format!("{year}-W{week:02}") })
-            }
-            WeekSelection::AsOf(date) => Ok(WeekSpec::containing(date)),
-            WeekSelection::Latest { today } => Ok(WeekSpec::latest_complete(today)),
+            WeekSelection::Week(week) => WeekSpec::of(week),
+            WeekSelection::AsOf(date) => WeekSpec::containing(date),
+            WeekSelection::Latest { today } => WeekSpec::latest_complete(today),
         }
     }
 }
@@ -53,8 +51,6 @@ pub enum PipelineError {
         "no prices for the benchmark {symbol} up to {date}; run `ratingwatch sync` or `ratingwatch import prices --symbol {symbol} FILE.csv`"
     )]
     NoBenchmarkPrices { symbol: String, date: NaiveDate },
-    #[error("`{input}` is not a week; expected the form 2023-W20")]
-    BadWeek { input: String },
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Any other reason the analysis cannot run (e.g. no company has a price).
@@ -70,22 +66,6 @@ impl From<AnalysisError> for PipelineError {
             other => PipelineError::Analysis(other),
         }
     }
-}
-
-/// Parses `2023-W20` (also `2023W20`, `2023-w20`, `2023-W5`) into an ISO year and week.
-/// The week must exist in that year (1–52, or 53 in long years).
-pub fn parse_week(input: &str) -> Result<WeekSelection, PipelineError> {
-    let bad = || PipelineError::BadWeek { input: input.to_string() };
-    let text = input.trim();
-    let (year, week) = text.split_once(['W', 'w']).ok_or_else(bad)?;
-    let year = year.strip_suffix('-').unwrap_or(year);
-    let digits = |s: &str, max_len: usize| !s.is_empty() && s.len() <= max_len && s.bytes().all(|b| b.is_ascii_digit());
-    if year.len() != 4 || !digits(year, 4) || !digits(week, 2) {
-        return Err(bad());
-    }
-    let (year, week): (i32, u32) = (year.parse().map_err(|_| bad())?, week.parse().map_err(|_| bad())?);
-    WeekSpec::iso(year, week).ok_or_else(bad)?;
-    Ok(WeekSelection::Week { year, week })
 }
 
 /// The verdict of one report as of a date.
@@ -115,7 +95,7 @@ pub fn weekly(
     options: &AnalysisOptions,
 ) -> Result<WeeklySummary, PipelineError> {
     let report = load_report(store, report_id)?;
-    let week = selection.resolve()?;
+    let week = selection.resolve();
     if week.cutoff < report.report_date {
         return Err(PipelineError::AsOfBeforeReport { as_of: week.cutoff, report_date: report.report_date });
     }
@@ -174,50 +154,16 @@ fn load_closes(store: &Store, report: &ReportDef, end: NaiveDate) -> Result<Clos
 
 #[cfg(test)]
 mod tests {
-    use rstest::rstest;
-
     use super::*;
-
-    #[rstest]
-    #[case("2023-W20", 2023, 20)]
-    #[case("2023W20", 2023, 20)]
-    #[case("2023-w20", 2023, 20)]
-    #[case(" 2023-W05 ", 2023, 5)]
-    #[case("2023-W5", 2023, 5)]
-    #[case("2020-W53", 2020, 53)]
-    fn good_weeks(#[case] input: &str, #[case] year: i32, #[case] week: u32) {
-        assert_eq!(parse_week(input).unwrap(), WeekSelection::Week { year, week });
-    }
-
-    #[rstest]
-    #[case("")]
-    #[case("2023")]
-    #[case("2023-20")]
-    #[case("W20")]
-    #[case("23-W20")]
-    #[case("2023-W")]
-    #[case("2023-W0")]
-    #[case("2023-W53")] // 2023 has 52 ISO weeks
-    #[case("2023-W123")]
-    #[case("2023-W2x")]
-    #[case("2023--W20")]
-    #[case("2023-05-19")]
-    fn bad_weeks_show_the_expected_form(#[case] input: &str) {
-        let err = parse_week(input).unwrap_err();
-        assert!(matches!(&err, PipelineError::BadWeek { input: shown } if shown == input), "{err:?}");
-        assert!(err.to_string().contains("2023-W20"), "{err}");
-    }
 
     #[test]
     fn selections_resolve_to_weeks() {
         let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
-        let week = WeekSelection::Week { year: 2023, week: 20 }.resolve().unwrap();
+        let week = WeekSelection::Week(Week::new(2023, 20).unwrap()).resolve();
         assert_eq!((week.label(), week.cutoff), ("2023-W20".to_string(), date(2023, 5, 19)));
-        let as_of = WeekSelection::AsOf(date(2023, 5, 17)).resolve().unwrap();
+        let as_of = WeekSelection::AsOf(date(2023, 5, 17)).resolve();
         assert_eq!((as_of.label(), as_of.cutoff), ("2023-W20".to_string(), date(2023, 5, 17)));
-        let latest = WeekSelection::Latest { today: date(2023, 5, 22) }.resolve().unwrap();
+        let latest = WeekSelection::Latest { today: date(2023, 5, 22) }.resolve();
         assert_eq!((latest.label(), latest.cutoff), ("2023-W20".to_string(), date(2023, 5, 19)));
-        let err = WeekSelection::Week { year: 2023, week: 53 }.resolve().unwrap_err();
-        assert!(err.to_string().contains("2023-W53"), "{err}");
     }
 }

@@ -147,7 +147,7 @@ impl Symbol {
     /// Builds a symbol from a code and a market, validating and normalising the code
     /// (`700` on HK becomes `0700`).
     pub fn new(code: &str, market: Market) -> Result<Symbol, SymbolError> {
-        let err = |reason: &str| SymbolError { input: format!("{code}.{market}"), reason: reason.to_string() };
+        let err = |reason: &str| SymbolError { input: crate::text::quote(&format!("{code}.{market}")), reason: reason.to_string() };
         let code = code.trim();
         match market {
             Market::Sh | Market::Sz => {
@@ -195,7 +195,7 @@ impl Symbol {
     /// `USDCNY.FX`, `usdcny`, `CNY=X`, `HKDCNY=X`.
     pub fn parse(input: &str) -> Result<Symbol, SymbolError> {
         let raw = input.trim();
-        let fail = |reason: &str| SymbolError { input: raw.to_string(), reason: reason.to_string() };
+        let fail = |reason: &str| SymbolError { input: crate::text::quote(raw), reason: reason.to_string() };
         if raw.is_empty() {
             return Err(fail("empty"));
         }
@@ -362,6 +362,13 @@ mod tests {
     #[case("800001", "cannot tell the exchange")]
     #[case("ABCDEF.FX", "two currency codes")]
     #[case("ms$ft", "unrecognised form")]
+    // Six bytes of non-ASCII text once reached a byte slice at 3, inside `é` (exit 101).
+    #[case("ééé", "unrecognised form")]
+    #[case("ééé.FX", "two currency codes")]
+    #[case("ééé=X", "two currency codes")]
+    #[case("whééé", "unrecognised form")]
+    #[case("腾讯控股", "unrecognised form")]
+    #[case("0700.港股", "unknown market suffix")]
     fn rejects_with_example(#[case] input: &str, #[case] reason: &str) {
         let err = Symbol::parse(input).unwrap_err();
         let message = err.to_string();
@@ -376,6 +383,29 @@ mod tests {
         assert_eq!(Symbol::parse("600941.SH").unwrap().currency(), Currency::Cny);
         assert_eq!(Currency::Hkd.cny_pair().unwrap().to_string(), "HKDCNY.FX");
         assert_eq!(Currency::Cny.cny_pair(), None);
+    }
+
+    #[test]
+    fn a_huge_input_is_quoted_in_part() {
+        let huge = "x".repeat(1_000_000) + "$";
+        let message = Symbol::parse(&huge).unwrap_err().to_string();
+        assert!(message.len() < 600, "{} bytes", message.len());
+    }
+
+    proptest::proptest! {
+        /// Any text parses to a canonical symbol or a clean error, never a panic; a parsed
+        /// symbol's text parses back to itself.
+        #[test]
+        fn parse_never_panics_and_round_trips(input in "\\PC{0,12}|[a-zA-Z0-9.=éü数-]{0,12}") {
+            if let Ok(symbol) = Symbol::parse(&input) {
+                proptest::prop_assert_eq!(Symbol::parse(&symbol.to_string()), Ok(symbol));
+            }
+        }
+
+        #[test]
+        fn new_never_panics(code in "\\PC{0,8}", market in 0..5usize) {
+            let _ = Symbol::new(&code, Market::ALL[market]);
+        }
     }
 
     #[test]

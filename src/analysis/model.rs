@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::symbol::{Currency, Symbol};
 
-/// Which currency member returns are measured in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+/// Which currency member returns are measured in (`--currency cny|local`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum CurrencyMode {
     /// Converted into the benchmark's currency with the daily FX rate of the same dates.

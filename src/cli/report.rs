@@ -3,18 +3,20 @@
 
 use std::path::PathBuf;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
-use super::verdict::{analysis_options, check_benchmark_prices, emit, parse_date, parse_format, resolve_report};
+use super::verdict::{analysis_options, check_benchmark_prices, emit, parse_date, resolve_report};
 use super::{Context, exit};
+use crate::analysis::model::CurrencyMode;
+use crate::ids::Week;
 use crate::pipeline::{self, WeekSelection};
-use crate::report::{self, RenderOptions};
+use crate::report::{self, Format, RenderOptions};
 
 #[derive(clap::Args, Debug)]
 pub struct ReportArgs {
     /// The ISO week, e.g. 2023-W20 [default: the latest complete week]
-    #[arg(long, value_name = "YYYY-Www", value_parser = parse_week, conflicts_with = "as_of")]
-    pub week: Option<WeekSelection>,
+    #[arg(long, value_name = "YYYY-Www", conflicts_with = "as_of")]
+    pub week: Option<Week>,
     /// The week containing this date, measured to this date.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
@@ -22,38 +24,31 @@ pub struct ReportArgs {
     #[arg(long, value_name = "ID")]
     pub report: Option<String>,
     /// Measure members in CNY (converted at each date's FX rate) or in their own currency.
-    #[arg(long, default_value = "cny", value_parser = ["cny", "local"])]
-    pub currency: String,
+    #[arg(long, value_enum, default_value_t = CurrencyMode::Cny)]
+    pub currency: CurrencyMode,
     /// Output format.
-    #[arg(long, default_value = "table", value_parser = ["table", "markdown", "json", "csv", "html"])]
-    pub format: String,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
     /// Write to this file instead of stdout, and print its path.
     #[arg(long, value_name = "PATH")]
     pub output: Option<PathBuf>,
-}
-
-fn parse_week(text: &str) -> Result<WeekSelection, String> {
-    pipeline::parse_week(text).map_err(|error| error.to_string())
 }
 
 pub fn run(context: &Context, args: &ReportArgs) -> anyhow::Result<u8> {
     let store = context.open_store()?;
     let report = resolve_report(&store, args.report.as_deref())?;
     let today = context.today();
-    let selection = match (&args.week, args.as_of) {
-        (Some(week), _) => week.clone(),
+    let selection = match (args.week, args.as_of) {
+        (Some(week), _) => WeekSelection::Week(week),
         (None, Some(as_of)) => WeekSelection::AsOf(as_of),
         (None, None) => WeekSelection::Latest { today },
     };
     // The calendar date the summary is measured to: the week's Friday, or the as-of date.
-    let week = selection.resolve()?;
+    let week = selection.resolve();
     if week.cutoff < report.report_date {
-        // The first week whose Friday is on or after the report date.
-        let days_to_friday = (4 + 7 - report.report_date.weekday().num_days_from_monday()) % 7;
-        let first = (report.report_date + chrono::Days::new(u64::from(days_to_friday))).iso_week();
         let instead = match &selection {
             WeekSelection::AsOf(_) => format!("--as-of {} or later", report.report_date),
-            _ => format!("--week {}-W{:02} or later", first.year(), first.week()),
+            _ => format!("--week {} or later", Week::first_friday_on_or_after(report.report_date)),
         };
         anyhow::bail!(
             "week {} measured to {} is before the report date {} of `{}`; choose {instead}",
@@ -65,9 +60,9 @@ pub fn run(context: &Context, args: &ReportArgs) -> anyhow::Result<u8> {
     }
     check_benchmark_prices(&store, &report, week.cutoff)?;
 
-    let options = analysis_options(context, &args.currency);
+    let options = analysis_options(context, args.currency);
     let summary = pipeline::weekly(&store, &report.id, &selection, &options)?;
-    let text = report::render_weekly_with(&summary, parse_format(&args.format)?, &RenderOptions::from_rule(&report.rule));
+    let text = report::render_weekly_with(&summary, args.format, &RenderOptions::from_rule(&report.rule));
     emit(&text, args.output.as_deref())?;
     Ok(exit::OK)
 }

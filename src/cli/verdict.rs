@@ -23,11 +23,11 @@ pub struct VerdictArgs {
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
     /// Measure members in CNY (converted at each date's FX rate) or in their own currency.
-    #[arg(long, default_value = "cny", value_parser = ["cny", "local"])]
-    pub currency: String,
+    #[arg(long, value_enum, default_value_t = CurrencyMode::Cny)]
+    pub currency: CurrencyMode,
     /// Output format.
-    #[arg(long, default_value = "table", value_parser = ["table", "markdown", "json", "csv", "html"])]
-    pub format: String,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
     /// Every report in the database, one row each, and the share of ratings that held.
     #[arg(long)]
     pub all: bool,
@@ -39,8 +39,8 @@ pub struct VerdictArgs {
 pub fn run(context: &Context, args: &VerdictArgs) -> anyhow::Result<u8> {
     let store = context.open_store()?;
     let as_of = args.as_of.unwrap_or_else(|| context.today());
-    let options = analysis_options(context, &args.currency);
-    let format = parse_format(&args.format)?;
+    let options = analysis_options(context, args.currency);
+    let format = args.format;
     let text = if args.all {
         let verdicts = pipeline::verdict_all(&store, as_of, &options)?;
         if verdicts.is_empty() {
@@ -63,15 +63,8 @@ pub(super) fn parse_date(text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| format!("`{text}` is not a date; expected the form 2023-05-19"))
 }
 
-pub(super) fn parse_format(text: &str) -> anyhow::Result<Format> {
-    text.parse::<Format>().map_err(anyhow::Error::msg)
-}
-
-pub(super) fn analysis_options(context: &Context, currency: &str) -> AnalysisOptions {
-    AnalysisOptions {
-        currency: if currency == "local" { CurrencyMode::Local } else { CurrencyMode::Cny },
-        stale_after_trading_days: context.config.analysis.stale_after_trading_days,
-    }
+pub(super) fn analysis_options(context: &Context, currency: CurrencyMode) -> AnalysisOptions {
+    AnalysisOptions { currency, stale_after_trading_days: context.config.analysis.stale_after_trading_days }
 }
 
 /// The report named, or the only one; an unknown id lists the known ones.

@@ -163,7 +163,10 @@ impl Endpoint {
     ) -> Endpoint {
         let limiter = (requests_per_second > 0.0).then(|| {
             // One request per period with a burst of one: requests are spaced, never bunched.
-            let period = Duration::from_secs_f64(1.0 / requests_per_second).max(Duration::from_nanos(1));
+            // Config validation bounds the rate; a period that still does not fit is clamped
+            // to one request a day rather than panicking.
+            const SLOWEST: Duration = Duration::from_secs(86_400);
+            let period = Duration::try_from_secs_f64(1.0 / requests_per_second).unwrap_or(SLOWEST).clamp(Duration::from_nanos(1), SLOWEST);
             let quota = Quota::with_period(period).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN));
             Arc::new(RateLimiter::direct(quota))
         });

@@ -23,6 +23,7 @@ use chrono::NaiveDate;
 use crate::config::{ProviderConfig, ProvidersConfig};
 use crate::prices::{AdjBasis, Bar};
 use crate::symbol::{Market, Symbol};
+use crate::text::excerpt;
 
 mod eastmoney;
 mod http;
@@ -32,25 +33,9 @@ mod yahoo;
 
 use http::HttpError;
 
-/// The providers the product knows, by their config name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ProviderName {
-    Tencent,
-    Eastmoney,
-    Yahoo,
-}
+pub use crate::ids::ProviderName;
 
 impl ProviderName {
-    pub const ALL: [ProviderName; 3] = [ProviderName::Tencent, ProviderName::Eastmoney, ProviderName::Yahoo];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProviderName::Tencent => "tencent",
-            ProviderName::Eastmoney => "eastmoney",
-            ProviderName::Yahoo => "yahoo",
-        }
-    }
-
     /// The `Referer` each provider's own web pages send, which its API expects to see.
     pub fn referer(self) -> Option<&'static str> {
         match self {
@@ -58,16 +43,6 @@ impl ProviderName {
             ProviderName::Eastmoney => Some(eastmoney::REFERER),
             ProviderName::Yahoo => None,
         }
-    }
-
-    pub fn parse(name: &str) -> Option<ProviderName> {
-        ProviderName::ALL.into_iter().find(|p| p.as_str() == name)
-    }
-}
-
-impl std::fmt::Display for ProviderName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -118,15 +93,12 @@ pub struct ProviderError {
     pub message: String,
 }
 
-/// Why the providers cannot be built from config. Each names the config key to fix.
+/// Why the providers cannot be built from config.
 #[derive(Debug, thiserror::Error)]
 pub enum ProvidersConfigError {
-    #[error("providers.{provider}.base_url: `{url}` is not a usable base URL ({reason}); example: \"https://web.ifzq.gtimg.cn\"")]
-    BaseUrl { provider: ProviderName, url: String, reason: String },
-    #[error("providers.{provider}.requests_per_second: {value} must be 0 (no limit) or a positive number")]
-    RequestsPerSecond { provider: ProviderName, value: f64 },
-    #[error("providers.{provider}.timeout_secs: must be at least 1")]
-    Timeout { provider: ProviderName },
+    /// A setting out of range, naming the config key ([`ProviderConfig::validate`]).
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error("cannot set up the HTTP client (TLS): {0}")]
     Client(String),
 }
@@ -144,7 +116,7 @@ impl Providers {
     pub fn from_config(config: &ProvidersConfig) -> Result<Providers, ProvidersConfigError> {
         let client = http::build_client().map_err(|e| ProvidersConfigError::Client(e.to_string()))?;
         let endpoint = |provider: ProviderName, settings: &ProviderConfig| {
-            check_settings(provider, settings)?;
+            settings.validate(&format!("providers.{provider}"))?;
             Ok::<_, ProvidersConfigError>(http::Endpoint::new(
                 provider,
                 client.clone(),
@@ -184,24 +156,6 @@ impl Providers {
             Err(failure) => Err(ProviderError { provider, symbol: request.symbol.clone(), kind: failure.kind, message: failure.message }),
         }
     }
-}
-
-fn check_settings(provider: ProviderName, settings: &ProviderConfig) -> Result<(), ProvidersConfigError> {
-    let url_error = |reason: &str| ProvidersConfigError::BaseUrl { provider, url: settings.base_url.clone(), reason: reason.to_string() };
-    let url = reqwest::Url::parse(&settings.base_url).map_err(|e| url_error(&e.to_string()))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(url_error("the scheme must be http or https"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(url_error("a base URL takes no query or fragment; the client adds them"));
-    }
-    if !(settings.requests_per_second.is_finite() && settings.requests_per_second >= 0.0) {
-        return Err(ProvidersConfigError::RequestsPerSecond { provider, value: settings.requests_per_second });
-    }
-    if settings.timeout_secs == 0 {
-        return Err(ProvidersConfigError::Timeout { provider });
-    }
-    Ok(())
 }
 
 /// Whether a symbol is an exchange index rather than a share: SSE indices are `000xxx.SH`
@@ -328,14 +282,6 @@ fn html_title(body: &str) -> Option<String> {
     let end = start + lower[start..].find("</title")?;
     let title = body.get(start..end)?.split_whitespace().collect::<Vec<_>>().join(" ");
     Some(excerpt(&title, 80))
-}
-
-/// At most `max_chars` characters of `text`, with `…` when cut.
-fn excerpt(text: &str, max_chars: usize) -> String {
-    match text.char_indices().nth(max_chars) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
-    }
 }
 
 /// A JSON parse error with where it happened and what the body starts with.
@@ -525,12 +471,6 @@ mod tests {
     }
 
     #[test]
-    fn excerpt_cuts_on_characters() {
-        assert_eq!(excerpt("沪深300指数", 4), "沪深30…");
-        assert_eq!(excerpt("abc", 3), "abc");
-    }
-
-    #[test]
     fn providers_and_their_futures_can_cross_threads() {
         fn assert_send_sync<T: Send + Sync>(_: &T) {}
         fn assert_send<T: Send>(_: T) {}
@@ -546,11 +486,11 @@ mod tests {
         let mut config = ProvidersConfig::default();
         config.eastmoney.base_url = "ftp://example.org".to_string();
         let message = Providers::from_config(&config).err().unwrap().to_string();
-        assert!(message.starts_with("providers.eastmoney.base_url: `ftp://example.org`"), "{message}");
+        assert!(message.starts_with("config key `providers.eastmoney.base_url`: `ftp://example.org`"), "{message}");
         let mut config = ProvidersConfig::default();
         config.yahoo.requests_per_second = -1.0;
         let message = Providers::from_config(&config).err().unwrap().to_string();
-        assert!(message.starts_with("providers.yahoo.requests_per_second"), "{message}");
+        assert!(message.starts_with("config key `providers.yahoo.requests_per_second`"), "{message}");
         assert!(Providers::from_config(&ProvidersConfig::default()).is_ok());
     }
 

@@ -29,10 +29,12 @@ pub use chart::{ChartSpec, chart_svg};
 pub use files::{weekly_file_stem, write_atomically, write_weekly_files_with};
 pub use ledger::{LedgerCounts, ledger_counts};
 
-/// An output format. Not every format suits every report; each renderer says what it writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// An output format (`--format`). Not every format suits every report; each renderer says
+/// what it writes, and each command offers the formats it renders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Table,
+    #[value(alias = "md")]
     Markdown,
     Json,
     Csv,
@@ -66,12 +68,20 @@ impl Format {
 
 impl FromStr for Format {
     type Err = String;
+    /// A format by name, any case; `md` is markdown.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Format::ALL
-            .into_iter()
-            .find(|format| format.as_str().eq_ignore_ascii_case(text) || (text.eq_ignore_ascii_case("md") && *format == Format::Markdown))
-            .ok_or_else(|| format!("unknown format `{text}` (expected table, markdown, json, csv or html)"))
+        <Format as clap::ValueEnum>::from_str(text, true)
+            .map_err(|_| format!("unknown format `{text}` (expected table, markdown, json, csv or html)"))
     }
+}
+
+/// A `--format` value parser offering only `allowed`: each command lists the formats it
+/// renders, and clap's error names them.
+pub fn format_parser(allowed: &'static [Format]) -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::ValueEnum as _;
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(allowed.iter().filter_map(Format::to_possible_value))
+        .try_map(|name: String| <Format as clap::ValueEnum>::from_str(&name, true))
 }
 
 impl std::fmt::Display for Format {

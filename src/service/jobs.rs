@@ -8,13 +8,14 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, IsoWeek, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::schedule::JobKind;
 use crate::analysis::model::CurrencyMode;
 use crate::config::Config;
+use crate::ids::Week;
 use crate::pipeline::{self, AnalysisOptions, PipelineError, WeekSelection};
 use crate::providers::Providers;
 use crate::report::{self, Format};
@@ -30,7 +31,7 @@ pub struct JobRequest {
     /// The run's clock reading.
     pub now: DateTime<Utc>,
     /// For the weekly summary: the ISO week to summarise.
-    pub week: Option<IsoWeek>,
+    pub week: Option<Week>,
 }
 
 /// How a run ended, with job-specific counts recorded as JSON.
@@ -160,7 +161,7 @@ impl LibraryJobs {
         let now = request.now;
         let task = tokio::task::spawn_blocking(move || -> Result<JobOutcome, JobError> {
             let mut store = Store::open(&config.database.path)?;
-            let selection = WeekSelection::Week { year: week.year(), week: week.week() };
+            let selection = WeekSelection::Week(week);
             let options = LibraryJobs::analysis_options(&config);
             let mut written = 0usize;
             let mut problems = Vec::new();

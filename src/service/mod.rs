@@ -329,7 +329,7 @@ impl<R: JobRunner> Engine<R> {
                 None
             }
         };
-        info!(job = %job, scheduled_for = ?scheduled_for, week = ?week.map(schedule::week_label), "job started");
+        info!(job = %job, scheduled_for = ?scheduled_for, week = ?week.map(|week| week.to_string()), "job started");
         let timer = Instant::now();
         let request = JobRequest { job, scheduled_for, now, week };
         let cancel = self.cancel_jobs.clone();
@@ -372,7 +372,7 @@ impl<R: JobRunner> Engine<R> {
     /// on a database without prices this is the first start: verdicts are printed after.
     async fn catch_up(self: Arc<Self>, at_startup: bool) {
         let now = self.clock.now();
-        let week = schedule::week_label(schedule::summary_week_at(self.schedules.get(JobKind::WeeklySummary), now));
+        let week = schedule::summary_week_at(self.schedules.get(JobKind::WeeklySummary), now).to_string();
         let state = self
             .db(move |store| {
                 let mut state = schedule::RecordedState { has_prices: store.has_prices()?, ..Default::default() };

@@ -8,13 +8,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, IsoWeek, NaiveDate, Offset, TimeDelta, TimeZone, Timelike, Utc, Weekday};
+use chrono::{DateTime, Offset, TimeDelta, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
 use serde::Serialize;
 
 use crate::config::{JobsConfig, ScheduleConfig};
+use crate::ids::Week;
 use crate::store::JobRun;
 use crate::symbol::Market;
 
@@ -96,8 +97,6 @@ pub enum ScheduleError {
     Invalid { key: String, expression: String, reason: String, example: String },
     #[error("config key `{key}`: `{expression}` never fires. Example: \"{example}\"")]
     NeverFires { key: String, expression: String, example: String },
-    #[error("config key `schedule.timezone`: `{name}` is not an IANA time zone. Example: \"Asia/Shanghai\"")]
-    Timezone { name: String },
 }
 
 /// One job's cron expression, read in the configured time zone.
@@ -178,7 +177,7 @@ pub struct Schedules {
 
 impl Schedules {
     pub fn from_config(config: &ScheduleConfig) -> Result<Schedules, ScheduleError> {
-        let timezone: Tz = config.timezone.parse().map_err(|_| ScheduleError::Timezone { name: config.timezone.clone() })?;
+        let timezone = config.timezone.zone();
         let mut by_job = BTreeMap::new();
         for job in JobKind::ALL {
             by_job.insert(job, Schedule::parse(job, job.expression(&config.jobs), timezone)?);
@@ -227,26 +226,13 @@ pub fn missed_slot(schedule: &Schedule, last_success: Option<&RunMark>, now: Dat
     }
 }
 
-/// The ISO week a weekly summary made at `at` covers: the latest week whose Friday is on or
-/// before the local date. The default schedule (Friday 18:00) covers its own week; a
-/// schedule on Monday to Thursday covers the week before, which is complete by then.
-pub fn summary_week(local_date: NaiveDate) -> IsoWeek {
-    match local_date.weekday() {
-        Weekday::Fri | Weekday::Sat | Weekday::Sun => local_date.iso_week(),
-        _ => (local_date - TimeDelta::days(7)).iso_week(),
-    }
-}
-
 /// The week the weekly summary job covers when run for `at` (its slot, or now for a
-/// catch-up): the week of the latest scheduled time at or before `at`, in the job's zone.
-pub fn summary_week_at(schedule: &Schedule, at: DateTime<Utc>) -> IsoWeek {
+/// catch-up): the latest complete week ([`Week::latest_complete`]) on the date of the latest
+/// scheduled time at or before `at`, in the job's zone. The default schedule (Friday 18:00)
+/// covers its own week; a schedule on Monday to Thursday covers the week before.
+pub fn summary_week_at(schedule: &Schedule, at: DateTime<Utc>) -> Week {
     let reference = schedule.latest_at_or_before(at).unwrap_or(at);
-    summary_week(reference.with_timezone(&schedule.timezone).date_naive())
-}
-
-/// `2023-W07`: the label weekly summaries are recorded and named by.
-pub fn week_label(week: IsoWeek) -> String {
-    format!("{:04}-W{:02}", week.year(), week.week())
+    Week::latest_complete(reference.with_timezone(&schedule.timezone).date_naive())
 }
 
 /// Why a job runs at start-up or after a wake-up.
@@ -257,7 +243,7 @@ pub enum CatchUpReason {
     /// The latest scheduled time passed without a successful run.
     Missed { slot: DateTime<Utc> },
     /// A report has no weekly summary for the latest complete week.
-    SummaryMissing { week: String },
+    SummaryMissing { week: Week },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -296,7 +282,7 @@ pub fn plan_catch_up(schedules: &Schedules, state: &RecordedState, initial_sync:
         plan.push(PlannedRun {
             job: JobKind::WeeklySummary,
             scheduled_for: schedule.latest_at_or_before(now),
-            reason: CatchUpReason::SummaryMissing { week: week_label(summary_week_at(schedule, now)) },
+            reason: CatchUpReason::SummaryMissing { week: summary_week_at(schedule, now) },
         });
     }
     plan
@@ -386,13 +372,6 @@ mod tests {
         assert!(message.starts_with("config key `schedule.jobs.sync_us`"), "{message}");
         assert!(message.contains(problem), "{message}");
         assert!(message.contains(help), "{message}");
-    }
-
-    #[test]
-    fn a_bad_timezone_names_the_key() {
-        let config = ScheduleConfig { timezone: "Mars/Olympus".into(), ..ScheduleConfig::default() };
-        let message = Schedules::from_config(&config).unwrap_err().to_string();
-        assert_eq!(message, "config key `schedule.timezone`: `Mars/Olympus` is not an IANA time zone. Example: \"Asia/Shanghai\"");
     }
 
     // The CN/HK sync is due at 16:30 Monday to Friday; 2026-11-23 is a Monday.
@@ -491,23 +470,23 @@ mod tests {
             }
         );
         // 2026-11-20 is the Friday of ISO week 47.
-        assert_eq!(plan[3].reason, CatchUpReason::SummaryMissing { week: "2026-W47".to_string() });
+        assert_eq!(plan[3].reason, CatchUpReason::SummaryMissing { week: Week::new(2026, 47).unwrap() });
         assert_eq!(plan[3].scheduled_for, Some(sh("2026-11-20 18:00:00")));
     }
 
+    // The job's week is the latest complete week on its slot's local date: with a Thursday
+    // schedule the week before, with the default Friday 18:00 its own week, and on Friday
+    // before 18:00 (the latest slot is last Friday's) the week before.
     #[rstest]
-    // 2023-02-17 is the Friday of 2023-W07; Saturday and Sunday belong to the same week.
-    #[case("2023-02-17", "2023-W07")]
-    #[case("2023-02-19", "2023-W07")]
-    // Monday to Thursday: the current week is not complete, the previous one is.
-    #[case("2023-02-20", "2023-W07")]
-    #[case("2023-02-23", "2023-W07")]
-    #[case("2023-02-24", "2023-W08")]
-    // ISO years differ from calendar years at the edges: 2021-01-01 is a Friday of 2020-W53.
-    #[case("2021-01-01", "2020-W53")]
-    #[case("2021-01-04", "2020-W53")]
-    fn summary_weeks(#[case] date: &str, #[case] expected: &str) {
-        assert_eq!(week_label(summary_week(date.parse().unwrap())), expected);
+    #[case::thursday_schedule("0 0 18 * * Thu", "2023-02-23 19:00:00", "2023-W07")]
+    #[case::friday_evening("0 0 18 * * Fri", "2023-02-24 18:00:00", "2023-W08")]
+    #[case::friday_morning("0 0 18 * * Fri", "2023-02-24 09:00:00", "2023-W07")]
+    #[case::sunday("0 0 18 * * Fri", "2023-02-26 09:00:00", "2023-W08")]
+    // 2021-01-01 is a Friday of 2020-W53.
+    #[case::iso_year_edge("0 0 18 * * Fri", "2021-01-04 09:00:00", "2020-W53")]
+    fn summary_weeks(#[case] expression: &str, #[case] at: &str, #[case] expected: &str) {
+        let schedule = shanghai(expression, JobKind::WeeklySummary);
+        assert_eq!(summary_week_at(&schedule, sh(at)).to_string(), expected);
     }
 
     #[rstest]

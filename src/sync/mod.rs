@@ -197,7 +197,7 @@ pub async fn run_sync_with(
 ) -> Result<SyncSummary, SyncError> {
     let started = Instant::now();
     let today = now.with_timezone(&config.timezone()).date_naive();
-    let chains = Chains::from_config(&config.providers.chains)?;
+    let chains = config.providers.chains.clone();
     let prepared = {
         let (options, sync_config) = (options.clone(), config.sync.clone());
         with_store(&store, move |store| prepare(store, &options, &sync_config, today, now)).await?
@@ -372,45 +372,6 @@ fn select(tracked: &[Symbol], selection: &Selection) -> Result<Vec<Symbol>, Sync
     }
 }
 
-/// The provider order per market, from `providers.chains`.
-struct Chains {
-    cn: Vec<ProviderName>,
-    hk: Vec<ProviderName>,
-    us: Vec<ProviderName>,
-    fx: Vec<ProviderName>,
-}
-
-impl Chains {
-    fn from_config(config: &ChainsConfig) -> Result<Chains, SyncError> {
-        let parse = |key: &str, names: &[String]| {
-            names
-                .iter()
-                .map(|name| {
-                    ProviderName::parse(name).ok_or_else(|| SyncError::Config {
-                        key: format!("providers.chains.{key}"),
-                        message: format!("unknown provider `{name}` (known: tencent, eastmoney, yahoo)"),
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()
-        };
-        Ok(Chains {
-            cn: parse("cn", &config.cn)?,
-            hk: parse("hk", &config.hk)?,
-            us: parse("us", &config.us)?,
-            fx: parse("fx", &config.fx)?,
-        })
-    }
-
-    fn for_market(&self, market: Market) -> &[ProviderName] {
-        match market {
-            Market::Sh | Market::Sz => &self.cn,
-            Market::Hk => &self.hk,
-            Market::Us => &self.us,
-            Market::Fx => &self.fx,
-        }
-    }
-}
-
 /// Why one provider could not serve one security.
 enum AttemptError {
     /// The run was cancelled during a request.
@@ -436,7 +397,7 @@ fn kind_text(kind: ProviderErrorKind) -> &'static str {
 struct Run<'a> {
     fetcher: &'a dyn PriceFetcher,
     store: SharedStore,
-    chains: Chains,
+    chains: ChainsConfig,
     /// Providers that sent a ban signal, in the order they were tripped.
     tripped: Mutex<Vec<ProviderName>>,
     today: NaiveDate,

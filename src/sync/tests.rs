@@ -271,7 +271,7 @@ async fn every_provider_tripped_fails_the_symbol_naming_the_chain() {
     let store = seeded_store();
     let mut config = Config::default();
     config.sync.concurrency = 1;
-    config.providers.chains.fx = vec!["yahoo".to_string()];
+    config.providers.chains.fx = vec![crate::ids::ProviderName::Yahoo];
     fetcher.answer(ProviderName::Yahoo, "HKDCNY.FX", Answer::Fail(ProviderErrorKind::Blocked));
     let summary = run_with(&fetcher, &store, &options(&["HKDCNY.FX", "USDCNY.FX"]), "2023-03-01", &config, &CancellationToken::new()).await;
     assert_eq!(fetcher.requests().len(), 1, "the tripped provider is not asked for USDCNY.FX");

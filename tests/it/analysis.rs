@@ -90,7 +90,7 @@ fn verdict_end_to_end_through_the_store() {
 fn weekly_end_to_end_through_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let store = imported(dir.path());
-    let week = pipeline::parse_week("2023-W33").unwrap();
+    let week = WeekSelection::Week("2023-W33".parse().unwrap());
     let summary = pipeline::weekly(&store, SMALL_REPORT, &week, &AnalysisOptions::default()).unwrap();
     // W33 is Mon 08-14 … Fri 08-18; the index closed at 3900 on both Fridays: week 0 %.
     assert_eq!((summary.previous_as_of, summary.as_of), (d(8, 11), d(8, 18)));
@@ -140,6 +140,12 @@ fn bad_input_is_a_clear_error() {
         matches!(err, PipelineError::AsOfBeforeReport { as_of, report_date } if as_of == d(1, 31) && report_date == d(2, 14)),
         "{err:?}"
     );
-    let err = pipeline::weekly(&store, "zheshang-2023-02-14-chatgpt", &WeekSelection::Week { year: 2023, week: 5 }, &options).unwrap_err();
+    let err = pipeline::weekly(
+        &store,
+        "zheshang-2023-02-14-chatgpt",
+        &WeekSelection::Week(ratingwatch::ids::Week::new(2023, 5).unwrap()),
+        &options,
+    )
+    .unwrap_err();
     assert!(matches!(err, PipelineError::AsOfBeforeReport { .. }), "{err:?}");
 }

@@ -296,7 +296,7 @@ async fn a_restart_after_a_missed_slot_runs_that_job_once_and_summarises_the_mis
     let requests = jobs.requests.lock().unwrap().clone();
     assert_eq!(requests[0].scheduled_for, Some(at(1, 20, 6, 30)));
     // The weekly job's latest slot is Friday 2027-01-01 18:00, in ISO week 2026-W53.
-    assert_eq!(requests[1].week.map(|w| (w.year(), w.week())), Some((2026, 53)));
+    assert_eq!(requests[1].week.map(|w| w.to_string()).as_deref(), Some("2026-W53"));
     assert_eq!(requests[1].scheduled_for, Some(at(1, 1, 18, 0)));
     assert_eq!(jobs.verdicts_shown.load(Ordering::SeqCst), 0, "verdicts are printed on the first start only");
     let us = runs(&database, JobKind::SyncUs);
@@ -784,7 +784,7 @@ async fn a_first_start_seeds_syncs_prints_the_summary_and_verdict_then_waits() {
     // The week summarised is the latest complete one for the default Friday 18:00 schedule.
     let schedules = service::Schedules::from_config(&Config::default().schedule).unwrap();
     assert_eq!(schedules.get(JobKind::WeeklySummary).expression, "0 0 18 * * Fri");
-    let week = service::schedule::week_label(service::schedule::summary_week_at(schedules.get(JobKind::WeeklySummary), Utc::now()));
+    let week = service::schedule::summary_week_at(schedules.get(JobKind::WeeklySummary), Utc::now()).to_string();
     let folder = dir.path().join("out").join("render-test-2023-02-14");
     for extension in ["md", "json", "html"] {
         assert!(folder.join(format!("{week}.{extension}")).is_file(), "{week}.{extension} in {:?}", std::fs::read_dir(&folder).ok());
