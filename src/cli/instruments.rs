@@ -7,13 +7,24 @@ use anyhow::Context as _;
 use clap::Subcommand;
 use comfy_table::Table;
 
+use tokio_util::sync::CancellationToken;
+
 use super::{Context, exit};
 use crate::config::Config;
 use crate::names::{Aliases, Candidate, Company, Resolution, Resolver, Step, import::parse_instruments};
+use crate::providers::instruments::{InstrumentSources, ListSegment};
 use crate::store::Store;
+use crate::sync::instruments::sync_instruments;
 
 #[derive(Subcommand, Debug)]
 pub enum InstrumentsCommand {
+    /// Fetch every listing of the A-share, HK and US markets from Eastmoney's list endpoint
+    /// (100 rows a page, rate-limited) and store them. A market whose list fails stores nothing.
+    Sync {
+        /// Only this market's list (repeatable): A, HK or US [default: all three]
+        #[arg(long = "market", value_name = "MARKET", value_parser = ["A", "HK", "US", "a", "hk", "us"])]
+        markets: Vec<String>,
+    },
     /// Import instruments from a CSV file with the header symbol,name[,name_en,kind,status]
     /// (symbols in any form: 0700.HK, hk00700, BABA.N, 600941). Nothing is written if any row is bad.
     Import {
@@ -30,6 +41,10 @@ pub enum InstrumentsCommand {
         /// At most this many candidates.
         #[arg(long, default_value_t = 10)]
         limit: usize,
+        /// When the stored list cannot resolve the name, ask Eastmoney's search (then
+        /// Tencent's smartbox) and store what they find.
+        #[arg(long)]
+        online: bool,
     },
 }
 
@@ -47,9 +62,53 @@ pub fn resolver(config: &Config, store: &Store) -> anyhow::Result<Resolver> {
 
 pub fn run(context: &Context, command: &InstrumentsCommand) -> anyhow::Result<u8> {
     match command {
+        InstrumentsCommand::Sync { markets } => sync(context, markets),
         InstrumentsCommand::Import { file } => import(context, file),
-        InstrumentsCommand::Find { name, format, limit } => find(context, name, format, *limit),
+        InstrumentsCommand::Find { name, format, limit, online } => find(context, name, format, *limit, *online),
     }
+}
+
+fn sync(context: &Context, markets: &[String]) -> anyhow::Result<u8> {
+    let segments: Vec<ListSegment> =
+        if markets.is_empty() { ListSegment::ALL.to_vec() } else { markets.iter().filter_map(|m| ListSegment::parse(m)).collect() };
+    let sources = InstrumentSources::from_config(&context.config)?;
+    let mut store = context.open_store()?;
+    let runtime = super::runtime()?;
+    let cancel = CancellationToken::new();
+    let summary = runtime.block_on(async {
+        let watcher = {
+            let cancel = cancel.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    eprintln!("interrupted: the list being fetched is dropped, nothing of it is stored");
+                    cancel.cancel();
+                }
+            })
+        };
+        let mut on_page = |segment: ListSegment, page: usize, pages: usize| {
+            tracing::info!(market = segment.as_str(), "list page {page} of {pages}");
+        };
+        let result = sync_instruments(&sources, &mut store, &segments, context.now, &cancel, &mut on_page).await;
+        watcher.abort();
+        result
+    })?;
+    for line in summary.lines() {
+        println!("{line}");
+    }
+    Ok(if summary.failures().is_empty() && !summary.cancelled() { exit::OK } else { exit::PARTIAL })
+}
+
+/// Asks the online search for `name` and stores what it finds (source `eastmoney` or
+/// `tencent`); returns a line saying what happened.
+pub fn lookup_online(config: &Config, store: &mut Store, name: &str, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<String> {
+    let sources = InstrumentSources::from_config(config)?;
+    let lookup = super::runtime()?.block_on(sources.lookup(name))?;
+    let write = store.upsert_instruments(&lookup.instruments, lookup.provider.as_str(), now)?;
+    let via = match &lookup.fallback_reason {
+        Some(reason) => format!("{} ({reason})", lookup.provider),
+        None => lookup.provider.to_string(),
+    };
+    Ok(format!("online search via {via}: {} listings, {} new", lookup.instruments.len(), write.added))
 }
 
 fn import(context: &Context, file: &PathBuf) -> anyhow::Result<u8> {
@@ -61,10 +120,15 @@ fn import(context: &Context, file: &PathBuf) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-fn find(context: &Context, name: &str, format: &str, limit: usize) -> anyhow::Result<u8> {
-    let store = context.open_store()?;
-    let resolver = resolver(&context.config, &store)?;
-    let (resolution, step) = resolver.resolve_with_step(name);
+fn find(context: &Context, name: &str, format: &str, limit: usize, online: bool) -> anyhow::Result<u8> {
+    let mut store = context.open_store()?;
+    let mut resolver = resolver(&context.config, &store)?;
+    let (mut resolution, mut step) = resolver.resolve_with_step(name);
+    if online && matches!(resolution, Resolution::NotFound { .. }) {
+        eprintln!("{}", lookup_online(&context.config, &mut store, name, context.now)?);
+        resolver = self::resolver(&context.config, &store)?;
+        (resolution, step) = resolver.resolve_with_step(name);
+    }
     let candidates = resolver.search(name, limit);
     if format == "json" {
         let value = serde_json::json!({
@@ -128,7 +192,13 @@ fn candidate_table(candidates: &[Candidate]) -> Table {
     table.load_style(comfy_table::presets::UTF8_BORDERS_ONLY);
     table.set_header(["symbol", "name", "name_en", "kind", "status"]);
     for c in candidates {
-        table.add_row([c.symbol.to_string(), c.name.clone(), c.name_en.clone().unwrap_or_default(), c.kind.to_string(), c.status.to_string()]);
+        table.add_row([
+            c.symbol.to_string(),
+            c.name.clone(),
+            c.name_en.clone().unwrap_or_default(),
+            c.kind.to_string(),
+            c.status.to_string(),
+        ]);
     }
     table
 }

@@ -29,7 +29,9 @@ pub fn parse_instruments(file: &Path, reader: impl Read) -> Result<Vec<Instrumen
     for (position, name) in headers.iter().enumerate() {
         let name = String::from_utf8_lossy(name).trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
         match COLUMNS.iter().position(|c| *c == name) {
-            Some(column) if index[column] != usize::MAX => return Err(fail(Some(1), Some(&name), "appears twice in the header".to_string())),
+            Some(column) if index[column] != usize::MAX => {
+                return Err(fail(Some(1), Some(&name), "appears twice in the header".to_string()));
+            }
             Some(column) => index[column] = position,
             None => return Err(fail(Some(1), Some(&name), format!("unknown column; expected the header {}", COLUMNS.join(",")))),
         }
@@ -88,7 +90,9 @@ mod tests {
 
     #[test]
     fn forgiving_symbols_optional_columns_and_defaults() {
-        let rows = parse("\u{feff}symbol,name,name_en,kind\nhk00700,腾讯控股,Tencent,\nBABA.N,阿里巴巴,,stock\n000300.SH,沪深300,CSI 300,index\n").unwrap();
+        let rows =
+            parse("\u{feff}symbol,name,name_en,kind\nhk00700,腾讯控股,Tencent,\nBABA.N,阿里巴巴,,stock\n000300.SH,沪深300,CSI 300,index\n")
+                .unwrap();
         let got: Vec<(String, &str, Option<&str>, Kind)> =
             rows.iter().map(|i| (i.symbol.to_string(), i.name.as_str(), i.name_en.as_deref(), i.kind)).collect();
         assert_eq!(
@@ -107,13 +111,31 @@ mod tests {
 
     #[test]
     fn errors_name_file_line_and_column() {
-        assert_eq!(parse("symbol,name\n0700.HK,腾讯\nXX.ZZ,坏\n").unwrap_err().split(" (valid").next().unwrap(), "list.csv:3: column symbol: `XX.ZZ` is not a symbol: unknown market suffix `.ZZ`");
+        assert_eq!(
+            parse("symbol,name\n0700.HK,腾讯\nXX.ZZ,坏\n").unwrap_err().split(" (valid").next().unwrap(),
+            "list.csv:3: column symbol: `XX.ZZ` is not a symbol: unknown market suffix `.ZZ`"
+        );
         assert_eq!(parse("symbol,name\n0700.HK,\n").unwrap_err(), "list.csv:2: column name: empty; every instrument needs its listed name");
-        assert_eq!(parse("symbol,name,kind\n0700.HK,腾讯,bond\n").unwrap_err(), "list.csv:2: column kind: unknown kind `bond` (expected stock, index, fund or etf)");
-        assert_eq!(parse("symbol,name\n0700.HK,腾讯\n00700.HK,腾讯控股\n").unwrap_err(), "list.csv:3: column symbol: 0700.HK appears twice (first on line 2)");
-        assert_eq!(parse("symbol,name,ticker\n").unwrap_err(), "list.csv:1: column ticker: unknown column; expected the header symbol,name,name_en,kind,status");
-        assert_eq!(parse("symbol,name_en\n").unwrap_err(), "list.csv:1: column name: missing; expected the header symbol,name[,name_en,kind]");
-        assert_eq!(parse("symbol,name\nUSDCNY.FX,美元\n").unwrap_err(), "list.csv:2: column symbol: USDCNY.FX is an FX pair, not an instrument");
+        assert_eq!(
+            parse("symbol,name,kind\n0700.HK,腾讯,bond\n").unwrap_err(),
+            "list.csv:2: column kind: unknown kind `bond` (expected stock, index, fund or etf)"
+        );
+        assert_eq!(
+            parse("symbol,name\n0700.HK,腾讯\n00700.HK,腾讯控股\n").unwrap_err(),
+            "list.csv:3: column symbol: 0700.HK appears twice (first on line 2)"
+        );
+        assert_eq!(
+            parse("symbol,name,ticker\n").unwrap_err(),
+            "list.csv:1: column ticker: unknown column; expected the header symbol,name,name_en,kind,status"
+        );
+        assert_eq!(
+            parse("symbol,name_en\n").unwrap_err(),
+            "list.csv:1: column name: missing; expected the header symbol,name[,name_en,kind]"
+        );
+        assert_eq!(
+            parse("symbol,name\nUSDCNY.FX,美元\n").unwrap_err(),
+            "list.csv:2: column symbol: USDCNY.FX is an FX pair, not an instrument"
+        );
         assert!(parse("symbol,name\n0700.HK,腾讯,extra\n").unwrap_err().starts_with("list.csv:2: malformed CSV"));
         let not_utf8 = parse_instruments(Path::new("gbk.csv"), &b"symbol,name\n0700.HK,\xcc\xda\xd1\xb6\n"[..]).unwrap_err();
         assert_eq!(not_utf8.line, Some(2), "{not_utf8}");

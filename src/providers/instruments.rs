@@ -161,12 +161,17 @@ pub(super) fn parse_list_page(body: &str, segment: ListSegment) -> Result<ListPa
     let value: Value = serde_json::from_str(json).map_err(|e| json_error(&e, json))?;
     let rc = value.get("rc").and_then(int_of);
     if rc != Some(0) {
-        return Err(Failure::malformed(format!("list answered rc={} instead of 0: {}", rc.map_or("none".to_string(), |r| r.to_string()), describe_body(json))));
+        return Err(Failure::malformed(format!(
+            "list answered rc={} instead of 0: {}",
+            rc.map_or("none".to_string(), |r| r.to_string()),
+            describe_body(json)
+        )));
     }
     let Some(data) = value.get("data").filter(|d| !d.is_null()) else {
         return Err(Failure::malformed("list answered `data: null` (no rows for this filter)"));
     };
-    let total = data.get("total").and_then(int_of).filter(|t| *t >= 0).ok_or_else(|| Failure::malformed("list without `data.total`"))? as usize;
+    let total =
+        data.get("total").and_then(int_of).filter(|t| *t >= 0).ok_or_else(|| Failure::malformed("list without `data.total`"))? as usize;
     let rows: Vec<&Value> = match data.get("diff") {
         Some(Value::Array(rows)) => rows.iter().collect(),
         Some(Value::Object(rows)) => {
@@ -176,7 +181,12 @@ pub(super) fn parse_list_page(body: &str, segment: ListSegment) -> Result<ListPa
             keyed.into_iter().map(|(_, v)| v).collect()
         }
         Some(Value::Null) | None => Vec::new(),
-        Some(other) => return Err(Failure::malformed(format!("list `data.diff` is neither an array nor an object: {}", describe_body(&other.to_string())))),
+        Some(other) => {
+            return Err(Failure::malformed(format!(
+                "list `data.diff` is neither an array nor an object: {}",
+                describe_body(&other.to_string())
+            )));
+        }
     };
     let mut page = ListPage { total, row_count: rows.len(), instruments: Vec::new(), skipped: Vec::new() };
     for row in rows {
@@ -413,8 +423,8 @@ impl InstrumentSources {
     pub fn from_config(config: &Config) -> Result<InstrumentSources, ProvidersConfigError> {
         let client = super::http::build_client().map_err(|e| ProvidersConfigError::Client(e.to_string()))?;
         let endpoint = |provider: ProviderName, base_url: &str, settings: &ProviderConfig| {
+            settings.validate(&format!("providers.{provider}"))?;
             let settings = ProviderConfig { base_url: base_url.to_string(), ..settings.clone() };
-            super::check_settings(provider, &settings)?;
             Ok::<_, ProvidersConfigError>(Endpoint::new(
                 provider,
                 client.clone(),
@@ -485,7 +495,9 @@ impl InstrumentSources {
     pub async fn lookup(&self, name: &str) -> Result<Lookup, LookupError> {
         let search = self.search_eastmoney(name).await;
         let fallback_reason = match search {
-            Ok(found) if !found.is_empty() => return Ok(Lookup { provider: ProviderName::Eastmoney, instruments: found, fallback_reason: None }),
+            Ok(found) if !found.is_empty() => {
+                return Ok(Lookup { provider: ProviderName::Eastmoney, instruments: found, fallback_reason: None });
+            }
             Ok(_) => "Eastmoney's search found nothing".to_string(),
             Err(error) => error.to_string(),
         };

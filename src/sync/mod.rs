@@ -19,6 +19,7 @@
 //!   monotonic time elapsed.
 
 mod decide;
+pub mod instruments;
 mod plan;
 mod progress;
 

@@ -2,6 +2,7 @@
 
 mod analysis;
 mod cli;
+mod instruments;
 mod providers;
 mod report;
 mod service;

@@ -38,7 +38,10 @@ fn clist_page_without_market_ids_full_width_names_and_suspended_rows() {
 #[test]
 fn clist_jsonp_with_market_ids_drops_beijing_codes() {
     let page = parse_list_page(CLIST_A_JSONP, ListSegment::A).unwrap();
-    assert_eq!(rows(&page.instruments), [row("600107.SH", "美尔雅", Kind::Stock, Status::Listed), row("688041.SH", "海光信息", Kind::Stock, Status::Listed)]);
+    assert_eq!(
+        rows(&page.instruments),
+        [row("600107.SH", "美尔雅", Kind::Stock, Status::Listed), row("688041.SH", "海光信息", Kind::Stock, Status::Listed)]
+    );
     assert_eq!(page.skipped.len(), 1);
     assert!(page.skipped[0].starts_with("830799 艾融软件"), "{:?}", page.skipped);
 }
@@ -173,7 +176,10 @@ fn unicode_escapes_decode_and_malformed_ones_stay() {
 fn list_queries_page_at_the_configured_size() {
     let query = list_query(ListSegment::Hk, 3, 100);
     let get = |k: &str| query.iter().find(|(key, _)| *key == k).map(|(_, v)| v.as_str());
-    assert_eq!((get("pn"), get("pz"), get("np"), get("fs")), (Some("3"), Some("100"), Some("1"), Some("m:128 t:3,m:128 t:4,m:128 t:1,m:128 t:2")));
+    assert_eq!(
+        (get("pn"), get("pz"), get("np"), get("fs")),
+        (Some("3"), Some("100"), Some("1"), Some("m:128 t:3,m:128 t:4,m:128 t:1,m:128 t:2"))
+    );
 }
 
 mod never_panics {
