@@ -126,11 +126,27 @@ pub struct SyncConfig {
     pub overlap_days: u32,
     /// Securities fetched at once.
     pub concurrency: usize,
+    /// Consecutive failures of one provider, across securities, that open its circuit: later
+    /// securities skip it until a probe succeeds.
+    pub breaker_threshold: u32,
+    /// Seconds an open circuit waits before letting one probe request through.
+    pub breaker_cooldown_secs: u64,
+    /// Consecutive runs in which a security's own provider must fail it before the security
+    /// switches to the next provider of the chain (and re-fetches its whole history there).
+    /// A provider that does not know the symbol is left at once.
+    pub switch_after_runs: u32,
 }
 
 impl Default for SyncConfig {
     fn default() -> Self {
-        SyncConfig { history_start: None, overlap_days: 10, concurrency: 4 }
+        SyncConfig {
+            history_start: None,
+            overlap_days: 10,
+            concurrency: 4,
+            breaker_threshold: 3,
+            breaker_cooldown_secs: 60,
+            switch_after_runs: 3,
+        }
     }
 }
 
@@ -428,6 +444,20 @@ impl Config {
                 format!("{} must be at most {MAX_GRACE_PERIOD_SECS} (one day)", self.service.grace_period_secs),
             );
         }
+        for (key, value, max) in [
+            ("sync.breaker_threshold", self.sync.breaker_threshold, MAX_BREAKER_THRESHOLD),
+            ("sync.switch_after_runs", self.sync.switch_after_runs, MAX_SWITCH_AFTER_RUNS),
+        ] {
+            if !(1..=max).contains(&value) {
+                return invalid(key, format!("{value} must be between 1 and {max}"));
+            }
+        }
+        if self.sync.breaker_cooldown_secs > MAX_BREAKER_COOLDOWN_SECS {
+            return invalid(
+                "sync.breaker_cooldown_secs",
+                format!("{} must be at most {MAX_BREAKER_COOLDOWN_SECS} (one day)", self.sync.breaker_cooldown_secs),
+            );
+        }
         if let Err(message) = crate::names::ListingPreference::parse(&self.instruments.prefer) {
             return invalid("instruments.prefer", message);
         }
@@ -463,6 +493,9 @@ impl Config {
 pub const MAX_CONCURRENCY: usize = 256;
 pub const MAX_OVERLAP_DAYS: u32 = 3660;
 pub const MAX_GRACE_PERIOD_SECS: u64 = 86_400;
+pub const MAX_BREAKER_THRESHOLD: u32 = 1000;
+pub const MAX_SWITCH_AFTER_RUNS: u32 = 1000;
+pub const MAX_BREAKER_COOLDOWN_SECS: u64 = 86_400;
 
 /// Lays `overlay` over `base`: tables merge key by key, any other value replaces.
 fn merge(base: &mut toml::Table, overlay: toml::Table) {

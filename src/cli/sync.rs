@@ -41,7 +41,7 @@ pub fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<u8> {
     });
     let summary = summary?;
     print_summary(&summary);
-    Ok(if summary.failures.is_empty() && !summary.cancelled { exit::OK } else { exit::PARTIAL })
+    Ok(if summary.not_synced() == 0 && !summary.cancelled { exit::OK } else { exit::PARTIAL })
 }
 
 /// The first Ctrl-C lets the securities being written finish and starts no new one (the
@@ -59,11 +59,23 @@ async fn cancel_on_ctrl_c(cancel: CancellationToken) {
 }
 
 fn print_summary(summary: &SyncSummary) {
-    for failure in &summary.failures {
-        eprintln!("failed: {failure}");
+    match summary.all_unreachable() {
+        Some(line) => eprintln!("failed: {line}"),
+        None => {
+            for failure in &summary.failures {
+                eprintln!("failed: {failure}");
+            }
+            for deferred in &summary.deferred {
+                eprintln!("deferred: {deferred}");
+            }
+        }
     }
-    for provider in &summary.tripped {
-        eprintln!("note: {provider} sent ban signals and was skipped for the rest of the run");
+    for fallback in &summary.fell_back {
+        eprintln!("fell back: {fallback}");
+    }
+    for circuit in &summary.circuits {
+        let state = if circuit.open_at_end { "skipped for the rest of the run" } else { "used again after a probe succeeded" };
+        eprintln!("note: {} failed repeatedly ({}); its circuit opened and it was {state}", circuit.provider, circuit.last_failure);
     }
     println!("{}", summary_line(summary));
     if summary.cancelled {
@@ -85,6 +97,12 @@ fn summary_line(summary: &SyncSummary) -> String {
     if summary.full_histories > 0 {
         line.push_str(&format!(", {} full histories", summary.full_histories));
     }
+    if !summary.fell_back.is_empty() {
+        line.push_str(&format!(", {} fell back", summary.fell_back.len()));
+    }
+    if !summary.deferred.is_empty() {
+        line.push_str(&format!("; {} deferred", summary.deferred.len()));
+    }
     if !summary.failures.is_empty() {
         line.push_str(&format!("; {} failed", summary.failures.len()));
     }
@@ -99,6 +117,7 @@ mod tests {
 
     #[test]
     fn summary_line_counts_everything() {
+        let failure = SyncFailure { symbol: Symbol::parse("0700.HK").unwrap(), provider: None, reason: "x".into(), unreachable: false };
         let summary = SyncSummary {
             run_id: 7,
             requested: 48,
@@ -108,12 +127,14 @@ mod tests {
             bars_added: 120,
             bars_written: 400,
             full_histories: 1,
-            failures: vec![SyncFailure { symbol: Symbol::parse("0700.HK").unwrap(), provider: None, reason: "x".into() }; 2],
+            failures: vec![failure.clone(); 2],
+            deferred: vec![failure.clone()],
+            fell_back: vec![failure; 3],
             ..SyncSummary::default()
         };
         assert_eq!(
             summary_line(&summary),
-            "synced 46 of 48 securities: 43 updated, 120 bars added (400 written), 2 already up to date, 1 full histories; 2 failed (run 7)"
+            "synced 46 of 48 securities: 43 updated, 120 bars added (400 written), 2 already up to date, 1 full histories, 3 fell back; 1 deferred; 2 failed (run 7)"
         );
     }
 }

@@ -23,9 +23,10 @@
 //! in shares for Hong Kong and US. A cell of `-` is a missing value; a row without a close is
 //! dropped. A JSONP wrapper `jQuery…({…});` is stripped. `rc≠0` or `data:null` means an
 //! unknown secid; `klines: []` is an empty range (or, under throttling, an empty answer —
-//! indistinguishable, so it is returned as an empty series).
+//! indistinguishable here, so it is returned as an empty series; sync, which knows the stored
+//! sessions, treats an empty answer for a window holding sessions as a failure).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::NaiveDate;
@@ -33,8 +34,8 @@ use serde::Deserialize;
 
 use super::http::Endpoint;
 use super::{
-    Adjustment, Failure, FetchRequest, Fetched, ProviderErrorKind, VolumeUnit, check_body, describe_body, excerpt, is_index, join_adjusted,
-    json_error, parse_date, parse_number,
+    Adjustment, Failure, FetchRequest, Fetched, ProviderErrorKind, VolumeUnit, check_body, describe_body, excerpt, json_error, parse_date,
+    parse_number, raw_then_adjusted,
 };
 use crate::prices::Bar;
 use crate::symbol::{Market, Symbol};
@@ -165,18 +166,12 @@ impl Eastmoney {
     }
 
     pub async fn fetch(&self, request: &FetchRequest) -> Result<Fetched, Failure> {
-        let symbol = &request.symbol;
-        let unit = VolumeUnit::chinese_vendor(symbol.market());
-        let (secid, raw) = self.fetch_raw(request, unit).await?;
-        let adjustable = !(symbol.is_fx() || is_index(symbol));
-        // With no raw bars there is nothing to adjust: skip the second request.
-        if !adjustable || raw.is_empty() {
-            return Ok(Fetched { bars: raw, first_trade_date: None });
-        }
-        let response = self.endpoint.get(PATH, &query(&secid, Adjustment::Hfq, request.from, request.to)).await?;
-        let adjusted = parse_klines(&response.body, unit)?;
-        let adjusted_closes: BTreeMap<NaiveDate, f64> = adjusted.iter().map(|bar| (bar.date, bar.close)).collect();
-        Ok(Fetched { bars: join_adjusted(raw, &adjusted_closes, symbol, self.endpoint.provider), first_trade_date: None })
+        let unit = VolumeUnit::chinese_vendor(request.symbol.market());
+        raw_then_adjusted(request, self.endpoint.provider, self.fetch_raw(request, unit), |secid| async move {
+            let response = self.endpoint.get(PATH, &query(&secid, Adjustment::Hfq, request.from, request.to)).await?;
+            parse_klines(&response.body, unit)
+        })
+        .await
     }
 
     /// Fetches the unadjusted series, probing US prefixes when the ticker is not known yet.

@@ -5,7 +5,8 @@
 //!   (domain [`Bar`]s: exchange-local dates, volume in shares, raw close plus the provider's
 //!   own back-adjusted or `adjclose` series, never forward-adjusted `qfq`).
 //! - Base URLs come from config; each client appends the real API path.
-//! - Errors are classified ([`ProviderErrorKind`]) so sync can fall back and trip a provider.
+//! - Errors are classified ([`ProviderErrorKind`]) so sync can fall back, defer or open a
+//!   provider's circuit breaker.
 //! - Every series leaving [`Providers::fetch`] holds only bars within the request's range,
 //!   oldest first, dates unique; `close` and `adj_close` come from the same provider, joined
 //!   by date on the dates both series have (a date missing from either is dropped and
@@ -75,9 +76,11 @@ pub enum ProviderErrorKind {
     /// This provider cannot serve this market or symbol form at all.
     Unsupported,
     /// Ban signals: 429 after retries, HTML instead of JSON, empty body, connection dropped
-    /// without a response; and a host that cannot be reached at all after the retries.
-    /// The provider is tripped for the rest of the run.
+    /// without a response. They count towards the provider's circuit breaker in sync.
     Blocked,
+    /// The host cannot be reached at all after the retries (connection refused, DNS failure,
+    /// no network). Counts towards the circuit breaker like a ban.
+    Unreachable,
     /// Timeouts and 5xx that outlived the retries.
     Transient,
     /// A response that does not parse or fails validation (truncated JSON, bad numbers).
@@ -229,8 +232,9 @@ impl From<http::HttpFailure> for Failure {
             },
             HttpError::Timeout { .. } => ProviderErrorKind::Transient,
             // A host that cannot be reached even after the retries (refused, DNS failure, no
-            // network) will not answer the next symbol either: trip it like a ban.
-            HttpError::Connect(_) | HttpError::Closed(_) => ProviderErrorKind::Blocked,
+            // network) will not answer the next symbol either.
+            HttpError::Connect(_) => ProviderErrorKind::Unreachable,
+            HttpError::Closed(_) => ProviderErrorKind::Blocked,
             HttpError::TooLarge { .. } => ProviderErrorKind::Malformed,
         };
         let provider = failure.provider;
@@ -352,6 +356,31 @@ fn finish_series(bars: Vec<Bar>, from: NaiveDate, to: NaiveDate) -> Vec<Bar> {
     let by_date: BTreeMap<NaiveDate, Bar> =
         bars.into_iter().filter(|bar| bar.date >= from && bar.date <= to).map(|bar| (bar.date, bar)).collect();
     by_date.into_values().collect()
+}
+
+/// The sequence Tencent and Eastmoney share: fetch prices as traded (the vendor's `raw`
+/// future answers the code that served them, after any probing), then, for shares, the
+/// back-adjusted series of that code (`adjusted`), and join the two by date. Indices and FX
+/// have no corporate actions and stop after the first request; so does an empty raw answer
+/// (nothing to adjust).
+async fn raw_then_adjusted<Raw, Adjusted, AdjustedFuture>(
+    request: &FetchRequest,
+    provider: ProviderName,
+    raw: Raw,
+    adjusted: Adjusted,
+) -> Result<Fetched, Failure>
+where
+    Raw: std::future::Future<Output = Result<(String, Vec<Bar>), Failure>>,
+    Adjusted: FnOnce(String) -> AdjustedFuture,
+    AdjustedFuture: std::future::Future<Output = Result<Vec<Bar>, Failure>>,
+{
+    let symbol = &request.symbol;
+    let (code, raw) = raw.await?;
+    if symbol.is_fx() || is_index(symbol) || raw.is_empty() {
+        return Ok(Fetched { bars: raw, first_trade_date: None });
+    }
+    let adjusted_closes: BTreeMap<NaiveDate, f64> = adjusted(code).await?.iter().map(|bar| (bar.date, bar.close)).collect();
+    Ok(Fetched { bars: join_adjusted(raw, &adjusted_closes, symbol, provider), first_trade_date: None })
 }
 
 /// Sets each raw bar's `adj_close` from the adjusted series of the same provider, keeping

@@ -32,7 +32,7 @@
 //! (≤ 522 weekdays each). A window that still comes back full is split around the dates it
 //! covered and the remainder is fetched again, whichever end Tencent chose to keep.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use chrono::{Months, NaiveDate};
@@ -40,9 +40,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::http::Endpoint;
-use super::{
-    Adjustment, Failure, FetchRequest, Fetched, VolumeUnit, check_body, is_index, join_adjusted, json_error, parse_date, parse_number,
-};
+use super::{Adjustment, Failure, FetchRequest, Fetched, VolumeUnit, check_body, json_error, parse_date, parse_number, raw_then_adjusted};
 use crate::prices::Bar;
 use crate::symbol::{Market, Symbol};
 
@@ -263,17 +261,12 @@ impl Tencent {
     }
 
     pub async fn fetch(&self, request: &FetchRequest) -> Result<Fetched, Failure> {
-        let symbol = &request.symbol;
-        let unit = VolumeUnit::chinese_vendor(symbol.market());
-        let (code, raw) = self.fetch_raw(request, unit).await?;
-        let adjustable = !(symbol.is_fx() || is_index(symbol));
-        // With no raw bars there is nothing to adjust: skip the second request.
-        if !adjustable || raw.is_empty() {
-            return Ok(Fetched { bars: raw, first_trade_date: None });
-        }
-        let adjusted = self.fetch_series(&code, symbol.market(), Adjustment::Hfq, request.from, request.to, unit).await?;
-        let adjusted_closes: BTreeMap<NaiveDate, f64> = adjusted.iter().map(|bar| (bar.date, bar.close)).collect();
-        Ok(Fetched { bars: join_adjusted(raw, &adjusted_closes, symbol, self.endpoint.provider), first_trade_date: None })
+        let market = request.symbol.market();
+        let unit = VolumeUnit::chinese_vendor(market);
+        raw_then_adjusted(request, self.endpoint.provider, self.fetch_raw(request, unit), |code| async move {
+            self.fetch_series(&code, market, Adjustment::Hfq, request.from, request.to, unit).await
+        })
+        .await
     }
 
     /// Fetches the unadjusted series, probing US suffixes when the ticker is not known yet.

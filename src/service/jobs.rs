@@ -132,19 +132,25 @@ impl LibraryJobs {
             "securities_updated": summary.securities_updated,
             "bars_written": summary.bars_written,
             "failures": summary.failures.len(),
+            "deferred": summary.deferred.len(),
+            "fell_back": summary.fell_back.len(),
         });
         let problems = || {
-            let mut listed: Vec<String> = summary.failures.iter().take(5).map(|f| format!("{}: {}", f.symbol, f.reason)).collect();
-            if summary.failures.len() > listed.len() {
-                listed.push(format!("and {} more (see `ratingwatch status`)", summary.failures.len() - listed.len()));
+            if let Some(line) = summary.all_unreachable() {
+                return line;
             }
-            format!("{} of {} securities failed: {}", summary.failures.len(), summary.requested, listed.join("; "))
+            let not_synced: Vec<&sync::SyncFailure> = summary.failures.iter().chain(&summary.deferred).collect();
+            let mut listed: Vec<String> = not_synced.iter().take(5).map(|f| format!("{}: {}", f.symbol, f.reason)).collect();
+            if not_synced.len() > listed.len() {
+                listed.push(format!("and {} more (see `ratingwatch status`)", not_synced.len() - listed.len()));
+            }
+            format!("{} of {} securities not synced: {}", not_synced.len(), summary.requested, listed.join("; "))
         };
         let status = if summary.cancelled {
             JobStatus::Cancelled
-        } else if summary.failures.is_empty() {
+        } else if summary.not_synced() == 0 {
             JobStatus::Done
-        } else if summary.failures.len() >= summary.requested {
+        } else if summary.not_synced() >= summary.requested {
             JobStatus::Failed { problems: problems() }
         } else {
             JobStatus::Partial { problems: problems() }

@@ -25,7 +25,7 @@ pub use catalog::{LoadOutcome, ReportRow, WatchlistEntry};
 pub use instruments::InstrumentWrite;
 pub use migrations::migrations;
 pub use prices::{BarStats, SecurityState, WriteStats};
-pub use runs::{JobRun, JobRunOutcome, SyncFailureRow, SyncRunRow};
+pub use runs::{JobRun, JobRunOutcome, ProviderStreak, SyncFailureRow, SyncRunRow};
 pub use service::PriceFreshness;
 
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{Result, Store, StoreError, date_text, parse_date, time_text};
+use super::{Result, Store, StoreError, date_text, parse_date, parse_time, time_text};
 use crate::prices::{AdjBasis, Bar, validate_series};
 use crate::symbol::Symbol;
 
@@ -25,6 +25,9 @@ pub struct SecurityState {
     pub adj_basis: Option<AdjBasis>,
     pub adj_source: Option<String>,
     pub bars: Option<BarStats>,
+    /// Who wrote the latest stored bar and when (`source`, `fetched_at`): a sync rewrites the
+    /// latest bar each time it asks, so this is when the series was last checked.
+    pub last_fetch: Option<(String, DateTime<Utc>)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -242,6 +245,22 @@ impl Store {
             adj_basis: adj_basis.and_then(|b| b.parse().ok()),
             adj_source,
             bars: self.bar_stats(symbol)?,
+            last_fetch: self.last_fetch(symbol)?,
+        })
+    }
+
+    /// The source and fetch time of the latest stored bar (an index seek).
+    fn last_fetch(&self, symbol: &Symbol) -> Result<Option<(String, DateTime<Utc>)>> {
+        let sql = if symbol.is_fx() {
+            "SELECT source, fetched_at FROM fx_rates WHERE pair = ?1 ORDER BY date DESC LIMIT 1"
+        } else {
+            "SELECT source, fetched_at FROM daily_bars WHERE symbol = ?1 ORDER BY date DESC LIMIT 1"
+        };
+        let row: Option<(String, String)> =
+            self.conn.prepare_cached(sql)?.query_row([symbol.to_string()], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        Ok(match row {
+            Some((source, fetched_at)) => Some((source, parse_time(&fetched_at)?)),
+            None => None,
         })
     }
 

@@ -24,6 +24,18 @@ pub struct SyncFailureRow {
     pub symbol: String,
     pub provider: Option<String>,
     pub reason: String,
+    /// `failed` (not synced), `deferred` (left for the next run, provider kept) or `fell_back`
+    /// (this provider failed, a later one of the chain answered).
+    pub kind: String,
+}
+
+/// The consecutive runs in which a security's own provider failed it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProviderStreak {
+    pub symbol: String,
+    pub provider: String,
+    pub failed_runs: u32,
+    pub last_reason: String,
 }
 
 /// How a job run ended.
@@ -111,12 +123,52 @@ impl Store {
         })
     }
 
-    pub fn record_sync_failure(&mut self, run_id: i64, symbol: &str, provider: Option<&str>, reason: &str) -> Result<()> {
+    /// Records why a security was not synced (`kind` `failed` or `deferred`) or why a provider
+    /// was passed over for a later one (`fell_back`).
+    pub fn record_sync_failure(&mut self, run_id: i64, symbol: &str, provider: Option<&str>, reason: &str, kind: &str) -> Result<()> {
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO sync_failures (run_id, symbol, provider, reason) VALUES (?1, ?2, ?3, ?4)",
-                params![run_id, symbol, provider, reason],
+                "INSERT INTO sync_failures (run_id, symbol, provider, reason, kind) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![run_id, symbol, provider, reason, kind],
             )?;
+            Ok(())
+        })
+    }
+
+    /// Every security whose own provider failed it in the latest runs, with the count.
+    pub fn provider_streaks(&self) -> Result<Vec<ProviderStreak>> {
+        let mut stmt =
+            self.conn.prepare("SELECT symbol, provider, failed_runs, last_reason FROM provider_streaks ORDER BY symbol, provider")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ProviderStreak { symbol: r.get(0)?, provider: r.get(1)?, failed_runs: r.get::<_, i64>(2)? as u32, last_reason: r.get(3)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Counts one more failing run of `provider` for `symbol` (a second call in the same run
+    /// counts once) and returns the consecutive failing runs.
+    pub fn record_provider_failure(&mut self, symbol: &str, provider: &str, run_id: i64, reason: &str) -> Result<u32> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO provider_streaks (symbol, provider, failed_runs, last_run_id, last_reason) VALUES (?1, ?2, 1, ?3, ?4)
+                 ON CONFLICT (symbol, provider) DO UPDATE SET
+                   failed_runs = failed_runs + (last_run_id != excluded.last_run_id),
+                   last_run_id = excluded.last_run_id, last_reason = excluded.last_reason",
+                params![symbol, provider, run_id, reason],
+            )?;
+            let runs: i64 = tx.query_row(
+                "SELECT failed_runs FROM provider_streaks WHERE symbol = ?1 AND provider = ?2",
+                params![symbol, provider],
+                |r| r.get(0),
+            )?;
+            Ok(runs as u32)
+        })
+    }
+
+    /// Forgets a security's failing runs: it synced.
+    pub fn clear_provider_streaks(&mut self, symbol: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM provider_streaks WHERE symbol = ?1", [symbol])?;
             Ok(())
         })
     }
@@ -148,10 +200,21 @@ impl Store {
         Ok(stmt.query_map([limit as i64], read_sync_run)?.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The securities a run did not sync (failed or deferred), in the order recorded.
     pub fn sync_failures(&self, run_id: i64) -> Result<Vec<SyncFailureRow>> {
-        let mut stmt = self.conn.prepare("SELECT symbol, provider, reason FROM sync_failures WHERE run_id = ?1 ORDER BY rowid")?;
+        self.sync_failure_rows(run_id, "kind != 'fell_back'")
+    }
+
+    /// The providers a run passed over for a later one of the chain, and why.
+    pub fn sync_fallbacks(&self, run_id: i64) -> Result<Vec<SyncFailureRow>> {
+        self.sync_failure_rows(run_id, "kind = 'fell_back'")
+    }
+
+    fn sync_failure_rows(&self, run_id: i64, filter: &str) -> Result<Vec<SyncFailureRow>> {
+        let sql = format!("SELECT symbol, provider, reason, kind FROM sync_failures WHERE run_id = ?1 AND {filter} ORDER BY rowid");
+        let mut stmt = self.conn.prepare(&sql)?;
         Ok(stmt
-            .query_map([run_id], |r| Ok(SyncFailureRow { symbol: r.get(0)?, provider: r.get(1)?, reason: r.get(2)? }))?
+            .query_map([run_id], |r| Ok(SyncFailureRow { symbol: r.get(0)?, provider: r.get(1)?, reason: r.get(2)?, kind: r.get(3)? }))?
             .collect::<rusqlite::Result<_>>()?)
     }
 
@@ -260,5 +323,22 @@ mod tests {
         assert_eq!(store.close_abandoned_runs(t(13)).unwrap(), 1);
         assert_eq!(store.last_job_run("sync_cn_hk").unwrap().unwrap().outcome, JobRunOutcome::Cancelled);
         assert_eq!(store.last_job_run("weekly_summary").unwrap(), None);
+    }
+
+    #[test]
+    fn provider_streaks_count_runs_not_calls_and_clear_on_success() {
+        let mut store = Store::open_in_memory().unwrap();
+        assert_eq!(store.record_provider_failure("0700.HK", "tencent", 1, "timed out").unwrap(), 1);
+        // A second failure in run 1 (say a probe) is the same failing run.
+        assert_eq!(store.record_provider_failure("0700.HK", "tencent", 1, "dropped").unwrap(), 1);
+        assert_eq!(store.record_provider_failure("0700.HK", "tencent", 2, "dropped").unwrap(), 2);
+        assert_eq!(store.record_provider_failure("9988.HK", "tencent", 2, "500").unwrap(), 1);
+        let streaks = store.provider_streaks().unwrap();
+        assert_eq!(
+            streaks.iter().map(|s| (s.symbol.as_str(), s.failed_runs, s.last_reason.as_str())).collect::<Vec<_>>(),
+            vec![("0700.HK", 2, "dropped"), ("9988.HK", 1, "500")]
+        );
+        store.clear_provider_streaks("0700.HK").unwrap();
+        assert_eq!(store.provider_streaks().unwrap().len(), 1);
     }
 }

@@ -1,23 +1,21 @@
-//! Deciding how a fetched series is applied: pure functions over stored and fetched bars.
+//! Deciding how an incremental answer is applied: pure functions over stored and fetched bars.
+//! (A full history always replaces the stored series whole; nothing to decide there.)
 
 use std::collections::HashMap;
 use std::fmt;
 
 use crate::prices::{AdjBasis, Bar};
-use crate::sync::plan::FetchKind;
 
 /// Relative difference above which two prices of the same date count as different. Providers
 /// send a handful of decimals and SQLite stores the same `f64` back, so real agreement is exact;
 /// the tolerance only absorbs float noise.
 pub const PRICE_TOLERANCE: f64 = 1e-6;
 
-/// What to do with a fetched series.
+/// What to do with an incremental answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Apply {
     /// Write it over the stored bars of the same dates (revisions win).
     Upsert,
-    /// Replace the security's whole stored series with it.
-    Replace,
     /// Discard it, fetch the full history from the same provider and replace.
     RefetchFull(RefetchReason),
 }
@@ -41,15 +39,15 @@ impl fmt::Display for RefetchReason {
     }
 }
 
-/// Decides how to apply a series fetched with `kind`. A full answer always replaces. An
-/// incremental answer is upserted unless its basis differs from the stored one or the
-/// overlap shows a re-based history (see [`adjusted_history_rebased`]).
-pub fn decide(kind: FetchKind, stored_basis: Option<AdjBasis>, fetched_basis: AdjBasis, stored_overlap: &[Bar], fetched: &[Bar]) -> Apply {
-    match kind {
-        FetchKind::Full => Apply::Replace,
-        FetchKind::Incremental if stored_basis != Some(fetched_basis) => Apply::RefetchFull(RefetchReason::BasisChanged),
-        FetchKind::Incremental if adjusted_history_rebased(stored_overlap, fetched) => Apply::RefetchFull(RefetchReason::Rebased),
-        FetchKind::Incremental => Apply::Upsert,
+/// Decides how to apply an incremental answer: upserted unless its basis differs from the
+/// stored one or the overlap shows a re-based history (see [`adjusted_history_rebased`]).
+pub fn decide(stored_basis: Option<AdjBasis>, fetched_basis: AdjBasis, stored_overlap: &[Bar], fetched: &[Bar]) -> Apply {
+    if stored_basis != Some(fetched_basis) {
+        Apply::RefetchFull(RefetchReason::BasisChanged)
+    } else if adjusted_history_rebased(stored_overlap, fetched) {
+        Apply::RefetchFull(RefetchReason::Rebased)
+    } else {
+        Apply::Upsert
     }
 }
 
@@ -123,25 +121,14 @@ mod tests {
         let stored = vec![bar(1, 30.0, 300.0), bar(2, 30.3, 303.0)];
         let fetched = vec![bar(1, 30.0, 300.0), bar(2, 30.3, 303.0), bar(3, 20.1, 301.5)];
         assert!(!adjusted_history_rebased(&stored, &fetched));
-        assert_eq!(decide(FetchKind::Incremental, Some(AdjBasis::Hfq), AdjBasis::Hfq, &stored, &fetched), Apply::Upsert);
+        assert_eq!(decide(Some(AdjBasis::Hfq), AdjBasis::Hfq, &stored, &fetched), Apply::Upsert);
     }
 
     #[rstest]
-    #[case::full_replaces(FetchKind::Full, Some(AdjBasis::Hfq), AdjBasis::YahooAdjclose, Apply::Replace)]
-    #[case::same_basis_upserts(FetchKind::Incremental, Some(AdjBasis::Hfq), AdjBasis::Hfq, Apply::Upsert)]
-    #[case::basis_change_refetches(
-        FetchKind::Incremental,
-        Some(AdjBasis::Hfq),
-        AdjBasis::None,
-        Apply::RefetchFull(RefetchReason::BasisChanged)
-    )]
-    #[case::unknown_stored_basis_refetches(FetchKind::Incremental, None, AdjBasis::Hfq, Apply::RefetchFull(RefetchReason::BasisChanged))]
-    fn decisions(
-        #[case] kind: FetchKind,
-        #[case] stored_basis: Option<AdjBasis>,
-        #[case] fetched_basis: AdjBasis,
-        #[case] expected: Apply,
-    ) {
-        assert_eq!(decide(kind, stored_basis, fetched_basis, &[], &[]), expected);
+    #[case::same_basis_upserts(Some(AdjBasis::Hfq), AdjBasis::Hfq, Apply::Upsert)]
+    #[case::basis_change_refetches(Some(AdjBasis::Hfq), AdjBasis::None, Apply::RefetchFull(RefetchReason::BasisChanged))]
+    #[case::unknown_stored_basis_refetches(None, AdjBasis::Hfq, Apply::RefetchFull(RefetchReason::BasisChanged))]
+    fn decisions(#[case] stored_basis: Option<AdjBasis>, #[case] fetched_basis: AdjBasis, #[case] expected: Apply) {
+        assert_eq!(decide(stored_basis, fetched_basis, &[], &[]), expected);
     }
 }

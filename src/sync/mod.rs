@@ -2,11 +2,20 @@
 //! store. The CLI `sync` command and the service's sync jobs call [`run_sync`].
 //!
 //! Fetch → decide → apply:
-//! - [`plan`] decides each security's request windows from its stored state (pure).
-//! - The chain of its market's providers is tried in config order; a provider that answers
-//!   with a ban signal ([`ProviderErrorKind::Blocked`]) is tripped for the rest of the run.
-//! - [`decide`] chooses how an answer is applied (pure): a full history replaces the stored
-//!   series, an incremental one is upserted unless the overlap shows a re-based adjusted history.
+//! - [`plan`] decides each security's request windows from its stored state and the market's
+//!   latest completed session ([`calendar`]); a security holding that session needs nothing (pure).
+//! - Sticky providers: a security with a stored series asks only the provider that series came
+//!   from. When that provider fails it, the security is deferred to the next run (recorded and
+//!   named); it switches to the rest of its chain only when the provider does not know the
+//!   symbol, or after `sync.switch_after_runs` consecutive failing runs. A security without a
+//!   stored series walks its market's chain in config order; when a later provider answers,
+//!   why the earlier ones failed is recorded (`fell_back`).
+//! - A circuit breaker per provider ([`breaker`]): `sync.breaker_threshold` consecutive
+//!   failures across securities open it, a probe after `sync.breaker_cooldown_secs` closes it.
+//! - An incremental answer with no bars at all, for a window holding stored sessions, is a
+//!   failure of that provider (a throttled empty answer), never "0 added".
+//! - [`decide`] chooses how an incremental answer is applied (pure): upserted, unless the
+//!   overlap shows a re-based adjusted history; a full history always replaces the series.
 //! - The store writes each security in one transaction.
 //!
 //! Invariants:
@@ -16,19 +25,21 @@
 //!   stored bars; a full answer that ends before the stored series is refused.
 //! - The SQLite connection is only used inside `spawn_blocking`, never across an `.await`.
 //! - The clock is read once, by the caller (`now`); the run's finish time is `now` plus the
-//!   monotonic time elapsed.
+//!   monotonic time elapsed, and breaker cool-downs use the monotonic clock.
 
+mod breaker;
+pub mod calendar;
 mod decide;
 pub mod instruments;
 mod plan;
 mod progress;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::StreamExt;
@@ -41,8 +52,12 @@ use crate::providers::{FetchRequest, FetchedSeries, ProviderError, ProviderError
 use crate::store::{Store, StoreError, WriteStats};
 use crate::symbol::{Market, Symbol};
 
+pub use breaker::CircuitReport;
+use breaker::{Breakers, Permit};
 pub use decide::{Apply, PRICE_TOLERANCE, RefetchReason, adjusted_history_rebased, decide};
-pub use plan::{FetchKind, FetchPlan, IncrementalWindow, Plan, PlanSettings, SecurityPlan, Window, default_history_start, plan_security};
+pub use plan::{
+    FetchKind, FetchPlan, IncrementalWindow, Plan, PlanSettings, SecurityPlan, Window, default_history_start, is_current, plan_security,
+};
 pub use progress::{LogProgress, SyncProgress, TerminalProgress};
 
 /// Which securities a run covers.
@@ -65,13 +80,18 @@ pub struct SyncOptions {
     pub trigger: String,
 }
 
+/// A security the run did not sync, or a provider it passed over, and why.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SyncFailure {
     pub symbol: Symbol,
-    /// The last provider tried (the last of the chain when every one was tripped).
+    /// The provider that failed (for a failure, the last one tried; for a fallback, the one
+    /// that answered in the end).
     pub provider: Option<ProviderName>,
-    /// What went wrong with each provider tried, in chain order.
+    /// What went wrong with each provider tried, in the order tried.
     pub reason: String,
+    /// Every provider tried could not be reached at all (or was skipped as unreachable):
+    /// reported once for the run rather than per security.
+    pub unreachable: bool,
 }
 
 impl fmt::Display for SyncFailure {
@@ -92,12 +112,19 @@ pub struct SyncSummary {
     pub securities_updated: usize,
     /// Bars written (added plus overwritten).
     pub bars_written: usize,
+    /// Securities not synced after every provider allowed was tried.
     pub failures: Vec<SyncFailure>,
+    /// Securities whose own provider failed them this run: left for the next run, provider
+    /// kept (see `sync.switch_after_runs`).
+    pub deferred: Vec<SyncFailure>,
+    /// Securities stored from a later provider of the chain; `reason` says why the earlier
+    /// ones failed, `provider` is the one that answered.
+    pub fell_back: Vec<SyncFailure>,
     /// The run stopped early because `cancel` fired; finished securities are stored.
     pub cancelled: bool,
     /// Securities that synced, whether or not anything changed.
     pub securities_synced: usize,
-    /// Securities that needed no request (today's bar already stored).
+    /// Securities that needed no request (they hold their market's latest completed session).
     pub up_to_date: usize,
     /// Bars for dates not stored before.
     pub bars_added: usize,
@@ -109,8 +136,8 @@ pub struct SyncSummary {
     pub full_histories: usize,
     /// Securities re-fetched in full because their incremental answer could not be merged.
     pub refetched: Vec<(Symbol, RefetchReason)>,
-    /// Providers tripped by ban signals during the run.
-    pub tripped: Vec<ProviderName>,
+    /// Providers whose circuit breaker opened during the run.
+    pub circuits: Vec<CircuitReport>,
     /// Securities not finished because the run was cancelled.
     pub not_finished: usize,
 }
@@ -120,7 +147,7 @@ impl SyncSummary {
     pub fn outcome(&self) -> &'static str {
         if self.cancelled {
             "interrupted"
-        } else if self.failures.is_empty() {
+        } else if self.failures.is_empty() && self.deferred.is_empty() {
             "ok"
         } else if self.securities_synced == 0 && self.up_to_date == 0 {
             "failed"
@@ -128,14 +155,34 @@ impl SyncSummary {
             "partial"
         }
     }
+
+    /// Securities not synced: failed or deferred.
+    pub fn not_synced(&self) -> usize {
+        self.failures.len() + self.deferred.len()
+    }
+
+    /// When nothing synced because no provider could be reached at all, one line saying so
+    /// (instead of one line per security).
+    pub fn all_unreachable(&self) -> Option<String> {
+        let problems: Vec<&SyncFailure> = self.failures.iter().chain(&self.deferred).collect();
+        if problems.is_empty() || self.securities_synced > 0 || !problems.iter().all(|f| f.unreachable) {
+            return None;
+        }
+        let providers: Vec<&CircuitReport> = self.circuits.iter().filter(|c| c.unreachable).collect();
+        let names: Vec<&str> = providers.iter().map(|c| c.provider.as_str()).collect();
+        let cause = providers.first().map(|c| format!(" ({})", c.last_failure)).unwrap_or_default();
+        Some(format!(
+            "every provider is unreachable: {}{cause}; {} securities not synced. Check the network, or providers.<name>.base_url",
+            if names.is_empty() { "none answered".to_string() } else { names.join(", ") },
+            problems.len(),
+        ))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
-    #[error("{0}")]
-    Other(String),
     /// Symbols asked for that no report tracks.
     #[error("{} not on the watchlist; add with `ratingwatch watchlist add SYMBOL --sector SECTOR`", list(.symbols))]
     NotTracked { symbols: Vec<Symbol> },
@@ -205,7 +252,17 @@ pub async fn run_sync_with(
     };
     progress.started(prepared.plans.len());
 
-    let run = Run { fetcher, store: Arc::clone(&store), chains, tripped: Mutex::new(Vec::new()), today, now, cancel };
+    let run = Run {
+        fetcher,
+        store: Arc::clone(&store),
+        chains,
+        breakers: Breakers::new(config.sync.breaker_threshold, Duration::from_secs(config.sync.breaker_cooldown_secs)),
+        streaks: prepared.streaks,
+        switch_after_runs: config.sync.switch_after_runs.max(1),
+        today,
+        now,
+        cancel,
+    };
     let mut summary = SyncSummary { run_id: prepared.run_id, requested: prepared.plans.len(), ..SyncSummary::default() };
     let mut pending = prepared.plans.into_iter();
     let mut in_flight = FuturesUnordered::new();
@@ -219,23 +276,17 @@ pub async fn run_sync_with(
             }
         }
         let Some(result) = in_flight.next().await else { break };
-        if let SecurityOutcome::Failed(failure) = &result.outcome {
-            let (run_id, failure) = (summary.run_id, failure.clone());
-            let recorded = with_store(&store, move |store| {
-                Ok(store.record_sync_failure(run_id, &failure.symbol.to_string(), failure.provider.map(|p| p.as_str()), &failure.reason)?)
-            })
-            .await;
-            // The other securities still deserve their sync; the summary carries the failure.
-            if let Err(error) = recorded {
-                tracing::error!(%error, "cannot record a sync failure");
-            }
+        let (run_id, recorded) = (summary.run_id, result.clone());
+        // The other securities still deserve their sync; the summary carries the outcome.
+        if let Err(error) = with_store(&store, move |store| record_outcome(store, run_id, &recorded)).await {
+            tracing::error!(%error, "cannot record a security's sync outcome");
         }
         summary.count(&result);
         progress.security_done(&result);
     }
     summary.not_finished += pending.len();
     summary.cancelled = summary.not_finished > 0;
-    summary.tripped = run.tripped.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    summary.circuits = run.breakers.report();
 
     let finished_at = now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
     let recorded = summary.clone();
@@ -245,13 +296,38 @@ pub async fn run_sync_with(
             recorded.outcome(),
             recorded.securities_updated,
             recorded.bars_written,
-            recorded.failures.len(),
+            recorded.not_synced(),
             finished_at,
         )?)
     })
     .await?;
     progress.finished(&summary);
     Ok(summary)
+}
+
+/// Writes what one security's sync needs remembered: failures and deferrals, why earlier
+/// providers were passed over, and the count of failing runs of its own provider.
+fn record_outcome(store: &mut Store, run_id: i64, result: &SecurityResult) -> Result<(), SyncError> {
+    let symbol = result.symbol.to_string();
+    if let Some((provider, reason)) = &result.own_provider_failed {
+        store.record_provider_failure(&symbol, provider.as_str(), run_id, reason)?;
+    }
+    match &result.outcome {
+        SecurityOutcome::Synced(synced) => {
+            for (provider, reason) in &synced.fell_back_from {
+                store.record_sync_failure(run_id, &symbol, Some(provider.as_str()), reason, "fell_back")?;
+            }
+            store.clear_provider_streaks(&symbol)?;
+        }
+        SecurityOutcome::Deferred(failure) => {
+            store.record_sync_failure(run_id, &symbol, failure.provider.map(ProviderName::as_str), &failure.reason, "deferred")?;
+        }
+        SecurityOutcome::Failed(failure) => {
+            store.record_sync_failure(run_id, &symbol, failure.provider.map(ProviderName::as_str), &failure.reason, "failed")?;
+        }
+        SecurityOutcome::UpToDate | SecurityOutcome::Cancelled => {}
+    }
+    Ok(())
 }
 
 /// What happened to one security.
@@ -261,6 +337,9 @@ pub struct SecurityResult {
     pub outcome: SecurityOutcome,
     /// Requests sent for it, including failed attempts.
     pub requests: usize,
+    /// The provider of its stored series failed it this run, and why (counted towards
+    /// `sync.switch_after_runs`).
+    pub own_provider_failed: Option<(ProviderName, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -268,6 +347,8 @@ pub enum SecurityOutcome {
     Synced(Synced),
     /// Nothing to request.
     UpToDate,
+    /// Its own provider failed it; left for the next run with the provider kept.
+    Deferred(SyncFailure),
     Failed(SyncFailure),
     /// The run was cancelled while this security was being fetched; nothing was written.
     Cancelled,
@@ -281,6 +362,8 @@ pub struct Synced {
     pub full_history: bool,
     /// Why an incremental answer was thrown away for a full history, if it was.
     pub refetch: Option<RefetchReason>,
+    /// Providers tried before `provider` in this run, and why each failed.
+    pub fell_back_from: Vec<(ProviderName, String)>,
 }
 
 impl SyncSummary {
@@ -301,8 +384,18 @@ impl SyncSummary {
                 if let Some(reason) = synced.refetch {
                     self.refetched.push((result.symbol.clone(), reason));
                 }
+                if !synced.fell_back_from.is_empty() {
+                    let reasons: Vec<String> = synced.fell_back_from.iter().map(|(_, reason)| reason.clone()).collect();
+                    self.fell_back.push(SyncFailure {
+                        symbol: result.symbol.clone(),
+                        provider: Some(synced.provider),
+                        reason: reasons.join("; "),
+                        unreachable: false,
+                    });
+                }
             }
             SecurityOutcome::UpToDate => self.up_to_date += 1,
+            SecurityOutcome::Deferred(failure) => self.deferred.push(failure.clone()),
             SecurityOutcome::Failed(failure) => self.failures.push(failure.clone()),
             SecurityOutcome::Cancelled => self.not_finished += 1,
         }
@@ -327,6 +420,8 @@ async fn with_store<T: Send + 'static>(
 struct Prepared {
     run_id: i64,
     plans: Vec<SecurityPlan>,
+    /// Consecutive failing runs per security and provider.
+    streaks: HashMap<(Symbol, ProviderName), u32>,
 }
 
 /// Reads what the plans need, plans every selected security and opens the run record.
@@ -337,23 +432,43 @@ fn prepare(
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Prepared, SyncError> {
-    let symbols = select(&store.tracked_symbols()?, &options.selection)?;
+    let tracked = store.tracked_symbols()?;
+    let symbols = select(&tracked, &options.selection)?;
     let history_start = match sync_config.history_start {
         Some(date) => date,
         None => default_history_start(store.earliest_report_date()?, today),
     };
-    let settings = PlanSettings { today, history_start, overlap_days: sync_config.overlap_days, full: options.full };
+    let settings = PlanSettings { today, now, history_start, overlap_days: sync_config.overlap_days, full: options.full };
+    // Every tracked security's state: the latest stored session of each market's calendar
+    // (the benchmark's and every other security's) tells a holiday from a missing bar.
+    let mut states = HashMap::with_capacity(tracked.len());
+    for symbol in &tracked {
+        states.insert(symbol.clone(), store.security_state(symbol)?);
+    }
+    let market_latest = |market: Market| {
+        states.values().filter(|s| calendar::same_calendar(s.symbol.market(), market)).filter_map(|s| s.bars.map(|b| b.last)).max()
+    };
+    let latest_by_market: HashMap<Market, Option<NaiveDate>> =
+        [Market::Sh, Market::Sz, Market::Hk, Market::Us, Market::Fx].into_iter().map(|m| (m, market_latest(m))).collect();
     let mut plans = Vec::with_capacity(symbols.len());
     for symbol in symbols {
-        let state = store.security_state(&symbol)?;
-        let mut plan = plan_security(&state, &settings);
+        let state = match states.get(&symbol) {
+            Some(state) => state.clone(),
+            None => store.security_state(&symbol)?,
+        };
+        let mut plan = plan_security(&state, &settings, latest_by_market.get(&symbol.market()).copied().flatten());
         if let Plan::Fetch(FetchPlan { incremental: Some(incremental), .. }) = &mut plan {
             incremental.stored_overlap = store.bars(&symbol, incremental.window.from, incremental.window.to)?;
         }
         plans.push(SecurityPlan { symbol, plan });
     }
+    let streaks = store
+        .provider_streaks()?
+        .into_iter()
+        .filter_map(|streak| Some(((Symbol::parse(&streak.symbol).ok()?, ProviderName::parse(&streak.provider)?), streak.failed_runs)))
+        .collect();
     let run_id = store.begin_sync_run(&options.trigger, plans.len(), now)?;
-    Ok(Prepared { run_id, plans })
+    Ok(Prepared { run_id, plans, streaks })
 }
 
 /// The selected symbols, in tracked (alphabetical) order for `All`/`Markets` and in the order
@@ -380,8 +495,50 @@ enum AttemptError {
     Provider(ProviderError),
     /// The answer arrived but must not be stored.
     Refused(String),
+    /// An incremental answer without a single bar for a window holding stored sessions.
+    Empty(String),
+    /// The provider's circuit is open; no request was sent.
+    CircuitOpen {
+        reason: String,
+        unreachable: bool,
+    },
     /// The database failed; other providers would not help.
     Store(String),
+}
+
+impl AttemptError {
+    /// The text recorded for this provider.
+    fn describe(&self) -> String {
+        match self {
+            AttemptError::Cancelled => "cancelled".to_string(),
+            AttemptError::Provider(error) => format!("{}: {}", kind_text(error.kind), error.message),
+            AttemptError::Refused(reason) | AttemptError::Empty(reason) | AttemptError::Store(reason) => reason.clone(),
+            AttemptError::CircuitOpen { reason, .. } => reason.clone(),
+        }
+    }
+
+    /// The provider does not serve this symbol: waiting for the next run would not help.
+    fn leaves_at_once(&self) -> bool {
+        matches!(self, AttemptError::Provider(error) if matches!(error.kind, ProviderErrorKind::NotFound | ProviderErrorKind::Unsupported))
+    }
+
+    fn unreachable(&self) -> bool {
+        match self {
+            AttemptError::Provider(error) => error.kind == ProviderErrorKind::Unreachable,
+            AttemptError::CircuitOpen { unreachable, .. } => *unreachable,
+            _ => false,
+        }
+    }
+
+    /// How the breaker counts it.
+    fn breaker_outcome(&self) -> breaker::Outcome {
+        match self {
+            AttemptError::Cancelled => breaker::Outcome::Abandoned,
+            AttemptError::Store(_) | AttemptError::CircuitOpen { .. } => breaker::Outcome::Neutral,
+            _ if self.leaves_at_once() => breaker::Outcome::Neutral,
+            _ => breaker::Outcome::Failure { reason: self.describe(), unreachable: self.unreachable() },
+        }
+    }
 }
 
 fn kind_text(kind: ProviderErrorKind) -> &'static str {
@@ -389,6 +546,7 @@ fn kind_text(kind: ProviderErrorKind) -> &'static str {
         ProviderErrorKind::NotFound => "not found",
         ProviderErrorKind::Unsupported => "unsupported",
         ProviderErrorKind::Blocked => "blocked",
+        ProviderErrorKind::Unreachable => "unreachable",
         ProviderErrorKind::Transient => "unavailable",
         ProviderErrorKind::Malformed => "malformed response",
     }
@@ -399,8 +557,10 @@ struct Run<'a> {
     fetcher: &'a dyn PriceFetcher,
     store: SharedStore,
     chains: ChainsConfig,
-    /// Providers that sent a ban signal, in the order they were tripped.
-    tripped: Mutex<Vec<ProviderName>>,
+    breakers: Breakers,
+    /// Consecutive failing runs per security and provider, before this run.
+    streaks: HashMap<(Symbol, ProviderName), u32>,
+    switch_after_runs: u32,
     today: NaiveDate,
     now: DateTime<Utc>,
     cancel: &'a CancellationToken,
@@ -410,59 +570,107 @@ impl Run<'_> {
     async fn sync_security(&self, planned: SecurityPlan) -> SecurityResult {
         let SecurityPlan { symbol, plan } = planned;
         let mut requests = 0;
-        let outcome = match &plan {
-            Plan::UpToDate => SecurityOutcome::UpToDate,
+        let (outcome, own_provider_failed) = match &plan {
+            Plan::UpToDate => (SecurityOutcome::UpToDate, None),
             Plan::Fetch(fetch_plan) => self.through_chain(&symbol, fetch_plan, &mut requests).await,
         };
-        SecurityResult { symbol, outcome, requests }
+        SecurityResult { symbol, outcome, requests, own_provider_failed }
     }
 
-    fn is_tripped(&self, provider: ProviderName) -> bool {
-        self.tripped.lock().unwrap_or_else(PoisonError::into_inner).contains(&provider)
+    /// The provider a security sticks with: the one its stored series came from, when that
+    /// provider is in the market's chain.
+    fn sticky(&self, symbol: &Symbol, plan: &FetchPlan) -> Option<ProviderName> {
+        let provider = ProviderName::parse(plan.source.as_deref()?)?;
+        self.chains.for_market(symbol.market()).contains(&provider).then_some(provider)
     }
 
-    fn trip(&self, provider: ProviderName, error: &ProviderError) {
-        let mut tripped = self.tripped.lock().unwrap_or_else(PoisonError::into_inner);
-        if !tripped.contains(&provider) {
-            tripped.push(provider);
-            tracing::warn!(%provider, symbol = %error.symbol, reason = error.message.as_str(), "provider tripped for the rest of this run");
-        }
-    }
-
-    /// Tries the market's providers in order until one answer is stored.
-    async fn through_chain(&self, symbol: &Symbol, plan: &FetchPlan, requests: &mut usize) -> SecurityOutcome {
+    /// Asks the security's own provider; then, when it has none or may leave it, the market's
+    /// chain in order until one answer is stored.
+    async fn through_chain(
+        &self,
+        symbol: &Symbol,
+        plan: &FetchPlan,
+        requests: &mut usize,
+    ) -> (SecurityOutcome, Option<(ProviderName, String)>) {
         let chain = self.chains.for_market(symbol.market());
-        let mut attempts = Vec::new();
-        let mut last_tried = None;
-        for &provider in chain {
-            if self.is_tripped(provider) {
-                attempts.push(format!("{provider}: skipped, blocked earlier in this run"));
-                continue;
-            }
-            last_tried = Some(provider);
-            match self.try_provider(symbol, plan, provider, requests).await {
-                Ok(synced) => return SecurityOutcome::Synced(synced),
-                Err(AttemptError::Cancelled) => return SecurityOutcome::Cancelled,
-                Err(AttemptError::Provider(error)) => {
-                    if error.kind == ProviderErrorKind::Blocked {
-                        self.trip(provider, &error);
+        let mut attempts: Vec<(ProviderName, AttemptError)> = Vec::new();
+        let mut own_provider_failed = None;
+        let sticky = self.sticky(symbol, plan);
+        if let Some(provider) = sticky {
+            match self.attempt(symbol, plan, provider, requests).await {
+                Ok(synced) => return (SecurityOutcome::Synced(synced), None),
+                Err(AttemptError::Cancelled) => return (SecurityOutcome::Cancelled, None),
+                Err(AttemptError::Store(reason)) => return (self.failed(symbol, provider, reason, false), None),
+                Err(error) => {
+                    let reason = format!("{provider}: {}", error.describe());
+                    own_provider_failed = Some((provider, reason.clone()));
+                    let failed_runs = self.streaks.get(&(symbol.clone(), provider)).copied().unwrap_or(0) + 1;
+                    if !error.leaves_at_once() && failed_runs < self.switch_after_runs {
+                        let deferred = SyncFailure {
+                            symbol: symbol.clone(),
+                            provider: Some(provider),
+                            reason: format!(
+                                "{reason}; kept for the next run ({provider} failed it {failed_runs} run{} in a row; it moves to another provider after {})",
+                                if failed_runs == 1 { "" } else { "s" },
+                                self.switch_after_runs
+                            ),
+                            unreachable: error.unreachable(),
+                        };
+                        return (SecurityOutcome::Deferred(deferred), own_provider_failed);
                     }
-                    attempts.push(format!("{provider}: {}: {}", kind_text(error.kind), error.message));
-                }
-                Err(AttemptError::Refused(reason)) => attempts.push(format!("{provider}: {reason}")),
-                Err(AttemptError::Store(reason)) => {
-                    return SecurityOutcome::Failed(SyncFailure { symbol: symbol.clone(), provider: Some(provider), reason });
+                    tracing::info!(%symbol, %provider, failed_runs, reason = reason.as_str(), "switching provider");
+                    attempts.push((provider, error));
                 }
             }
         }
-        if chain.is_empty() {
-            attempts.push(format!("no provider configured for the {} market", symbol.market()));
+        for &provider in chain.iter().filter(|p| Some(**p) != sticky) {
+            match self.attempt(symbol, plan, provider, requests).await {
+                Ok(mut synced) => {
+                    synced.fell_back_from = attempts.iter().map(|(p, error)| (*p, format!("{p}: {}", error.describe()))).collect();
+                    if !synced.fell_back_from.is_empty() {
+                        let reasons: Vec<&str> = synced.fell_back_from.iter().map(|(_, reason)| reason.as_str()).collect();
+                        tracing::info!(%symbol, %provider, why = reasons.join("; ").as_str(), "fell back");
+                    }
+                    return (SecurityOutcome::Synced(synced), own_provider_failed);
+                }
+                Err(AttemptError::Cancelled) => return (SecurityOutcome::Cancelled, own_provider_failed),
+                Err(AttemptError::Store(reason)) => return (self.failed(symbol, provider, reason, false), own_provider_failed),
+                Err(error) => attempts.push((provider, error)),
+            }
         }
-        SecurityOutcome::Failed(SyncFailure {
-            symbol: symbol.clone(),
-            provider: last_tried.or_else(|| chain.last().copied()),
-            reason: attempts.join("; "),
-        })
+        let mut reasons: Vec<String> = attempts.iter().map(|(p, error)| format!("{p}: {}", error.describe())).collect();
+        if chain.is_empty() {
+            reasons.push(format!("no provider configured for the {} market", symbol.market()));
+        }
+        let unreachable = !attempts.is_empty() && attempts.iter().all(|(_, error)| error.unreachable());
+        let last = attempts.last().map(|(p, _)| *p).or_else(|| chain.last().copied());
+        let failure = SyncFailure { symbol: symbol.clone(), provider: last, reason: reasons.join("; "), unreachable };
+        (SecurityOutcome::Failed(failure), own_provider_failed)
+    }
+
+    fn failed(&self, symbol: &Symbol, provider: ProviderName, reason: String, unreachable: bool) -> SecurityOutcome {
+        SecurityOutcome::Failed(SyncFailure { symbol: symbol.clone(), provider: Some(provider), reason, unreachable })
+    }
+
+    /// One provider for one security, through its circuit breaker.
+    async fn attempt(
+        &self,
+        symbol: &Symbol,
+        plan: &FetchPlan,
+        provider: ProviderName,
+        requests: &mut usize,
+    ) -> Result<Synced, AttemptError> {
+        let permit = self.breakers.permit(provider, Instant::now());
+        if let Permit::Skip(reason) = permit {
+            return Err(AttemptError::CircuitOpen { reason, unreachable: self.breakers.is_unreachable(provider) });
+        }
+        let result = self.try_provider(symbol, plan, provider, requests).await;
+        let outcome = match &result {
+            Ok(_) => breaker::Outcome::Success,
+            Err(error) => error.breaker_outcome(),
+        };
+        self.breakers.record(provider, &permit, outcome, Instant::now());
+        result
     }
 
     /// Fetches from one provider, decides how to apply the answer and writes it.
@@ -477,12 +685,13 @@ impl Run<'_> {
         let fetched = self.fetch(provider, symbol, window, requests).await?;
         let (fetched, kind, refetch) = match plan.incremental_for(provider) {
             Some(incremental) if kind == FetchKind::Incremental => {
-                match decide(kind, incremental.basis, fetched.basis, &incremental.stored_overlap, &fetched.bars) {
+                check_incremental_answer(&fetched, incremental, plan.market_latest)?;
+                match decide(incremental.basis, fetched.basis, &incremental.stored_overlap, &fetched.bars) {
                     Apply::RefetchFull(reason) => {
                         tracing::info!(%symbol, %provider, %reason, "re-fetching the full history");
                         (self.fetch(provider, symbol, plan.full, requests).await?, FetchKind::Full, Some(reason))
                     }
-                    Apply::Upsert | Apply::Replace => (fetched, kind, None),
+                    Apply::Upsert => (fetched, kind, None),
                 }
             }
             _ => (fetched, kind, None),
@@ -491,7 +700,7 @@ impl Run<'_> {
             check_full_history(&fetched, plan.stored_last)?;
         }
         let stats = self.write(symbol, fetched, kind, plan.listed_on).await?;
-        Ok(Synced { provider, stats, full_history: kind == FetchKind::Full, refetch })
+        Ok(Synced { provider, stats, full_history: kind == FetchKind::Full, refetch, fell_back_from: Vec::new() })
     }
 
     /// One request, abandoned when the run is cancelled, and validated before anything else
@@ -551,6 +760,32 @@ impl Run<'_> {
             Ok(Err(error)) => Err(AttemptError::Store(format!("storing failed: {error}"))),
             Err(join_error) => Err(AttemptError::Store(format!("storing failed: {join_error}"))),
         }
+    }
+}
+
+/// An incremental window always reaches back over stored bars (the overlap), so a real answer
+/// is never empty: no bars at all is a throttled or broken answer (Eastmoney `klines: []`, a
+/// Yahoo chart without timestamps, an empty Tencent array), not "nothing new".
+fn check_incremental_answer(
+    fetched: &FetchedSeries,
+    incremental: &IncrementalWindow,
+    market_latest: Option<NaiveDate>,
+) -> Result<(), AttemptError> {
+    if !fetched.bars.is_empty() {
+        return Ok(());
+    }
+    let Window { from, to } = incremental.window;
+    let stored = incremental.stored_overlap.len();
+    let market_traded = market_latest.filter(|latest| (from..=to).contains(latest));
+    match (stored, market_traded) {
+        (0, None) => Ok(()),
+        (0, Some(latest)) => Err(AttemptError::Empty(format!(
+            "empty answer for {from} to {to}, though the market traded on {latest} (stored for other securities)"
+        ))),
+        (stored, _) => Err(AttemptError::Empty(format!(
+            "empty answer for {from} to {to}, a range holding {stored} stored session{}",
+            if stored == 1 { "" } else { "s" }
+        ))),
     }
 }
 

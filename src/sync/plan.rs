@@ -1,9 +1,11 @@
 //! Deciding what to request: pure functions over a security's stored state and today's date.
 //!
 //! The rules, in order:
-//! - A security whose latest stored bar is dated today (or later) needs nothing: providers
-//!   only return completed sessions, so there is nothing newer to get. A second sync on the
-//!   same day therefore sends no request for it.
+//! - A security needs nothing when its latest stored bar is at or after its market's latest
+//!   completed session: the latest weekday whose session had closed at `now` (see
+//!   [`super::calendar`]), or, on a holiday, the market's latest stored session when the
+//!   security was already asked after the latest possible session closed. A re-run on the same
+//!   evening, at a weekend or on a holiday therefore sends no request.
 //! - Otherwise, a provider that produced the stored series (its `adj_source`) gets the short
 //!   incremental window: from the last stored date minus `overlap_days` calendar days (so
 //!   revised bars overwrite and a re-based adjusted series shows up in the overlap) to today.
@@ -13,8 +15,9 @@
 //!   today, clamped to the listing date when it is known. The result replaces the stored
 //!   series whole, so one adjusted series never mixes two vendors.
 
-use chrono::{Days, Months, NaiveDate};
+use chrono::{DateTime, Days, Months, NaiveDate, Utc};
 
+use super::calendar::latest_possible_session;
 use crate::prices::{AdjBasis, Bar};
 use crate::providers::ProviderName;
 use crate::store::SecurityState;
@@ -40,6 +43,8 @@ pub enum FetchKind {
 pub struct PlanSettings {
     /// The run's date in the configured time zone.
     pub today: NaiveDate,
+    /// The run's clock reading: which sessions have closed.
+    pub now: DateTime<Utc>,
     /// The first date of a full history.
     pub history_start: NaiveDate,
     /// Calendar days re-fetched before the last stored bar.
@@ -51,7 +56,8 @@ pub struct PlanSettings {
 /// What one security needs.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Plan {
-    /// Nothing to request: the stored series already ends today, or the security lists after today.
+    /// Nothing to request: the stored series already holds the latest completed session, or
+    /// the security lists after today.
     UpToDate,
     Fetch(FetchPlan),
 }
@@ -67,6 +73,11 @@ pub struct FetchPlan {
     pub stored_last: Option<NaiveDate>,
     /// The listing date already stored.
     pub listed_on: Option<NaiveDate>,
+    /// The provider name stored as the series' `adj_source`, when bars are stored: the
+    /// provider the security sticks with.
+    pub source: Option<String>,
+    /// The latest session stored for any security of the market's calendar.
+    pub market_latest: Option<NaiveDate>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -103,15 +114,31 @@ pub fn default_history_start(earliest_report_date: Option<NaiveDate>, today: Nai
     anchor.checked_sub_months(Months::new(12)).unwrap_or(anchor)
 }
 
-/// Plans one security from its stored state. The incremental window's `stored_overlap` is left
-/// empty: the caller, who owns the database, fills it in.
-pub fn plan_security(state: &SecurityState, settings: &PlanSettings) -> Plan {
+/// Whether a stored series already holds everything a provider can have at `now`:
+/// - its last bar is at or after the latest possible session of its market, or
+/// - a provider rewrote its last bar after that session closed (it was asked and had nothing
+///   newer: a holiday) and no other security of the market holds a later session
+///   (`market_latest`, the latest stored session of the market's calendar).
+pub fn is_current(state: &SecurityState, now: DateTime<Utc>, market_latest: Option<NaiveDate>) -> bool {
+    let Some(stored) = state.bars else { return false };
+    let market = state.symbol.market();
+    let latest_possible = latest_possible_session(market, now);
+    if stored.last >= latest_possible {
+        return true;
+    }
+    let asked_since_close = state.last_fetch.as_ref().is_some_and(|(source, fetched_at)| {
+        ProviderName::parse(source).is_some() && latest_possible_session(market, *fetched_at) >= latest_possible
+    });
+    asked_since_close && market_latest.is_none_or(|latest| stored.last >= latest)
+}
+
+/// Plans one security from its stored state. `market_latest` is the latest session stored
+/// for any security of its market's calendar. The incremental window's `stored_overlap` is
+/// left empty: the caller, who owns the database, fills it in.
+pub fn plan_security(state: &SecurityState, settings: &PlanSettings, market_latest: Option<NaiveDate>) -> Plan {
     let today = settings.today;
     let stored = state.bars;
-    if !settings.full
-        && let Some(stored) = stored
-        && stored.last >= today
-    {
+    if !settings.full && is_current(state, settings.now, market_latest) {
         return Plan::UpToDate;
     }
     let clamp_to_listing = |date: NaiveDate| match state.listed_on {
@@ -131,7 +158,8 @@ pub fn plan_security(state: &SecurityState, settings: &PlanSettings) -> Plan {
         }
         _ => None,
     };
-    Plan::Fetch(FetchPlan { full, incremental, stored_last: stored.map(|s| s.last), listed_on: state.listed_on })
+    let source = stored.and(state.adj_source.clone());
+    Plan::Fetch(FetchPlan { full, incremental, stored_last: stored.map(|s| s.last), listed_on: state.listed_on, source, market_latest })
 }
 
 /// A security and its plan.
@@ -158,7 +186,17 @@ mod tests {
             adj_basis: source.map(|_| AdjBasis::Hfq),
             adj_source: source.map(str::to_string),
             bars: bars.map(|(first, last)| BarStats { first: date(first), last: date(last), count: 100 }),
+            last_fetch: None,
         }
+    }
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        chrono::TimeZone::from_utc_datetime(&Utc, &chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap())
+    }
+
+    /// 2023-03-01 (a Wednesday) 10:00 UTC = 18:00 in Shanghai, after the close.
+    fn settings(full: bool) -> PlanSettings {
+        PlanSettings { today: date("2023-03-01"), now: utc("2023-03-01 10:00"), history_start: date("2022-02-14"), overlap_days: 10, full }
     }
 
     fn window(from: &str, to: &str) -> Window {
@@ -179,7 +217,7 @@ mod tests {
         Some(("2022-02-14", "2023-02-28")), Some("tencent"), None, false,
         Some((window("2022-02-14", "2023-03-01"), Some(window("2023-02-18", "2023-03-01"))))
     )]
-    // Already holds today's bar: no request at all (a second sync on the same day).
+    // Already holds today's bar: no request at all (a second sync on the same evening).
     #[case::up_to_date_today(Some(("2022-02-14", "2023-03-01")), Some("tencent"), None, false, None)]
     // A weekend or holiday: the last bar is Friday's; one small request still goes out.
     #[case::after_a_weekend(
@@ -207,8 +245,7 @@ mod tests {
         #[case] full: bool,
         #[case] expected: Option<(Window, Option<Window>)>,
     ) {
-        let settings = PlanSettings { today: date("2023-03-01"), history_start: date("2022-02-14"), overlap_days: 10, full };
-        let plan = plan_security(&state(bars, source, listed_on), &settings);
+        let plan = plan_security(&state(bars, source, listed_on), &settings(full), None);
         let got = match plan {
             Plan::UpToDate => None,
             Plan::Fetch(fetch) => Some((fetch.full, fetch.incremental.map(|i| i.window))),
@@ -218,14 +255,49 @@ mod tests {
 
     #[test]
     fn only_the_stored_source_gets_the_incremental_window() {
-        let settings = PlanSettings { today: date("2023-03-01"), history_start: date("2022-02-14"), overlap_days: 10, full: false };
-        let Plan::Fetch(plan) = plan_security(&state(Some(("2022-02-14", "2023-02-28")), Some("tencent"), None), &settings) else {
+        let Plan::Fetch(plan) = plan_security(&state(Some(("2022-02-14", "2023-02-28")), Some("tencent"), None), &settings(false), None)
+        else {
             panic!("expected a fetch plan")
         };
         assert_eq!(plan.request_for(ProviderName::Tencent), (window("2023-02-18", "2023-03-01"), FetchKind::Incremental));
         assert_eq!(plan.request_for(ProviderName::Eastmoney), (window("2022-02-14", "2023-03-01"), FetchKind::Full));
         assert_eq!(plan.request_for(ProviderName::Yahoo), (window("2022-02-14", "2023-03-01"), FetchKind::Full));
         assert_eq!(plan.stored_last, Some(date("2023-02-28")));
+    }
+
+    // When is a stored series current? Shanghai, 2023; `now` in UTC (Shanghai = UTC+8).
+    #[rstest]
+    // Wednesday 18:00 Shanghai, Wednesday's bar stored.
+    #[case::holds_todays_session("2023-03-01", None, "2023-03-01 10:00", None, true)]
+    // Wednesday 18:00, only Tuesday's bar: Wednesday's session has closed and is missing.
+    #[case::a_session_missing("2023-02-28", None, "2023-03-01 10:00", None, false)]
+    // Wednesday 10:00 Shanghai (02:00 UTC), Tuesday's bar: today's session has not closed yet.
+    #[case::before_the_close("2023-02-28", None, "2023-03-01 02:00", None, true)]
+    // Sunday, Friday's bar: nothing newer exists.
+    #[case::weekend("2023-03-03", None, "2023-03-05 04:00", None, true)]
+    // Monday 18:00, Friday's bar, asked on Saturday: Monday's session is newer than that ask.
+    #[case::asked_before_the_new_session("2023-03-03", Some(("tencent", "2023-03-04 04:00")), "2023-03-06 10:00", None, false)]
+    // A holiday (2023-04-05, 清明): asked at 17:00 that day, no bar came; at 18:00 nothing
+    // newer can exist, and no other security of the market holds 04-05.
+    #[case::holiday_asked_after_close(
+        "2023-04-04", Some(("tencent", "2023-04-05 09:00")), "2023-04-05 10:00", Some("2023-04-04"), true
+    )]
+    // The same, but another security of the market holds 04-05: this one lags and is asked.
+    #[case::lagging_behind_the_market(
+        "2023-04-04", Some(("tencent", "2023-04-05 09:00")), "2023-04-05 10:00", Some("2023-04-05"), false
+    )]
+    // Imported from CSV at 17:00: an import says nothing about what a provider has.
+    #[case::imported_is_not_asked("2023-04-04", Some(("csv", "2023-04-05 09:00")), "2023-04-05 10:00", Some("2023-04-04"), false)]
+    fn current_series(
+        #[case] last: &str,
+        #[case] last_fetch: Option<(&str, &str)>,
+        #[case] now: &str,
+        #[case] market_latest: Option<&str>,
+        #[case] expected: bool,
+    ) {
+        let mut state = state(Some(("2022-02-14", last)), Some("tencent"), None);
+        state.last_fetch = last_fetch.map(|(source, at)| (source.to_string(), utc(at)));
+        assert_eq!(is_current(&state, utc(now), market_latest.map(date)), expected);
     }
 
     #[rstest]

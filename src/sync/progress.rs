@@ -36,6 +36,13 @@ impl SyncProgress for LogProgress {
                 "synced"
             ),
             SecurityOutcome::UpToDate => tracing::debug!(symbol, "already up to date"),
+            // Unreachable hosts are reported once for the whole run (see `finished`).
+            SecurityOutcome::Failed(failure) | SecurityOutcome::Deferred(failure) if failure.unreachable => {
+                tracing::debug!(symbol, provider = failure.provider.map(|p| p.as_str()), reason = failure.reason.as_str(), "not synced")
+            }
+            SecurityOutcome::Deferred(failure) => {
+                tracing::warn!(symbol, provider = failure.provider.map(|p| p.as_str()), reason = failure.reason.as_str(), "sync deferred")
+            }
             SecurityOutcome::Failed(failure) => {
                 tracing::warn!(symbol, provider = failure.provider.map(|p| p.as_str()), reason = failure.reason.as_str(), "sync failed")
             }
@@ -44,12 +51,26 @@ impl SyncProgress for LogProgress {
     }
 
     fn finished(&self, summary: &SyncSummary) {
+        if let Some(line) = summary.all_unreachable() {
+            tracing::warn!("{line}");
+        } else {
+            for circuit in summary.circuits.iter().filter(|c| c.unreachable) {
+                tracing::warn!(provider = %circuit.provider, reason = circuit.last_failure.as_str(), "provider unreachable");
+            }
+            let unreachable: Vec<String> =
+                summary.failures.iter().chain(&summary.deferred).filter(|f| f.unreachable).map(|f| f.symbol.to_string()).collect();
+            if !unreachable.is_empty() {
+                tracing::warn!(symbols = unreachable.join(", ").as_str(), "not synced: every provider tried was unreachable");
+            }
+        }
         tracing::info!(
             run_id = summary.run_id,
             securities = summary.requested,
             updated = summary.securities_updated,
             bars_written = summary.bars_written,
             failures = summary.failures.len(),
+            deferred = summary.deferred.len(),
+            fell_back = summary.fell_back.len(),
             cancelled = summary.cancelled,
             "sync finished"
         );
@@ -85,8 +106,12 @@ impl SyncProgress for TerminalProgress {
     }
 
     fn security_done(&self, result: &SecurityResult) {
-        if let SecurityOutcome::Failed(failure) = &result.outcome {
-            self.bar.println(format!("failed: {}", failure));
+        match &result.outcome {
+            // Printed once at the end instead (see `cli::sync`).
+            SecurityOutcome::Failed(failure) | SecurityOutcome::Deferred(failure) if failure.unreachable => {}
+            SecurityOutcome::Failed(failure) => self.bar.println(format!("failed: {failure}")),
+            SecurityOutcome::Deferred(failure) => self.bar.println(format!("deferred: {failure}")),
+            _ => {}
         }
         self.bar.set_message(result.symbol.to_string());
         self.bar.inc(1);

@@ -221,6 +221,17 @@ async fn falls_back_in_chain_order_and_names_every_provider_when_all_fail() {
     assert_eq!(order, vec![ProviderName::Tencent, ProviderName::Eastmoney, ProviderName::Yahoo]);
     assert_eq!(state(&store, "0700.HK").adj_source.as_deref(), Some("yahoo"));
     assert_eq!(stored(&store, "0700.HK").len(), weekdays("2022-02-14", "2023-03-01").len());
+    // The fallback keeps why the first two providers failed.
+    let fell_back: Vec<(String, Option<ProviderName>, String)> =
+        summary.fell_back.iter().map(|f| (f.symbol.to_string(), f.provider, f.reason.clone())).collect();
+    assert_eq!(
+        fell_back,
+        vec![(
+            "0700.HK".to_string(),
+            Some(ProviderName::Yahoo),
+            "tencent: not found: scripted NotFound; eastmoney: unavailable: scripted Transient".to_string()
+        )]
+    );
 
     assert_eq!(summary.failures.len(), 1);
     let failure = &summary.failures[0];
@@ -238,82 +249,267 @@ async fn falls_back_in_chain_order_and_names_every_provider_when_all_fail() {
 }
 
 #[tokio::test]
-async fn a_blocked_provider_is_tripped_for_the_rest_of_the_run() {
+async fn three_consecutive_failures_open_a_providers_circuit_and_each_fallback_says_why() {
     let fetcher = FakeFetcher::default();
     let store = seeded_store();
     let mut config = Config::default();
     config.sync.concurrency = 1;
-    // Tencent bans on the first request; the later symbols never ask it again.
-    for name in ["000063.SZ", "000066.SZ", "000681.SZ"] {
+    // Tencent bans every request; none of these securities has a stored series yet, so each
+    // walks the chain. The default threshold is 3: from the fourth security on, tencent's
+    // circuit is open and it is not asked (the cool-down, 60 s, outlasts the run).
+    let names = ["000063.SZ", "000066.SZ", "000681.SZ", "000938.SZ", "002230.SZ"];
+    for name in names {
         fetcher.answer(ProviderName::Tencent, name, Answer::Fail(ProviderErrorKind::Blocked));
         fetcher.answer(ProviderName::Eastmoney, name, history(AdjBasis::Hfq, series("2022-02-14", "2023-03-01", 10.0, 2.0)));
     }
-    let summary =
-        run_with(&fetcher, &store, &options(&["000063.SZ", "000066.SZ", "000681.SZ"]), "2023-03-01", &config, &CancellationToken::new())
-            .await;
+    let summary = run_with(&fetcher, &store, &options(&names), "2023-03-01", &config, &CancellationToken::new()).await;
     let providers: Vec<(ProviderName, String)> = fetcher.requests().into_iter().map(|(p, r)| (p, r.symbol.to_string())).collect();
+    let mut expected = Vec::new();
+    for name in &names[..3] {
+        expected.push((ProviderName::Tencent, name.to_string()));
+        expected.push((ProviderName::Eastmoney, name.to_string()));
+    }
+    for name in &names[3..] {
+        expected.push((ProviderName::Eastmoney, name.to_string()));
+    }
+    assert_eq!(providers, expected);
     assert_eq!(
-        providers,
-        vec![
-            (ProviderName::Tencent, "000063.SZ".to_string()),
-            (ProviderName::Eastmoney, "000063.SZ".to_string()),
-            (ProviderName::Eastmoney, "000066.SZ".to_string()),
-            (ProviderName::Eastmoney, "000681.SZ".to_string()),
-        ]
+        summary.circuits,
+        vec![CircuitReport {
+            provider: ProviderName::Tencent,
+            opened: 1,
+            open_at_end: true,
+            last_failure: "blocked: scripted Blocked".to_string(),
+            unreachable: false
+        }]
     );
-    assert_eq!(summary.tripped, vec![ProviderName::Tencent]);
-    assert_eq!((summary.securities_synced, summary.failures.len()), (3, 0));
+    assert_eq!((summary.securities_synced, summary.failures.len(), summary.fell_back.len()), (5, 0, 5));
+    // Why tencent was passed over is kept for every security: the ban for the first three,
+    // the open circuit for the others.
+    let fallbacks = store.lock().unwrap().sync_fallbacks(summary.run_id).unwrap();
+    let reasons: Vec<(&str, Option<&str>, &str)> =
+        fallbacks.iter().map(|f| (f.symbol.as_str(), f.provider.as_deref(), f.reason.as_str())).collect();
+    assert_eq!(reasons[0], ("000063.SZ", Some("tencent"), "tencent: blocked: scripted Blocked"));
+    assert_eq!(
+        reasons[4],
+        ("002230.SZ", Some("tencent"), "tencent: skipped: circuit open after 3 consecutive failures (last: blocked: scripted Blocked)")
+    );
+    assert_eq!(fallbacks.len(), 5);
+    assert!(fallbacks.iter().all(|f| f.kind == "fell_back"));
+    assert_eq!(store.lock().unwrap().sync_failures(summary.run_id).unwrap(), vec![], "a fallback is not a failure");
+    assert_eq!(summary.outcome(), "ok");
 }
 
 #[tokio::test]
-async fn every_provider_tripped_fails_the_symbol_naming_the_chain() {
+async fn an_open_circuit_lets_one_probe_through_after_the_cooldown_and_its_success_closes_it() {
     let fetcher = FakeFetcher::default();
     let store = seeded_store();
     let mut config = Config::default();
     config.sync.concurrency = 1;
+    config.sync.breaker_threshold = 2;
+    // No cool-down: the next security after the circuit opens is the probe.
+    config.sync.breaker_cooldown_secs = 0;
+    let names = ["000063.SZ", "000066.SZ", "000681.SZ", "000938.SZ"];
+    for name in &names[..3] {
+        fetcher.answer(ProviderName::Tencent, name, Answer::Fail(ProviderErrorKind::Transient));
+    }
+    // Tencent recovers for the last one.
+    fetcher.answer(ProviderName::Tencent, names[3], history(AdjBasis::Hfq, series("2022-02-14", "2023-03-01", 10.0, 2.0)));
+    for name in names {
+        fetcher.answer(ProviderName::Eastmoney, name, history(AdjBasis::Hfq, series("2022-02-14", "2023-03-01", 10.0, 2.0)));
+    }
+    let summary = run_with(&fetcher, &store, &options(&names), "2023-03-01", &config, &CancellationToken::new()).await;
+    let asked_tencent: Vec<String> =
+        fetcher.requests().into_iter().filter(|(p, _)| *p == ProviderName::Tencent).map(|(_, r)| r.symbol.to_string()).collect();
+    // Two failures open it; the third security is a probe (it fails: open again); the fourth
+    // is the next probe, succeeds and closes it.
+    assert_eq!(asked_tencent, names.map(String::from).to_vec());
+    assert_eq!(state(&store, names[3]).adj_source.as_deref(), Some("tencent"));
+    let circuit = &summary.circuits[0];
+    assert_eq!((circuit.provider, circuit.opened, circuit.open_at_end), (ProviderName::Tencent, 2, false));
+}
+
+#[tokio::test]
+async fn every_provider_open_fails_the_symbol_naming_the_chain() {
+    let fetcher = FakeFetcher::default();
+    let store = seeded_store();
+    let mut config = Config::default();
+    config.sync.concurrency = 1;
+    config.sync.breaker_threshold = 1;
     config.providers.chains.fx = vec![crate::ids::ProviderName::Yahoo];
     fetcher.answer(ProviderName::Yahoo, "HKDCNY.FX", Answer::Fail(ProviderErrorKind::Blocked));
     let summary = run_with(&fetcher, &store, &options(&["HKDCNY.FX", "USDCNY.FX"]), "2023-03-01", &config, &CancellationToken::new()).await;
-    assert_eq!(fetcher.requests().len(), 1, "the tripped provider is not asked for USDCNY.FX");
+    assert_eq!(fetcher.requests().len(), 1, "the open circuit keeps yahoo from being asked for USDCNY.FX");
     let reasons: Vec<(String, Option<ProviderName>, String)> =
         summary.failures.iter().map(|f| (f.symbol.to_string(), f.provider, f.reason.clone())).collect();
     assert_eq!(
         reasons,
         vec![
             ("HKDCNY.FX".to_string(), Some(ProviderName::Yahoo), "yahoo: blocked: scripted Blocked".to_string()),
-            ("USDCNY.FX".to_string(), Some(ProviderName::Yahoo), "yahoo: skipped, blocked earlier in this run".to_string()),
+            (
+                "USDCNY.FX".to_string(),
+                Some(ProviderName::Yahoo),
+                "yahoo: skipped: circuit open after 1 consecutive failures (last: blocked: scripted Blocked)".to_string()
+            ),
         ]
     );
     assert_eq!(summary.outcome(), "failed");
+    assert_eq!(summary.all_unreachable(), None, "blocked is not unreachable");
 }
 
 #[tokio::test]
-async fn a_provider_switch_refetches_the_full_history_and_replaces_the_series() {
+async fn offline_every_security_fails_as_unreachable_and_the_run_says_so_once() {
+    let fetcher = FakeFetcher::default();
+    let store = seeded_store();
+    for provider in ProviderName::ALL {
+        for symbol in store.lock().unwrap().tracked_symbols().unwrap() {
+            fetcher.answer(provider, &symbol.to_string(), Answer::Fail(ProviderErrorKind::Unreachable));
+        }
+    }
+    let mut config = Config::default();
+    config.sync.concurrency = 1;
+    let all = SyncOptions { selection: Selection::All, full: false, trigger: "test".into() };
+    let summary = run_with(&fetcher, &store, &all, "2023-03-01", &config, &CancellationToken::new()).await;
+    // Three failures open each circuit: tencent and eastmoney by the first three CN/HK
+    // securities (…), yahoo likewise; after that no request goes out.
+    assert_eq!(summary.failures.len(), 48);
+    assert!(summary.failures.iter().all(|f| f.unreachable), "{:?}", summary.failures);
+    assert_eq!(fetcher.requests().len(), 9, "three requests per provider open the three circuits");
+    let line = summary.all_unreachable().unwrap();
+    assert_eq!(
+        line,
+        "every provider is unreachable: tencent, eastmoney, yahoo (unreachable: scripted Unreachable); 48 securities not synced. \
+         Check the network, or providers.<name>.base_url"
+    );
+}
+
+#[tokio::test]
+async fn a_transient_failure_keeps_the_provider_and_defers_until_the_third_failing_run_switches() {
     let fetcher = FakeFetcher::default();
     let store = seeded_store();
     fetcher.answer(ProviderName::Tencent, "600050.SH", history(AdjBasis::Hfq, series("2022-02-14", "2023-03-01", 4.0, 3.0)));
     run(&fetcher, &store, &options(&["600050.SH"]), "2023-03-01").await;
+    let stored_before = stored(&store, "600050.SH");
 
-    // The next day tencent is down; eastmoney's own back-adjusted series uses another base
-    // (factor 2.5): the stored series must become eastmoney's whole, never a mix.
+    // From the next day tencent is down for it; eastmoney's own back-adjusted series uses
+    // another base (factor 2.5).
     fetcher.answer(ProviderName::Tencent, "600050.SH", Answer::Fail(ProviderErrorKind::Transient));
-    let eastmoney = series("2022-02-14", "2023-03-02", 4.0, 2.5);
+    let eastmoney = series("2022-02-14", "2023-03-06", 4.0, 2.5);
     fetcher.answer(ProviderName::Eastmoney, "600050.SH", history(AdjBasis::Hfq, eastmoney.clone()));
+    // Runs 1 and 2 of the failing streak: deferred, only tencent asked, nothing stored changes.
+    for (day, failed_runs) in [("2023-03-02", 1), ("2023-03-03", 2)] {
+        fetcher.clear_log();
+        let summary = run(&fetcher, &store, &options(&["600050.SH"]), day).await;
+        let asked: Vec<ProviderName> = fetcher.requests().into_iter().map(|(p, _)| p).collect();
+        assert_eq!(asked, vec![ProviderName::Tencent], "{day}");
+        assert_eq!(summary.deferred.len(), 1, "{day}");
+        assert_eq!(
+            summary.deferred[0].reason,
+            format!(
+                "tencent: unavailable: scripted Transient; kept for the next run (tencent failed it {failed_runs} run{} in a row; it moves to another provider after 3)",
+                if failed_runs == 1 { "" } else { "s" }
+            )
+        );
+        assert_eq!((summary.failures.len(), summary.outcome()), (0, "failed"));
+        assert_eq!(stored(&store, "600050.SH"), stored_before);
+        let recorded = store.lock().unwrap().sync_failures(summary.run_id).unwrap();
+        assert_eq!((recorded[0].kind.as_str(), recorded[0].provider.as_deref()), ("deferred", Some("tencent")));
+    }
+    // Run 3 (Monday 03-06): the third failing run switches to eastmoney's whole history.
     fetcher.clear_log();
-    let summary = run(&fetcher, &store, &options(&["600050.SH"]), "2023-03-02").await;
+    let summary = run(&fetcher, &store, &options(&["600050.SH"]), "2023-03-06").await;
     assert_eq!(
         windows(&fetcher.requests()),
         vec![
-            (ProviderName::Tencent, "600050.SH".into(), date("2023-02-19"), date("2023-03-02")),
-            (ProviderName::Eastmoney, "600050.SH".into(), date("2022-02-14"), date("2023-03-02")),
+            (ProviderName::Tencent, "600050.SH".into(), date("2023-02-19"), date("2023-03-06")),
+            (ProviderName::Eastmoney, "600050.SH".into(), date("2022-02-14"), date("2023-03-06")),
         ]
     );
     assert_eq!(stored(&store, "600050.SH"), eastmoney);
     assert_eq!(state(&store, "600050.SH").adj_source.as_deref(), Some("eastmoney"));
-    // One new date (03-02); every other stored date was replaced.
-    assert_eq!((summary.bars_added, summary.bars_written, summary.full_histories), (1, eastmoney.len(), 1));
+    // Three new dates (03-02, 03-03, 03-06); every other stored date was replaced.
+    assert_eq!((summary.bars_added, summary.bars_written, summary.full_histories), (3, eastmoney.len(), 1));
+    assert_eq!(summary.fell_back.len(), 1);
+    assert_eq!(store.lock().unwrap().provider_streaks().unwrap(), vec![], "a sync clears the streak");
 }
 
+#[tokio::test]
+async fn a_provider_that_does_not_know_the_symbol_is_left_at_once() {
+    let fetcher = FakeFetcher::default();
+    let store = seeded_store();
+    fetcher.answer(ProviderName::Tencent, "600050.SH", history(AdjBasis::Hfq, series("2022-02-14", "2023-03-01", 4.0, 3.0)));
+    run(&fetcher, &store, &options(&["600050.SH"]), "2023-03-01").await;
+    fetcher.answer(ProviderName::Tencent, "600050.SH", Answer::Fail(ProviderErrorKind::NotFound));
+    fetcher.answer(ProviderName::Eastmoney, "600050.SH", history(AdjBasis::Hfq, series("2022-02-14", "2023-03-02", 4.0, 2.5)));
+    let summary = run(&fetcher, &store, &options(&["600050.SH"]), "2023-03-02").await;
+    assert_eq!((summary.deferred.len(), summary.full_histories), (0, 1));
+    assert_eq!(state(&store, "600050.SH").adj_source.as_deref(), Some("eastmoney"));
+    assert_eq!(summary.fell_back[0].reason, "tencent: not found: scripted NotFound");
+}
+
+#[tokio::test]
+async fn an_empty_incremental_answer_is_a_failure_of_that_provider_not_zero_added() {
+    let fetcher = FakeFetcher::default();
+    let store = seeded_store();
+    let mut config = Config::default();
+    config.sync.switch_after_runs = 2;
+    fetcher.answer(ProviderName::Eastmoney, "0700.HK", history(AdjBasis::Hfq, series("2022-02-14", "2023-03-01", 300.0, 1.1)));
+    config.providers.chains.hk = vec![ProviderName::Eastmoney, ProviderName::Yahoo];
+    run_with(&fetcher, &store, &options(&["0700.HK"]), "2023-03-01", &config, &CancellationToken::new()).await;
+
+    // Throttled: eastmoney answers `klines: []` for any window.
+    fetcher.answer(ProviderName::Eastmoney, "0700.HK", Answer::Verbatim { basis: AdjBasis::Hfq, bars: vec![] });
+    let yahoo = series("2022-02-14", "2023-03-03", 300.0, 0.97);
+    fetcher.answer(ProviderName::Yahoo, "0700.HK", history(AdjBasis::YahooAdjclose, yahoo.clone()));
+    let summary = run_with(&fetcher, &store, &options(&["0700.HK"]), "2023-03-02", &config, &CancellationToken::new()).await;
+    // The window 2023-02-19 … 03-02 holds 8 stored weekdays (02-20 … 03-01).
+    assert_eq!(summary.deferred.len(), 1);
+    assert!(
+        summary.deferred[0].reason.starts_with("eastmoney: empty answer for 2023-02-19 to 2023-03-02, a range holding 8 stored sessions"),
+        "{}",
+        summary.deferred[0].reason
+    );
+    assert_eq!((summary.securities_synced, summary.outcome()), (0, "failed"));
+
+    // The second empty run reaches switch_after_runs = 2: the fallback answers.
+    let summary = run_with(&fetcher, &store, &options(&["0700.HK"]), "2023-03-03", &config, &CancellationToken::new()).await;
+    assert_eq!((summary.securities_synced, summary.fell_back.len(), summary.deferred.len()), (1, 1, 0));
+    assert_eq!(stored(&store, "0700.HK"), yahoo);
+    assert_eq!(state(&store, "0700.HK").adj_source.as_deref(), Some("yahoo"));
+}
+
+#[tokio::test]
+async fn a_no_op_rerun_on_a_weekend_or_a_holiday_sends_nothing_and_the_next_session_does() {
+    let fetcher = FakeFetcher::default();
+    let store = seeded_store();
+    // Data up to Tuesday 2023-04-04; Wednesday 04-05 is 清明, a holiday with no session.
+    fetcher.answer(ProviderName::Tencent, "600941.SH", history(AdjBasis::Hfq, series("2022-02-14", "2023-04-04", 60.0, 1.5)));
+    fetcher.answer(ProviderName::Tencent, "000300.SH", history(AdjBasis::None, series("2022-02-14", "2023-04-04", 4000.0, 1.0)));
+    let pair = options(&["600941.SH", "000300.SH"]);
+    run(&fetcher, &store, &pair, "2023-04-05").await;
+    assert_eq!(fetcher.requests().len(), 2);
+    // The same holiday evening again: both were asked after the close and the market holds
+    // nothing newer than 04-04.
+    fetcher.clear_log();
+    let rerun = run(&fetcher, &store, &pair, "2023-04-05").await;
+    assert_eq!((fetcher.requests().len(), rerun.up_to_date), (0, 2));
+    // Thursday's session happens: the next evening asks again (the histories skip the holiday).
+    let without_holiday = |bars: Vec<Bar>| bars.into_iter().filter(|bar| bar.date != date("2023-04-05")).collect::<Vec<_>>();
+    let mobile = without_holiday(series("2022-02-14", "2023-04-07", 60.0, 1.5));
+    fetcher.answer(ProviderName::Tencent, "600941.SH", history(AdjBasis::Hfq, mobile));
+    let csi300 = without_holiday(series("2022-02-14", "2023-04-07", 4000.0, 1.0));
+    fetcher.answer(ProviderName::Tencent, "000300.SH", history(AdjBasis::None, csi300));
+    let thursday = run(&fetcher, &store, &pair, "2023-04-06").await;
+    assert_eq!((thursday.securities_synced, thursday.bars_added), (2, 2));
+    // Friday 04-07 evening, then Saturday and Sunday: Friday's bar is the latest possible session.
+    run(&fetcher, &store, &pair, "2023-04-07").await;
+    fetcher.clear_log();
+    for weekend in ["2023-04-08", "2023-04-09"] {
+        let summary = run(&fetcher, &store, &pair, weekend).await;
+        assert_eq!(summary.up_to_date, 2, "{weekend}");
+    }
+    assert_eq!(fetcher.requests(), vec![]);
+}
 #[tokio::test]
 async fn a_rebased_adjclose_in_the_overlap_refetches_the_full_history() {
     let fetcher = FakeFetcher::default();
@@ -326,12 +522,13 @@ async fn a_rebased_adjclose_in_the_overlap_refetches_the_full_history() {
     rebased.last_mut().unwrap().adj_close = rebased.last().unwrap().close * 0.98;
     fetcher.answer(ProviderName::Yahoo, "MSFT.US", history(AdjBasis::YahooAdjclose, rebased.clone()));
     fetcher.clear_log();
-    let summary = run(&fetcher, &store, &options(&["MSFT.US"]), "2023-03-02").await;
+    // 18:00 in Shanghai on 03-03 is 05:00 in New York: the latest closed session is 03-02.
+    let summary = run(&fetcher, &store, &options(&["MSFT.US"]), "2023-03-03").await;
     assert_eq!(
         windows(&fetcher.requests()),
         vec![
-            (ProviderName::Yahoo, "MSFT.US".into(), date("2023-02-19"), date("2023-03-02")),
-            (ProviderName::Yahoo, "MSFT.US".into(), date("2022-02-14"), date("2023-03-02")),
+            (ProviderName::Yahoo, "MSFT.US".into(), date("2023-02-19"), date("2023-03-03")),
+            (ProviderName::Yahoo, "MSFT.US".into(), date("2022-02-14"), date("2023-03-03")),
         ]
     );
     assert_eq!(stored(&store, "MSFT.US"), rebased, "every stored adjusted close is on the new base");
@@ -377,6 +574,9 @@ async fn returns_across_a_bonus_share_ex_date_come_from_the_continuous_adjusted_
 async fn an_answer_failing_validation_never_overwrites_stored_bars() {
     let fetcher = FakeFetcher::default();
     let store = seeded_store();
+    // Leave a failing provider at the first failing run, so every provider is tried.
+    let mut config = Config::default();
+    config.sync.switch_after_runs = 1;
     let good = series("2022-02-14", "2023-03-01", 40.0, 1.0);
     fetcher.answer(ProviderName::Tencent, "002230.SZ", history(AdjBasis::Hfq, good.clone()));
     run(&fetcher, &store, &options(&["002230.SZ"]), "2023-03-01").await;
@@ -392,7 +592,7 @@ async fn an_answer_failing_validation_never_overwrites_stored_bars() {
         Answer::Verbatim { basis: AdjBasis::Hfq, bars: series("2023-03-02", "2023-03-03", 1.0, 1.0) },
     );
     fetcher.answer(ProviderName::Yahoo, "002230.SZ", history(AdjBasis::YahooAdjclose, series("2022-02-14", "2023-02-22", 40.0, 0.9)));
-    let summary = run(&fetcher, &store, &options(&["002230.SZ"]), "2023-03-02").await;
+    let summary = run_with(&fetcher, &store, &options(&["002230.SZ"]), "2023-03-02", &config, &CancellationToken::new()).await;
     assert_eq!(stored(&store, "002230.SZ"), good);
     assert_eq!(state(&store, "002230.SZ").adj_source.as_deref(), Some("tencent"));
     let reason = &summary.failures[0].reason;
@@ -499,4 +699,34 @@ async fn full_flag_replaces_and_records_the_listing_date() {
     assert_eq!(windows(&fetcher.requests()), vec![(ProviderName::Tencent, "301165.SZ".into(), date("2022-02-14"), date("2023-03-01"))]);
     assert_eq!(stored(&store, "301165.SZ"), listed);
     assert_eq!(state(&store, "301165.SZ").listed_on, Some(date("2023-01-19")));
+}
+
+#[tokio::test]
+async fn one_dropped_connection_defers_one_security_and_nobody_switches_provider() {
+    let fetcher = FakeFetcher::default();
+    let store = seeded_store();
+    let names: Vec<String> = store
+        .lock()
+        .unwrap()
+        .tracked_symbols()
+        .unwrap()
+        .iter()
+        .filter(|s| matches!(s.market(), Market::Sh | Market::Sz))
+        .take(16)
+        .map(Symbol::to_string)
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    for name in &names {
+        fetcher.answer(ProviderName::Tencent, name, history(AdjBasis::Hfq, series("2022-02-14", "2023-03-02", 10.0, 2.0)));
+        fetcher.answer(ProviderName::Eastmoney, name, history(AdjBasis::Hfq, series("2022-02-14", "2023-03-02", 10.0, 2.5)));
+    }
+    run(&fetcher, &store, &options(&names), "2023-03-01").await;
+    // The next day one connection to tencent is dropped (a ban signal: `Blocked`).
+    fetcher.answer(ProviderName::Tencent, names[7], Answer::Fail(ProviderErrorKind::Blocked));
+    fetcher.clear_log();
+    let summary = run(&fetcher, &store, &options(&names), "2023-03-02").await;
+    assert!(fetcher.requests().iter().all(|(provider, _)| *provider == ProviderName::Tencent), "eastmoney is never asked");
+    assert_eq!((summary.securities_synced, summary.deferred.len(), summary.full_histories), (15, 1, 0));
+    assert_eq!(summary.deferred[0].symbol, symbol(names[7]));
+    assert!(names.iter().all(|name| state(&store, name).adj_source.as_deref() == Some("tencent")));
 }

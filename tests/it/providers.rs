@@ -645,13 +645,13 @@ async fn dropped_connection_is_blocked_and_not_retried() {
 }
 
 #[tokio::test]
-async fn unreachable_host_is_retried_then_blocked_so_sync_trips_it() {
+async fn unreachable_host_is_retried_then_unreachable() {
     // Bind a port, then free it: nothing listens there, so every connect is refused.
     let address = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let error =
         fetch_err(&providers(&format!("http://{address}")), ProviderName::Eastmoney, &request("600941.SH", "2023-06-05", "2023-06-09"))
             .await;
-    assert_eq!(error.kind, ProviderErrorKind::Blocked, "{error}");
+    assert_eq!(error.kind, ProviderErrorKind::Unreachable, "{error}");
     // settings(…, 1) allows one retry: two attempts in all.
     assert!(error.message.contains("cannot connect") && error.message.contains("after 2 attempts"), "{error}");
     assert!(error.message.contains("providers.eastmoney.base_url"), "{error}");

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
+use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -73,11 +74,15 @@ enum Fault {
     Status(u16),
     /// A block page with status 200.
     Html,
+    /// The provider's own "no bars" answer with status 200 (Tencent `day: []`, Eastmoney
+    /// `klines: []`, a Yahoo chart without timestamps): what a throttled host sends.
+    EmptySeries,
 }
 
 struct ExchangeState {
     now: DateTime<Utc>,
-    faults: HashMap<(ProviderName, Symbol), Fault>,
+    /// Faults and how many requests each still applies to (`None`: every one).
+    faults: HashMap<(ProviderName, Symbol), (Fault, Option<usize>)>,
     /// Ex-dates of 10送5 bonus shares.
     bonus: HashMap<Symbol, NaiveDate>,
     /// Yahoo's `adjclose` = close × this factor (default 0.97).
@@ -124,7 +129,12 @@ impl Exchange {
     }
 
     fn fault(&self, provider: ProviderName, symbol_text: &str, fault: Fault) {
-        self.state.lock().unwrap().faults.insert((provider, symbol(symbol_text)), fault);
+        self.state.lock().unwrap().faults.insert((provider, symbol(symbol_text)), (fault, None));
+    }
+
+    /// A fault for the next request only.
+    fn fault_once(&self, provider: ProviderName, symbol_text: &str, fault: Fault) {
+        self.state.lock().unwrap().faults.insert((provider, symbol(symbol_text)), (fault, Some(1)));
     }
 
     fn take_log(&self) -> Vec<(ProviderName, String)> {
@@ -194,7 +204,19 @@ impl Exchange {
     }
 
     fn fault_for(&self, provider: ProviderName, symbol: &Symbol) -> Option<Fault> {
-        self.state.lock().unwrap().faults.get(&(provider, symbol.clone())).copied()
+        let mut state = self.state.lock().unwrap();
+        let key = (provider, symbol.clone());
+        let (fault, remaining) = state.faults.get(&key).copied()?;
+        match remaining {
+            Some(1) => {
+                state.faults.remove(&key);
+            }
+            Some(n) => {
+                state.faults.insert(key, (fault, Some(n - 1)));
+            }
+            None => {}
+        }
+        Some(fault)
     }
 
     fn tencent(&self, request: &Request) -> ResponseTemplate {
@@ -203,7 +225,8 @@ impl Exchange {
         let code = fields[0];
         let Ok(symbol) = Symbol::parse(code) else { return json_body(200, json!({"code": -1, "msg": "param error", "data": {}})) };
         if let Some(fault) = self.fault_for(ProviderName::Tencent, &symbol) {
-            return fault_response(fault, json!({"code": 0, "msg": "", "data": {}}));
+            let empty = json!({"code": 0, "msg": "", "data": {code: {"day": [], "prec": "1.000", "version": "16"}}});
+            return fault_response(fault, json!({"code": 0, "msg": "", "data": {}}), empty);
         }
         let (from, to) = (date(fields[2]), date(fields[3]));
         let hfq = fields.get(5) == Some(&"hfq");
@@ -237,7 +260,9 @@ impl Exchange {
         let unknown = json!({"rc": 100, "rt": 17, "data": null});
         let Ok(symbol) = Symbol::parse(&format!("{code}.{market}")) else { return json_body(200, unknown) };
         if let Some(fault) = self.fault_for(ProviderName::Eastmoney, &symbol) {
-            return fault_response(fault, unknown);
+            // Throttled hosts answer exactly this (price-apis.md §1.6).
+            let empty = json!({"rc": 0, "rt": 17, "data": {"code": code, "market": 1, "dktotal": 0, "klines": []}});
+            return fault_response(fault, unknown, empty);
         }
         let parse = |name: &str| NaiveDate::parse_from_str(&query(request, name).unwrap_or_default(), "%Y%m%d").unwrap();
         let hfq = query(request, "fqt").as_deref() == Some("2");
@@ -259,9 +284,13 @@ impl Exchange {
             json!({"chart": {"result": null, "error": {"code": "Not Found", "description": "No data found, symbol may be delisted"}}});
         let Ok(symbol) = Symbol::parse(&yahoo_symbol) else { return json_body(404, not_found) };
         if let Some(fault) = self.fault_for(ProviderName::Yahoo, &symbol) {
+            let empty = json!({"chart": {"result": [{
+                "meta": {"symbol": yahoo_symbol, "exchangeTimezoneName": session(&symbol).0.name()},
+                "indicators": {"quote": [{}], "adjclose": [{}]}
+            }], "error": null}});
             return match fault {
                 Fault::Unknown => json_body(404, not_found),
-                other => fault_response(other, json!({})),
+                other => fault_response(other, json!({}), empty),
             };
         }
         let (zone, open_time, close_time) = session(&symbol);
@@ -304,9 +333,10 @@ fn json_body(status: u16, body: serde_json::Value) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_string(body.to_string()).insert_header("content-type", "application/json")
 }
 
-fn fault_response(fault: Fault, unknown: serde_json::Value) -> ResponseTemplate {
+fn fault_response(fault: Fault, unknown: serde_json::Value, empty: serde_json::Value) -> ResponseTemplate {
     match fault {
         Fault::Unknown => json_body(200, unknown),
+        Fault::EmptySeries => json_body(200, empty),
         Fault::Status(status) => json_body(status, json!({})),
         Fault::Html => ResponseTemplate::new(200)
             .set_body_string("<html><head><title>403 Forbidden</title></head><body>blocked</body></html>")
@@ -467,17 +497,13 @@ async fn first_sync_fills_everything_with_what_the_servers_sent_and_a_second_run
     let requests = exchange.take_log();
     assert!(requests.iter().all(|(provider, _)| *provider != ProviderName::Eastmoney), "nothing fell back");
 
-    // The same evening again: Shanghai, Shenzhen and Hong Kong hold today's bar and get no
-    // request; the three US shares and two FX pairs (last bar 02-28) get one small Yahoo request
-    // each, from 02-28 − 10 days = 02-18, i.e. period1 = 2023-02-17T00:00Z = 1676592000.
+    // The same evening again, a no-op: Shanghai, Shenzhen and Hong Kong hold today's bar; the
+    // US shares and FX pairs hold 02-28, their latest closed session (New York closes at 21:00
+    // UTC, a London FX day at 23:00). Not one request reaches the servers.
     let second = sync(&config, Selection::All, now).await;
     let requests = exchange.take_log();
-    assert_eq!(requests.len(), 5, "{requests:#?}");
-    for (provider, url) in &requests {
-        assert_eq!(*provider, ProviderName::Yahoo);
-        assert!(url.contains("period1=1676592000"), "{url}");
-    }
-    assert_eq!((second.up_to_date, second.securities_synced, second.bars_added, second.full_histories), (43, 5, 0, 0));
+    assert_eq!(requests, vec![], "a no-op re-sync sends nothing");
+    assert_eq!((second.up_to_date, second.securities_synced, second.requests), (48, 0, 0));
 
     // The next evening: every security gets one incremental request (two for Tencent shares:
     // prices as traded and hfq), and each series gains exactly the new session.
@@ -545,24 +571,40 @@ async fn one_failing_symbol_is_named_while_the_others_sync_and_fallbacks_take_ov
     assert_eq!((run.outcome.as_str(), run.failures, run.securities_updated), ("partial", 1, 3));
     assert_eq!(store.sync_failures(run.id).unwrap()[0].provider.as_deref(), Some("yahoo"));
 
-    // Tencent recovers for 0700.HK the next day: the chain prefers it again, so the whole
-    // series is re-fetched from tencent and replaces eastmoney's, never mixing the two.
+    // Why tencent was passed over for 0700.HK is kept with the run.
+    let fallbacks = store.sync_fallbacks(run.id).unwrap();
+    // One row per provider passed over: tencent for 0700.HK; tencent and eastmoney for 9988.HK.
+    assert_eq!(fallbacks.len(), 3, "{fallbacks:?}");
+    let tencent_0700 = fallbacks.iter().find(|f| f.symbol == "0700.HK").unwrap();
+    assert_eq!(tencent_0700.provider.as_deref(), Some("tencent"));
+    assert!(tencent_0700.reason.starts_with("tencent: unavailable: HTTP 500"), "{}", tencent_0700.reason);
+    assert_eq!(summary.fell_back.len(), 2);
+
+    // Tencent recovers for 0700.HK the next day, but the security sticks with eastmoney, the
+    // source of its stored series: one small request, no history re-downloaded.
     exchange.state.lock().unwrap().faults.clear();
+    exchange.take_log();
     let next = evening("2023-03-02");
     exchange.set_now(next);
     let summary = sync(&config, Selection::Symbols(vec![symbol("0700.HK")]), next).await;
-    assert_eq!(summary.full_histories, 1);
-    assert_series(&stored(&config, "0700.HK"), &exchange.expected(ProviderName::Tencent, "0700.HK", "2022-02-14", "2023-03-02"), "0700.HK");
-    assert_eq!(source(&config, "0700.HK").1.as_deref(), Some("tencent"));
+    assert_eq!((summary.full_histories, summary.bars_added), (0, 1));
+    let requests = exchange.take_log();
+    assert_eq!(requests.len(), 2, "eastmoney, as traded and back-adjusted: {requests:#?}");
+    assert!(requests.iter().all(|(provider, _)| *provider == ProviderName::Eastmoney));
+    assert_series(
+        &stored(&config, "0700.HK"),
+        &exchange.expected(ProviderName::Eastmoney, "0700.HK", "2022-02-14", "2023-03-02"),
+        "0700.HK",
+    );
 }
 
 #[tokio::test]
-async fn a_block_page_trips_tencent_for_the_rest_of_the_run() {
+async fn three_block_pages_in_a_row_open_tencents_circuit_for_the_rest_of_the_run() {
     let dir = tempfile::tempdir().unwrap();
     drop(seeded_store(dir.path()));
     let now = evening("2023-03-01");
     let exchange = Exchange::new(now);
-    let names = ["000063.SZ", "000066.SZ", "000681.SZ", "0700.HK"];
+    let names = ["000063.SZ", "000066.SZ", "000681.SZ", "0700.HK", "600941.SH"];
     for name in names {
         exchange.fault(ProviderName::Tencent, name, Fault::Html);
     }
@@ -572,10 +614,12 @@ async fn a_block_page_trips_tencent_for_the_rest_of_the_run() {
 
     let summary = sync(&config, Selection::Symbols(names.map(symbol).to_vec()), now).await;
 
-    assert_eq!(summary.tripped, vec![ProviderName::Tencent]);
+    let circuits: Vec<(ProviderName, bool)> = summary.circuits.iter().map(|c| (c.provider, c.open_at_end)).collect();
+    assert_eq!(circuits, vec![(ProviderName::Tencent, true)]);
     assert_eq!(summary.failures, vec![]);
     let tencent_requests = exchange.take_log().into_iter().filter(|(p, _)| *p == ProviderName::Tencent).count();
-    assert_eq!(tencent_requests, 1, "only the first security asked tencent");
+    assert_eq!(tencent_requests, 3, "the first three securities asked tencent, the circuit then opened");
+    assert_eq!(summary.fell_back.len(), 5);
     for name in names {
         assert_series(&stored(&config, name), &exchange.expected(ProviderName::Eastmoney, name, "2022-02-14", "2023-03-01"), name);
     }
@@ -733,4 +777,127 @@ fn a_symbol_off_the_watchlist_is_a_usage_error_that_says_how_to_add_it() {
         .assert()
         .code(2)
         .stderr(contains("AAPL.US is not on the watchlist; add with `ratingwatch watchlist add SYMBOL --sector SECTOR`"));
+}
+
+#[tokio::test]
+async fn an_empty_answer_where_sessions_are_stored_is_that_providers_failure_and_the_fallback_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(seeded_store(dir.path()));
+    let exchange = Exchange::new(evening("2023-03-01"));
+    let servers = start(&exchange).await;
+    let mut config = config(dir.path(), &servers);
+    // Leave a failing provider at its first failing run, so the fallback is visible at once.
+    config.sync.switch_after_runs = 1;
+    config.providers.chains.cn = vec![ProviderName::Tencent, ProviderName::Eastmoney];
+    config.providers.chains.hk = vec![ProviderName::Eastmoney, ProviderName::Yahoo];
+    config.providers.chains.us = vec![ProviderName::Yahoo, ProviderName::Tencent];
+    let cases = [
+        (ProviderName::Tencent, "600941.SH", ProviderName::Eastmoney),
+        (ProviderName::Eastmoney, "0700.HK", ProviderName::Yahoo),
+        (ProviderName::Yahoo, "MSFT.US", ProviderName::Tencent),
+    ];
+    let selection = || Selection::Symbols(cases.iter().map(|(_, name, _)| symbol(name)).collect());
+    sync(&config, selection(), evening("2023-03-01")).await;
+    for (provider, name, _) in cases {
+        assert_eq!(source(&config, name).1.as_deref(), Some(provider.as_str()), "{name}");
+        exchange.fault(provider, name, Fault::EmptySeries);
+    }
+
+    exchange.set_now(evening("2023-03-02"));
+    let summary = sync(&config, selection(), evening("2023-03-02")).await;
+
+    assert_eq!((summary.securities_synced, summary.full_histories, summary.failures.len()), (3, 3, 0));
+    for (provider, name, fallback) in cases {
+        assert_eq!(source(&config, name).1.as_deref(), Some(fallback.as_str()), "{name}");
+        assert_series(&stored(&config, name), &exchange.expected(fallback, name, "2022-02-14", "2023-03-02"), name);
+        let fell_back = summary.fell_back.iter().find(|f| f.symbol == symbol(name)).unwrap();
+        assert!(fell_back.reason.starts_with(&format!("{provider}: empty answer for ")), "{}", fell_back.reason);
+    }
+    // 600941.SH: the window is 2023-02-19 … 03-02 and holds 8 stored sessions (02-20 … 03-01).
+    let mobile = summary.fell_back.iter().find(|f| f.symbol == symbol("600941.SH")).unwrap();
+    assert_eq!(mobile.reason, "tencent: empty answer for 2023-02-19 to 2023-03-02, a range holding 8 stored sessions");
+    let store = Store::open(&config.database.path).unwrap();
+    assert_eq!(store.sync_fallbacks(summary.run_id).unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn one_bad_response_does_not_make_sixteen_securities_redownload_their_history_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = seeded_store(dir.path());
+    let names: Vec<String> = store
+        .tracked_symbols()
+        .unwrap()
+        .iter()
+        .filter(|s| matches!(s.market(), Market::Sh | Market::Sz))
+        .take(16)
+        .map(|s| s.to_string())
+        .collect();
+    drop(store);
+    assert_eq!(names.len(), 16);
+    let exchange = Exchange::new(evening("2023-03-01"));
+    let servers = start(&exchange).await;
+    let config = config(dir.path(), &servers);
+    let selection = || Selection::Symbols(names.iter().map(|name| symbol(name)).collect());
+    sync(&config, selection(), evening("2023-03-01")).await;
+    exchange.take_log();
+
+    // The next evening tencent answers one request with a 502 (retries are off in these tests).
+    let unlucky = names[5].clone();
+    exchange.fault_once(ProviderName::Tencent, &unlucky, Fault::Status(502));
+    exchange.set_now(evening("2023-03-02"));
+    let summary = sync(&config, selection(), evening("2023-03-02")).await;
+
+    let requests = exchange.take_log();
+    assert!(requests.iter().all(|(provider, _)| *provider == ProviderName::Tencent), "nobody asked another provider");
+    assert!(requests.iter().all(|(_, url)| !url.contains("2022-02-14")), "no history was re-downloaded");
+    assert_eq!((summary.securities_synced, summary.full_histories, summary.bars_added), (15, 0, 15));
+    assert_eq!(summary.deferred.len(), 1);
+    let deferred = &summary.deferred[0];
+    assert_eq!((deferred.symbol.to_string(), deferred.provider), (unlucky.clone(), Some(ProviderName::Tencent)));
+    assert!(deferred.reason.contains("HTTP 502") && deferred.reason.contains("kept for the next run"), "{}", deferred.reason);
+    assert_eq!(summary.circuits, vec![], "one failure does not open a circuit");
+    assert_eq!(source(&config, &unlucky).1.as_deref(), Some("tencent"));
+
+    // The day after, the deferred security catches up from tencent like the others.
+    exchange.set_now(evening("2023-03-03"));
+    let summary = sync(&config, selection(), evening("2023-03-03")).await;
+    assert_eq!((summary.securities_synced, summary.deferred.len(), summary.full_histories), (16, 0, 0));
+    assert_series(&stored(&config, &unlucky), &exchange.expected(ProviderName::Tencent, &unlucky, "2022-02-14", "2023-03-03"), &unlucky);
+    assert_eq!(Store::open(&config.database.path).unwrap().provider_streaks().unwrap(), vec![]);
+}
+
+#[tokio::test]
+async fn the_command_exits_1_naming_a_security_deferred_after_an_empty_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    // The first sync sees the exchange as it was three days ago, so the next one has sessions
+    // to fetch whatever day the test runs.
+    let exchange = Exchange::new(Utc::now() - chrono::Days::new(3));
+    let servers = start(&exchange).await;
+    let history_start = (Utc::now() - chrono::Days::new(30)).date_naive().to_string();
+    let run = |args: &[&str]| {
+        let mut cmd = ratingwatch(dir.path());
+        point_binary_at(&mut cmd, &servers);
+        cmd.env("RATINGWATCH__SYNC__HISTORY_START", &history_start).arg("sync").args(args);
+        cmd
+    };
+    let mut first = run(&["--symbol", "600941.SH", "--symbol", "000300.SH"]);
+    tokio::task::spawn_blocking(move || first.assert().code(0)).await.unwrap();
+
+    // Today the benchmark gets the newer sessions; 600941.SH then lags the market, and tencent
+    // answers it with an empty series.
+    exchange.set_now(Utc::now());
+    let mut benchmark = run(&["--symbol", "000300.SH", "--full"]);
+    tokio::task::spawn_blocking(move || benchmark.assert().code(0)).await.unwrap();
+    exchange.fault(ProviderName::Tencent, "600941.SH", Fault::EmptySeries);
+    let mut second = run(&["--symbol", "600941.SH"]);
+    let assert = tokio::task::spawn_blocking(move || second.assert()).await.unwrap();
+    assert
+        .code(1)
+        .stderr(contains("deferred: 600941.SH via tencent: tencent: empty answer for "))
+        .stderr(contains("kept for the next run (tencent failed it 1 run in a row; it moves to another provider after 3)"))
+        .stdout(contains("synced 0 of 1 securities").and(contains("; 1 deferred")));
+    let store = Store::open(&dir.path().join("test.db")).unwrap();
+    let run = &store.sync_runs(1).unwrap()[0];
+    assert_eq!((run.outcome.as_str(), run.failures), ("failed", 1));
+    assert_eq!(store.sync_failures(run.id).unwrap()[0].kind, "deferred");
 }
