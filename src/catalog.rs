@@ -211,6 +211,9 @@ struct FileSector {
     tags: BTreeMap<String, Vec<Spanned<String>>>,
 }
 
+/// The largest threshold a rule may name, in percentage points of excess return.
+pub const MAX_THRESHOLD_PP: f64 = 1000.0;
+
 /// Parses and validates one report file's text. `file` is only used in messages.
 pub fn parse_report(file: &Path, text: &str) -> Result<ReportDef, CatalogError> {
     let fail = |span: Option<Range<usize>>, message: String| CatalogError {
@@ -228,7 +231,10 @@ pub fn parse_report(file: &Path, text: &str) -> Result<ReportDef, CatalogError> 
     if !id_ok {
         return Err(fail(
             Some(raw.id.span()),
-            format!("id `{id}` must be lowercase letters, digits, - and _ (example: \"zheshang-2023-02-14-chatgpt\")"),
+            format!(
+                "id `{}` must be lowercase letters, digits, - and _ (example: \"zheshang-2023-02-14-chatgpt\")",
+                crate::text::quote(&id)
+            ),
         ));
     }
 
@@ -243,6 +249,18 @@ pub fn parse_report(file: &Path, text: &str) -> Result<ReportDef, CatalogError> 
 
     let symbol = |s: &Spanned<String>| Symbol::parse(s.get_ref()).map_err(|e| fail(Some(s.span()), e.to_string()));
 
+    // NaN once became 0 pp through the cast below, and inf saturated; both are refused.
+    for (key, threshold) in [("upper_pp", &raw.rule.upper_pp), ("lower_pp", &raw.rule.lower_pp)] {
+        let value = *threshold.get_ref();
+        if !(value.is_finite() && value.abs() <= MAX_THRESHOLD_PP) {
+            return Err(fail(
+                Some(threshold.span()),
+                format!(
+                    "{key} = {value} must be a finite number of percentage points between -{MAX_THRESHOLD_PP} and {MAX_THRESHOLD_PP} (example: {key} = 10.0)"
+                ),
+            ));
+        }
+    }
     let upper_bp = (raw.rule.upper_pp.get_ref() * 100.0).round() as i64;
     let lower_bp = (raw.rule.lower_pp.get_ref() * 100.0).round() as i64;
     if lower_bp >= upper_bp {
@@ -525,5 +543,46 @@ mod tests {
     #[test]
     fn rating_outside_labels() {
         check_error(|t| t.replacen("rating = \"看好\"", "rating = \"买入\"", 1), Some(line_containing(SEED, "rating = ")), "买入");
+    }
+
+    #[rstest::rstest]
+    #[case("upper_pp = 10.0", "upper_pp = nan")]
+    #[case("upper_pp = 10.0", "upper_pp = inf")]
+    #[case("lower_pp = -10.0", "lower_pp = -inf")]
+    #[case("lower_pp = -10.0", "lower_pp = -1e300")]
+    fn thresholds_must_be_finite(#[case] from: &str, #[case] to: &str) {
+        // `nan` used to be stored as 0 pp and `inf` accepted.
+        let key = &to[..8];
+        check_error(|t| t.replacen(from, to, 1), Some(line_containing(SEED, from)), &format!("{key} = "));
+        check_error(|t| t.replacen(from, to, 1), None, "must be a finite number");
+    }
+
+    mod never_panic {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Places in the seed where a user's edit lands: a symbol, a member, a date, a number.
+        const TARGETS: [&str; 6] =
+            ["\"688041.SH\"", "report_date = 2023-02-14", "upper_pp = 10.0", "horizon_months = 6", "rating = \"看好\"", "[[sectors]]"];
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+            /// Any text put in place of a piece of the seed parses or fails with an error that
+            /// names the file; never a panic.
+            #[test]
+            fn edited_report_files_parse_or_fail_cleanly(target in 0..TARGETS.len(), insert in "\\PC{0,16}|[\"=.\\[\\]0-9a-zé数\n-]{0,16}") {
+                let text = SEED.replacen(TARGETS[target], &insert, 1);
+                if let Err(error) = parse_report(Path::new("edited.toml"), &text) {
+                    prop_assert!(error.to_string().starts_with("edited.toml"), "{}", error);
+                }
+            }
+
+            /// Arbitrary bytes cut from any point of the seed (a truncated file).
+            #[test]
+            fn truncated_report_files_fail_cleanly(cut in 0..SEED.len()) {
+                let end = (0..=cut).rev().find(|&i| SEED.is_char_boundary(i)).unwrap_or(0);
+                let _ = parse_report(Path::new("cut.toml"), &SEED[..end]);
+            }
+        }
     }
 }

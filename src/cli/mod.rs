@@ -98,13 +98,29 @@ pub struct Context {
 }
 
 impl Context {
-    /// Opens the database, creating and migrating it, and loads the reports folder when the
-    /// database has no report yet (first use by any command).
+    /// Opens the existing database (never creating it: a mistyped `--db` is an error naming
+    /// the path), loads the reports folder when it has no report yet, and marks runs whose
+    /// process is gone as ended. For every command except those that create the database.
     pub fn open_store(&self) -> anyhow::Result<Store> {
-        let path = &self.config.database.path;
-        let mut store = Store::open(path)?;
+        self.prepare_store(Store::open_existing(&self.config.database.path)?)
+    }
+
+    /// Like [`Context::open_store`], but creates and migrates the database (and its folder)
+    /// when it does not exist yet: for `import` and `sync` (`init` and `serve` have their own).
+    pub fn create_store(&self) -> anyhow::Result<Store> {
+        self.prepare_store(Store::open(&self.config.database.path)?)
+    }
+
+    fn prepare_store(&self, mut store: Store) -> anyhow::Result<Store> {
         if store.report_ids()?.is_empty() {
             init::load_reports(&mut store, &self.config.reports.dir, self.now)?;
+        }
+        let service_running = crate::service::InstanceLock::is_held(&self.config.database.path);
+        // A reader who may not write still gets its answer; the next writer closes the runs.
+        match store.close_stale_runs(self.now, service_running, &crate::service::lock::process_alive) {
+            Ok(0) => {}
+            Ok(closed) => tracing::info!(closed, "runs left unfinished by a process that has ended are now marked interrupted/cancelled"),
+            Err(error) => tracing::debug!(%error, "cannot mark stale runs"),
         }
         Ok(store)
     }

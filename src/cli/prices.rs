@@ -21,6 +21,10 @@ pub enum ImportCommand {
         /// Replace every stored bar of the symbol (needed when its stored series came from a provider).
         #[arg(long)]
         replace: bool,
+        /// Import a symbol that is on no report's watchlist (nor a benchmark or FX pair);
+        /// without it such an import is refused, since no verdict or summary would use it.
+        #[arg(long)]
+        add: bool,
         /// The CSV file.
         file: PathBuf,
     },
@@ -39,18 +43,25 @@ pub enum ExportCommand {
 }
 
 pub fn run_import(context: &Context, command: &ImportCommand) -> anyhow::Result<u8> {
-    let ImportCommand::Prices { symbol, replace, file } = command;
+    let ImportCommand::Prices { symbol, replace, add, file } = command;
     let symbol = Symbol::parse(symbol)?;
     let reader = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let parsed = csv_import::parse_prices(file, std::io::BufReader::new(reader), context.today())?;
-    let basis = if symbol.is_fx() || is_benchmark(context, &symbol)? {
+    // Created only once the file has parsed: a bad file leaves no new database behind.
+    let mut store = context.create_store()?;
+    if !*add && !store.tracked_symbols()?.contains(&symbol) {
+        anyhow::bail!(
+            "{symbol} is on no watchlist (no loaded report names it as a company, benchmark or FX pair), so no verdict or summary would use its prices; \
+             add it first with `ratingwatch watchlist add {symbol} --sector NAME`, or pass --add to import it anyway"
+        );
+    }
+    let basis = if symbol.is_fx() || is_benchmark(&store, &symbol)? {
         AdjBasis::None
     } else if parsed.has_adj_close {
         AdjBasis::Imported
     } else {
         AdjBasis::CloseAsAdjusted
     };
-    let mut store = context.open_store()?;
     store.ensure_security(&symbol)?;
     let stats = if *replace {
         store.replace_bars(&symbol, &parsed.bars, "csv", basis, context.today(), context.now)?
@@ -72,8 +83,7 @@ pub fn run_import(context: &Context, command: &ImportCommand) -> anyhow::Result<
     Ok(exit::OK)
 }
 
-fn is_benchmark(context: &Context, symbol: &Symbol) -> anyhow::Result<bool> {
-    let store = context.open_store()?;
+fn is_benchmark(store: &crate::store::Store, symbol: &Symbol) -> anyhow::Result<bool> {
     for id in store.report_ids()? {
         if &store.report(&id)?.rule.benchmark == symbol {
             return Ok(true);

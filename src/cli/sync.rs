@@ -26,7 +26,7 @@ pub fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<u8> {
     let selection = if symbols.is_empty() { Selection::All } else { Selection::Symbols(symbols) };
     let options = SyncOptions { selection, full: args.full, trigger: "cli".to_string() };
     let providers = Providers::from_config(&context.config.providers)?;
-    let store = context.open_store()?;
+    let store = context.create_store()?;
     let progress: Box<dyn SyncProgress> = if context.interactive { Box::new(TerminalProgress::new()) } else { Box::new(LogProgress) };
 
     let runtime = super::runtime()?;

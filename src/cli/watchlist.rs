@@ -60,24 +60,28 @@ pub(crate) fn pick_report(store: &crate::store::Store, report: Option<&str>) -> 
 }
 
 pub fn run(context: &Context, command: &WatchlistCommand) -> anyhow::Result<u8> {
+    // Arguments are checked before the database is opened, so a typo is named as such.
+    let symbol = match command {
+        WatchlistCommand::List { .. } => None,
+        WatchlistCommand::Add { symbol, .. } | WatchlistCommand::Remove { symbol, .. } => Some(Symbol::parse(symbol)?),
+    };
     let mut store = context.open_store()?;
-    match command {
-        WatchlistCommand::List { report, format } => {
+    match (command, symbol) {
+        (WatchlistCommand::List { report, format }, _) => {
             let entries = store.watchlist(report.as_deref())?;
             print!("{}", render(&entries, format)?);
         }
-        WatchlistCommand::Add { symbol, sector, report, name, tags } => {
-            let symbol = Symbol::parse(symbol)?;
+        (WatchlistCommand::Add { sector, report, name, tags, .. }, Some(symbol)) => {
             let report = pick_report(&store, report.as_deref())?;
             store.add_member(&report, sector, &symbol, name.as_deref(), tags)?;
             println!("added {symbol} to {sector} in {report}; run `ratingwatch sync --symbol {symbol}` for its prices");
         }
-        WatchlistCommand::Remove { symbol, sector, report } => {
-            let symbol = Symbol::parse(symbol)?;
+        (WatchlistCommand::Remove { sector, report, .. }, Some(symbol)) => {
             let report = pick_report(&store, report.as_deref())?;
             let removed = store.remove_member(&report, sector.as_deref(), &symbol)?;
             println!("removed {symbol} from {removed} sector(s) in {report}");
         }
+        (WatchlistCommand::Add { .. } | WatchlistCommand::Remove { .. }, None) => unreachable!("parsed above"),
     }
     Ok(exit::OK)
 }

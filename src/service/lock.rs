@@ -1,5 +1,6 @@
 //! One `serve` per database: an advisory lock on `<database>.lock`, held for the life of
-//! the process. The lock is released by the operating system when the process ends, even
+//! the process. The lock is named after the database's canonical path, so a symlink, a
+//! `..` or a relative path to the same file finds the same lock. The lock is released by the operating system when the process ends, even
 //! when it is killed, so a stale lock file never blocks a restart. CLI commands do not take
 //! it: they share the database through WAL and the busy timeout.
 
@@ -26,20 +27,22 @@ pub struct InstanceLock {
 }
 
 impl InstanceLock {
-    /// `data/ratingwatch.db` → `data/ratingwatch.db.lock`.
+    /// `data/ratingwatch.db` → `/abs/data/ratingwatch.db.lock`, from the database's
+    /// canonical path (symlinks followed), so every spelling of one database shares a lock.
     pub fn path_for(database: &Path) -> PathBuf {
-        let mut name = database.as_os_str().to_owned();
+        let mut name = canonical_database(database).into_os_string();
         name.push(".lock");
         PathBuf::from(name)
     }
 
     /// Takes the lock or fails at once (never waits) naming the running instance's pid.
     pub fn acquire(database: &Path) -> Result<InstanceLock, LockError> {
+        // The folder first: a database that does not exist yet is canonicalised through it.
+        if let Some(parent) = database.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| LockError::Io { lock: InstanceLock::path_for(database), source })?;
+        }
         let path = InstanceLock::path_for(database);
         let io = |source| LockError::Io { lock: path.clone(), source };
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
         // Not truncated on open: the file holds the running instance's pid until we own it.
         let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
         match file.try_lock() {
@@ -76,6 +79,37 @@ impl InstanceLock {
     }
 }
 
+/// The canonical path of `database`. A database that does not exist yet (first start) is
+/// resolved through any dangling symlink by hand, then through its canonical folder.
+fn canonical_database(database: &Path) -> PathBuf {
+    if let Ok(canonical) = std::fs::canonicalize(database) {
+        return canonical;
+    }
+    let mut current = database.to_path_buf();
+    // 40 is the kernel's own limit on symlinks followed in one lookup.
+    for _ in 0..40 {
+        let Ok(target) = std::fs::read_link(&current) else { break };
+        current = match current.parent() {
+            Some(parent) => parent.join(target),
+            None => target,
+        };
+    }
+    match (current.parent(), current.file_name()) {
+        (Some(parent), Some(name)) => {
+            let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+            std::fs::canonicalize(parent).map(|folder| folder.join(name)).unwrap_or(current)
+        }
+        _ => current,
+    }
+}
+
+/// Whether a process with this id exists now. Used to tell a run whose process was killed
+/// from one still going. On Linux it reads `/proc`; elsewhere it answers `true`, which
+/// only means such runs stay `running` until the service's lock is free.
+pub fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") { Path::new("/proc").join(pid.to_string()).exists() } else { true }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,7 +120,7 @@ mod tests {
         let database = dir.path().join("data").join("test.db");
         assert!(!InstanceLock::is_held(&database));
         let first = InstanceLock::acquire(&database).unwrap();
-        assert_eq!(first.path(), dir.path().join("data").join("test.db.lock"));
+        assert_eq!(first.path(), std::fs::canonicalize(dir.path()).unwrap().join("data").join("test.db.lock"));
         assert!(InstanceLock::is_held(&database));
 
         let message = InstanceLock::acquire(&database).unwrap_err().to_string();
@@ -97,5 +131,43 @@ mod tests {
         assert!(!InstanceLock::is_held(&database));
         let again = InstanceLock::acquire(&database).unwrap();
         assert_eq!(std::fs::read_to_string(again.path()).unwrap(), std::process::id().to_string());
+    }
+
+    #[test]
+    fn a_symlink_to_the_database_finds_the_same_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let database = dir.path().join("real.db");
+        std::fs::write(&database, b"").unwrap();
+        let link = dir.path().join("link.db");
+        std::os::unix::fs::symlink(&database, &link).unwrap();
+        let first = InstanceLock::acquire(&database).unwrap();
+        assert!(InstanceLock::is_held(&link));
+        let message = InstanceLock::acquire(&link).unwrap_err().to_string();
+        assert!(message.contains("already running"), "{message}");
+        drop(first);
+        // Through `..` and a link to the folder, before the database exists.
+        let folder_link = dir.path().join("folder-link");
+        std::os::unix::fs::symlink(dir.path(), &folder_link).unwrap();
+        let fresh = folder_link.join("sub").join("..").join("fresh.db");
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let _held = InstanceLock::acquire(&fresh).unwrap();
+        assert!(InstanceLock::acquire(&dir.path().join("fresh.db")).is_err());
+    }
+
+    #[test]
+    fn a_dangling_symlink_locks_its_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("link.db");
+        std::os::unix::fs::symlink("target.db", &link).unwrap();
+        assert_eq!(InstanceLock::path_for(&link), canonical_database(dir.path()).join("target.db.lock"));
+    }
+
+    #[test]
+    fn this_process_is_alive_and_a_finished_child_is_not() {
+        assert!(process_alive(std::process::id()));
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        assert!(!process_alive(pid) || !cfg!(target_os = "linux"));
     }
 }

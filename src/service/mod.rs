@@ -198,7 +198,9 @@ fn open_and_seed(database: &Path, reports_dir: &Path, now: DateTime<Utc>) -> Res
             info!(report = %report.id, "report loaded");
         }
     }
-    let closed = store.close_abandoned_runs(now)?;
+    // This service holds the lock, so no other service's run can still be going; a CLI
+    // sync's run is stale only when its process has ended.
+    let closed = store.close_stale_runs(now, false, &lock::process_alive)?;
     if closed > 0 {
         warn!(closed, "runs left unfinished by an earlier process are now marked cancelled/interrupted");
     }

@@ -176,6 +176,14 @@ CREATE TABLE provider_streaks (
 ALTER TABLE sync_failures ADD COLUMN kind TEXT NOT NULL DEFAULT 'failed';
 "#,
         ),
+        // 4: the process that started a run, so any command can tell a run whose process was
+        // killed (its pid is gone) from one still going.
+        M::up(
+            r#"
+ALTER TABLE sync_runs ADD COLUMN pid INTEGER;
+ALTER TABLE job_runs ADD COLUMN pid INTEGER;
+"#,
+        ),
     ])
 }
 

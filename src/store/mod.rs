@@ -32,6 +32,14 @@ pub use service::PriceFreshness;
 pub enum StoreError {
     #[error("database {path}: {source}")]
     Open { path: PathBuf, source: rusqlite::Error },
+    #[error(
+        "database {path} does not exist; create it with `ratingwatch init` (or `sync`, `import`, `serve`), or point --db, RATINGWATCH_DB or [database] path at an existing one"
+    )]
+    Missing { path: PathBuf },
+    #[error(
+        "database {path} is read-only for this user; this command writes to it (check the file's and its folder's owner and permissions)"
+    )]
+    ReadOnly { path: PathBuf },
     #[error("cannot create the database folder {path}: {source}")]
     CreateDir { path: PathBuf, source: std::io::Error },
     #[error("database {path}: migration failed: {source}")]
@@ -55,7 +63,19 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) and migrates the database at `path`.
+    /// Opens an existing database at `path` and migrates it; never creates a file or a
+    /// folder. For commands that only read (or change what is there): a mistyped path is
+    /// an error naming it, not a new empty database.
+    pub fn open_existing(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            return Err(StoreError::Missing { path: path.to_path_buf() });
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        Store::setup(conn, path.to_path_buf())
+    }
+
+    /// Opens (creating the file and its folder if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir { path: parent.to_path_buf(), source })?;
@@ -98,7 +118,12 @@ impl Store {
         // except for the last transactions on power loss, never corrupting.
         conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
-        migrations().to_latest(conn).map_err(|source| StoreError::Migrate { path: path.to_path_buf(), source })
+        migrations().to_latest(conn).map_err(|source| match source {
+            rusqlite_migration::Error::RusqliteError { ref err, .. } if is_read_only(err) => {
+                StoreError::ReadOnly { path: path.to_path_buf() }
+            }
+            source => StoreError::Migrate { path: path.to_path_buf(), source },
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -106,11 +131,18 @@ impl Store {
     }
 
     /// Runs `f` inside one IMMEDIATE transaction: all of its writes land, or none.
+    /// A write refused because the file is read-only names the file.
     fn write<T>(&mut self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = f(&tx)?;
-        tx.commit()?;
-        Ok(value)
+        let result = (|| {
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = f(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })();
+        result.map_err(|error| match error {
+            StoreError::Sql(ref sql) if is_read_only(sql) => StoreError::ReadOnly { path: self.path.clone() },
+            other => other,
+        })
     }
 
     /// `PRAGMA integrity_check`, for tests and `status`: `true` when the file is sound.
@@ -118,6 +150,10 @@ impl Store {
         let result: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         Ok(result == "ok")
     }
+}
+
+fn is_read_only(error: &rusqlite::Error) -> bool {
+    error.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly)
 }
 
 /// Dates are stored as ISO-8601 text (`2023-02-14`), which sorts chronologically.
@@ -143,6 +179,32 @@ pub(crate) fn parse_time(text: &str) -> rusqlite::Result<chrono::DateTime<chrono
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_write_to_a_read_only_database_names_the_file() {
+        // File permissions do not stop root (CI may run as root), so the connection itself is
+        // opened read-only, as SQLite does for a file the user cannot write.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ro.db");
+        drop(Store::open(&path).unwrap());
+        let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let mut store = Store { conn, path: path.clone() };
+        let error = store.ensure_security(&crate::symbol::Symbol::parse("MSFT").unwrap()).unwrap_err();
+        assert!(matches!(error, StoreError::ReadOnly { .. }), "{error:?}");
+        let message = error.to_string();
+        assert!(message.contains(&path.display().to_string()) && message.contains("read-only"), "{message}");
+    }
+
+    #[test]
+    fn opening_a_missing_database_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("no").join("such").join("dir").join("db.db");
+        let message = Store::open_existing(&path).err().unwrap().to_string();
+        assert!(message.contains(&path.display().to_string()) && message.contains("ratingwatch init"), "{message}");
+        assert!(!dir.path().join("no").exists(), "no folder may be created");
+        Store::open(&path).unwrap();
+        Store::open_existing(&path).unwrap();
+    }
 
     #[test]
     fn concurrent_first_opens_of_one_database_all_succeed() {

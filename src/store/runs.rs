@@ -116,8 +116,8 @@ impl Store {
     pub fn begin_sync_run(&mut self, trigger: &str, symbols_requested: usize, now: DateTime<Utc>) -> Result<i64> {
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO sync_runs (started_at, trigger, symbols_requested) VALUES (?1, ?2, ?3)",
-                params![time_text(now), trigger, symbols_requested as i64],
+                "INSERT INTO sync_runs (started_at, trigger, symbols_requested, pid) VALUES (?1, ?2, ?3, ?4)",
+                params![time_text(now), trigger, symbols_requested as i64, std::process::id()],
             )?;
             Ok(tx.last_insert_rowid())
         })
@@ -221,8 +221,8 @@ impl Store {
     pub fn begin_job_run(&mut self, job: &str, scheduled_for: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<i64> {
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO job_runs (job, scheduled_for, started_at) VALUES (?1, ?2, ?3)",
-                params![job, scheduled_for.map(time_text), time_text(now)],
+                "INSERT INTO job_runs (job, scheduled_for, started_at, pid) VALUES (?1, ?2, ?3, ?4)",
+                params![job, scheduled_for.map(time_text), time_text(now), std::process::id()],
             )?;
             Ok(tx.last_insert_rowid())
         })
@@ -245,15 +245,44 @@ impl Store {
         })
     }
 
-    /// Marks runs left `running` by a killed process as cancelled, so state stays truthful.
-    pub fn close_abandoned_runs(&mut self, now: DateTime<Utc>) -> Result<usize> {
+    /// Marks runs left `running` by a process that is gone as cancelled (job runs) or
+    /// interrupted (sync runs), so `status` stays truthful after a kill. A run is stale when
+    /// the process that started it is no longer `alive`, or, for the service's own runs
+    /// (job runs and `service` sync runs), when `service_running` is false (the
+    /// single-instance lock is free, which also catches a recycled pid). Runs recorded
+    /// without a pid, by an older version, are stale when no service is running.
+    pub fn close_stale_runs(&mut self, now: DateTime<Utc>, service_running: bool, alive: &dyn Fn(u32) -> bool) -> Result<usize> {
+        let stale = |pid: Option<i64>, by_service: bool| match pid.and_then(|pid| u32::try_from(pid).ok()) {
+            Some(pid) => !alive(pid) || (by_service && !service_running),
+            None => !service_running,
+        };
         self.write(|tx| {
-            let jobs = tx.execute(
-                "UPDATE job_runs SET outcome = 'cancelled', finished_at = ?1, error = 'process ended before the run finished' WHERE outcome = 'running'",
-                [time_text(now)],
-            )?;
-            let syncs = tx.execute("UPDATE sync_runs SET outcome = 'interrupted', finished_at = ?1 WHERE outcome = 'running'", [time_text(now)])?;
-            Ok(jobs + syncs)
+            let mut closed = 0;
+            let jobs: Vec<(i64, Option<i64>)> = tx
+                .prepare("SELECT id, pid FROM job_runs WHERE outcome = 'running'")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (id, pid) in jobs {
+                if stale(pid, true) {
+                    closed += tx.execute(
+                        "UPDATE job_runs SET outcome = 'cancelled', finished_at = ?2, error = 'process ended before the run finished' WHERE id = ?1",
+                        params![id, time_text(now)],
+                    )?;
+                }
+            }
+            let syncs: Vec<(i64, Option<i64>, String)> = tx
+                .prepare("SELECT id, pid, trigger FROM sync_runs WHERE outcome = 'running'")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (id, pid, trigger) in syncs {
+                if stale(pid, trigger == "service") {
+                    closed += tx.execute(
+                        "UPDATE sync_runs SET outcome = 'interrupted', finished_at = ?2 WHERE id = ?1",
+                        params![id, time_text(now)],
+                    )?;
+                }
+            }
+            Ok(closed)
         })
     }
 
@@ -320,9 +349,28 @@ mod tests {
         store.begin_job_run("sync_cn_hk", None, t(12)).unwrap();
         assert_eq!(store.last_successful_job_run("sync_cn_hk").unwrap().unwrap().id, ok);
         assert_eq!(store.last_job_run("sync_cn_hk").unwrap().unwrap().outcome, JobRunOutcome::Running);
-        assert_eq!(store.close_abandoned_runs(t(13)).unwrap(), 1);
+        // This process is alive and the service (by assumption) running: nothing is stale.
+        assert_eq!(store.close_stale_runs(t(13), true, &|_| true).unwrap(), 0);
+        // The service's lock is free: its job run is stale even though the pid is alive
+        // (a recycled pid).
+        assert_eq!(store.close_stale_runs(t(13), false, &|_| true).unwrap(), 1);
         assert_eq!(store.last_job_run("sync_cn_hk").unwrap().unwrap().outcome, JobRunOutcome::Cancelled);
         assert_eq!(store.last_job_run("weekly_summary").unwrap(), None);
+    }
+
+    #[test]
+    fn a_cli_sync_run_is_stale_only_when_its_process_is_gone() {
+        let mut store = Store::open_in_memory().unwrap();
+        let t = |h| Utc.with_ymd_and_hms(2026, 11, 27, h, 0, 0).unwrap();
+        let cli = store.begin_sync_run("cli", 3, t(8)).unwrap();
+        let me = std::process::id();
+        // No service is running, but the CLI process that started the run is alive.
+        assert_eq!(store.close_stale_runs(t(9), false, &|pid| pid == me).unwrap(), 0);
+        assert_eq!(store.sync_runs(1).unwrap()[0].outcome, "running");
+        // Its process is gone.
+        assert_eq!(store.close_stale_runs(t(9), true, &|pid| pid != me).unwrap(), 1);
+        let run = &store.sync_runs(1).unwrap()[0];
+        assert_eq!((run.id, run.outcome.as_str(), run.finished_at), (cli, "interrupted", Some(t(9))));
     }
 
     #[test]

@@ -127,15 +127,9 @@ fn one_invalid_file_stops_every_file_from_loading() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("b.toml:").and(predicate::str::contains("thresholds out of order")));
-    // Every file is validated before any is loaded: the valid a.toml did not land either.
-    // (An existing empty folder, so listing loads nothing on first use.)
-    std::fs::create_dir(dir.path().join("empty")).unwrap();
-    ratingwatch(dir.path())
-        .env("RATINGWATCH__REPORTS__DIR", dir.path().join("empty"))
-        .args(["reports", "list", "--format", "json"])
-        .assert()
-        .success()
-        .stdout("[]\n");
+    // Every file is validated before any is loaded, and before the database is created:
+    // the valid a.toml did not land either, and no empty database was left behind.
+    assert!(!dir.path().join("test.db").exists());
 }
 
 const CSV: &str = "date,open,high,low,close,volume,adj_close\n\
@@ -207,6 +201,7 @@ fn unknown_symbol_form_shows_an_example() {
 #[test]
 fn watchlist_add_and_remove() {
     let dir = tempfile::tempdir().unwrap();
+    ratingwatch(dir.path()).arg("init").assert().success();
     ratingwatch(dir.path())
         .args(["watchlist", "add", "0941.hk", "--sector", "通信", "--name", "中国移动H", "--tag", "算力调度"])
         .assert()
@@ -249,4 +244,101 @@ fn config_show_and_unknown_key() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("c.toml").and(predicate::str::contains("directory")).and(predicate::str::contains("line 3")));
+}
+
+#[test]
+fn read_commands_on_a_missing_database_exit_2_naming_it_and_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("no").join("such").join("dir").join("db.db");
+    for args in [
+        &["status"][..],
+        &["verdict"],
+        &["report"],
+        &["reports", "list"],
+        &["watchlist", "list"],
+        &["watchlist", "add", "MSFT", "--sector", "应用"],
+        &["export", "prices", "--symbol", "600941.SH"],
+    ] {
+        let assert = ratingwatch(dir.path()).env("RATINGWATCH_DB", &database).args(args).assert().code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+        assert!(stderr.contains(&database.display().to_string()) && stderr.contains("does not exist"), "{args:?}: {stderr}");
+        assert!(!dir.path().join("no").exists(), "{args:?} created a folder");
+    }
+}
+
+#[test]
+fn non_ascii_symbols_are_clean_errors_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    ratingwatch(dir.path()).arg("init").assert().success();
+    std::fs::write(dir.path().join("p.csv"), CSV).unwrap();
+    // `ééé` is six bytes: it once reached a byte slice at 3, inside a character (exit 101).
+    for args in [
+        &["sync", "--symbol", "ééé"][..],
+        &["watchlist", "add", "ééé", "--sector", "通信"],
+        &["import", "prices", "--symbol", "ééé", "p.csv"],
+        &["export", "prices", "--symbol", "ééé.FX"],
+    ] {
+        ratingwatch(dir.path()).args(args).assert().code(2).stderr(predicate::str::contains("is not a symbol"));
+    }
+}
+
+#[test]
+fn importing_a_symbol_on_no_watchlist_needs_add() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.csv"), CSV).unwrap();
+    ratingwatch(dir.path())
+        .args(["import", "prices", "--symbol", "AAPL", "p.csv"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("AAPL.US is on no watchlist").and(predicate::str::contains("--add")));
+    ratingwatch(dir.path())
+        .args(["import", "prices", "--symbol", "AAPL", "--add", "p.csv"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 added"));
+    // A watchlist member needs no flag.
+    ratingwatch(dir.path()).args(["import", "prices", "--symbol", "600941.SH", "p.csv"]).assert().success();
+}
+
+#[test]
+fn a_killed_cli_sync_is_not_shown_running_forever() {
+    use std::net::TcpListener;
+    let dir = tempfile::tempdir().unwrap();
+    ratingwatch(dir.path()).arg("init").assert().success();
+    // A host that accepts connections and never answers: the sync waits on its first request.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let mut sync = std::process::Command::new(assert_cmd::cargo::cargo_bin("ratingwatch"));
+    sync.current_dir(dir.path())
+        .env_remove("RATINGWATCH_CONFIG")
+        .env("RATINGWATCH_DB", dir.path().join("test.db"))
+        .env("RATINGWATCH__REPORTS__DIR", std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/reports"))
+        .args(["sync", "--symbol", "600941.SH"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for provider in ["TENCENT", "EASTMONEY", "YAHOO"] {
+        sync.env(format!("RATINGWATCH__PROVIDERS__{provider}__BASE_URL"), &url);
+    }
+    let mut child = sync.spawn().unwrap();
+    let database = dir.path().join("test.db");
+    let running =
+        || ratingwatch::store::Store::open_existing(&database).unwrap().sync_runs(1).unwrap().first().map(|run| run.outcome.clone());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while running().as_deref() != Some("running") {
+        assert!(std::time::Instant::now() < deadline, "the sync never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(running().as_deref(), Some("running"), "nothing has looked yet");
+    // Any command that opens the store notices the run's process is gone.
+    let output = ratingwatch(dir.path()).args(["status", "--format", "json"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(running().as_deref(), Some("interrupted"));
 }

@@ -337,6 +337,7 @@ fn malformed_dates_and_weeks_show_the_expected_form() {
 #[test]
 fn an_unknown_report_lists_the_known_ones() {
     let dir = tempfile::tempdir().unwrap();
+    ratingwatch(dir.path()).arg("init").assert().success();
     for args in [&["verdict", "no-such-report"][..], &["report", "--report", "no-such-report"]] {
         let assert = ratingwatch(dir.path()).args(args).assert().code(2);
         let stderr = stderr_of(&assert);
@@ -347,6 +348,7 @@ fn an_unknown_report_lists_the_known_ones() {
 #[test]
 fn an_as_of_date_before_the_report_says_which_dates_work() {
     let dir = tempfile::tempdir().unwrap();
+    ratingwatch(dir.path()).arg("init").assert().success();
     let assert = ratingwatch(dir.path()).args(["verdict", "--as-of", "2023-01-31"]).assert().code(2);
     let stderr = stderr_of(&assert);
     assert!(stderr.contains("before the report date 2023-02-14") && stderr.contains("--as-of 2023-02-14 or later"), "{stderr}");
@@ -358,6 +360,7 @@ fn an_as_of_date_before_the_report_says_which_dates_work() {
 #[test]
 fn without_benchmark_prices_the_error_says_what_to_run() {
     let dir = tempfile::tempdir().unwrap();
+    ratingwatch(dir.path()).arg("init").assert().success();
     for args in [&["verdict", "--as-of", "2023-08-14"][..], &["report", "--as-of", "2023-05-19"]] {
         let assert = ratingwatch(dir.path()).args(args).assert().code(2);
         let stderr = stderr_of(&assert);
