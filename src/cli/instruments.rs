@@ -72,7 +72,7 @@ fn sync(context: &Context, markets: &[String]) -> anyhow::Result<u8> {
     let segments: Vec<ListSegment> =
         if markets.is_empty() { ListSegment::ALL.to_vec() } else { markets.iter().filter_map(|m| ListSegment::parse(m)).collect() };
     let sources = InstrumentSources::from_config(&context.config)?;
-    let mut store = context.open_store()?;
+    let mut store = context.create_store()?;
     let runtime = super::runtime()?;
     let cancel = CancellationToken::new();
     let summary = runtime.block_on(async {
@@ -114,7 +114,7 @@ pub fn lookup_online(config: &Config, store: &mut Store, name: &str, now: chrono
 fn import(context: &Context, file: &PathBuf) -> anyhow::Result<u8> {
     let reader = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let rows = parse_instruments(file, std::io::BufReader::new(reader))?;
-    let mut store = context.open_store()?;
+    let mut store = context.create_store()?;
     let stats = store.upsert_instruments(&rows, "import", context.now)?;
     println!("{}: {} instruments: {} added, {} updated", file.display(), rows.len(), stats.added, stats.updated);
     Ok(exit::OK)
