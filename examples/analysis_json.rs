@@ -27,11 +27,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let date = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| format!("`{text}`: {e}; expected 2023-12-31"));
     let json = match arg(1)? {
-        "verdict" => serde_json::to_string_pretty(&pipeline::verdict(&store, arg(2)?, date(arg(3)?)?, &options)?)?,
+        "verdict" => serde_json::to_string_pretty(&pipeline::verdict(&store, &store.report(arg(2)?)?, date(arg(3)?)?, &options)?)?,
         "verdict-all" => serde_json::to_string_pretty(&pipeline::verdict_all(&store, date(arg(2)?)?, &options)?)?,
-        "weekly" => {
-            serde_json::to_string_pretty(&pipeline::weekly(&store, arg(2)?, &pipeline::WeekSelection::Week(arg(3)?.parse()?), &options)?)?
-        }
+        "weekly" => serde_json::to_string_pretty(&pipeline::weekly(
+            &store,
+            &store.report(arg(2)?)?,
+            &pipeline::WeekSelection::Week(arg(3)?.parse()?),
+            &options,
+        )?)?,
         _ => return Err(USAGE.into()),
     };
     println!("{json}");

@@ -12,6 +12,7 @@ use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_spanned::Spanned;
 
+use crate::ids::ReportId;
 use crate::symbol::Symbol;
 
 /// A validated report definition.
@@ -223,20 +224,7 @@ pub fn parse_report(file: &Path, text: &str) -> Result<ReportDef, CatalogError> 
     };
     let raw: FileReport = toml::from_str(text).map_err(|e| fail(e.span(), e.message().to_string()))?;
 
-    let id = raw.id.get_ref().clone();
-    let id_ok = !id.is_empty()
-        && id.len() <= 80
-        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-        && !id.starts_with('-');
-    if !id_ok {
-        return Err(fail(
-            Some(raw.id.span()),
-            format!(
-                "id `{}` must be lowercase letters, digits, - and _ (example: \"zheshang-2023-02-14-chatgpt\")",
-                crate::text::quote(&id)
-            ),
-        ));
-    }
+    let id = ReportId::parse(raw.id.get_ref()).map_err(|error| fail(Some(raw.id.span()), error.to_string()))?.to_string();
 
     let report_date = match raw.report_date.get_ref() {
         toml::Value::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => {

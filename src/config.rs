@@ -40,6 +40,7 @@ pub struct Config {
     pub analysis: AnalysisConfig,
     pub instruments: InstrumentsConfig,
     pub service: ServiceConfig,
+    pub http: HttpConfig,
     pub log: LogConfig,
 }
 
@@ -363,6 +364,36 @@ impl Default for ServiceConfig {
     }
 }
 
+/// The read-only web dashboard, JSON API, `/healthz` and `/metrics` that `serve` (and
+/// `ratingwatch web`) runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Run the web server inside `serve`.
+    pub enabled: bool,
+    /// Address and port to listen on. Anything but a loopback address needs `token_env`.
+    pub listen: String,
+    /// Name of the environment variable holding the bearer token every request must carry.
+    /// Unset: no token (allowed on loopback addresses only).
+    pub token_env: Option<String>,
+    /// A request taking longer than this many seconds is answered 408.
+    pub request_timeout_secs: u64,
+    /// Requests handled at once; more wait their turn.
+    pub max_concurrent_requests: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            enabled: true,
+            listen: "127.0.0.1:8321".to_string(),
+            token_env: None,
+            request_timeout_secs: 10,
+            max_concurrent_requests: 32,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
@@ -472,6 +503,23 @@ impl Config {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return invalid(key, format!("`{url}` must start with http:// or https://"));
             }
+        }
+        if self.http.listen.parse::<std::net::SocketAddr>().is_err() {
+            return invalid("http.listen", format!("`{}` is not an address and port (example: \"127.0.0.1:8321\")", self.http.listen));
+        }
+        if self.http.request_timeout_secs == 0 {
+            return invalid("http.request_timeout_secs", "must be at least 1".to_string());
+        }
+        if self.http.max_concurrent_requests == 0 {
+            return invalid("http.max_concurrent_requests", "must be at least 1".to_string());
+        }
+        if let Some(name) = &self.http.token_env
+            && (name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            return invalid(
+                "http.token_env",
+                format!("`{name}` is not an environment variable name (example: \"RATINGWATCH_HTTP_TOKEN\")"),
+            );
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return invalid("log.format", format!("`{}` is neither \"text\" nor \"json\"", excerpt(&self.log.format)));

@@ -41,37 +41,23 @@ impl WeekSelection {
     }
 }
 
+/// Why a verdict or summary cannot be made. Unknown reports are the store's error, dates
+/// and missing prices the analysis's: each rule is checked in one place.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
-    #[error("no report `{id}` (known: {known})")]
-    UnknownReport { id: String, known: String },
-    #[error("as-of date {as_of} is before the report date {report_date}")]
-    AsOfBeforeReport { as_of: NaiveDate, report_date: NaiveDate },
-    #[error(
-        "no prices for the benchmark {symbol} up to {date}; run `ratingwatch sync` or `ratingwatch import prices --symbol {symbol} FILE.csv`"
-    )]
-    NoBenchmarkPrices { symbol: String, date: NaiveDate },
+    /// The week asked for ends before the report date; `instead` is the argument to use.
+    #[error("week {week} measured to {cutoff} is before the report date {report_date} of `{report_id}`; choose {instead}")]
+    WeekBeforeReport { report_id: String, week: Week, cutoff: NaiveDate, report_date: NaiveDate, instead: String },
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// Any other reason the analysis cannot run (e.g. no company has a price).
     #[error(transparent)]
-    Analysis(AnalysisError),
-}
-
-impl From<AnalysisError> for PipelineError {
-    fn from(error: AnalysisError) -> Self {
-        match error {
-            AnalysisError::AsOfBeforeReport { as_of, report_date } => PipelineError::AsOfBeforeReport { as_of, report_date },
-            AnalysisError::NoBenchmarkPrices { symbol, date } => PipelineError::NoBenchmarkPrices { symbol: symbol.to_string(), date },
-            other => PipelineError::Analysis(other),
-        }
-    }
+    Analysis(#[from] AnalysisError),
 }
 
 /// The verdict of one report as of a date.
-pub fn verdict(store: &Store, report_id: &str, as_of: NaiveDate, options: &AnalysisOptions) -> Result<Verdict, PipelineError> {
-    let report = load_report(store, report_id)?;
-    verdict_of(store, &report, as_of, options)
+pub fn verdict(store: &Store, report: &ReportDef, as_of: NaiveDate, options: &AnalysisOptions) -> Result<Verdict, PipelineError> {
+    let closes = load_closes(store, report, as_of.min(report.horizon_end()).max(report.report_date))?;
+    Ok(analysis::compute_verdict(report, &closes, as_of, options)?)
 }
 
 /// The verdict of every report in the database as of a date (the ledger), oldest report
@@ -81,7 +67,7 @@ pub fn verdict_all(store: &Store, as_of: NaiveDate, options: &AnalysisOptions) -
     for id in store.report_ids()? {
         let report = store.report(&id)?;
         if report.report_date <= as_of {
-            verdicts.push(verdict_of(store, &report, as_of, options)?);
+            verdicts.push(verdict(store, &report, as_of, options)?);
         }
     }
     Ok(verdicts)
@@ -90,34 +76,23 @@ pub fn verdict_all(store: &Store, as_of: NaiveDate, options: &AnalysisOptions) -
 /// The weekly summary of one report.
 pub fn weekly(
     store: &Store,
-    report_id: &str,
+    report: &ReportDef,
     selection: &WeekSelection,
     options: &AnalysisOptions,
 ) -> Result<WeeklySummary, PipelineError> {
-    let report = load_report(store, report_id)?;
     let week = selection.resolve();
-    if week.cutoff < report.report_date {
-        return Err(PipelineError::AsOfBeforeReport { as_of: week.cutoff, report_date: report.report_date });
-    }
-    let closes = load_closes(store, &report, week.cutoff)?;
-    Ok(analysis::compute_weekly(&report, &closes, &week, options)?)
-}
-
-fn verdict_of(store: &Store, report: &ReportDef, as_of: NaiveDate, options: &AnalysisOptions) -> Result<Verdict, PipelineError> {
-    if as_of < report.report_date {
-        return Err(PipelineError::AsOfBeforeReport { as_of, report_date: report.report_date });
-    }
-    let closes = load_closes(store, report, as_of.min(report.horizon_end()))?;
-    Ok(analysis::compute_verdict(report, &closes, as_of, options)?)
-}
-
-fn load_report(store: &Store, report_id: &str) -> Result<ReportDef, PipelineError> {
-    let known = store.report_ids()?;
-    if !known.iter().any(|id| id == report_id) {
-        let known = if known.is_empty() { "none; run `ratingwatch init`".to_string() } else { known.join(", ") };
-        return Err(PipelineError::UnknownReport { id: report_id.to_string(), known });
-    }
-    Ok(store.report(report_id)?)
+    let closes = load_closes(store, report, week.cutoff.max(report.report_date))?;
+    analysis::compute_weekly(report, &closes, &week, options).map_err(|error| match error {
+        // Say which week to ask for instead, in the form the week was asked in.
+        AnalysisError::AsOfBeforeReport { report_id, as_of, report_date } => {
+            let instead = match selection {
+                WeekSelection::AsOf(_) => format!("--as-of {report_date} or later"),
+                _ => format!("--week {} or later", Week::first_friday_on_or_after(report_date)),
+            };
+            PipelineError::WeekBeforeReport { report_id, week: week.week, cutoff: as_of, report_date, instead }
+        }
+        other => other.into(),
+    })
 }
 
 /// The closes a verdict or summary to `end` needs, and no others.
@@ -135,10 +110,8 @@ fn load_closes(store: &Store, report: &ReportDef, end: NaiveDate) -> Result<Clos
     // The benchmark and the FX pairs reach back to the oldest base close (a company
     // suspended over the report date has an old one), so its age can be counted in
     // benchmark trading days and its base converted at the rate of its own date.
+    // A benchmark without prices is the analysis's error to report.
     let benchmark = store.closes_from_as_of(&report.rule.benchmark, earliest, end)?;
-    if benchmark.is_empty() {
-        return Err(PipelineError::NoBenchmarkPrices { symbol: report.rule.benchmark.to_string(), date: end });
-    }
     closes.insert(report.rule.benchmark.clone(), Series::new(benchmark));
     let mut pairs: Vec<Symbol> = report.fx.clone();
     let currencies = report.companies.iter().map(|c| c.symbol.currency()).chain([report.rule.benchmark.currency()]);

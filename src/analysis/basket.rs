@@ -31,9 +31,11 @@ pub(crate) struct Inputs<'a> {
 impl<'a> Inputs<'a> {
     pub fn new(report: &'a ReportDef, closes: &'a Closes, options: &'a AnalysisOptions) -> Result<Inputs<'a>, AnalysisError> {
         let benchmark = series_of(closes, &report.rule.benchmark);
-        let benchmark_base = benchmark
-            .as_of(report.report_date)
-            .ok_or_else(|| AnalysisError::NoBenchmarkPrices { symbol: report.rule.benchmark.clone(), date: report.report_date })?;
+        let benchmark_base = benchmark.as_of(report.report_date).ok_or_else(|| AnalysisError::NoBenchmarkPrices {
+            symbol: report.rule.benchmark.clone(),
+            name: report.rule.benchmark_name.clone(),
+            date: report.report_date,
+        })?;
         Ok(Inputs { report, closes, options, benchmark, benchmark_base })
     }
 

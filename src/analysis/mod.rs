@@ -31,6 +31,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
+use crate::catalog::ReportDef;
 use crate::symbol::Symbol;
 
 pub use model::CurrencyMode;
@@ -59,16 +60,25 @@ impl Default for AnalysisOptions {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AnalysisError {
-    #[error("as-of date {as_of} is before the report date {report_date}")]
-    AsOfBeforeReport { as_of: NaiveDate, report_date: NaiveDate },
+    #[error("as-of date {as_of} is before the report date {report_date} of `{report_id}`; pass --as-of {report_date} or later")]
+    AsOfBeforeReport { report_id: String, as_of: NaiveDate, report_date: NaiveDate },
     #[error(
-        "no prices for the benchmark {symbol} on or before {date}; run `ratingwatch sync` or `ratingwatch import prices --symbol {symbol} FILE.csv`"
+        "no prices for the benchmark {name} ({symbol}) on or before {date}; run `ratingwatch sync` or `ratingwatch import prices --symbol {symbol} FILE.csv`"
     )]
-    NoBenchmarkPrices { symbol: Symbol, date: NaiveDate },
+    NoBenchmarkPrices { symbol: Symbol, name: String, date: NaiveDate },
     #[error(
         "no company of report `{report_id}` can be priced ({example}); run `ratingwatch sync` or `ratingwatch import prices --symbol SYMBOL FILE.csv`"
     )]
     NoMemberPrices { report_id: String, example: String },
+}
+
+/// The one rule on dates: a verdict or summary is as of the report date or later. The
+/// computations check it first; the pipeline's errors come from here.
+pub fn check_as_of(report: &ReportDef, as_of: NaiveDate) -> Result<(), AnalysisError> {
+    if as_of < report.report_date {
+        return Err(AnalysisError::AsOfBeforeReport { report_id: report.id.clone(), as_of, report_date: report.report_date });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

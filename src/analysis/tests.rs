@@ -342,7 +342,7 @@ fn errors_for_data_that_cannot_give_a_verdict() {
     let only_member = closes(&[("600001.SH", &[("02-14", 10.0)])]);
     assert_eq!(
         compute_verdict(&report, &only_member, d("08-14"), &cny()).unwrap_err(),
-        AnalysisError::NoBenchmarkPrices { symbol: sym("000300.SH"), date: d("02-14") }
+        AnalysisError::NoBenchmarkPrices { symbol: sym("000300.SH"), name: "沪深300".to_string(), date: d("02-14") }
     );
     let only_benchmark = closes(&[("000300.SH", &[("02-14", 100.0)])]);
     let err = compute_verdict(&report, &only_benchmark, d("08-14"), &cny()).unwrap_err();
@@ -350,7 +350,7 @@ fn errors_for_data_that_cannot_give_a_verdict() {
     assert!(err.to_string().contains("600001.SH"), "{err}");
     assert_eq!(
         compute_verdict(&report, &only_benchmark, d("02-13"), &cny()).unwrap_err(),
-        AnalysisError::AsOfBeforeReport { as_of: d("02-13"), report_date: d("02-14") }
+        AnalysisError::AsOfBeforeReport { report_id: "test-report".to_string(), as_of: d("02-13"), report_date: d("02-14") }
     );
 }
 
@@ -438,7 +438,7 @@ fn the_reports_own_week_starts_at_the_base() {
     assert_close!(summary.benchmark_week_return, 0.025);
     // A week that ends before the report date is an error.
     let err = compute_weekly(&report, &closes, &WeekSpec::iso(2023, 6).unwrap(), &cny()).unwrap_err();
-    assert_eq!(err, AnalysisError::AsOfBeforeReport { as_of: d("02-10"), report_date: d("02-14") });
+    assert_eq!(err, AnalysisError::AsOfBeforeReport { report_id: "test-report".to_string(), as_of: d("02-10"), report_date: d("02-14") });
 }
 
 #[test]

@@ -32,9 +32,7 @@ struct Frame<'a> {
 /// every company is valued at its own latest close on or before E. Before the horizon end
 /// the status is pending and the numbers run to the latest close.
 pub fn compute_verdict(report: &ReportDef, closes: &Closes, as_of: NaiveDate, options: &AnalysisOptions) -> Result<Verdict, AnalysisError> {
-    if as_of < report.report_date {
-        return Err(AnalysisError::AsOfBeforeReport { as_of, report_date: report.report_date });
-    }
+    super::check_as_of(report, as_of)?;
     let inputs = Inputs::new(report, closes, options)?;
     let horizon_end = report.horizon_end();
     let asked = as_of.min(horizon_end);

@@ -51,9 +51,7 @@ pub fn compute_weekly(
     week: &WeekSpec,
     options: &AnalysisOptions,
 ) -> Result<WeeklySummary, AnalysisError> {
-    if week.cutoff < report.report_date {
-        return Err(AnalysisError::AsOfBeforeReport { as_of: week.cutoff, report_date: report.report_date });
-    }
+    super::check_as_of(report, week.cutoff)?;
     let inputs = Inputs::new(report, closes, options)?;
     let as_of = inputs.benchmark_as_of(week.cutoff).date;
     let previous_as_of = inputs.benchmark_as_of(week.previous_friday()).date.min(as_of);

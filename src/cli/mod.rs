@@ -15,16 +15,20 @@ mod status;
 mod sync;
 mod verdict;
 mod watchlist;
+mod web;
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 
+use crate::analysis::{AnalysisOptions, CurrencyMode};
+use crate::catalog::ReportDef;
 use crate::config::Config;
+use crate::ids::ReportId;
 use crate::store::Store;
 
 /// Exit codes, documented in README.md.
@@ -82,6 +86,8 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Each job's last and next run, and data freshness.
     Status(status::StatusArgs),
+    /// The web dashboard and JSON API alone (no scheduler), over an existing database.
+    Web(web::WebArgs),
     /// Show the effective configuration.
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -127,8 +133,53 @@ impl Context {
 
     /// The calendar date of `now` in the configured time zone.
     pub fn today(&self) -> chrono::NaiveDate {
-        self.now.with_timezone(&self.config.timezone()).date_naive()
+        self.config.schedule.timezone.date_of(self.now)
     }
+
+    /// The report a command means: the one named, or the only one in the database. An
+    /// unknown id is the store's error, which lists the known ones.
+    pub fn report(&self, store: &Store, id: Option<&ReportId>) -> anyhow::Result<ReportDef> {
+        Ok(store.report(&self.report_id(store, id)?)?)
+    }
+
+    /// The id of [`Context::report`], without loading the report.
+    pub fn report_id(&self, store: &Store, id: Option<&ReportId>) -> anyhow::Result<String> {
+        if let Some(id) = id {
+            return Ok(id.to_string());
+        }
+        let ids = store.report_ids()?;
+        match ids.as_slice() {
+            [only] => Ok(only.clone()),
+            [] => anyhow::bail!("no report in the database; put a report file in the reports folder and run `ratingwatch init`"),
+            many => anyhow::bail!("several reports are loaded; choose one with --report ({})", many.join(", ")),
+        }
+    }
+
+    /// What a verdict or summary is computed with: `--currency` and the config.
+    pub fn analysis_options(&self, currency: CurrencyMode) -> AnalysisOptions {
+        AnalysisOptions { currency, stale_after_trading_days: self.config.analysis.stale_after_trading_days }
+    }
+}
+
+/// A date argument in the one form the product prints.
+pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("`{}` is not a date; expected the form 2023-05-19", crate::text::quote(text)))
+}
+
+/// Prints the text, or writes it to `output` and prints the path.
+pub(crate) fn emit(text: &str, output: Option<&Path>) -> anyhow::Result<()> {
+    match output {
+        None => print!("{text}"),
+        Some(path) => {
+            if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).with_context(|| format!("cannot create the folder {}", parent.display()))?;
+            }
+            crate::report::write_atomically(path, text.as_bytes())?;
+            println!("{}", path.display());
+        }
+    }
+    Ok(())
 }
 
 fn load_context(cli: &Cli) -> anyhow::Result<Context> {
@@ -183,6 +234,7 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report::run(&context, args),
         Command::Serve(args) => serve::run(&context, args),
         Command::Status(args) => status::run(&context, args),
+        Command::Web(args) => web::run(&context, args),
         Command::Config(command) => config::run(&context, command),
     };
     match result {

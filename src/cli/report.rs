@@ -5,10 +5,9 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 
-use super::verdict::{analysis_options, check_benchmark_prices, emit, parse_date, resolve_report};
-use super::{Context, exit};
-use crate::analysis::model::CurrencyMode;
-use crate::ids::Week;
+use super::{Context, emit, exit, parse_date};
+use crate::analysis::CurrencyMode;
+use crate::ids::{ReportId, Week};
 use crate::pipeline::{self, WeekSelection};
 use crate::report::{self, Format, RenderOptions};
 
@@ -22,7 +21,7 @@ pub struct ReportArgs {
     pub as_of: Option<NaiveDate>,
     /// The report [default: the only report in the database]
     #[arg(long, value_name = "ID")]
-    pub report: Option<String>,
+    pub report: Option<ReportId>,
     /// Measure members in CNY (converted at each date's FX rate) or in their own currency.
     #[arg(long, value_enum, default_value_t = CurrencyMode::Cny)]
     pub currency: CurrencyMode,
@@ -36,32 +35,13 @@ pub struct ReportArgs {
 
 pub fn run(context: &Context, args: &ReportArgs) -> anyhow::Result<u8> {
     let store = context.open_store()?;
-    let report = resolve_report(&store, args.report.as_deref())?;
-    let today = context.today();
+    let report = context.report(&store, args.report.as_ref())?;
     let selection = match (args.week, args.as_of) {
         (Some(week), _) => WeekSelection::Week(week),
         (None, Some(as_of)) => WeekSelection::AsOf(as_of),
-        (None, None) => WeekSelection::Latest { today },
+        (None, None) => WeekSelection::Latest { today: context.today() },
     };
-    // The calendar date the summary is measured to: the week's Friday, or the as-of date.
-    let week = selection.resolve();
-    if week.cutoff < report.report_date {
-        let instead = match &selection {
-            WeekSelection::AsOf(_) => format!("--as-of {} or later", report.report_date),
-            _ => format!("--week {} or later", Week::first_friday_on_or_after(report.report_date)),
-        };
-        anyhow::bail!(
-            "week {} measured to {} is before the report date {} of `{}`; choose {instead}",
-            week.label(),
-            week.cutoff,
-            report.report_date,
-            report.id
-        );
-    }
-    check_benchmark_prices(&store, &report, week.cutoff)?;
-
-    let options = analysis_options(context, args.currency);
-    let summary = pipeline::weekly(&store, &report.id, &selection, &options)?;
+    let summary = pipeline::weekly(&store, &report, &selection, &context.analysis_options(args.currency))?;
     let text = report::render_weekly_with(&summary, args.format, &RenderOptions::from_rule(&report.rule));
     emit(&text, args.output.as_deref())?;
     Ok(exit::OK)

@@ -1,10 +1,10 @@
 //! `ratingwatch watchlist list|add|remove`.
 
 use clap::Subcommand;
-use comfy_table::Table;
 
 use super::{Context, exit};
-use crate::store::WatchlistEntry;
+use crate::ids::ReportId;
+use crate::report::{self, Format, WATCHLIST_FORMATS};
 use crate::symbol::Symbol;
 
 #[derive(Subcommand, Debug)]
@@ -13,10 +13,10 @@ pub enum WatchlistCommand {
     List {
         /// Only this report's companies [default: every report]
         #[arg(long, value_name = "ID")]
-        report: Option<String>,
+        report: Option<ReportId>,
         /// Output format.
-        #[arg(long, default_value = "table", value_parser = ["table", "json", "csv"])]
-        format: String,
+        #[arg(long, default_value = "table", value_parser = report::format_parser(WATCHLIST_FORMATS))]
+        format: Format,
     },
     /// Add a security to a sector of a report.
     Add {
@@ -27,7 +27,7 @@ pub enum WatchlistCommand {
         sector: String,
         /// The report [default: the only report, when there is one]
         #[arg(long, value_name = "ID")]
-        report: Option<String>,
+        report: Option<ReportId>,
         /// The company's name [default: the name the report gives, else the symbol]
         #[arg(long)]
         name: Option<String>,
@@ -42,21 +42,8 @@ pub enum WatchlistCommand {
         #[arg(long)]
         sector: Option<String>,
         #[arg(long, value_name = "ID")]
-        report: Option<String>,
+        report: Option<ReportId>,
     },
-}
-
-/// The report a command means: the one named, or the only one in the database.
-pub(crate) fn pick_report(store: &crate::store::Store, report: Option<&str>) -> anyhow::Result<String> {
-    if let Some(id) = report {
-        return Ok(id.to_string());
-    }
-    let ids = store.report_ids()?;
-    match ids.as_slice() {
-        [only] => Ok(only.clone()),
-        [] => anyhow::bail!("no report in the database; put a report file in the reports folder and run `ratingwatch init`"),
-        many => anyhow::bail!("several reports are loaded; choose one with --report ({})", many.join(", ")),
-    }
 }
 
 pub fn run(context: &Context, command: &WatchlistCommand) -> anyhow::Result<u8> {
@@ -69,57 +56,19 @@ pub fn run(context: &Context, command: &WatchlistCommand) -> anyhow::Result<u8> 
     match (command, symbol) {
         (WatchlistCommand::List { report, format }, _) => {
             let entries = store.watchlist(report.as_deref())?;
-            print!("{}", render(&entries, format)?);
+            print!("{}", report::render_watchlist(&entries, *format));
         }
         (WatchlistCommand::Add { sector, report, name, tags, .. }, Some(symbol)) => {
-            let report = pick_report(&store, report.as_deref())?;
+            let report = context.report_id(&store, report.as_ref())?;
             store.add_member(&report, sector, &symbol, name.as_deref(), tags)?;
             println!("added {symbol} to {sector} in {report}; run `ratingwatch sync --symbol {symbol}` for its prices");
         }
         (WatchlistCommand::Remove { sector, report, .. }, Some(symbol)) => {
-            let report = pick_report(&store, report.as_deref())?;
+            let report = context.report_id(&store, report.as_ref())?;
             let removed = store.remove_member(&report, sector.as_deref(), &symbol)?;
             println!("removed {symbol} from {removed} sector(s) in {report}");
         }
         (WatchlistCommand::Add { .. } | WatchlistCommand::Remove { .. }, None) => unreachable!("parsed above"),
     }
     Ok(exit::OK)
-}
-
-fn render(entries: &[WatchlistEntry], format: &str) -> anyhow::Result<String> {
-    Ok(match format {
-        "json" => serde_json::to_string_pretty(entries)? + "\n",
-        "csv" => {
-            let mut writer = csv::Writer::from_writer(Vec::new());
-            writer.write_record(["symbol", "name", "name_en", "market", "currency", "sectors", "tags"])?;
-            for e in entries {
-                writer.write_record([
-                    e.symbol.to_string(),
-                    e.name.clone(),
-                    e.name_en.clone(),
-                    e.market.clone(),
-                    e.currency.clone(),
-                    e.sectors.join(";"),
-                    e.tags.join(";"),
-                ])?;
-            }
-            String::from_utf8(writer.into_inner()?)?
-        }
-        _ => {
-            let mut table = Table::new();
-            table.load_style(comfy_table::presets::UTF8_BORDERS_ONLY);
-            table.set_header(["symbol", "name", "market", "currency", "sectors", "tags"]);
-            for e in entries {
-                table.add_row([
-                    e.symbol.to_string(),
-                    format!("{} {}", e.name, e.name_en),
-                    e.market.clone(),
-                    e.currency.clone(),
-                    e.sectors.join(", "),
-                    e.tags.join(", "),
-                ]);
-            }
-            format!("{table}\n{} companies\n", entries.len())
-        }
-    })
 }

@@ -151,6 +151,18 @@ impl Document {
 
     /// One self-contained HTML page: inline CSS, inline SVG, no external assets.
     pub fn to_html(&self) -> String {
+        format!(
+            "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
+            title = html_escape(&self.title),
+            body = self.to_html_body(),
+        )
+    }
+
+    /// What [`Document::to_html`] puts inside `<main>`: the same markup, for embedding in
+    /// another page (the web dashboard) without a second renderer.
+    pub fn to_html_body(&self) -> String {
         let mut body = format!("<h1>{}</h1>\n", html_escape(&self.title));
         for block in &self.blocks {
             match block {
@@ -170,18 +182,13 @@ impl Document {
                 Block::Chart(svg) => body.push_str(&format!("<figure class=\"chart\">\n{}\n</figure>\n", svg.trim())),
             }
         }
-        format!(
-            "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-             <title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
-            title = html_escape(&self.title),
-        )
+        body
     }
 }
 
 /// Inline CSS. The font stack names CJK fonts common on Linux, macOS and Windows so Chinese
 /// labels render in a proper face wherever the file is opened.
-const STYLE: &str = r#"body { margin: 0; background: #fafafa; color: #1a1a1a;
+pub const STYLE: &str = r#"body { margin: 0; background: #fafafa; color: #1a1a1a;
   font-family: -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif;
   font-size: 15px; line-height: 1.5; }
 main { max-width: 1100px; margin: 0 auto; padding: 24px; background: #fff; }

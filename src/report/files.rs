@@ -12,6 +12,7 @@ use chrono::Datelike;
 
 use super::{Format, RenderOptions, render_weekly_with};
 use crate::analysis::model::WeeklySummary;
+use crate::ids::ReportId;
 
 /// The formats written for each week, in order.
 const WEEKLY_FORMATS: [Format; 3] = [Format::Markdown, Format::Json, Format::Html];
@@ -46,22 +47,12 @@ pub fn write_weekly_files_with(dir: &Path, summary: &WeeklySummary, options: &Re
     Ok(written)
 }
 
-/// The catalog's rule for report ids, repeated here because these ids become folder names.
+/// Report ids become folder names: the summary's id must be a valid [`ReportId`] (no
+/// separator, no `..`), the catalog's rule.
 fn check_report_id(id: &str) -> io::Result<()> {
-    let ok = !id.is_empty()
-        && id.len() <= 80
-        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-        && !id.starts_with('-');
-    if ok {
-        Ok(())
-    } else {
-        Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "report id `{id}` cannot name an output folder: use lowercase letters, digits, - and _ (example: zheshang-2023-02-14-chatgpt)"
-            ),
-        ))
-    }
+    ReportId::parse(id)
+        .map(drop)
+        .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, format!("cannot name an output folder: {error}")))
 }
 
 /// Writes `bytes` to a temporary file beside `path`, flushes it to disk, then renames it over

@@ -16,6 +16,8 @@ mod doc;
 mod files;
 mod ledger;
 mod numbers;
+mod status;
+mod tables;
 mod verdict;
 mod weekly;
 
@@ -28,6 +30,8 @@ use crate::catalog::RatingRule;
 pub use chart::{ChartSpec, chart_svg};
 pub use files::{weekly_file_stem, write_atomically, write_weekly_files_with};
 pub use ledger::{LedgerCounts, ledger_counts};
+pub use status::{STATUS_FORMATS, render_status};
+pub use tables::{REPORTS_FORMATS, WATCHLIST_FORMATS, render_reports, render_watchlist};
 
 /// An output format (`--format`). Not every format suits every report; each renderer says
 /// what it writes, and each command offers the formats it renders.
@@ -180,12 +184,33 @@ pub fn render_ledger(verdicts: &[Verdict], format: Format) -> String {
     }
 }
 
+/// The inside of a report's HTML page (`<main>`'s content), for the web dashboard: the same
+/// markup as [`Format::Html`] without the page around it.
+pub enum HtmlBody<'a> {
+    Verdict(&'a Verdict, &'a RenderOptions),
+    Weekly(&'a WeeklySummary, &'a RenderOptions),
+    Ledger(&'a [Verdict]),
+}
+
+impl HtmlBody<'_> {
+    pub fn render(&self) -> String {
+        match self {
+            HtmlBody::Verdict(verdict, options) => verdict::document(verdict, options).to_html_body(),
+            HtmlBody::Weekly(summary, options) => weekly::document(summary, options).to_html_body(),
+            HtmlBody::Ledger(verdicts) => ledger::document(verdicts).to_html_body(),
+        }
+    }
+}
+
+/// The CSS of the HTML pages, for a web page that embeds an [`HtmlBody`].
+pub const HTML_STYLE: &str = doc::STYLE;
+
 /// Writes `<dir>/<report-id>/<YYYY>-W<ww>.{md,json,html}` and returns the paths written.
 pub fn write_weekly_files(dir: &Path, summary: &WeeklySummary) -> std::io::Result<Vec<PathBuf>> {
     write_weekly_files_with(dir, summary, &RenderOptions::default())
 }
 
-fn json<T: serde::Serialize>(value: &T) -> String {
+fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     // The model holds only strings, numbers, dates and plain enums, which always serialize;
     // a failure here is a bug in the model, not bad input.
     serde_json::to_string_pretty(value).expect("model values serialize to JSON") + "\n"

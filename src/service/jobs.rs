@@ -174,9 +174,10 @@ impl LibraryJobs {
             let report_ids = store.report_ids()?;
             for id in &report_ids {
                 let result = (|| -> Result<usize, JobError> {
-                    let summary = pipeline::weekly(&store, id, &selection, &options)?;
+                    let report = store.report(id)?;
+                    let summary = pipeline::weekly(&store, &report, &selection, &options)?;
                     // The chart's bands and labels come from this report's own rule.
-                    let render = report::RenderOptions::from_rule(&store.report(id)?.rule);
+                    let render = report::RenderOptions::from_rule(&report.rule);
                     output.print(&report::render_weekly_with(&summary, Format::Table, &render));
                     let files = report::write_weekly_files_with(&config.output.dir, &summary, &render)
                         .map_err(|source| JobError::Output { dir: config.output.dir.clone(), source })?;
@@ -212,13 +213,14 @@ impl JobRunner for LibraryJobs {
         let output = self.output.clone();
         let task = tokio::task::spawn_blocking(move || -> Result<(), JobError> {
             let store = Store::open(&config.database.path)?;
-            let today = now.with_timezone(&config.timezone()).date_naive();
+            let today = config.schedule.timezone.date_of(now);
             let options = LibraryJobs::analysis_options(&config);
             // One report without enough prices does not hide the others' verdicts.
             let mut problems = Vec::new();
             for id in store.report_ids()? {
-                let verdict = pipeline::verdict(&store, &id, today, &options)
-                    .and_then(|verdict| Ok((verdict, report::RenderOptions::from_rule(&store.report(&id)?.rule))));
+                let verdict = store.report(&id).map_err(PipelineError::from).and_then(|report| {
+                    Ok((pipeline::verdict(&store, &report, today, &options)?, report::RenderOptions::from_rule(&report.rule)))
+                });
                 match verdict {
                     Ok((verdict, render)) => output.print(&report::render_verdict_with(&verdict, Format::Table, &render)),
                     Err(error) => problems.push(format!("{id}: {error}")),

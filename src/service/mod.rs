@@ -102,19 +102,85 @@ impl From<JobSchedulerError> for ServiceError {
     }
 }
 
+/// What `/healthz` asks of a running service: has its loop started, and is it still turning.
+/// The loop beats on every watch tick; a loop that stops beating is reported dead.
+#[derive(Clone, Debug, Default)]
+pub struct Liveness {
+    state: Arc<Mutex<LivenessState>>,
+}
+
+#[derive(Debug, Default)]
+struct LivenessState {
+    /// When the scheduler started and the watch interval, once it has.
+    started: Option<Duration>,
+    last_beat: Option<std::time::Instant>,
+    stopping: bool,
+}
+
+impl Liveness {
+    pub fn new() -> Liveness {
+        Liveness::default()
+    }
+
+    fn update(&self, f: impl FnOnce(&mut LivenessState)) {
+        f(&mut self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    }
+
+    fn started(&self, watch_interval: Duration) {
+        self.update(|state| {
+            state.started = Some(watch_interval);
+            state.last_beat = Some(std::time::Instant::now());
+        });
+    }
+
+    fn beat(&self) {
+        self.update(|state| state.last_beat = Some(std::time::Instant::now()));
+    }
+
+    fn stopping(&self) {
+        self.update(|state| state.stopping = true);
+    }
+
+    /// `Ok` while the scheduler runs and its loop beat within three watch intervals;
+    /// otherwise the reason, for `/healthz`.
+    pub fn check(&self) -> Result<(), String> {
+        let state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match (state.started, state.last_beat) {
+            _ if state.stopping => Err("the service is stopping".to_string()),
+            (None, _) | (_, None) => Err("the scheduler has not started yet".to_string()),
+            (Some(interval), Some(beat)) if beat.elapsed() > interval * 3 + Duration::from_secs(1) => {
+                Err(format!("the scheduler loop last turned {} s ago", beat.elapsed().as_secs()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Runs the service until `shutdown` is cancelled, then stops cleanly and returns `Ok`.
-///
-/// Start-up: check the schedules (errors name the config key), take the single-instance
-/// lock, open and migrate the database, load the reports folder into an empty database,
-/// mark runs left `running` by a killed process as cancelled, start the scheduler, then
-/// catch up: on a database without prices, sync everything once (`service.initial_sync`),
-/// summarise, and print the verdicts.
 pub async fn run<R: JobRunner>(
     config: &Config,
     runner: Arc<R>,
     options: ServiceOptions,
     shutdown: CancellationToken,
     clock: Arc<dyn Clock>,
+) -> Result<(), ServiceError> {
+    run_observed(config, runner, options, shutdown, clock, Liveness::new()).await
+}
+
+/// [`run`], reporting the scheduler's liveness to `liveness` (for `/healthz`).
+///
+/// Start-up: check the schedules (errors name the config key), take the single-instance
+/// lock, open and migrate the database, load the reports folder into an empty database,
+/// mark runs left `running` by a killed process as cancelled, start the scheduler, then
+/// catch up: on a database without prices, sync everything once (`service.initial_sync`),
+/// summarise, and print the verdicts.
+pub async fn run_observed<R: JobRunner>(
+    config: &Config,
+    runner: Arc<R>,
+    options: ServiceOptions,
+    shutdown: CancellationToken,
+    clock: Arc<dyn Clock>,
+    liveness: Liveness,
 ) -> Result<(), ServiceError> {
     let schedules = Schedules::from_config(&config.schedule)?;
     let lock = InstanceLock::acquire(&config.database.path)?;
@@ -143,6 +209,7 @@ pub async fn run<R: JobRunner>(
 
     let mut scheduler = engine.start_scheduler().await?;
     let mut jobs_created_at = clock.now();
+    liveness.started(options.watch_interval);
     engine.tracker.spawn(engine.clone().catch_up(true));
 
     let mut watch = tokio::time::interval_at(Instant::now() + options.watch_interval, options.watch_interval);
@@ -152,6 +219,7 @@ pub async fn run<R: JobRunner>(
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = watch.tick() => {
+                liveness.beat();
                 let (wall, monotonic) = (clock.now(), Instant::now());
                 if schedule::clock_jumped(wall - last_wall, monotonic - last_monotonic) {
                     warn!(wall_elapsed_secs = (wall - last_wall).num_seconds(), monotonic_elapsed_secs = (monotonic - last_monotonic).as_secs(),
@@ -170,6 +238,7 @@ pub async fn run<R: JobRunner>(
         }
     }
 
+    liveness.stopping();
     let grace = Duration::from_secs(config.service.grace_period_secs);
     info!(grace_period_secs = grace.as_secs(), "stopping: no new runs; waiting for a running job to finish");
     if let Err(error) = scheduler.shutdown().await {

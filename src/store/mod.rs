@@ -10,6 +10,7 @@
 
 mod analysis;
 mod catalog;
+mod dashboard;
 mod instruments;
 mod migrations;
 mod prices;
@@ -22,6 +23,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use catalog::{LoadOutcome, ReportRow, WatchlistEntry};
+pub use dashboard::WrittenSummary;
 pub use instruments::InstrumentWrite;
 pub use migrations::migrations;
 pub use prices::{BarStats, SecurityState, WriteStats};
@@ -83,6 +85,24 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
         Store::setup(conn, path.to_path_buf())
+    }
+
+    /// Opens an existing, fully migrated database read-only (the web server's connections):
+    /// nothing is created or migrated, and SQLite refuses every write.
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(open_err)?;
+        conn.pragma_update(None, "query_only", "ON").map_err(open_err)?;
+        let pending = migrations().pending_migrations(&conn).map_err(|source| StoreError::Migrate { path: path.to_path_buf(), source })?;
+        if pending != 0 {
+            return Err(StoreError::NotFound(format!(
+                "database {} is not at this version's schema ({pending} migrations pending); run `ratingwatch init` once",
+                path.display()
+            )));
+        }
+        Ok(Store { conn, path: path.to_path_buf() })
     }
 
     /// A private in-memory database with the real migrations, for tests and benchmarks.
@@ -179,6 +199,24 @@ pub(crate) fn parse_time(text: &str) -> rusqlite::Result<chrono::DateTime<chrono
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_only_connections_refuse_writes_and_unmigrated_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ro.db");
+        assert!(Store::open_read_only(&path).is_err(), "a missing file is not created");
+        assert!(!path.exists());
+        drop(Store::open(&path).unwrap());
+        let mut store = Store::open_read_only(&path).unwrap();
+        assert!(store.report_ids().unwrap().is_empty());
+        let error = store.begin_job_run("sync_us", None, chrono::Utc::now()).unwrap_err();
+        assert!(error.to_string().contains("readonly") || error.to_string().contains("read-only"), "{error}");
+
+        let blank = dir.path().join("blank.db");
+        drop(Connection::open(&blank).unwrap());
+        let error = Store::open_read_only(&blank).err().unwrap().to_string();
+        assert!(error.contains("ratingwatch init"), "{error}");
+    }
 
     #[test]
     fn a_write_to_a_read_only_database_names_the_file() {

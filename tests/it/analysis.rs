@@ -16,6 +16,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
+use ratingwatch::analysis::AnalysisError;
 use ratingwatch::analysis::model::Status;
 use ratingwatch::catalog;
 use ratingwatch::pipeline::{self, AnalysisOptions, PipelineError, WeekSelection};
@@ -54,7 +55,7 @@ fn imported(dir: &Path) -> Store {
 fn verdict_end_to_end_through_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let store = imported(dir.path());
-    let verdict = pipeline::verdict(&store, SMALL_REPORT, d(12, 31), &AnalysisOptions::default()).unwrap();
+    let verdict = pipeline::verdict(&store, &store.report(SMALL_REPORT).unwrap(), d(12, 31), &AnalysisOptions::default()).unwrap();
 
     assert_eq!((verdict.status, verdict.end_date, verdict.days_left), (Status::Held, d(8, 14), 0));
     assert_eq!((verdict.benchmark.base_close, verdict.benchmark.end_close), (4000.0, 3900.0));
@@ -91,7 +92,7 @@ fn weekly_end_to_end_through_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let store = imported(dir.path());
     let week = WeekSelection::Week("2023-W33".parse().unwrap());
-    let summary = pipeline::weekly(&store, SMALL_REPORT, &week, &AnalysisOptions::default()).unwrap();
+    let summary = pipeline::weekly(&store, &store.report(SMALL_REPORT).unwrap(), &week, &AnalysisOptions::default()).unwrap();
     // W33 is Mon 08-14 … Fri 08-18; the index closed at 3900 on both Fridays: week 0 %.
     assert_eq!((summary.previous_as_of, summary.as_of), (d(8, 11), d(8, 18)));
     assert!(close_to(summary.benchmark_week_return, 0.0));
@@ -127,25 +128,30 @@ fn bad_input_is_a_clear_error() {
     let store = support::seeded_store(dir.path());
     let options = AnalysisOptions::default();
 
-    let err = pipeline::verdict(&store, "nope", d(12, 31), &options).unwrap_err();
-    assert!(matches!(err, PipelineError::UnknownReport { .. }), "{err:?}");
-    assert!(err.to_string().contains("zheshang-2023-02-14-chatgpt"), "{err}");
+    // An unknown report is the store's error, and it lists the known ones.
+    let err = store.report("nope").unwrap_err();
+    assert!(err.to_string().contains("no report `nope`") && err.to_string().contains("zheshang-2023-02-14-chatgpt"), "{err}");
 
-    let err = pipeline::verdict(&store, "zheshang-2023-02-14-chatgpt", d(12, 31), &options).unwrap_err();
-    assert!(matches!(err, PipelineError::NoBenchmarkPrices { .. }), "{err:?}");
+    let report = store.report("zheshang-2023-02-14-chatgpt").unwrap();
+    let err = pipeline::verdict(&store, &report, d(12, 31), &options).unwrap_err();
+    assert!(matches!(err, PipelineError::Analysis(AnalysisError::NoBenchmarkPrices { .. })), "{err:?}");
+    assert!(err.to_string().starts_with("no prices for the benchmark 沪深300 (000300.SH) on or before 2023-02-14"), "{err}");
     assert!(err.to_string().contains("ratingwatch sync") && err.to_string().contains("import prices --symbol 000300.SH"), "{err}");
 
-    let err = pipeline::verdict(&store, "zheshang-2023-02-14-chatgpt", d(1, 31), &options).unwrap_err();
+    let err = pipeline::verdict(&store, &report, d(1, 31), &options).unwrap_err();
     assert!(
-        matches!(err, PipelineError::AsOfBeforeReport { as_of, report_date } if as_of == d(1, 31) && report_date == d(2, 14)),
+        matches!(&err, PipelineError::Analysis(AnalysisError::AsOfBeforeReport { as_of, report_date, .. }) if *as_of == d(1, 31) && *report_date == d(2, 14)),
         "{err:?}"
     );
-    let err = pipeline::weekly(
-        &store,
-        "zheshang-2023-02-14-chatgpt",
-        &WeekSelection::Week(ratingwatch::ids::Week::new(2023, 5).unwrap()),
-        &options,
-    )
-    .unwrap_err();
-    assert!(matches!(err, PipelineError::AsOfBeforeReport { .. }), "{err:?}");
+    assert!(err.to_string().ends_with("pass --as-of 2023-02-14 or later"), "{err}");
+    // 2023-W05 ends on Friday 2023-02-03; the first week with a Friday on or after Tuesday
+    // 2023-02-14 is 2023-W07 (Friday 2023-02-17).
+    let err = pipeline::weekly(&store, &report, &WeekSelection::Week(ratingwatch::ids::Week::new(2023, 5).unwrap()), &options).unwrap_err();
+    assert!(matches!(err, PipelineError::WeekBeforeReport { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "week 2023-W05 measured to 2023-02-03 is before the report date 2023-02-14 of `zheshang-2023-02-14-chatgpt`; choose --week 2023-W07 or later"
+    );
+    let err = pipeline::weekly(&store, &report, &WeekSelection::AsOf(d(2, 10)), &options).unwrap_err();
+    assert!(err.to_string().ends_with("choose --as-of 2023-02-14 or later"), "{err}");
 }

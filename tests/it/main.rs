@@ -8,3 +8,4 @@ mod report;
 mod service;
 mod support;
 mod sync;
+mod web;

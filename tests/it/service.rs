@@ -578,7 +578,8 @@ fn spawn_serve(dir: &Path, envs: &[(&str, &str)]) -> Child {
         .env("RATINGWATCH_DB", dir.join("test.db"))
         .env("RATINGWATCH__REPORTS__DIR", reports_dir())
         .env("RATINGWATCH__OUTPUT__DIR", dir.join("out"))
-        .env("RATINGWATCH__SERVICE__INITIAL_SYNC", "false");
+        .env("RATINGWATCH__SERVICE__INITIAL_SYNC", "false")
+        .env("RATINGWATCH__HTTP__LISTEN", "127.0.0.1:0");
     for job in JobKind::ALL {
         command.env(format!("RATINGWATCH__SCHEDULE__JOBS__{}", job.name().to_uppercase()), NEVER_IN_A_TEST);
     }

@@ -39,5 +39,7 @@ pub fn ratingwatch(dir: &Path) -> assert_cmd::Command {
         }
     }
     cmd.env("RATINGWATCH__REPORTS__DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("data/reports"));
+    // A `serve` in a test must not take (or find taken) the real dashboard port.
+    cmd.env("RATINGWATCH__HTTP__LISTEN", "127.0.0.1:0");
     cmd
 }

@@ -1,0 +1,377 @@
+//! The route handlers: parse the request into validated types, ask [`super::questions`] on
+//! a read-only connection, write the answer as a page, a download or API JSON.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::error::{ApiError, PageError, WebError, json_error};
+use super::params::{Representation, Week, parse_currency, parse_date, parse_report_id, parse_symbol, parse_week};
+use super::{Mode, WebState, metrics, pages, questions};
+use crate::analysis::model::CurrencyMode;
+use crate::report::{self, Format, HtmlBody};
+
+type AppState = State<Arc<WebState>>;
+
+/// Query parameters the pages and the API accept; all optional, parsed by [`super::params`].
+#[derive(Debug, Default, Deserialize)]
+pub struct Params {
+    as_of: Option<String>,
+    currency: Option<String>,
+    report: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl Params {
+    /// The as-of date asked for (an empty form field counts as none).
+    fn as_of(&self) -> Result<Option<NaiveDate>, WebError> {
+        match self.as_of.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(text) => parse_date("as_of", text).map(Some),
+        }
+    }
+
+    fn currency(&self) -> Result<CurrencyMode, WebError> {
+        parse_currency(self.currency.as_deref())
+    }
+
+    fn date(name: &str, value: &Option<String>) -> Result<Option<NaiveDate>, WebError> {
+        match value.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(text) => parse_date(name, text).map(Some),
+        }
+    }
+}
+
+/// Pretty JSON with a final newline: byte for byte what the CLI prints.
+fn json_text<T: Serialize>(value: &T) -> Result<String, WebError> {
+    serde_json::to_string_pretty(value).map(|text| text + "\n").map_err(WebError::internal)
+}
+
+fn answer(representation: Representation, body: String) -> Response {
+    ([(header::CONTENT_TYPE, representation.content_type()), (header::VARY, "Accept")], body).into_response()
+}
+
+fn json(body: String) -> Response {
+    answer(Representation::Json, body)
+}
+
+/// An error in the form the client asked for: a page, or JSON for downloads.
+fn failure(representation: Representation, error: WebError) -> Response {
+    match representation {
+        Representation::Html => PageError(error).into_response(),
+        _ => json_error(&error),
+    }
+}
+
+/// The representation a page request wants: the suffix, else the `Accept` header.
+fn wanted(suffix: Option<Representation>, headers: &HeaderMap) -> Representation {
+    suffix.unwrap_or_else(|| Representation::from_accept(headers.get(header::ACCEPT).and_then(|value| value.to_str().ok())))
+}
+
+fn format_of(representation: Representation) -> Format {
+    match representation {
+        Representation::Html => Format::Html,
+        Representation::Json => Format::Json,
+        Representation::Csv => Format::Csv,
+        Representation::Markdown => Format::Markdown,
+    }
+}
+
+// ---- pages ----
+
+pub async fn ledger_page(State(state): AppState, Query(params): Query<Params>, headers: HeaderMap) -> Response {
+    let representation = wanted(None, &headers);
+    ledger(state, params, representation).await.unwrap_or_else(|error| failure(representation, error))
+}
+
+async fn ledger(state: Arc<WebState>, params: Params, representation: Representation) -> Result<Response, WebError> {
+    let explicit = params.as_of()?;
+    let as_of = explicit.unwrap_or_else(|| state.today());
+    if representation != Representation::Html {
+        let verdicts = state.db(move |store, state| questions::ledger(store, &state.config, as_of)).await?;
+        return Ok(answer(representation, report::render_ledger(&verdicts, format_of(representation))));
+    }
+    let (verdicts, reports, freshness) = state
+        .db(move |store, state| {
+            Ok((questions::ledger_or_empty(store, &state.config, as_of)?, questions::reports(store)?, questions::freshness(store)?))
+        })
+        .await?;
+    let body = verdicts.filter(|verdicts| !verdicts.is_empty()).map(|verdicts| HtmlBody::Ledger(&verdicts).render());
+    Ok(answer(representation, pages::ledger(body, &reports, &freshness, as_of, explicit.is_some()).into_string()))
+}
+
+/// `/ledger.json`, `/status.json`, `/reports.json` and the like: top-level downloads.
+pub async fn top_level_download(State(state): AppState, Path(page): Path<String>, Query(params): Query<Params>) -> Response {
+    let (stem, suffix) = Representation::split(&page);
+    let Some(representation) = suffix else {
+        return PageError(WebError::NotFound(format!("no page `/{}`", page.chars().take(60).collect::<String>()))).into_response();
+    };
+    let result = match (stem, representation) {
+        ("ledger", _) => ledger(state, params, representation).await,
+        ("status", Representation::Json) => status_json(state).await,
+        ("reports", Representation::Json) => reports_json(state).await,
+        _ => Err(WebError::NotFound(format!("no download `/{page}`"))),
+    };
+    result.unwrap_or_else(|error| failure(representation, error))
+}
+
+pub async fn reports_page(State(state): AppState, headers: HeaderMap) -> Response {
+    let representation = wanted(None, &headers);
+    let result = match representation {
+        Representation::Html => state
+            .db(|store, _| questions::reports(store))
+            .await
+            .map(|reports| answer(representation, pages::reports(&reports).into_string())),
+        Representation::Json => reports_json(state).await,
+        _ => Err(WebError::NotFound("the report list is available as HTML and JSON only".to_string())),
+    };
+    result.unwrap_or_else(|error| failure(representation, error))
+}
+
+async fn reports_json(state: Arc<WebState>) -> Result<Response, WebError> {
+    let reports = state.db(|store, _| questions::reports(store)).await?;
+    Ok(json(json_text(&reports)?))
+}
+
+pub async fn verdict_page(
+    State(state): AppState,
+    Path(segment): Path<String>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+) -> Response {
+    let (stem, suffix) = Representation::split(&segment);
+    let representation = wanted(suffix, &headers);
+    let result = async {
+        let id = parse_report_id(stem)?;
+        let explicit = params.as_of()?;
+        let as_of = explicit.unwrap_or_else(|| state.today());
+        let currency = params.currency()?;
+        let asked = id.clone();
+        let (report, verdict, options) = state
+            .db(move |store, state| {
+                let (verdict, options) = questions::verdict(store, &state.config, &asked, as_of, currency)?;
+                Ok((questions::report(store, &asked)?, verdict, options))
+            })
+            .await?;
+        Ok(match representation {
+            Representation::Html => {
+                let body = HtmlBody::Verdict(&verdict, &options).render();
+                answer(representation, pages::verdict(&report, &body, as_of, explicit.is_some(), currency).into_string())
+            }
+            other => answer(other, report::render_verdict_with(&verdict, format_of(other), &options)),
+        })
+    }
+    .await;
+    result.unwrap_or_else(|error| failure(representation, error))
+}
+
+/// `/reports/<id>/weeks.json`: the archive as JSON (other names under a report are 404).
+pub async fn report_file(State(state): AppState, Path((id, file)): Path<(String, String)>) -> Response {
+    if file != "weeks.json" {
+        return PageError(WebError::NotFound(format!("no page `{}` under this report", file.chars().take(60).collect::<String>())))
+            .into_response();
+    }
+    archive_json(state, &id).await.unwrap_or_else(|error| json_error(&error))
+}
+
+pub async fn archive_page(State(state): AppState, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let representation = wanted(None, &headers);
+    let result = match representation {
+        Representation::Json => archive_json(state, &id).await,
+        Representation::Html => {
+            async {
+                let id = parse_report_id(&id)?;
+                let today = state.today();
+                let (report, weeks) = state.db(move |store, _| questions::archive(store, &id, today)).await?;
+                Ok(answer(representation, pages::archive(&report, &weeks, state.config.timezone()).into_string()))
+            }
+            .await
+        }
+        _ => Err(WebError::NotFound("the weekly archive is available as HTML and JSON only".to_string())),
+    };
+    result.unwrap_or_else(|error| failure(representation, error))
+}
+
+async fn archive_json(state: Arc<WebState>, id: &str) -> Result<Response, WebError> {
+    let id = parse_report_id(id)?;
+    let today = state.today();
+    let (_, weeks) = state.db(move |store, _| questions::archive(store, &id, today)).await?;
+    Ok(json(json_text(&weeks)?))
+}
+
+pub async fn week_page(
+    State(state): AppState,
+    Path((id, segment)): Path<(String, String)>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+) -> Response {
+    let (stem, suffix) = Representation::split(&segment);
+    let representation = wanted(suffix, &headers);
+    let result = async {
+        let id = parse_report_id(&id)?;
+        let week = parse_week(stem)?;
+        let currency = params.currency()?;
+        let asked = id.clone();
+        let (report, summary, options) = state
+            .db(move |store, state| {
+                let (summary, options) = questions::weekly(store, &state.config, &asked, week, currency)?;
+                Ok((questions::report(store, &asked)?, summary, options))
+            })
+            .await?;
+        Ok(match representation {
+            Representation::Html => {
+                let previous = week.previous();
+                let previous = (previous >= questions::first_week(&report)).then(|| previous.to_string());
+                let next = Week::containing(week.friday() + chrono::Days::new(7));
+                let next = (next <= Week::latest_complete(state.today())).then(|| next.to_string());
+                let body = HtmlBody::Weekly(&summary, &options).render();
+                answer(representation, pages::week(&report, &week.to_string(), previous, next, &body, currency).into_string())
+            }
+            other => answer(other, report::render_weekly_with(&summary, format_of(other), &options)),
+        })
+    }
+    .await;
+    result.unwrap_or_else(|error| failure(representation, error))
+}
+
+pub async fn status_page(State(state): AppState, headers: HeaderMap) -> Response {
+    let representation = wanted(None, &headers);
+    let result = match representation {
+        Representation::Html => {
+            async {
+                let now = state.clock.now();
+                let report = state.db(move |store, state| questions::status(store, &state.config, now)).await?;
+                Ok(answer(representation, pages::status(&report, None).into_string()))
+            }
+            .await
+        }
+        Representation::Json => status_json(state).await,
+        _ => Err(WebError::NotFound("the status is available as HTML and JSON only".to_string())),
+    };
+    result.unwrap_or_else(|error| failure(representation, error))
+}
+
+async fn status_json(state: Arc<WebState>) -> Result<Response, WebError> {
+    let now = state.clock.now();
+    let report = state.db(move |store, state| questions::status(store, &state.config, now)).await?;
+    Ok(json(json_text(&report)?))
+}
+
+pub async fn stylesheet() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], pages::stylesheet())
+        .into_response()
+}
+
+pub async fn not_found() -> Response {
+    metrics::record_request("unmatched", 404, std::time::Duration::ZERO);
+    PageError(WebError::NotFound("no such page".to_string())).into_response()
+}
+
+// ---- health and metrics ----
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    database: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scheduler: Option<String>,
+}
+
+pub async fn healthz(State(state): AppState) -> Response {
+    let database = state.db(|store, _| Ok(store.report_ids().map(|ids| ids.len())?)).await;
+    let scheduler = match &state.mode {
+        Mode::Service(liveness) => Some(liveness.check()),
+        Mode::Standalone => None,
+    };
+    let healthy = database.is_ok() && scheduler.as_ref().is_none_or(Result::is_ok);
+    let body = Health {
+        status: if healthy { "ok" } else { "unavailable" },
+        database: match &database {
+            Ok(reports) => format!("ok ({reports} reports)"),
+            Err(error) => error.message().to_string(),
+        },
+        scheduler: scheduler.map(|result| result.map_or_else(|reason| reason, |()| "ok".to_string())),
+    };
+    let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let text = serde_json::to_string_pretty(&body).unwrap_or_default() + "\n";
+    (status, [(header::CONTENT_TYPE, "application/json")], text).into_response()
+}
+
+pub async fn metrics_text(State(state): AppState) -> Response {
+    let now = state.clock.now();
+    let facts = state
+        .db(move |store, state| {
+            Ok(metrics::DatabaseFacts {
+                status: questions::status(store, &state.config, now)?,
+                job_outcomes: store.job_outcome_counts()?,
+                bars_stored: state.bar_count.get(|| store.stored_bar_count())?,
+            })
+        })
+        .await;
+    match facts {
+        Ok(facts) => metrics::record_database(&facts),
+        Err(error) => tracing::warn!(error = error.message(), "/metrics without the database series"),
+    }
+    if let Mode::Service(liveness) = &state.mode {
+        metrics::record_scheduler(Some(liveness.check().is_ok()));
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], metrics::render()).into_response()
+}
+
+// ---- the JSON API ----
+
+pub async fn api_reports(State(state): AppState) -> Result<Response, ApiError> {
+    Ok(reports_json(state).await?)
+}
+
+pub async fn api_ledger(State(state): AppState, Query(params): Query<Params>) -> Result<Response, ApiError> {
+    Ok(ledger(state, params, Representation::Json).await?)
+}
+
+pub async fn api_verdict(State(state): AppState, Path(id): Path<String>, Query(params): Query<Params>) -> Result<Response, ApiError> {
+    let id = parse_report_id(&id)?;
+    let as_of = params.as_of()?.unwrap_or_else(|| state.today());
+    let currency = params.currency()?;
+    let (verdict, options) = state.db(move |store, state| questions::verdict(store, &state.config, &id, as_of, currency)).await?;
+    Ok(json(report::render_verdict_with(&verdict, Format::Json, &options)))
+}
+
+pub async fn api_archive(State(state): AppState, Path(id): Path<String>) -> Result<Response, ApiError> {
+    Ok(archive_json(state, &id).await?)
+}
+
+pub async fn api_week(
+    State(state): AppState,
+    Path((id, week)): Path<(String, String)>,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
+    let id = parse_report_id(&id)?;
+    let week = parse_week(&week)?;
+    let currency = params.currency()?;
+    let (summary, options) = state.db(move |store, state| questions::weekly(store, &state.config, &id, week, currency)).await?;
+    Ok(json(report::render_weekly_with(&summary, Format::Json, &options)))
+}
+
+pub async fn api_status(State(state): AppState) -> Result<Response, ApiError> {
+    Ok(status_json(state).await?)
+}
+
+pub async fn api_watchlist(State(state): AppState, Query(params): Query<Params>) -> Result<Response, ApiError> {
+    let report = params.report.as_deref().map(str::trim).filter(|id| !id.is_empty()).map(parse_report_id).transpose()?;
+    let entries = state.db(move |store, _| questions::watchlist(store, report.as_ref())).await?;
+    Ok(json(json_text(&entries)?))
+}
+
+pub async fn api_prices(State(state): AppState, Path(symbol): Path<String>, Query(params): Query<Params>) -> Result<Response, ApiError> {
+    let symbol = parse_symbol(&symbol)?;
+    let from = Params::date("from", &params.from)?;
+    let to = Params::date("to", &params.to)?;
+    let bars = state.db(move |store, _| questions::prices(store, &symbol, from, to)).await?;
+    Ok(json(json_text(&bars)?))
+}

@@ -1,0 +1,203 @@
+//! The questions the pages and the API answer, each asked of the store the way the CLI asks
+//! it (`verdict`, `report`, `verdict --all`, `status`, `watchlist list`, `export prices`):
+//! the same checks, the same pipeline functions, the same render options. A page and its
+//! API twin call the same function here and differ only in how the result is written.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::error::WebError;
+use super::params::{ReportId, Week};
+use crate::analysis::WeekSpec;
+use crate::analysis::model::{CurrencyMode, Verdict, WeeklySummary};
+use crate::catalog::ReportDef;
+use crate::config::Config;
+use crate::pipeline::{self, AnalysisOptions, PipelineError, WeekSelection};
+use crate::prices::Bar;
+use crate::report::RenderOptions;
+use crate::service::status::{self, StatusReport};
+use crate::store::{ReportRow, Store, WatchlistEntry, WrittenSummary};
+use crate::symbol::Symbol;
+
+pub fn analysis_options(config: &Config, currency: CurrencyMode) -> AnalysisOptions {
+    AnalysisOptions { currency, stale_after_trading_days: config.analysis.stale_after_trading_days }
+}
+
+/// The report, or a 404 that lists the known ones (as the CLI does).
+pub fn report(store: &Store, id: &ReportId) -> Result<ReportDef, WebError> {
+    let known = store.report_ids()?;
+    if !known.iter().any(|known| known == id.as_str()) {
+        let listed = if known.is_empty() { "none loaded; run `ratingwatch init`".to_string() } else { known.join(", ") };
+        return Err(WebError::NotFound(format!("no report `{id}` (known: {listed})")));
+    }
+    Ok(store.report(id.as_str())?)
+}
+
+fn check_benchmark(store: &Store, report: &ReportDef, date: NaiveDate) -> Result<(), WebError> {
+    let benchmark = &report.rule.benchmark;
+    if store.bar_as_of(benchmark, date)?.is_none() {
+        return Err(WebError::NotFound(format!(
+            "no prices for the benchmark {} ({benchmark}) on or before {date}; run `ratingwatch sync` or \
+             `ratingwatch import prices --symbol {benchmark} FILE.csv`",
+            report.rule.benchmark_name
+        )));
+    }
+    Ok(())
+}
+
+/// `ratingwatch verdict ID --as-of DATE --currency C`.
+pub fn verdict(
+    store: &Store,
+    config: &Config,
+    id: &ReportId,
+    as_of: NaiveDate,
+    currency: CurrencyMode,
+) -> Result<(Verdict, RenderOptions), WebError> {
+    let report = report(store, id)?;
+    if as_of < report.report_date {
+        return Err(WebError::Unprocessable(format!(
+            "as-of date {as_of} is before the report date {} of `{}`; use as_of={} or later",
+            report.report_date, report.id, report.report_date
+        )));
+    }
+    check_benchmark(store, &report, as_of)?;
+    let verdict = pipeline::verdict(store, &report.id, as_of, &analysis_options(config, currency))?;
+    Ok((verdict, RenderOptions::from_rule(&report.rule)))
+}
+
+/// `ratingwatch report --report ID --week W --currency C`.
+pub fn weekly(
+    store: &Store,
+    config: &Config,
+    id: &ReportId,
+    week: Week,
+    currency: CurrencyMode,
+) -> Result<(WeeklySummary, RenderOptions), WebError> {
+    let report = report(store, id)?;
+    let spec = WeekSpec::of(week);
+    if spec.cutoff < report.report_date {
+        let first = first_week(&report);
+        return Err(WebError::NotFound(format!(
+            "no week {} for `{}`: it ends before the report date {}; the first week is {}",
+            week, report.id, report.report_date, first
+        )));
+    }
+    check_benchmark(store, &report, spec.cutoff)?;
+    let summary = pipeline::weekly(store, &report.id, &WeekSelection::Week(week), &analysis_options(config, currency))?;
+    Ok((summary, RenderOptions::from_rule(&report.rule)))
+}
+
+/// `ratingwatch verdict --all --as-of DATE`: every report dated on or before `as_of`.
+pub fn ledger(store: &Store, config: &Config, as_of: NaiveDate) -> Result<Vec<Verdict>, WebError> {
+    Ok(pipeline::verdict_all(store, as_of, &analysis_options(config, CurrencyMode::Cny))?)
+}
+
+/// `ratingwatch reports list --format json`.
+pub fn reports(store: &Store) -> Result<Vec<ReportRow>, WebError> {
+    Ok(store.reports()?)
+}
+
+/// `ratingwatch status --format json`; `service_running` from the lock probe.
+pub fn status(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<StatusReport, WebError> {
+    let running = crate::service::InstanceLock::is_held(&config.database.path);
+    status::collect(store, config, now, running).map_err(WebError::internal)
+}
+
+/// The latest stored close per market, for the ledger's freshness line.
+pub fn freshness(store: &Store) -> Result<Vec<status::MarketStatus>, WebError> {
+    Ok(status::market_status(&store.price_freshness()?))
+}
+
+/// `ratingwatch watchlist list [--report ID] --format json`; an unknown report is a 404.
+pub fn watchlist(store: &Store, report_id: Option<&ReportId>) -> Result<Vec<WatchlistEntry>, WebError> {
+    if let Some(id) = report_id {
+        report(store, id)?;
+    }
+    Ok(store.watchlist(report_id.map(ReportId::as_str))?)
+}
+
+/// A security's stored bars from `from` to `to` (inclusive); a symbol with no stored prices
+/// at all is a 404.
+pub fn prices(store: &Store, symbol: &Symbol, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Vec<Bar>, WebError> {
+    if store.bar_stats(symbol)?.is_none() {
+        return Err(WebError::NotFound(format!("no stored prices for {symbol}")));
+    }
+    // Dates are compared as ISO text in the store, so the open ends are four-digit years.
+    let from = from.unwrap_or(NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default());
+    let to = to.unwrap_or(NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default());
+    if from > to {
+        return Err(WebError::BadRequest(format!("from {from} is after to {to}")));
+    }
+    Ok(store.bars(symbol, from, to)?)
+}
+
+/// One row of a report's weekly archive.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ArchiveWeek {
+    pub week: String,
+    pub week_start: NaiveDate,
+    pub week_end: NaiveDate,
+    /// When the service wrote this week's files, if it has.
+    pub written_at: Option<DateTime<Utc>>,
+}
+
+/// The week of the first Friday on or after the report date: the first week a summary can
+/// be measured to.
+pub fn first_week(report: &ReportDef) -> Week {
+    Week::first_friday_on_or_after(report.report_date)
+}
+
+/// Every week from the report's first to the latest complete week with a benchmark close,
+/// newest first, each marked with whether the service has written it.
+pub fn archive(store: &Store, id: &ReportId, today: NaiveDate) -> Result<(ReportDef, Vec<ArchiveWeek>), WebError> {
+    let report = report(store, id)?;
+    let written = store.written_summaries(&report.id)?;
+    let Some(latest_close) = store.bar_as_of(&report.rule.benchmark, today)?.map(|bar| bar.date) else {
+        return Ok((report, Vec::new()));
+    };
+    let last_friday = Week::latest_complete(today).friday().min(Week::containing(latest_close).friday());
+    let mut weeks = Vec::new();
+    let mut week = first_week(&report);
+    while week.friday() <= last_friday {
+        let label = week.to_string();
+        weeks.push(ArchiveWeek {
+            written_at: written.get(&label).map(|summary: &WrittenSummary| summary.written_at),
+            week: label,
+            week_start: week.monday(),
+            week_end: week.friday(),
+        });
+        week = Week::containing(week.friday() + chrono::Days::new(7));
+    }
+    weeks.reverse();
+    Ok((report, weeks))
+}
+
+/// Turns a pipeline error about a missing benchmark into the empty-ledger case: a database
+/// without prices still has a front page.
+pub fn ledger_or_empty(store: &Store, config: &Config, as_of: NaiveDate) -> Result<Option<Vec<Verdict>>, WebError> {
+    match pipeline::verdict_all(store, as_of, &analysis_options(config, CurrencyMode::Cny)) {
+        Ok(verdicts) => Ok(Some(verdicts)),
+        Err(PipelineError::NoBenchmarkPrices { .. }) | Err(PipelineError::Analysis(_)) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_week_is_the_one_whose_friday_follows_the_report_date() {
+        let mut report = crate::catalog::parse_report(
+            std::path::Path::new("seed.toml"),
+            include_str!("../../data/reports/zheshang-2023-02-14-chatgpt.toml"),
+        )
+        .unwrap();
+        // Tuesday 2023-02-14: Friday the 17th, ISO week 7.
+        assert_eq!(first_week(&report).to_string(), "2023-W07");
+        // A Friday report date is its own week; a Saturday one moves to the next week.
+        report.report_date = NaiveDate::from_ymd_opt(2023, 2, 17).unwrap();
+        assert_eq!(first_week(&report).to_string(), "2023-W07");
+        report.report_date = NaiveDate::from_ymd_opt(2023, 2, 18).unwrap();
+        assert_eq!(first_week(&report).to_string(), "2023-W08");
+    }
+}

@@ -1,0 +1,554 @@
+//! The web server: every route against a temp database filled from the small report's
+//! fixtures (`tests/fixtures/report/`, numbers worked out in `report/end_to_end.rs`), run
+//! in-process on 127.0.0.1 with a real client; the API's JSON and the downloads compared
+//! byte for byte with the real binary's output for the same question.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ratingwatch::config::Config;
+use ratingwatch::service::SystemClock;
+use ratingwatch::web::{self, Mode, WebServer, WebState};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::support::ratingwatch;
+
+const REPORT: &str = "render-test-2023-02-14";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// A temp folder with `reports/` holding the given report files and every fixture series imported.
+fn imported(reports: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("reports")).unwrap();
+    for report in reports {
+        let name = Path::new(report).file_name().unwrap();
+        std::fs::copy(fixtures().join(report), dir.path().join("reports").join(name)).unwrap();
+    }
+    for symbol in ["000300.SH", "600941.SH", "300308.SZ", "0700.HK", "HKDCNY.FX"] {
+        cli(dir.path())
+            .args(["import", "prices", "--symbol", symbol])
+            .arg(fixtures().join(format!("report/{symbol}.csv")))
+            .assert()
+            .success();
+    }
+    dir
+}
+
+fn cli(dir: &Path) -> assert_cmd::Command {
+    let mut command = ratingwatch(dir);
+    command.env("RATINGWATCH__REPORTS__DIR", dir.join("reports"));
+    command
+}
+
+fn cli_stdout(dir: &Path, args: &[&str]) -> String {
+    let output = cli(dir).args(args).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn config(dir: &Path) -> Config {
+    let mut config = Config::default();
+    config.database.path = dir.join("test.db");
+    config.reports.dir = dir.join("reports");
+    config.output.dir = dir.join("out");
+    config.http.listen = "127.0.0.1:0".to_string();
+    config
+}
+
+/// A running server; stops when dropped.
+struct Server {
+    base: String,
+    shutdown: CancellationToken,
+    client: reqwest::Client,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+async fn start(config: Config, mode: Mode, token: Option<&str>) -> Server {
+    let state = WebState::new(config, Arc::new(SystemClock), mode, token.map(str::to_string));
+    let server = WebServer::bind(state).await.unwrap();
+    let base = format!("http://{}", server.local_addr().unwrap());
+    let shutdown = CancellationToken::new();
+    tokio::spawn(server.run(shutdown.clone(), Duration::from_secs(1)));
+    Server { base, shutdown, client: reqwest::Client::new() }
+}
+
+struct Answer {
+    status: u16,
+    content_type: String,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Server {
+    async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
+        let mut request = self.client.get(format!("{}{path}", self.base));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
+        let headers = response.headers().clone();
+        let content_type = headers.get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        Answer { status: response.status().as_u16(), content_type, headers, body: response.text().await.unwrap() }
+    }
+
+    async fn get(&self, path: &str) -> Answer {
+        self.get_with(path, &[]).await
+    }
+}
+
+fn verdict_path() -> String {
+    format!("/reports/{REPORT}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_with_its_status_and_content_type() {
+    let dir = imported(&["report/small-report.toml"]);
+    let server = start(config(dir.path()), Mode::Standalone, None).await;
+    let html = "text/html; charset=utf-8";
+    let json = "application/json";
+    let cases: Vec<(String, u16, &str)> = vec![
+        ("/".into(), 200, html),
+        ("/?as_of=2023-08-31".into(), 200, html),
+        ("/ledger.json?as_of=2023-08-31".into(), 200, json),
+        ("/ledger.csv?as_of=2023-08-31".into(), 200, "text/csv; charset=utf-8"),
+        ("/ledger.md?as_of=2023-08-31".into(), 200, "text/markdown; charset=utf-8"),
+        ("/reports".into(), 200, html),
+        ("/reports.json".into(), 200, json),
+        (verdict_path(), 200, html),
+        (format!("{}?as_of=2023-05-19&currency=local", verdict_path()), 200, html),
+        (format!("{}.json?as_of=2023-05-19", verdict_path()), 200, json),
+        (format!("{}.csv", verdict_path()), 200, "text/csv; charset=utf-8"),
+        (format!("{}.md", verdict_path()), 200, "text/markdown; charset=utf-8"),
+        (format!("{}/weeks", verdict_path()), 200, html),
+        (format!("{}/weeks.json", verdict_path()), 200, json),
+        (format!("{}/weeks/2023-W20", verdict_path()), 200, html),
+        (format!("{}/weeks/2023-W20.json", verdict_path()), 200, json),
+        (format!("{}/weeks/2023-W20.csv", verdict_path()), 200, "text/csv; charset=utf-8"),
+        (format!("{}/weeks/2023-W20.md", verdict_path()), 200, "text/markdown; charset=utf-8"),
+        ("/status".into(), 200, html),
+        ("/status.json".into(), 200, json),
+        ("/assets/style.css".into(), 200, "text/css; charset=utf-8"),
+        ("/healthz".into(), 200, json),
+        ("/metrics".into(), 200, "text/plain; version=0.0.4; charset=utf-8"),
+        ("/api/v1/reports".into(), 200, json),
+        ("/api/v1/ledger?as_of=2023-08-31".into(), 200, json),
+        (format!("/api/v1/reports/{REPORT}/verdict?as_of=2023-08-31"), 200, json),
+        (format!("/api/v1/reports/{REPORT}/weeks"), 200, json),
+        (format!("/api/v1/reports/{REPORT}/weeks/2023-W20"), 200, json),
+        ("/api/v1/status".into(), 200, json),
+        ("/api/v1/watchlist".into(), 200, json),
+        (format!("/api/v1/watchlist?report={REPORT}"), 200, json),
+        ("/api/v1/securities/600941.SH/prices?from=2023-05-01&to=2023-06-30".into(), 200, json),
+        // Errors: pages answer HTML, the API and downloads JSON.
+        ("/reports/nope".into(), 404, html),
+        ("/reports/nope.json".into(), 404, json),
+        ("/nothing/here".into(), 404, html),
+        (format!("{}/weeks/2023-W99", verdict_path()), 400, html),
+        (format!("{}?as_of=2023-02-01", verdict_path()), 422, html),
+        ("/api/v1/reports/nope/verdict".into(), 404, json),
+        (format!("/api/v1/reports/{REPORT}/verdict?as_of=19-05-2023"), 400, json),
+        (format!("/api/v1/reports/{REPORT}/verdict?as_of=2023-02-13"), 422, json),
+        (format!("/api/v1/reports/{REPORT}/verdict?currency=usd"), 400, json),
+        (format!("/api/v1/reports/{REPORT}/weeks/2023-20"), 400, json),
+        (format!("/api/v1/reports/{REPORT}/weeks/2023-W05"), 404, json),
+        ("/api/v1/watchlist?report=nope".into(), 404, json),
+        ("/api/v1/securities/MSFT.US/prices".into(), 404, json),
+        ("/api/v1/securities/600941.SH/prices?from=2023-13-01".into(), 400, json),
+    ];
+    for (path, status, content_type) in &cases {
+        let answer = server.get(path).await;
+        assert_eq!((answer.status, answer.content_type.as_str()), (*status, *content_type), "{path}: {}", answer.body);
+        // Every answer carries the security headers.
+        assert!(answer.headers["content-security-policy"].to_str().unwrap().contains("default-src 'none'"), "{path}");
+        assert_eq!(answer.headers["x-content-type-options"], "nosniff", "{path}");
+        if *content_type == json && *status >= 400 {
+            let error: Value = serde_json::from_str(&answer.body).unwrap();
+            assert_eq!(error["status"], *status, "{path}");
+            assert!(!error["message"].as_str().unwrap().is_empty(), "{path}");
+        }
+    }
+    // Only reads: anything but GET/HEAD is refused.
+    let post = server.client.post(format!("{}/", server.base)).send().await.unwrap();
+    assert_eq!(post.status().as_u16(), 405);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_messages_name_what_was_asked_and_show_the_expected_form() {
+    let dir = imported(&["report/small-report.toml"]);
+    let server = start(config(dir.path()), Mode::Standalone, None).await;
+    let message = |answer: Answer| serde_json::from_str::<Value>(&answer.body).unwrap()["message"].as_str().unwrap().to_string();
+    let unknown = message(server.get("/api/v1/reports/no-such-report/verdict").await);
+    assert!(unknown.contains("no-such-report") && unknown.contains(REPORT), "{unknown}");
+    let bad_date = message(server.get(&format!("/api/v1/reports/{REPORT}/verdict?as_of=2023-5-1x")).await);
+    assert!(bad_date.contains("2023-5-1x") && bad_date.contains("2023-05-19"), "{bad_date}");
+    let bad_week = message(server.get(&format!("/api/v1/reports/{REPORT}/weeks/2023-W77")).await);
+    assert!(bad_week.contains("2023-W77") && bad_week.contains("2023-W20"), "{bad_week}");
+    let early = message(server.get(&format!("/api/v1/reports/{REPORT}/verdict?as_of=2023-01-31")).await);
+    assert!(early.contains("2023-01-31") && early.contains("2023-02-14"), "{early}");
+    // A week before the report names the first week: Tuesday 2023-02-14's Friday is in W07.
+    let before = message(server.get(&format!("/api/v1/reports/{REPORT}/weeks/2023-W06")).await);
+    assert!(before.contains("2023-W06") && before.contains("2023-W07"), "{before}");
+    let symbol = message(server.get("/api/v1/securities/ZZZZ.US/prices").await);
+    assert!(symbol.contains("ZZZZ.US"), "{symbol}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_json_and_downloads_equal_the_command_line_output() {
+    let dir = imported(&["report/small-report.toml"]);
+    let d = dir.path();
+    let server = start(config(d), Mode::Standalone, None).await;
+    let pairs: Vec<(String, Vec<&str>)> = vec![
+        (
+            format!("/api/v1/reports/{REPORT}/verdict?as_of=2023-08-31"),
+            vec!["verdict", REPORT, "--as-of", "2023-08-31", "--format", "json"],
+        ),
+        (
+            format!("/api/v1/reports/{REPORT}/verdict?as_of=2023-05-19&currency=local"),
+            vec!["verdict", REPORT, "--as-of", "2023-05-19", "--currency", "local", "--format", "json"],
+        ),
+        (format!("/reports/{REPORT}.json?as_of=2023-08-31"), vec!["verdict", REPORT, "--as-of", "2023-08-31", "--format", "json"]),
+        (format!("/reports/{REPORT}.csv?as_of=2023-08-31"), vec!["verdict", REPORT, "--as-of", "2023-08-31", "--format", "csv"]),
+        (format!("/reports/{REPORT}.md?as_of=2023-05-19"), vec!["verdict", REPORT, "--as-of", "2023-05-19", "--format", "markdown"]),
+        (format!("/api/v1/reports/{REPORT}/weeks/2023-W20"), vec!["report", "--report", REPORT, "--week", "2023-W20", "--format", "json"]),
+        (format!("/reports/{REPORT}/weeks/2023-W20.csv"), vec!["report", "--report", REPORT, "--week", "2023-W20", "--format", "csv"]),
+        (format!("/reports/{REPORT}/weeks/2023-W20.md"), vec!["report", "--report", REPORT, "--week", "2023-W20", "--format", "markdown"]),
+        ("/api/v1/ledger?as_of=2023-08-31".to_string(), vec!["verdict", "--all", "--as-of", "2023-08-31", "--format", "json"]),
+        ("/ledger.md?as_of=2023-08-31".to_string(), vec!["verdict", "--all", "--as-of", "2023-08-31", "--format", "markdown"]),
+        ("/api/v1/reports".to_string(), vec!["reports", "list", "--format", "json"]),
+        ("/api/v1/watchlist".to_string(), vec!["watchlist", "list", "--format", "json"]),
+        (format!("/api/v1/watchlist?report={REPORT}"), vec!["watchlist", "list", "--report", REPORT, "--format", "json"]),
+    ];
+    for (path, args) in &pairs {
+        let answer = server.get(path).await;
+        assert_eq!(answer.status, 200, "{path}: {}", answer.body);
+        assert_eq!(answer.body, cli_stdout(d, args), "{path} differs from `ratingwatch {}`", args.join(" "));
+    }
+    // Accept picks the download when the URL has no suffix.
+    let negotiated = server.get_with(&format!("/reports/{REPORT}?as_of=2023-08-31"), &[("accept", "application/json")]).await;
+    assert_eq!(negotiated.body, cli_stdout(d, &["verdict", REPORT, "--as-of", "2023-08-31", "--format", "json"]));
+    let negotiated = server.get_with(&format!("/reports/{REPORT}/weeks/2023-W20"), &[("accept", "text/markdown")]).await;
+    assert_eq!(negotiated.content_type, "text/markdown; charset=utf-8");
+
+    // The status differs only in when it was generated.
+    let mut web: Value = serde_json::from_str(&server.get("/api/v1/status").await.body).unwrap();
+    let mut cli: Value = serde_json::from_str(&cli_stdout(d, &["status", "--format", "json"])).unwrap();
+    web.as_object_mut().unwrap().remove("generated_at");
+    cli.as_object_mut().unwrap().remove("generated_at");
+    assert_eq!(web, cli);
+
+    // Prices: the stored bars in the range. 600941.SH has 92.7 on 2023-05-19 (its CSV).
+    let prices: Value =
+        serde_json::from_str(&server.get("/api/v1/securities/600941.SH/prices?from=2023-05-13&to=2023-08-13").await.body).unwrap();
+    let bars = prices.as_array().unwrap();
+    assert_eq!(bars.len(), 1);
+    assert_eq!((bars[0]["date"].as_str(), bars[0]["close"].as_f64()), (Some("2023-05-19"), Some(92.7)));
+    // A forgiving symbol form names the same security.
+    let all: Value = serde_json::from_str(&server.get("/api/v1/securities/sh600941/prices").await.body).unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 4);
+}
+
+/// The week page holds exactly the body of the HTML file the service writes for that week.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_week_page_is_the_weekly_file_in_the_dashboard_frame() {
+    let dir = imported(&["report/small-report.toml"]);
+    let d = dir.path();
+    let server = start(config(d), Mode::Standalone, None).await;
+    let file = d.join("w20.html");
+    cli(d).args(["report", "--report", REPORT, "--week", "2023-W20", "--format", "html", "--output"]).arg(&file).assert().success();
+    // The service's weekly files and `report --format html` are one renderer (report::files).
+    let written = std::fs::read_to_string(&file).unwrap();
+    let body = written.split_once("<main>\n").unwrap().1.split_once("</main>").unwrap().0;
+    let page = server.get(&format!("/reports/{REPORT}/weeks/2023-W20")).await;
+    assert!(page.body.contains(body), "the page lacks the weekly file's content");
+    assert!(body.contains("<svg") && body.contains("2023-W20"), "the body has the chart and the week");
+    // Neighbours: W19 before, W21 after (both inside the archive).
+    assert!(page.body.contains(&format!("href=\"/reports/{REPORT}/weeks/2023-W19\"")));
+    assert!(page.body.contains(&format!("href=\"/reports/{REPORT}/weeks/2023-W21\"")));
+
+    // The verdict page holds the CLI's HTML verdict body, chart included.
+    let verdict_file = d.join("verdict.html");
+    cli(d).args(["verdict", REPORT, "--as-of", "2023-08-31", "--format", "html", "--output"]).arg(&verdict_file).assert().success();
+    let written = std::fs::read_to_string(&verdict_file).unwrap();
+    let body = written.split_once("<main>\n").unwrap().1.split_once("</main>").unwrap().0;
+    let page = server.get(&format!("/reports/{REPORT}?as_of=2023-08-31")).await;
+    assert!(page.body.contains(body));
+    assert!(body.contains("<svg"));
+
+    // The archive: W07 (the first Friday after Tuesday 2023-02-14) to W33 (the week of the
+    // benchmark's last close, 2023-08-14): 27 weeks, newest first.
+    let weeks: Value = serde_json::from_str(&server.get(&format!("/api/v1/reports/{REPORT}/weeks")).await.body).unwrap();
+    let labels: Vec<&str> = weeks.as_array().unwrap().iter().map(|w| w["week"].as_str().unwrap()).collect();
+    assert_eq!(labels.len(), 27);
+    assert_eq!((labels[0], labels[26]), ("2023-W33", "2023-W07"));
+    assert_eq!(weeks[0]["written_at"], Value::Null, "nothing written by a service here");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_supplied_text_renders_as_text_and_traversal_finds_nothing() {
+    let dir = imported(&["web/script-title.toml"]);
+    let server = start(config(dir.path()), Mode::Standalone, None).await;
+    let id = "script-test-2023-02-14";
+    for path in [
+        "/?as_of=2023-08-31".to_string(),
+        "/reports".to_string(),
+        format!("/reports/{id}?as_of=2023-08-31"),
+        format!("/reports/{id}/weeks"),
+        format!("/reports/{id}/weeks/2023-W20"),
+    ] {
+        let page = server.get(&path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(!page.body.contains("<script"), "{path} has a live script tag");
+        assert!(!page.body.contains("<img") && !page.body.contains("<b>Broker"), "{path} has live markup");
+        assert!(page.body.contains("&lt;script&gt;") || page.body.contains("&lt;img src=x&gt;"), "{path} lost the text");
+    }
+    for path in [
+        "/reports/..%2f..%2fetc%2fpasswd",
+        "/reports/..%2f..%2fetc%2fpasswd/weeks",
+        "/reports/%2e%2e/weeks/2023-W20",
+        "/reports/..%2fCargo.toml",
+        "/api/v1/reports/..%2f..%2fetc%2fpasswd/verdict",
+        "/api/v1/securities/..%2f..%2fetc%2fpasswd/prices",
+        "/assets/..%2f..%2fCargo.toml",
+        "/assets/../Cargo.toml",
+        "/../../etc/passwd",
+    ] {
+        let answer = server.get(path).await;
+        assert_eq!(answer.status, 404, "{path}: {}", answer.body);
+        assert!(!answer.body.contains("root:") && !answer.body.contains("[package]"), "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_token_is_required_and_non_loopback_needs_one() {
+    let dir = imported(&["report/small-report.toml"]);
+    let server = start(config(dir.path()), Mode::Standalone, Some("s3cret-token")).await;
+    for path in ["/", "/api/v1/reports", "/healthz", "/metrics", "/nothing"] {
+        let none = server.get(path).await;
+        assert_eq!(none.status, 401, "{path}");
+        assert_eq!(none.headers["www-authenticate"], "Bearer realm=\"ratingwatch\"");
+        assert!(!none.body.contains("s3cret"));
+        assert_eq!(server.get_with(path, &[("authorization", "Bearer wrong")]).await.status, 401, "{path}");
+    }
+    assert_eq!(server.get_with("/api/v1/reports", &[("authorization", "Bearer s3cret-token")]).await.status, 200);
+
+    // Binding a non-loopback address without a token is refused, naming the key.
+    let mut open = config(dir.path());
+    open.http.listen = "0.0.0.0:0".to_string();
+    let error = WebServer::bind(WebState::new(open.clone(), Arc::new(SystemClock), Mode::Standalone, None)).await.err().unwrap();
+    assert!(error.to_string().contains("http.token_env"), "{error}");
+    let error = web::resolve_token(&open, |_| None).unwrap_err();
+    assert!(error.to_string().contains("http.token_env"), "{error}");
+
+    // And so does the binary, before serving anything.
+    for command in [vec!["web", "--listen", "0.0.0.0:0"], vec!["serve"]] {
+        let output =
+            cli(dir.path()).env("RATINGWATCH__HTTP__LISTEN", "0.0.0.0:0").args(&command).timeout(Duration::from_secs(30)).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{command:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("http.token_env") && stderr.contains("0.0.0.0:0"), "{command:?}: {stderr}");
+    }
+    // A token variable that is named but unset is refused too, without showing anything secret.
+    let output = cli(dir.path())
+        .env("RATINGWATCH__HTTP__TOKEN_ENV", "RW_TEST_UNSET_TOKEN")
+        .env_remove("RW_TEST_UNSET_TOKEN")
+        .args(["web"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("RW_TEST_UNSET_TOKEN"));
+}
+
+/// Parses the Prometheus text format strictly enough to catch a broken exposition: every
+/// sample line is `name{label="value",…} number`, every name has a TYPE line before it.
+fn parse_prometheus(text: &str) -> Vec<(String, String, f64)> {
+    let mut typed = std::collections::HashSet::new();
+    let mut samples = Vec::new();
+    for line in text.lines().filter(|line| !line.trim().is_empty()) {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let mut parts = rest.split_whitespace();
+            let name = parts.next().unwrap();
+            let kind = parts.next().unwrap();
+            assert!(["counter", "gauge", "histogram", "summary", "untyped"].contains(&kind), "{line}");
+            typed.insert(name.to_string());
+            continue;
+        }
+        if line.starts_with('#') {
+            assert!(line.starts_with("# HELP "), "{line}");
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("no value: {line}"));
+        let value: f64 = value.parse().unwrap_or_else(|_| panic!("bad value: {line}"));
+        let (name, labels) = match series.split_once('{') {
+            Some((name, labels)) => (name, labels.strip_suffix('}').unwrap_or_else(|| panic!("unclosed labels: {line}"))),
+            None => (series, ""),
+        };
+        assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'), "{line}");
+        let base = ["_bucket", "_sum", "_count"].iter().find_map(|suffix| name.strip_suffix(suffix)).filter(|base| typed.contains(*base));
+        assert!(typed.contains(name) || base.is_some(), "no TYPE for {name}");
+        for label in labels.split(',').filter(|l| !l.is_empty()) {
+            let (key, value) = label.split_once('=').unwrap_or_else(|| panic!("bad label: {line}"));
+            assert!(key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "{line}");
+            assert!(value.starts_with('"') && value.ends_with('"'), "{line}");
+        }
+        samples.push((name.to_string(), labels.to_string(), value));
+    }
+    samples
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_parse_as_prometheus_text_and_count_what_happened() {
+    let dir = imported(&["report/small-report.toml"]);
+    // Two recorded runs of one job, for the per-job series.
+    {
+        use chrono::TimeZone;
+        let mut store = ratingwatch::store::Store::open(&dir.path().join("test.db")).unwrap();
+        let t = |m| chrono::Utc.with_ymd_and_hms(2026, 11, 27, 8, m, 0).unwrap();
+        let ok = store.begin_job_run("sync_cn_hk", None, t(0)).unwrap();
+        store.finish_job_run(ok, ratingwatch::store::JobRunOutcome::Ok, &serde_json::json!({}), None, t(2)).unwrap();
+        let failed = store.begin_job_run("sync_cn_hk", None, t(10)).unwrap();
+        store.finish_job_run(failed, ratingwatch::store::JobRunOutcome::Failed, &serde_json::json!({}), Some("x"), t(11)).unwrap();
+    }
+    let server = start(config(dir.path()), Mode::Standalone, None).await;
+    assert_eq!(server.get(&verdict_path()).await.status, 200);
+    let text = server.get("/metrics").await.body;
+    let samples = parse_prometheus(&text);
+    let find = |name: &str, label: &str| {
+        samples
+            .iter()
+            .find(|(n, labels, _)| n == name && labels.contains(label))
+            .map(|(_, _, v)| *v)
+            .unwrap_or_else(|| panic!("{name} {label}:\n{text}"))
+    };
+    // The fixture files: 4 bars for each of 000300.SH, 600941.SH, 300308.SZ, 0700.HK and 4 FX rates.
+    assert_eq!(find("ratingwatch_bars_stored", ""), 20.0);
+    // 3 companies + the benchmark + the FX pair: SH 600941 and 000300; SZ 300308; HK 0700; FX HKDCNY.
+    assert_eq!(find("ratingwatch_securities", "market=\"SH\""), 2.0);
+    assert_eq!(find("ratingwatch_securities", "market=\"HK\""), 1.0);
+    assert_eq!(find("ratingwatch_job_runs_total", "outcome=\"ok\""), 1.0);
+    assert_eq!(find("ratingwatch_job_runs_total", "outcome=\"failed\""), 1.0);
+    // Last run started 2026-11-27 08:10 UTC (Unix 1795767000); last success 08:00
+    // (1795766400); the last run took 60 s.
+    assert_eq!(find("ratingwatch_job_last_run_timestamp_seconds", "job=\"sync_cn_hk\""), 1_795_767_000.0);
+    assert_eq!(find("ratingwatch_job_last_success_timestamp_seconds", "job=\"sync_cn_hk\""), 1_795_766_400.0);
+    assert_eq!(find("ratingwatch_job_last_duration_seconds", "job=\"sync_cn_hk\""), 60.0);
+    assert!(find("ratingwatch_securities_stale", "") >= 0.0);
+    assert!(find("ratingwatch_http_requests_total", "route=\"/reports/{id}\"") >= 1.0);
+    assert!(text.contains("ratingwatch_http_request_duration_seconds_bucket"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_reports_the_database_alone_in_web_mode() {
+    let dir = imported(&["report/small-report.toml"]);
+    let server = start(config(dir.path()), Mode::Standalone, None).await;
+    let health: Value = serde_json::from_str(&server.get("/healthz").await.body).unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["database"], "ok (1 reports)");
+    assert!(health.get("scheduler").is_none());
+
+    // A server inside a service whose scheduler has not started answers 503 with the reason.
+    let waiting = start(config(dir.path()), Mode::Service(ratingwatch::service::Liveness::new()), None).await;
+    let answer = waiting.get("/healthz").await;
+    assert_eq!(answer.status, 503);
+    assert!(answer.body.contains("the scheduler has not started yet"), "{}", answer.body);
+
+    // Without a database: 503 naming the database.
+    let empty = tempfile::tempdir().unwrap();
+    let missing = start(config(empty.path()), Mode::Standalone, None).await;
+    let answer = missing.get("/healthz").await;
+    assert_eq!(answer.status, 503);
+    assert!(answer.body.contains("database"), "{}", answer.body);
+    assert!(!empty.path().join("test.db").exists(), "the web server never creates the database");
+}
+
+/// The real `serve`: the dashboard comes up beside the scheduler, /healthz sees both, and
+/// SIGTERM stops both with exit code 0.
+#[test]
+fn serve_runs_the_dashboard_and_stops_it_on_sigterm() {
+    use std::process::{Command, Stdio};
+    let dir = imported(&["report/small-report.toml"]);
+    let d = dir.path();
+    // Every sync is up to date, so the start-up catch-up has nothing to fetch.
+    {
+        let mut store = ratingwatch::store::Store::open(&d.join("test.db")).unwrap();
+        let now = chrono::Utc::now();
+        for job in ["sync_cn_hk", "sync_us", "sync_fx"] {
+            let run = store.begin_job_run(job, None, now).unwrap();
+            store.finish_job_run(run, ratingwatch::store::JobRunOutcome::Ok, &serde_json::json!({}), None, now).unwrap();
+        }
+    }
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ratingwatch"));
+    command.current_dir(d).env_remove("RATINGWATCH_CONFIG").env_remove("RUST_LOG");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("RATINGWATCH") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .env("RATINGWATCH_DB", d.join("test.db"))
+        .env("RATINGWATCH__REPORTS__DIR", d.join("reports"))
+        .env("RATINGWATCH__OUTPUT__DIR", d.join("out"))
+        .env("RATINGWATCH__SERVICE__INITIAL_SYNC", "false")
+        .env("RATINGWATCH__HTTP__LISTEN", "127.0.0.1:0");
+    for job in ["SYNC_CN_HK", "SYNC_US", "SYNC_FX", "WEEKLY_SUMMARY"] {
+        command.env(format!("RATINGWATCH__SCHEDULE__JOBS__{job}"), "0 0 0 1 1 *");
+    }
+    // A catch-up sync must never reach the internet: every provider is a closed local port.
+    for provider in ["TENCENT", "EASTMONEY", "YAHOO"] {
+        command.env(format!("RATINGWATCH__PROVIDERS__{provider}__BASE_URL"), "http://127.0.0.1:9");
+    }
+    let stderr_path = d.join("serve.err");
+    command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(std::fs::File::create(&stderr_path).unwrap()).arg("serve");
+    let mut child = command.spawn().unwrap();
+    let stderr = || std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    let started = std::time::Instant::now();
+    let address = loop {
+        if let Some(rest) = stderr().split("web server listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "no web server: {}", stderr());
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let health = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        loop {
+            let response = client.get(format!("http://{address}/healthz")).send().await.unwrap();
+            let status = response.status().as_u16();
+            let body = response.text().await.unwrap();
+            if status == 200 || started.elapsed() > Duration::from_secs(30) {
+                break (status, body);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    assert_eq!(health.0, 200, "{}", health.1);
+    let body: Value = serde_json::from_str(&health.1).unwrap();
+    assert_eq!((body["database"].as_str(), body["scheduler"].as_str()), (Some("ok (1 reports)"), Some("ok")));
+
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(code, Some(0), "{}", stderr());
+    let refused = runtime.block_on(reqwest::Client::new().get(format!("http://{address}/healthz")).send());
+    assert!(refused.is_err(), "the web server stopped with the service");
+}
