@@ -6,6 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::analysis::AnalysisError;
 use crate::pipeline::PipelineError;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,8 +64,8 @@ impl From<crate::store::StoreError> for WebError {
 impl From<PipelineError> for WebError {
     fn from(error: PipelineError) -> Self {
         match error {
-            PipelineError::UnknownReport { .. } | PipelineError::NoBenchmarkPrices { .. } => WebError::NotFound(error.to_string()),
-            PipelineError::AsOfBeforeReport { .. } | PipelineError::Analysis(_) => WebError::Unprocessable(error.to_string()),
+            PipelineError::Analysis(AnalysisError::AsOfBeforeReport { .. }) => WebError::Unprocessable(error.to_string()),
+            PipelineError::WeekBeforeReport { .. } | PipelineError::Analysis(_) => WebError::NotFound(error.to_string()),
             PipelineError::Store(error) => WebError::internal(error),
         }
     }

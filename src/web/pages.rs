@@ -248,7 +248,7 @@ fn local(time: DateTime<Utc>, timezone: Tz) -> String {
 
 /// `/status`: the same facts as `ratingwatch status`.
 pub fn status(report: &StatusReport, deliveries: Option<Markup>) -> Markup {
-    let timezone: Tz = report.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let timezone: Tz = report.timezone.zone();
     let toolbar = html! { (downloads("/status", "", &[Representation::Json])) };
     let content = html! {
         h1 { "Status" }

@@ -7,8 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::error::WebError;
 use super::params::{ReportId, Week};
-use crate::analysis::WeekSpec;
 use crate::analysis::model::{CurrencyMode, Verdict, WeeklySummary};
+use crate::analysis::{AnalysisError, WeekSpec};
 use crate::catalog::ReportDef;
 use crate::config::Config;
 use crate::pipeline::{self, AnalysisOptions, PipelineError, WeekSelection};
@@ -60,7 +60,7 @@ pub fn verdict(
         )));
     }
     check_benchmark(store, &report, as_of)?;
-    let verdict = pipeline::verdict(store, &report.id, as_of, &analysis_options(config, currency))?;
+    let verdict = pipeline::verdict(store, &report, as_of, &analysis_options(config, currency))?;
     Ok((verdict, RenderOptions::from_rule(&report.rule)))
 }
 
@@ -82,7 +82,7 @@ pub fn weekly(
         )));
     }
     check_benchmark(store, &report, spec.cutoff)?;
-    let summary = pipeline::weekly(store, &report.id, &WeekSelection::Week(week), &analysis_options(config, currency))?;
+    let summary = pipeline::weekly(store, &report, &WeekSelection::Week(week), &analysis_options(config, currency))?;
     Ok((summary, RenderOptions::from_rule(&report.rule)))
 }
 
@@ -176,7 +176,7 @@ pub fn archive(store: &Store, id: &ReportId, today: NaiveDate) -> Result<(Report
 pub fn ledger_or_empty(store: &Store, config: &Config, as_of: NaiveDate) -> Result<Option<Vec<Verdict>>, WebError> {
     match pipeline::verdict_all(store, as_of, &analysis_options(config, CurrencyMode::Cny)) {
         Ok(verdicts) => Ok(Some(verdicts)),
-        Err(PipelineError::NoBenchmarkPrices { .. }) | Err(PipelineError::Analysis(_)) => Ok(None),
+        Err(PipelineError::Analysis(AnalysisError::NoBenchmarkPrices { .. } | AnalysisError::NoMemberPrices { .. })) => Ok(None),
         Err(error) => Err(error.into()),
     }
 }
