@@ -91,6 +91,8 @@ pub struct JobsConfig {
     pub sync_us: String,
     pub sync_fx: String,
     pub weekly_summary: String,
+    /// The weekly refresh of the security master from Eastmoney's lists.
+    pub sync_instruments: String,
 }
 
 impl Default for JobsConfig {
@@ -100,6 +102,7 @@ impl Default for JobsConfig {
             sync_us: "0 30 6 * * Tue-Sat".to_string(),
             sync_fx: "0 45 16 * * Mon-Fri".to_string(),
             weekly_summary: "0 0 18 * * Fri".to_string(),
+            sync_instruments: "0 0 5 * * Sun".to_string(),
         }
     }
 }
