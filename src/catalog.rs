@@ -31,70 +31,280 @@ pub struct ReportDef {
     pub fx: Vec<Symbol>,
 }
 
-/// The three ratings a rule can imply, in the report's words via [`RatingRule::label`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Rating {
-    Overweight,
-    Neutral,
-    Underweight,
-}
+/// The rating a rule implies: the index of a band in [`RatingRule::bands`], 0 being the top
+/// band (the highest excess). Its words are the band's [`Label`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Rating(pub usize);
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Label {
     pub zh: String,
     pub en: String,
 }
 
-/// How the report defines its rating against a benchmark.
+impl Label {
+    pub fn new(zh: &str, en: &str) -> Label {
+        Label { zh: zh.to_string(), en: en.to_string() }
+    }
+}
+
+/// One end of a band, in basis points of excess (1000 = +10 pp).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bound {
+    pub bp: i64,
+    /// Whether an excess exactly at `bp` belongs to the band.
+    pub inclusive: bool,
+}
+
+/// One rating of a rule and the excess range that implies it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Band {
+    pub label: Label,
+    /// `None`: no lower end (the bottom band).
+    pub lower: Option<Bound>,
+    /// `None`: no upper end (the top band).
+    pub upper: Option<Bound>,
+}
+
+impl Band {
+    /// Whether an excess of `bp` basis points falls in this band.
+    pub fn contains(&self, bp: i64) -> bool {
+        let above_lower = self.lower.is_none_or(|b| bp > b.bp || (b.inclusive && bp == b.bp));
+        let below_upper = self.upper.is_none_or(|b| bp < b.bp || (b.inclusive && bp == b.bp));
+        above_lower && below_upper
+    }
+}
+
+/// Where two adjacent bands meet: one dashed line on the chart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Boundary {
+    pub bp: i64,
+    /// The band above the boundary and the one below it.
+    pub above: Label,
+    pub below: Label,
+    /// Whether an excess exactly at `bp` belongs to the band above (else to the one below).
+    pub belongs_above: bool,
+}
+
+/// How the report defines its rating against a benchmark: an ordered list of bands that
+/// together cover every excess exactly once (no gap, no overlap).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RatingRule {
     pub benchmark: Symbol,
     pub benchmark_name: String,
     pub horizon_months: u32,
-    /// Excess at or above this many basis points implies overweight (1000 = +10 pp).
-    pub upper_bp: i64,
-    /// Excess at or below this many basis points implies underweight (−1000 = −10 pp).
-    pub lower_bp: i64,
-    pub overweight: Label,
-    pub neutral: Label,
-    pub underweight: Label,
+    /// From the top band (the highest excess) down; at least two.
+    pub bands: Vec<Band>,
 }
 
 impl RatingRule {
+    /// The classic three-tier rule: at or above `upper_bp` the first label, at or below
+    /// `lower_bp` the last, strictly between them the middle one (以上/以下 include the bound).
+    pub fn three_tier(
+        benchmark: Symbol,
+        benchmark_name: &str,
+        horizon_months: u32,
+        upper_bp: i64,
+        lower_bp: i64,
+        [top, middle, bottom]: [Label; 3],
+    ) -> RatingRule {
+        RatingRule {
+            benchmark,
+            benchmark_name: benchmark_name.to_string(),
+            horizon_months,
+            bands: three_tier_bands(upper_bp, lower_bp, [top, middle, bottom]),
+        }
+    }
+
     /// T1: the report date plus the horizon in calendar months (clamped to the month's end).
     pub fn horizon_end(&self, report_date: NaiveDate) -> NaiveDate {
         report_date.checked_add_months(Months::new(self.horizon_months)).unwrap_or(NaiveDate::MAX)
     }
 
     /// The rating an excess return implies. The excess (a fraction, 0.1 = 10 pp) is first
-    /// rounded to whole basis points so floating-point noise never flips a label; the bounds
-    /// are inclusive (以上/以下).
+    /// rounded to whole basis points so floating-point noise never flips a label; each band's
+    /// bounds are inclusive or not as the rule says (以上/以下 include the bound).
     pub fn implied(&self, excess: f64) -> Rating {
         let bp = to_basis_points(excess);
-        if bp >= self.upper_bp {
-            Rating::Overweight
-        } else if bp <= self.lower_bp {
-            Rating::Underweight
-        } else {
-            Rating::Neutral
+        match self.bands.iter().position(|band| band.contains(bp)) {
+            Some(index) => Rating(index),
+            // Validated bands tile the line; a stored rule that somehow does not falls back
+            // to the nearest end rather than failing.
+            None if bp >= 0 => Rating(0),
+            None => Rating(self.bands.len().saturating_sub(1)),
         }
     }
 
+    /// The words of a rating. Every rule has at least one band (validated on parse and on
+    /// load), so an index past the end names the bottom band rather than failing.
     pub fn label(&self, rating: Rating) -> &Label {
-        match rating {
-            Rating::Overweight => &self.overweight,
-            Rating::Neutral => &self.neutral,
-            Rating::Underweight => &self.underweight,
-        }
+        static NONE: std::sync::OnceLock<Label> = std::sync::OnceLock::new();
+        self.bands.get(rating.0).or(self.bands.last()).map(|band| &band.label).unwrap_or_else(|| NONE.get_or_init(|| Label::new("—", "—")))
     }
 
     /// Finds the rating a label (Chinese or English, any case) stands for.
     pub fn rating_for_label(&self, text: &str) -> Option<Rating> {
-        [Rating::Overweight, Rating::Neutral, Rating::Underweight].into_iter().find(|&rating| {
-            let label = self.label(rating);
-            label.zh == text || label.en.eq_ignore_ascii_case(text)
+        self.bands.iter().position(|band| band.label.zh == text || band.label.en.eq_ignore_ascii_case(text)).map(Rating)
+    }
+
+    /// The top and bottom ratings, for callers that speak of "the best" and "the worst".
+    pub fn top(&self) -> Rating {
+        Rating(0)
+    }
+
+    pub fn bottom(&self) -> Rating {
+        Rating(self.bands.len().saturating_sub(1))
+    }
+
+    /// Where adjacent bands meet, from the top down.
+    pub fn boundaries(&self) -> Vec<Boundary> {
+        boundaries(&self.bands)
+    }
+}
+
+/// Where adjacent bands (listed from the top down) meet, from the top down.
+pub fn boundaries(bands: &[Band]) -> Vec<Boundary> {
+    bands
+        .windows(2)
+        .filter_map(|pair| {
+            let lower = pair[0].lower?;
+            Some(Boundary { bp: lower.bp, above: pair[0].label.clone(), below: pair[1].label.clone(), belongs_above: lower.inclusive })
         })
+        .collect()
+}
+
+/// The bands of a three-tier rule (see [`RatingRule::three_tier`]).
+pub fn three_tier_bands(upper_bp: i64, lower_bp: i64, [top, middle, bottom]: [Label; 3]) -> Vec<Band> {
+    vec![
+        Band { label: top, lower: Some(Bound { bp: upper_bp, inclusive: true }), upper: None },
+        Band {
+            label: middle,
+            lower: Some(Bound { bp: lower_bp, inclusive: false }),
+            upper: Some(Bound { bp: upper_bp, inclusive: false }),
+        },
+        Band { label: bottom, lower: None, upper: Some(Bound { bp: lower_bp, inclusive: true }) },
+    ]
+}
+
+/// Checks that bands, listed from the top down, cover every excess exactly once. On failure
+/// the error names the band (its index) where the fault shows.
+pub fn check_bands(bands: &[Band]) -> Result<(), (usize, String)> {
+    if bands.len() < 2 {
+        return Err((0, "a rule needs at least two bands".to_string()));
+    }
+    let mut labels: HashMap<&str, usize> = HashMap::new();
+    for (index, band) in bands.iter().enumerate() {
+        if let Some(first) = labels.insert(band.label.zh.as_str(), index) {
+            return Err((index, format!("band `{}` is listed twice (bands {} and {})", band.label.zh, first + 1, index + 1)));
+        }
+        if let (Some(lower), Some(upper)) = (band.lower, band.upper)
+            && (lower.bp > upper.bp || (lower.bp == upper.bp && !(lower.inclusive && upper.inclusive)))
+        {
+            return Err((
+                index,
+                format!(
+                    "band `{}` is empty: its lower bound {} is not below its upper bound {}",
+                    band.label.zh,
+                    pp(lower.bp),
+                    pp(upper.bp)
+                ),
+            ));
+        }
+    }
+    let first = &bands[0];
+    if let Some(upper) = first.upper {
+        return Err((
+            0,
+            format!(
+                "gap: nothing covers an excess above {} (the top band `{}` needs no upper bound; bands go from the top down)",
+                pp(upper.bp),
+                first.label.zh
+            ),
+        ));
+    }
+    let last = &bands[bands.len() - 1];
+    if let Some(lower) = last.lower {
+        return Err((
+            bands.len() - 1,
+            format!("gap: nothing covers an excess below {} (the bottom band `{}` needs no lower bound)", pp(lower.bp), last.label.zh),
+        ));
+    }
+    for (index, pair) in bands.windows(2).enumerate() {
+        let (above, below) = (&pair[0], &pair[1]);
+        let (Some(lower), Some(upper)) = (above.lower, below.upper) else {
+            return Err((
+                index + 1,
+                format!(
+                    "bands `{}` and `{}` overlap: only the top band may lack an upper bound and only the bottom one a lower bound",
+                    above.label.zh, below.label.zh
+                ),
+            ));
+        };
+        let names = format!("`{}` and `{}`", above.label.zh, below.label.zh);
+        if lower.bp > upper.bp {
+            return Err((index + 1, format!("gap between bands {names}: nothing covers {} to {}", pp(upper.bp), pp(lower.bp))));
+        }
+        if lower.bp < upper.bp {
+            return Err((index + 1, format!("bands {names} overlap from {} to {}", pp(lower.bp), pp(upper.bp))));
+        }
+        match (lower.inclusive, upper.inclusive) {
+            (true, true) => {
+                return Err((index + 1, format!("bands {names} overlap at {}: both include it (use min/above, max/below)", pp(lower.bp))));
+            }
+            (false, false) => {
+                return Err((
+                    index + 1,
+                    format!("gap between bands {names}: neither includes {} (use min/above, max/below)", pp(lower.bp)),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Basis points as `+10 pp` / `-7.5 pp`, for messages.
+fn pp(bp: i64) -> String {
+    let value = bp as f64 / 100.0;
+    format!("{value:+} pp")
+}
+
+/// The stored form of a rule (JSON in the database): the bands, or the three-threshold form
+/// databases written before bands existed still hold.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StoredRule {
+    Bands {
+        benchmark: Symbol,
+        benchmark_name: String,
+        horizon_months: u32,
+        bands: Vec<Band>,
+    },
+    Thresholds {
+        benchmark: Symbol,
+        benchmark_name: String,
+        horizon_months: u32,
+        upper_bp: i64,
+        lower_bp: i64,
+        overweight: Label,
+        neutral: Label,
+        underweight: Label,
+    },
+}
+
+impl<'de> Deserialize<'de> for RatingRule {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let rule = match StoredRule::deserialize(deserializer)? {
+            StoredRule::Bands { benchmark, benchmark_name, horizon_months, bands } => {
+                RatingRule { benchmark, benchmark_name, horizon_months, bands }
+            }
+            StoredRule::Thresholds { benchmark, benchmark_name, horizon_months, upper_bp, lower_bp, overweight, neutral, underweight } => {
+                RatingRule::three_tier(benchmark, &benchmark_name, horizon_months, upper_bp, lower_bp, [overweight, neutral, underweight])
+            }
+        };
+        check_bands(&rule.bands).map_err(|(_, message)| serde::de::Error::custom(message))?;
+        Ok(rule)
     }
 }
 
@@ -166,15 +376,32 @@ struct FileReport {
     sectors: Vec<FileSector>,
 }
 
+/// The rule in a file: either `bands` (any number, from the top down) or the three-tier
+/// shorthand `upper_pp`/`lower_pp` with `labels`, which means exactly the bands
+/// "≥ upper", "between, exclusive", "≤ lower".
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileRule {
     benchmark: Spanned<String>,
     benchmark_name: String,
     horizon_months: Spanned<u32>,
-    upper_pp: Spanned<f64>,
-    lower_pp: Spanned<f64>,
-    labels: FileLabels,
+    upper_pp: Option<Spanned<f64>>,
+    lower_pp: Option<Spanned<f64>>,
+    labels: Option<Spanned<FileLabels>>,
+    bands: Option<Spanned<Vec<FileBand>>>,
+}
+
+/// One band: `label` (and `label_en`), a lower end `min_pp` (inclusive, ≥) or `above_pp`
+/// (exclusive, >), an upper end `max_pp` (inclusive, ≤) or `below_pp` (exclusive, <).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileBand {
+    label: Spanned<String>,
+    label_en: Option<String>,
+    min_pp: Option<Spanned<f64>>,
+    above_pp: Option<Spanned<f64>>,
+    max_pp: Option<Spanned<f64>>,
+    below_pp: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -237,53 +464,23 @@ pub fn parse_report(file: &Path, text: &str) -> Result<ReportDef, CatalogError> 
 
     let symbol = |s: &Spanned<String>| Symbol::parse(s.get_ref()).map_err(|e| fail(Some(s.span()), e.to_string()));
 
-    // NaN once became 0 pp through the cast below, and inf saturated; both are refused.
-    for (key, threshold) in [("upper_pp", &raw.rule.upper_pp), ("lower_pp", &raw.rule.lower_pp)] {
-        let value = *threshold.get_ref();
-        if !(value.is_finite() && value.abs() <= MAX_THRESHOLD_PP) {
-            return Err(fail(
-                Some(threshold.span()),
-                format!(
-                    "{key} = {value} must be a finite number of percentage points between -{MAX_THRESHOLD_PP} and {MAX_THRESHOLD_PP} (example: {key} = 10.0)"
-                ),
-            ));
-        }
-    }
-    let upper_bp = (raw.rule.upper_pp.get_ref() * 100.0).round() as i64;
-    let lower_bp = (raw.rule.lower_pp.get_ref() * 100.0).round() as i64;
-    if lower_bp >= upper_bp {
-        return Err(fail(
-            Some(raw.rule.lower_pp.span()),
-            format!(
-                "thresholds out of order: lower_pp {} must be below upper_pp {}",
-                raw.rule.lower_pp.get_ref(),
-                raw.rule.upper_pp.get_ref()
-            ),
-        ));
-    }
     if *raw.rule.horizon_months.get_ref() == 0 || *raw.rule.horizon_months.get_ref() > 120 {
         return Err(fail(Some(raw.rule.horizon_months.span()), "horizon_months must be between 1 and 120".to_string()));
     }
-    let label = |l: FileLabel| Label { zh: l.zh, en: l.en };
+    let bands = file_bands(raw.rule.upper_pp, raw.rule.lower_pp, raw.rule.labels, raw.rule.bands, &fail)?;
     let rule = RatingRule {
         benchmark: symbol(&raw.rule.benchmark)?,
         benchmark_name: raw.rule.benchmark_name,
         horizon_months: *raw.rule.horizon_months.get_ref(),
-        upper_bp,
-        lower_bp,
-        overweight: label(raw.rule.labels.overweight),
-        neutral: label(raw.rule.labels.neutral),
-        underweight: label(raw.rule.labels.underweight),
+        bands,
     };
     let rating = rule.rating_for_label(raw.rating.get_ref()).ok_or_else(|| {
         fail(
             Some(raw.rating.span()),
             format!(
-                "rating `{}` is not one of the rule's labels ({}, {}, {})",
+                "rating `{}` is not one of the rule's labels ({})",
                 raw.rating.get_ref(),
-                rule.overweight.zh,
-                rule.neutral.zh,
-                rule.underweight.zh
+                rule.bands.iter().map(|band| band.label.zh.as_str()).collect::<Vec<_>>().join(", ")
             ),
         )
     })?;
@@ -379,6 +576,82 @@ pub fn parse_report(file: &Path, text: &str) -> Result<ReportDef, CatalogError> 
     Ok(ReportDef { id, title: raw.title, broker: raw.broker, report_date, rating, rule, companies, sectors, fx })
 }
 
+/// Percentage points from the file in basis points; non-finite and absurd values are refused.
+fn file_bp(value: &Spanned<f64>, key: &str, fail: &dyn Fn(Option<Range<usize>>, String) -> CatalogError) -> Result<i64, CatalogError> {
+    let pp = *value.get_ref();
+    if !(pp.is_finite() && pp.abs() <= MAX_THRESHOLD_PP) {
+        return Err(fail(
+            Some(value.span()),
+            format!(
+                "{key} = {pp} must be a finite number of percentage points between -{MAX_THRESHOLD_PP} and {MAX_THRESHOLD_PP} (example: {key} = 10.0)"
+            ),
+        ));
+    }
+    Ok((pp * 100.0).round() as i64)
+}
+
+/// The rule's bands from either form in the file, checked to cover every excess once.
+fn file_bands(
+    upper_pp: Option<Spanned<f64>>,
+    lower_pp: Option<Spanned<f64>>,
+    labels: Option<Spanned<FileLabels>>,
+    bands: Option<Spanned<Vec<FileBand>>>,
+    fail: &dyn Fn(Option<Range<usize>>, String) -> CatalogError,
+) -> Result<Vec<Band>, CatalogError> {
+    let Some(file_bands) = bands else {
+        let (Some(upper), Some(lower), Some(labels)) = (upper_pp, lower_pp, labels) else {
+            return Err(fail(None, "[rule] needs either [[rule.bands]] or all of upper_pp, lower_pp and [rule.labels]".to_string()));
+        };
+        let upper_bp = file_bp(&upper, "upper_pp", fail)?;
+        let lower_bp = file_bp(&lower, "lower_pp", fail)?;
+        if lower_bp >= upper_bp {
+            return Err(fail(
+                Some(lower.span()),
+                format!("thresholds out of order: lower_pp {} must be below upper_pp {}", lower.get_ref(), upper.get_ref()),
+            ));
+        }
+        let labels = labels.into_inner();
+        let label = |l: FileLabel| Label { zh: l.zh, en: l.en };
+        return Ok(three_tier_bands(upper_bp, lower_bp, [label(labels.overweight), label(labels.neutral), label(labels.underweight)]));
+    };
+    if let Some(mixed) = upper_pp.as_ref().or(lower_pp.as_ref()) {
+        return Err(fail(Some(mixed.span()), "[rule] has [[rule.bands]]: drop upper_pp, lower_pp and [rule.labels]".to_string()));
+    }
+    if let Some(labels) = &labels {
+        return Err(fail(Some(labels.span()), "[rule] has [[rule.bands]]: drop upper_pp, lower_pp and [rule.labels]".to_string()));
+    }
+    let span = file_bands.span();
+    let mut bands = Vec::new();
+    let mut spans = Vec::new();
+    for band in file_bands.into_inner() {
+        let name = band.label.get_ref().trim().to_string();
+        if name.is_empty() {
+            return Err(fail(Some(band.label.span()), "a band's label must not be empty".to_string()));
+        }
+        let end = |inclusive: &Option<Spanned<f64>>, exclusive: &Option<Spanned<f64>>, keys: (&str, &str)| match (inclusive, exclusive) {
+            (Some(a), Some(_)) => Err(fail(Some(a.span()), format!("band `{name}` has both {} and {}: keep one", keys.0, keys.1))),
+            (Some(value), None) => Ok(Some(Bound { bp: file_bp(value, keys.0, fail)?, inclusive: true })),
+            (None, Some(value)) => Ok(Some(Bound { bp: file_bp(value, keys.1, fail)?, inclusive: false })),
+            (None, None) => Ok(None),
+        };
+        let lower = end(&band.min_pp, &band.above_pp, ("min_pp", "above_pp"))?;
+        let upper = end(&band.max_pp, &band.below_pp, ("max_pp", "below_pp"))?;
+        // The band's first bound key points at its line better than the label would for
+        // gap and overlap errors, which are about bounds.
+        let bound_span = [&band.max_pp, &band.below_pp, &band.min_pp, &band.above_pp]
+            .into_iter()
+            .flatten()
+            .map(|value| value.span())
+            .next()
+            .unwrap_or_else(|| band.label.span());
+        spans.push(bound_span);
+        let label_en = band.label_en.filter(|en| !en.trim().is_empty()).unwrap_or_else(|| name.clone());
+        bands.push(Band { label: Label { zh: name, en: label_en }, lower, upper });
+    }
+    check_bands(&bands).map_err(|(index, message)| fail(Some(spans.get(index).cloned().unwrap_or(span.clone())), message))?;
+    Ok(bands)
+}
+
 /// The seed report, compiled into the binary so `ratingwatch serve` works on a fresh machine
 /// even outside a checkout (used when the reports folder does not exist).
 pub const EMBEDDED_SEED: (&str, &str) =
@@ -448,7 +721,7 @@ mod tests {
         assert_eq!(report.sectors.len(), 5);
         assert_eq!(report.report_date, NaiveDate::from_ymd_opt(2023, 2, 14).unwrap());
         assert_eq!(report.horizon_end(), NaiveDate::from_ymd_opt(2023, 8, 14).unwrap());
-        assert_eq!(report.rating, Rating::Overweight);
+        assert_eq!(report.rating, Rating(0));
         assert_eq!(report.rule.benchmark.to_string(), "000300.SH");
         // The seed lists 百度 under 深度学习框架, 深度学习大模型 and 应用 (its 建议关注的公司 table).
         let baidu = Symbol::parse("9888.HK").unwrap();
@@ -469,12 +742,13 @@ mod tests {
     #[test]
     fn implied_rating_bounds_are_inclusive_after_rounding() {
         let rule = seed().rule;
-        assert_eq!(rule.implied(0.10), Rating::Overweight);
+        let (overweight, neutral, underweight) = (Rating(0), Rating(1), Rating(2));
+        assert_eq!(rule.implied(0.10), overweight);
         // 0.1 - 1e-12 is floating-point noise below 10.00 pp: still 看好.
-        assert_eq!(rule.implied(0.1 - 1e-12), Rating::Overweight);
-        assert_eq!(rule.implied(0.09994), Rating::Neutral); // 999.4 bp rounds to 999
-        assert_eq!(rule.implied(-0.10), Rating::Underweight);
-        assert_eq!(rule.implied(-0.0999), Rating::Neutral);
+        assert_eq!(rule.implied(0.1 - 1e-12), overweight);
+        assert_eq!(rule.implied(0.09994), neutral); // 999.4 bp rounds to 999
+        assert_eq!(rule.implied(-0.10), underweight);
+        assert_eq!(rule.implied(-0.0999), neutral);
     }
 
     fn check_error(edit: impl Fn(&str) -> String, line: Option<usize>, needle: &str) {
@@ -531,6 +805,171 @@ mod tests {
     #[test]
     fn rating_outside_labels() {
         check_error(|t| t.replacen("rating = \"看好\"", "rating = \"买入\"", 1), Some(line_containing(SEED, "rating = ")), "买入");
+    }
+
+    /// The seed with its three-threshold rule replaced by `bands` (TOML for `[[rule.bands]]`).
+    fn with_bands(bands: &str, rating: &str) -> String {
+        let start = SEED.find("upper_pp = 10.0").unwrap();
+        let end = SEED.find("[[companies]]").unwrap();
+        let text = format!("{}{}\n{}", &SEED[..start], bands, &SEED[end..]);
+        text.replacen("rating = \"看好\"", &format!("rating = \"{rating}\""), 1)
+    }
+
+    const FIVE_TIERS: &str = r#"
+[[rule.bands]]
+label = "买入"
+label_en = "buy"
+min_pp = 15.0
+
+[[rule.bands]]
+label = "增持"
+label_en = "outperform"
+min_pp = 5.0
+below_pp = 15.0
+
+[[rule.bands]]
+label = "中性"
+above_pp = -5.0
+below_pp = 5.0
+
+[[rule.bands]]
+label = "减持"
+label_en = "underperform"
+above_pp = -15.0
+max_pp = -5.0
+
+[[rule.bands]]
+label = "卖出"
+label_en = "sell"
+max_pp = -15.0
+"#;
+
+    #[test]
+    fn five_tier_rule_is_read_and_evaluated_at_and_around_each_boundary() {
+        let report = parse_report(Path::new("five.toml"), &with_bands(FIVE_TIERS, "增持")).unwrap();
+        let rule = &report.rule;
+        assert_eq!(rule.bands.len(), 5);
+        assert_eq!(report.rating, Rating(1));
+        assert_eq!(report.rating_label(), &Label::new("增持", "outperform"));
+        // 中性 has no label_en: the Chinese label stands in.
+        assert_eq!(rule.bands[2].label, Label::new("中性", "中性"));
+        let label = |excess: f64| rule.label(rule.implied(excess)).zh.as_str();
+        // Each case: the excess as a fraction, rounded to whole bp (0.01 pp) first.
+        for (excess, expected) in [
+            (0.15, "买入"),     // 1500 bp: 买入 includes +15 (以上)
+            (0.149951, "买入"), // 1499.51 bp rounds to 1500
+            (0.14994, "增持"),  // 1499.4 bp rounds to 1499: below +15
+            (0.05, "增持"),     // 500 bp: 增持 includes +5
+            (0.049951, "增持"), // 499.51 → 500
+            (0.0499, "中性"),   // 499 bp
+            (0.0, "中性"),
+            (-0.0499, "中性"),   // -499 bp
+            (-0.05, "减持"),     // -500 bp: 减持 includes -5 (下跌5%以上)
+            (-0.049951, "减持"), // -499.51 rounds half away from zero to -500
+            (-0.1499, "减持"),   // -1499 bp
+            (-0.15, "卖出"),     // -1500 bp: 卖出 includes -15
+            (-0.30, "卖出"),
+            (0.80, "买入"),
+        ] {
+            assert_eq!(label(excess), expected, "excess {excess}");
+        }
+        let boundaries: Vec<(i64, bool)> = rule.boundaries().iter().map(|b| (b.bp, b.belongs_above)).collect();
+        assert_eq!(boundaries, [(1500, true), (500, true), (-500, false), (-1500, false)]);
+    }
+
+    #[test]
+    fn the_seed_threshold_form_means_the_three_bands() {
+        let rule = seed().rule;
+        let labels = [Label::new("看好", "overweight"), Label::new("中性", "neutral"), Label::new("看淡", "underweight")];
+        assert_eq!(rule.bands, three_tier_bands(1000, -1000, labels));
+        // Written out as bands, the seed is the same report.
+        let bands = r#"
+[[rule.bands]]
+label = "看好"
+label_en = "overweight"
+min_pp = 10.0
+
+[[rule.bands]]
+label = "中性"
+label_en = "neutral"
+above_pp = -10.0
+below_pp = 10.0
+
+[[rule.bands]]
+label = "看淡"
+label_en = "underweight"
+max_pp = -10.0
+"#;
+        assert_eq!(parse_report(Path::new("seed.toml"), &with_bands(bands, "看好")).unwrap(), seed());
+    }
+
+    #[test]
+    fn stored_rules_of_both_forms_read_back() {
+        let rule = seed().rule;
+        let json = serde_json::to_string(&rule).unwrap();
+        assert_eq!(serde_json::from_str::<RatingRule>(&json).unwrap(), rule);
+        // A database written before bands existed holds the thresholds.
+        let legacy = r#"{"benchmark":"000300.SH","benchmark_name":"沪深300","horizon_months":6,"upper_bp":1000,"lower_bp":-1000,
+            "overweight":{"zh":"看好","en":"overweight"},"neutral":{"zh":"中性","en":"neutral"},"underweight":{"zh":"看淡","en":"underweight"}}"#;
+        assert_eq!(serde_json::from_str::<RatingRule>(legacy).unwrap(), rule);
+    }
+
+    fn check_bands_error(bands: &str, line_of_needle: &str, needle: &str) {
+        let text = with_bands(bands, "看好");
+        let err = parse_report(Path::new("bad.toml"), &text).unwrap_err();
+        assert!(err.to_string().contains(needle), "{err}");
+        assert!(err.to_string().starts_with("bad.toml:"), "{err}");
+        assert_eq!(err.line, Some(line_containing(&text, line_of_needle)), "{err}");
+    }
+
+    const TOP: &str = "[[rule.bands]]\nlabel = \"看好\"\nmin_pp = 10.0\n";
+    const BOTTOM: &str = "[[rule.bands]]\nlabel = \"看淡\"\nmax_pp = -10.0\n";
+
+    #[test]
+    fn bands_that_overlap_or_leave_a_gap_are_refused_with_the_line() {
+        // 中性 up to +12 overlaps 看好 from +10.
+        let middle = "[[rule.bands]]\nlabel = \"中性\"\nabove_pp = -10.0\nbelow_pp = 12.0\n";
+        check_bands_error(&format!("{TOP}{middle}{BOTTOM}"), "below_pp = 12.0", "overlap from +10 pp to +12 pp");
+        // 中性 only up to +8: nothing covers +8 to +10.
+        let middle = "[[rule.bands]]\nlabel = \"中性\"\nabove_pp = -10.0\nbelow_pp = 8.0\n";
+        check_bands_error(
+            &format!("{TOP}{middle}{BOTTOM}"),
+            "below_pp = 8.0",
+            "gap between bands `看好` and `中性`: nothing covers +8 pp to +10 pp",
+        );
+        // Both include +10.
+        let middle = "[[rule.bands]]\nlabel = \"中性\"\nabove_pp = -10.0\nmax_pp = 10.0\n";
+        check_bands_error(&format!("{TOP}{middle}{BOTTOM}"), "max_pp = 10.0", "overlap at +10 pp");
+        // Neither includes -10.
+        let bottom = "[[rule.bands]]\nlabel = \"看淡\"\nbelow_pp = -10.0\n";
+        let middle = "[[rule.bands]]\nlabel = \"中性\"\nabove_pp = -10.0\nbelow_pp = 10.0\n";
+        check_bands_error(&format!("{TOP}{middle}{bottom}"), "below_pp = -10.0", "neither includes -10 pp");
+        // Listed bottom-up: the top band has an upper bound.
+        check_bands_error(&format!("{BOTTOM}{middle}{TOP}"), "max_pp = -10.0", "gap: nothing covers an excess above -10 pp");
+        // The bottom band with a lower bound leaves everything under it uncovered.
+        let bottom = "[[rule.bands]]\nlabel = \"看淡\"\nmin_pp = -30.0\nmax_pp = -10.0\n";
+        check_bands_error(&format!("{TOP}{middle}{bottom}"), "max_pp = -10.0", "nothing covers an excess below -30 pp");
+        // One band cannot make a rule; a label twice is refused.
+        check_bands_error("[[rule.bands]]\nlabel = \"看好\"\n", "label = \"看好\"", "at least two bands");
+        let twice = "[[rule.bands]]\nlabel = \"中性\"\nabove_pp = -10.0\nbelow_pp = 10.0\n";
+        check_bands_error(&format!("{TOP}{twice}[[rule.bands]]\nlabel = \"看好\"\nmax_pp = -10.0\n"), "max_pp = -10.0", "listed twice");
+    }
+
+    #[test]
+    fn non_finite_and_conflicting_bounds_are_refused() {
+        let middle = "[[rule.bands]]\nlabel = \"中性\"\nabove_pp = -10.0\nbelow_pp = nan\n";
+        check_bands_error(&format!("{TOP}{middle}{BOTTOM}"), "below_pp = nan", "below_pp = NaN must be a finite number");
+        let top = "[[rule.bands]]\nlabel = \"看好\"\nmin_pp = inf\n";
+        check_bands_error(&format!("{top}{BOTTOM}"), "min_pp = inf", "min_pp = inf must be a finite number");
+        let middle = "[[rule.bands]]\nlabel = \"中性\"\nmin_pp = -10.0\nabove_pp = -10.0\nbelow_pp = 10.0\n";
+        check_bands_error(&format!("{TOP}{middle}{BOTTOM}"), "min_pp = -10.0", "both min_pp and above_pp");
+        // The threshold form refuses them too (NaN used to round to 0 bp).
+        check_error(|t| t.replacen("upper_pp = 10.0", "upper_pp = nan", 1), Some(line_containing(SEED, "upper_pp")), "finite");
+        // Both forms at once, or neither, is an error naming what to do.
+        let both = with_bands(FIVE_TIERS, "买入").replacen("[[rule.bands]]", "upper_pp = 10.0\n\n[[rule.bands]]", 1);
+        let err = parse_report(Path::new("both.toml"), &both).unwrap_err();
+        assert!(err.to_string().contains("drop upper_pp"), "{err}");
+        check_error(|t| t.replacen("upper_pp = 10.0\n", "", 1), None, "needs either [[rule.bands]] or all of upper_pp");
     }
 
     #[rstest::rstest]

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod csv_import;
+pub mod draft;
 pub mod ids;
 pub mod names;
 pub mod pipeline;

@@ -4,7 +4,7 @@
 //! Invariants (stated as absences): no SQL, no HTTP, no clock — the as-of date and the data
 //! are arguments, so every number here can be checked by hand from its inputs.
 //!
-//! The definitions (SPEC.md, "Definitions") in the words of the code:
+//! The product's definitions, in the words of the code:
 //! - Base close: each company's adjusted close on its own last trading day on or before the
 //!   report date T0. A company without one (listed later, no data) is excluded from every
 //!   basket and named in `excluded` and `warnings`.

@@ -1,7 +1,7 @@
 //! What the analysis produces: the verdict and the weekly summary, as plain data.
 //!
-//! Field names follow the interface contract in SPEC.md (verdict JSON); returns and excess
-//! are fractions (0.1234 = 12.34 %). The `report` module renders these; nothing here formats.
+//! Field names are the verdict JSON contract (`verdict --format json`, pinned by the snapshot
+//! tests in `tests/it/snapshots/`); returns and excess are fractions (0.1234 = 12.34 %). The `report` module renders these; nothing here formats.
 
 use chrono::NaiveDate;
 use serde::Serialize;

@@ -42,17 +42,15 @@ fn report(sectors: &[(&str, &[&str])]) -> ReportDef {
         title: "Test report".to_string(),
         broker: "Test broker".to_string(),
         report_date: d("02-14"),
-        rating: Rating::Overweight,
-        rule: RatingRule {
-            benchmark: sym("000300.SH"),
-            benchmark_name: "沪深300".to_string(),
-            horizon_months: 6,
-            upper_bp: 1000,
-            lower_bp: -1000,
-            overweight: label("看好", "overweight"),
-            neutral: label("中性", "neutral"),
-            underweight: label("看淡", "underweight"),
-        },
+        rating: Rating(0),
+        rule: RatingRule::three_tier(
+            sym("000300.SH"),
+            "沪深300",
+            6,
+            1000,
+            -1000,
+            [label("看好", "overweight"), label("中性", "neutral"), label("看淡", "underweight")],
+        ),
         companies,
         sectors: sectors
             .iter()

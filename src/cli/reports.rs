@@ -1,9 +1,16 @@
-//! `ratingwatch reports list`.
+//! `ratingwatch reports list|draft|add`.
 
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use chrono::NaiveDate;
 use clap::Subcommand;
 
 use super::{Context, exit};
+use crate::catalog;
+use crate::draft::{self, render::MemberAnswer, render::Overrides};
 use crate::report::{self, Format, REPORTS_FORMATS};
+use crate::store::LoadOutcome;
 
 #[derive(Subcommand, Debug)]
 pub enum ReportsCommand {
@@ -13,11 +20,151 @@ pub enum ReportsCommand {
         #[arg(long, default_value = "table", value_parser = report::format_parser(REPORTS_FORMATS))]
         format: Format,
     },
+    /// Draft a report file from a report's text: rule, sectors and companies resolved to symbols.
+    Draft(DraftArgs),
+    /// Validate a report file, copy it into the reports folder and load it.
+    Add {
+        /// The report file (TOML), e.g. one written by `reports draft`.
+        path: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DraftArgs {
+    /// The report's text: UTF-8 `.txt` or `.md`, as converted from the PDF.
+    pub file: PathBuf,
+    /// The report id [default: broker-date-title words, e.g. zheshang-2023-02-14-chatgpt]
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Where to write the report file [default: <id>.toml in the current folder]
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// The report date, when the text does not state it.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<NaiveDate>,
+    /// The broker, when the text does not name it.
+    #[arg(long)]
+    pub broker: Option<String>,
+    /// Write the file even when names are unresolved or parts of the rule are missing, each
+    /// as a `# TODO` comment.
+    #[arg(long)]
+    pub allow_unresolved: bool,
 }
 
 pub fn run(context: &Context, command: &ReportsCommand) -> anyhow::Result<u8> {
-    let ReportsCommand::List { format } = command;
+    match command {
+        ReportsCommand::List { format } => list(context, format),
+        ReportsCommand::Draft(args) => run_draft(context, args),
+        ReportsCommand::Add { path } => add(context, path),
+    }
+}
+
+fn list(context: &Context, format: &Format) -> anyhow::Result<u8> {
     let store = context.open_store()?;
     print!("{}", report::render_reports(&store.reports()?, *format));
+    Ok(exit::OK)
+}
+
+fn run_draft(context: &Context, args: &DraftArgs) -> anyhow::Result<u8> {
+    let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not UTF-8 text (invalid byte at offset {}); convert it first, e.g. `iconv -f GBK -t UTF-8`",
+            args.file.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    let parsed = draft::parse(&text);
+
+    let store = context.open_store()?;
+    let resolver = super::instruments::resolver(&context.config, &store)?;
+    let answers = draft::resolve_members(&parsed, &resolver);
+    let source = args.file.file_name().map_or_else(|| args.file.display().to_string(), |name| name.to_string_lossy().to_string());
+    let overrides = Overrides { id: args.id.clone(), report_date: args.date, broker: args.broker.clone(), source };
+    let mut rendered = draft::render::render(&parsed, &answers, &overrides);
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("{}.toml", rendered.id)));
+
+    // A complete draft must pass the same validation `init` applies; a failure is one more
+    // thing for a human (a rule with a gap, a rating outside the bands).
+    if rendered.gaps.is_empty()
+        && let Err(error) = catalog::parse_report(&out, &rendered.text)
+    {
+        rendered.gaps.push(format!("the drafted file does not validate: {error}"));
+    }
+    if resolver.is_empty() && answers.values().any(|a| matches!(a, MemberAnswer::Unresolved { .. })) {
+        eprintln!(
+            "note: the security master is empty; run `ratingwatch instruments sync` or `ratingwatch instruments import FILE.csv` first"
+        );
+    }
+    for gap in &rendered.gaps {
+        eprintln!("TODO {gap}");
+    }
+    if !rendered.gaps.is_empty() && !args.allow_unresolved {
+        eprintln!(
+            "{} item(s) need a human; nothing written (pass --allow-unresolved to write them as `# TODO` comments, or --date/--broker where asked)",
+            rendered.gaps.len()
+        );
+        return Ok(exit::PARTIAL);
+    }
+    if out.exists() {
+        bail!("{} already exists; choose another --out or remove it", out.display());
+    }
+    write_new(&out, &rendered.text)?;
+    let companies = rendered.text.matches("[[companies]]").count();
+    let sectors = rendered.text.matches("[[sectors]]").count();
+    println!("{}: report {} with {companies} companies in {sectors} sectors", out.display(), rendered.id);
+    if rendered.gaps.is_empty() {
+        println!("next: check it against the report, then `ratingwatch reports add {}`", out.display());
+        Ok(exit::OK)
+    } else {
+        println!("{} `# TODO` item(s) to settle before `ratingwatch reports add {}`", rendered.gaps.len(), out.display());
+        Ok(exit::PARTIAL)
+    }
+}
+
+/// Writes a new file through a temporary file and a rename, so a crash leaves no half file.
+fn write_new(path: &Path, text: &str) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let temporary = path.with_extension("toml.tmp");
+    std::fs::write(&temporary, text).with_context(|| format!("cannot write {}", temporary.display()))?;
+    std::fs::rename(&temporary, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+fn add(context: &Context, path: &Path) -> anyhow::Result<u8> {
+    let report = catalog::load_report(path)?;
+    // Opened before the copy: a new database loads the folder as it was, then this report.
+    let mut store = context.create_store()?;
+    let dir = &context.config.reports.dir;
+    let target = dir.join(format!("{}.toml", report.id));
+    // Another file in the folder with the same id would make the next `init` fail.
+    if dir.exists() {
+        for other in catalog::load_dir(dir)? {
+            if other.id == report.id && !target.exists() {
+                bail!("report id `{}` is already used by another file in {}", report.id, dir.display());
+            }
+        }
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let same_file = target.exists() && std::fs::canonicalize(&target).ok() == std::fs::canonicalize(path).ok();
+    if !same_file {
+        write_new(&target, &text)?;
+    }
+    let outcome = store.load_report(&report, context.now).with_context(|| format!("loading report `{}`", report.id))?;
+    let said = match outcome {
+        LoadOutcome::Added => "added",
+        LoadOutcome::Updated => "updated",
+        LoadOutcome::Unchanged => "unchanged",
+    };
+    println!(
+        "report {}: {said} ({} companies in {} sectors, rating {}), file {}",
+        report.id,
+        report.companies.len(),
+        report.sectors.len(),
+        report.rating_label().zh,
+        target.display()
+    );
     Ok(exit::OK)
 }

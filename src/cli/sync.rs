@@ -73,7 +73,9 @@ fn print_summary(summary: &SyncSummary) {
     for fallback in &summary.fell_back {
         eprintln!("fell back: {fallback}");
     }
-    for circuit in &summary.circuits {
+    // Offline, the one line above already says every provider is unreachable.
+    let offline = summary.all_unreachable().is_some();
+    for circuit in summary.circuits.iter().filter(|c| !(offline && c.unreachable)) {
         let state = if circuit.open_at_end { "skipped for the rest of the run" } else { "used again after a probe succeeded" };
         eprintln!("note: {} failed repeatedly ({}); its circuit opened and it was {state}", circuit.provider, circuit.last_failure);
     }

@@ -208,7 +208,9 @@ impl Endpoint {
             .with_jitter();
         let result = (|| async {
             attempts.fetch_add(1, Ordering::Relaxed);
-            self.attempt(&url, query).await
+            let result = self.attempt(&url, query).await;
+            record_attempt(self.provider, result.as_ref().err());
+            result
         })
         .retry(backoff)
         .when(should_retry)
@@ -251,6 +253,25 @@ impl Endpoint {
     }
 }
 
+/// Counts one request to a provider, and its failure by class, for `/metrics` (a no-op
+/// unless the web server installed the recorder).
+fn record_attempt(provider: ProviderName, error: Option<&HttpError>) {
+    let provider: &'static str = provider.into();
+    metrics::counter!("ratingwatch_provider_requests_total", "provider" => provider).increment(1);
+    if let Some(error) = error {
+        let class = match error {
+            HttpError::Status { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS => "status_429",
+            HttpError::Status { status, .. } if status.is_server_error() => "status_5xx",
+            HttpError::Status { .. } => "status_4xx",
+            HttpError::Timeout { .. } => "timeout",
+            HttpError::Connect(_) => "connect",
+            HttpError::Closed(_) => "closed",
+            HttpError::TooLarge { .. } => "too_large",
+        };
+        metrics::counter!("ratingwatch_provider_failures_total", "provider" => provider, "class" => class).increment(1);
+    }
+}
+
 fn classify_reqwest_error(error: reqwest::Error, timeout: Duration) -> HttpError {
     // The URL is long (every query parameter) and the caller's message already names the
     // symbol and provider.
@@ -282,6 +303,24 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attempts_are_counted_by_provider_and_failures_by_class() {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        metrics::with_local_recorder(&recorder, || {
+            record_attempt(ProviderName::Yahoo, None);
+            record_attempt(ProviderName::Yahoo, Some(&status(429)));
+            record_attempt(ProviderName::Eastmoney, Some(&HttpError::Closed("reset".to_string())));
+            record_attempt(ProviderName::Eastmoney, Some(&status(502)));
+        });
+        let text = handle.render();
+        assert!(text.contains("ratingwatch_provider_requests_total{provider=\"yahoo\"} 2"), "{text}");
+        assert!(text.contains("ratingwatch_provider_requests_total{provider=\"eastmoney\"} 2"), "{text}");
+        assert!(text.contains("ratingwatch_provider_failures_total{provider=\"yahoo\",class=\"status_429\"} 1"), "{text}");
+        assert!(text.contains("ratingwatch_provider_failures_total{provider=\"eastmoney\",class=\"closed\"} 1"), "{text}");
+        assert!(text.contains("ratingwatch_provider_failures_total{provider=\"eastmoney\",class=\"status_5xx\"} 1"), "{text}");
+    }
     use rstest::rstest;
 
     fn status(code: u16) -> HttpError {

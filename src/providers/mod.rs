@@ -415,7 +415,7 @@ mod tests {
 
     #[test]
     fn referers_are_the_providers_own_pages() {
-        // What the providers' web pages send (price-apis.md §1.7, §3.3); Yahoo needs none.
+        // What the providers' own quote pages send (recorded from their web pages); Yahoo needs none.
         assert_eq!(ProviderName::Eastmoney.referer(), Some("https://quote.eastmoney.com/"));
         assert_eq!(ProviderName::Tencent.referer(), Some("https://gu.qq.com/"));
         assert_eq!(ProviderName::Yahoo.referer(), None);

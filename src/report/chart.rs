@@ -12,9 +12,9 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::Bands;
 use super::numbers;
 use crate::analysis::model::NamedPath;
+use crate::catalog::Boundary;
 
 /// The font stack written into the SVG: CJK faces first so Chinese names render properly in
 /// any viewer; the HTML page repeats it in CSS.
@@ -32,10 +32,9 @@ pub struct ChartSpec<'a> {
     pub paths: &'a [NamedPath],
     /// The path drawn heavier (the whole basket), by name.
     pub emphasised: Option<&'a str>,
-    /// Labels of the top and bottom bands, in the report's words (看好, 看淡).
-    pub upper_label: &'a str,
-    pub lower_label: &'a str,
-    pub bands: Bands,
+    /// Where the rule's bands meet, from the top down: one dashed line each, labelled in the
+    /// report's words (看好 ≥ +10 pp).
+    pub boundaries: &'a [Boundary],
 }
 
 /// Sector colours: distinct, readable on white, none of them the basket's black.
@@ -132,7 +131,7 @@ fn draw(spec: &ChartSpec, svg: &mut String) -> Result<(), String> {
 
 type DateChart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<plotters::coord::types::RangedDate<NaiveDate>, RangedCoordf64>>;
 
-/// The zero line, the two bands and the horizon end, each labelled.
+/// The zero line, one dashed line per band boundary and the horizon end, each labelled.
 fn draw_reference_lines(
     spec: &ChartSpec,
     chart: &mut DateChart,
@@ -141,34 +140,53 @@ fn draw_reference_lines(
     y_low: f64,
     y_high: f64,
 ) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
-    let upper = spec.bands.upper_bp as f64 / 100.0;
-    let lower = spec.bands.lower_bp as f64 / 100.0;
     chart.draw_series(LineSeries::new([(x_start, 0.0), (x_end, 0.0)], GRID.stroke_width(1)))?;
-    for (level, colour) in [(upper, BAND_UP), (lower, BAND_DOWN)] {
+    for boundary in spec.boundaries {
+        let level = boundary.bp as f64 / 100.0;
+        let colour = if upward(boundary) { BAND_UP } else { BAND_DOWN };
         chart.draw_series(DashedLineSeries::new([(x_start, level), (x_end, level)], 8, 5, colour.stroke_width(2)))?;
     }
     chart.draw_series(DashedLineSeries::new([(spec.horizon_end, y_low), (spec.horizon_end, y_high)], 6, 4, BLACK.stroke_width(2)))?;
 
     // Labels are placed in pixels a few points off their lines so that, whatever the glyphs'
-    // real height, they never sit on a line: above the upper band, below the lower one, and
-    // left of the horizon line.
+    // real height, they never sit on a line: above a boundary at or over zero (naming the
+    // band above it), below one under zero (naming the band below), and left of the horizon.
     let area = chart.plotting_area();
     let pixel = |x: NaiveDate, y: f64| chart.backend_coord(&(x, y));
     let label_style =
         |colour: &'static RGBColor, h: HPos, v: VPos| TextStyle::from((FONTS, 15).into_font()).color(colour).pos(Pos::new(h, v));
-    let (left, upper_y) = pixel(x_start, upper);
-    let (_, lower_y) = pixel(x_start, lower);
     let (horizon_x, top) = pixel(spec.horizon_end, y_high);
     let root = area.strip_coord_spec();
-    let upper_text = format!("{} ≥ {}", spec.upper_label, numbers::threshold(spec.bands.upper_bp));
-    let lower_text = format!("{} ≤ {}", spec.lower_label, numbers::threshold(spec.bands.lower_bp));
-    let horizon_text = format!("horizon end {}", spec.horizon_end);
     let (origin_x, origin_y) = area.get_base_pixel();
     let local = |(x, y): (i32, i32)| (x - origin_x, y - origin_y);
-    root.draw_text(&upper_text, &label_style(&BAND_UP, HPos::Left, VPos::Bottom), local((left + 6, upper_y - 5)))?;
-    root.draw_text(&lower_text, &label_style(&BAND_DOWN, HPos::Left, VPos::Top), local((left + 6, lower_y + 6)))?;
+    for boundary in spec.boundaries {
+        let (left, y) = pixel(x_start, boundary.bp as f64 / 100.0);
+        let text = boundary_text(boundary);
+        if upward(boundary) {
+            root.draw_text(&text, &label_style(&BAND_UP, HPos::Left, VPos::Bottom), local((left + 6, y - 5)))?;
+        } else {
+            root.draw_text(&text, &label_style(&BAND_DOWN, HPos::Left, VPos::Top), local((left + 6, y + 6)))?;
+        }
+    }
+    let horizon_text = format!("horizon end {}", spec.horizon_end);
     root.draw_text(&horizon_text, &label_style(&BLACK, HPos::Right, VPos::Top), local((horizon_x - 6, top + 6)))?;
     Ok(())
+}
+
+/// A boundary at or above zero is drawn as the band above it begins; one below zero as the
+/// band below it begins.
+fn upward(boundary: &Boundary) -> bool {
+    boundary.bp >= 0
+}
+
+/// `看好 ≥ +10 pp`, `增持 > +5 pp`, `看淡 ≤ -10 pp`: the outer band and where it starts.
+pub fn boundary_text(boundary: &Boundary) -> String {
+    let value = numbers::threshold(boundary.bp);
+    if upward(boundary) {
+        format!("{} {} {value}", boundary.above.zh, if boundary.belongs_above { "≥" } else { ">" })
+    } else {
+        format!("{} {} {value}", boundary.below.zh, if boundary.belongs_above { "<" } else { "≤" })
+    }
 }
 
 /// The legend, right of the plot: a line sample and the name, left-aligned, one per row, with
@@ -204,10 +222,11 @@ fn x_range(spec: &ChartSpec) -> (NaiveDate, NaiveDate) {
     (spec.report_date, end.checked_add_days(Days::new(span / 40 + 2)).unwrap_or(end))
 }
 
-/// Wide enough for every point and both bands, with a margin, in percentage points.
+/// Wide enough for every point, zero and every boundary, with a margin, in percentage points.
 fn y_range(spec: &ChartSpec) -> (f64, f64) {
     let values = spec.paths.iter().flat_map(|path| path.points.iter()).map(|point| point.excess * 100.0).filter(|value| value.is_finite());
-    let (mut low, mut high) = (spec.bands.lower_bp as f64 / 100.0, spec.bands.upper_bp as f64 / 100.0);
+    let levels = spec.boundaries.iter().map(|boundary| boundary.bp as f64 / 100.0);
+    let (mut low, mut high) = levels.fold((0.0_f64, 0.0_f64), |(low, high), level| (low.min(level), high.max(level)));
     for value in values {
         low = low.min(value);
         high = high.max(value);

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::analysis::model::{Verdict, WeeklySummary};
-use crate::catalog::RatingRule;
+use crate::catalog::{Boundary, Label, RatingRule, boundaries, three_tier_bands};
 
 pub use chart::{ChartSpec, chart_svg};
 pub use files::{weekly_file_stem, write_atomically, write_weekly_files_with};
@@ -94,48 +94,27 @@ impl std::fmt::Display for Format {
     }
 }
 
-/// The rating rule's thresholds, drawn as bands on the chart. The model values do not carry
-/// the rule, so callers that know the report pass its bounds; the default is the seed rule's
-/// ±10 pp.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Bands {
-    /// Excess at or above this many basis points implies the top rating (1000 = +10 pp).
-    pub upper_bp: i64,
-    /// Excess at or below this many basis points implies the bottom rating.
-    pub lower_bp: i64,
-}
-
-impl Default for Bands {
-    fn default() -> Self {
-        Bands { upper_bp: 1000, lower_bp: -1000 }
-    }
-}
-
-impl Bands {
-    pub fn from_rule(rule: &RatingRule) -> Bands {
-        Bands { upper_bp: rule.upper_bp, lower_bp: rule.lower_bp }
-    }
-}
-
-/// What a renderer needs beyond the model values: the rule's bands and their labels, which
-/// the model does not carry. The default is the seed report's rule (±10 pp, 看好/看淡).
+/// What a renderer needs beyond the model values: where the rule's bands meet, with their
+/// labels, drawn as one dashed line each on the chart. The model values do not carry the rule,
+/// so callers that know the report pass it; the default is the seed report's rule (±10 pp,
+/// 看好/中性/看淡).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RenderOptions {
-    pub bands: Bands,
-    /// The rule's labels for the top and bottom ratings, in the report's words.
-    pub upper_label: String,
-    pub lower_label: String,
+    /// From the top down.
+    pub boundaries: Vec<Boundary>,
 }
 
 impl Default for RenderOptions {
     fn default() -> Self {
-        RenderOptions { bands: Bands::default(), upper_label: "看好".to_string(), lower_label: "看淡".to_string() }
+        let labels = [Label::new("看好", "overweight"), Label::new("中性", "neutral"), Label::new("看淡", "underweight")];
+        let bands = three_tier_bands(1000, -1000, labels);
+        RenderOptions { boundaries: boundaries(&bands) }
     }
 }
 
 impl RenderOptions {
     pub fn from_rule(rule: &RatingRule) -> RenderOptions {
-        RenderOptions { bands: Bands::from_rule(rule), upper_label: rule.overweight.zh.clone(), lower_label: rule.underweight.zh.clone() }
+        RenderOptions { boundaries: rule.boundaries() }
     }
 }
 

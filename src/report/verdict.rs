@@ -96,9 +96,7 @@ pub fn document(verdict: &Verdict, options: &RenderOptions) -> Document {
         horizon_end: verdict.horizon_end,
         paths: &paths(verdict),
         emphasised: Some(&verdict.basket.name),
-        upper_label: &options.upper_label,
-        lower_label: &options.lower_label,
-        bands: options.bands,
+        boundaries: &options.boundaries,
     }));
 
     for sector in &verdict.sectors {

@@ -60,9 +60,7 @@ pub fn document(summary: &WeeklySummary, options: &RenderOptions) -> Document {
         horizon_end: summary.horizon_end,
         paths: &summary.paths,
         emphasised: Some(&summary.basket.name),
-        upper_label: &options.upper_label,
-        lower_label: &options.lower_label,
-        bands: options.bands,
+        boundaries: &options.boundaries,
     }));
 
     doc.heading("Best and worst members this week");

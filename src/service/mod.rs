@@ -7,7 +7,8 @@
 //! Invariants:
 //! - Every run is a row in `job_runs` (job, scheduled-for, started, finished, outcome,
 //!   counts, error), including skipped ones; that table is the service's whole memory, so
-//!   a restart or a wake-up catches up from it ([`schedule::plan_catch_up`], pure).
+//!   a restart or a wake-up catches up from it. A cron tick and a catch-up take the same
+//!   path, `run_due(now)`, and one pure function decides what runs ([`schedule::plan_due`]).
 //! - Jobs run one at a time (a FIFO lane): a sync and a summary never interleave, so a
 //!   summary always sees whole sync runs, and every sync shares one set of rate limits. A
 //!   job that fires while the same job is still running or queued is skipped and recorded
@@ -329,12 +330,13 @@ impl<R: JobRunner> Engine<R> {
         Ok(scheduler)
     }
 
+    /// A cron tick: the job that fired runs through [`Engine::run_due`], like a catch-up.
     fn on_tick(self: &Arc<Self>, job: JobKind) {
         if self.shutdown.is_cancelled() {
             return;
         }
-        let slot = self.schedules.get(job).latest_at_or_before(self.clock.now());
-        self.start(job, slot, Trigger::Tick);
+        let now = self.clock.now();
+        self.tracker.spawn(self.clone().run_due(now, Some(job)));
     }
 
     /// Starts a run of `job` unless one is already running or queued; a tick that finds
@@ -439,47 +441,74 @@ impl<R: JobRunner> Engine<R> {
         }
     }
 
-    /// Runs, one after the other, every job the recorded state says is due. At start-up
-    /// on a database without prices this is the first start: verdicts are printed after.
-    async fn catch_up(self: Arc<Self>, at_startup: bool) {
-        let now = self.clock.now();
-        let week = schedule::summary_week_at(self.schedules.get(JobKind::WeeklySummary), now).to_string();
-        let state = self
-            .db(move |store| {
-                let mut state = schedule::RecordedState { has_prices: store.has_prices()?, ..Default::default() };
-                for job in JobKind::ALL {
-                    if let Some(run) = store.last_successful_job_run(job.name())? {
-                        state.last_success.insert(job, (&run).into());
-                    }
+    /// The one path every run takes, a tick's (`fired`: the job whose cron expression fired)
+    /// and a catch-up's (`None`): [`schedule::plan_due`] decides what is due at `now`, and
+    /// the runs start one after the other. Returns the recorded state a catch-up read, or
+    /// `None` when it could not be read or the service is stopping.
+    async fn run_due(self: Arc<Self>, now: DateTime<Utc>, fired: Option<JobKind>) -> Option<schedule::RecordedState> {
+        // A tick's decision does not depend on the recorded state (see `plan_due`).
+        let state = match fired {
+            Some(_) => schedule::RecordedState::default(),
+            None => match self.recorded_state(now).await {
+                Ok(state) => state,
+                Err(error) => {
+                    error!(%error, "cannot read the job history; no catch-up this time");
+                    return None;
                 }
-                for id in store.report_ids()? {
-                    if !store.has_weekly_summary(&id, &week)? {
-                        state.reports_missing_summary.push(id);
-                    }
-                }
-                Ok(state)
-            })
-            .await;
-        let state = match state {
-            Ok(state) => state,
-            Err(error) => {
-                error!(%error, "cannot read the job history; no catch-up this time");
-                return;
-            }
+            },
         };
-        let plan = schedule::plan_catch_up(&self.schedules, &state, self.initial_sync, now);
+        let plan = schedule::plan_due(&self.schedules, &state, self.initial_sync, now, fired);
         if plan.is_empty() {
             info!("every job is up to date");
         }
         for run in plan {
             if self.shutdown.is_cancelled() {
-                return;
+                return None;
             }
-            info!(job = %run.job, reason = ?run.reason, "catching up");
-            if let Some(handle) = self.start(run.job, run.scheduled_for, Trigger::CatchUp) {
+            // A tick that finds its job still running is recorded as skipped; a catch-up
+            // that finds it running has nothing to do (the run in flight covers it).
+            let trigger = match run.reason {
+                schedule::CatchUpReason::Scheduled { .. } => Trigger::Tick,
+                ref reason => {
+                    info!(job = %run.job, ?reason, "catching up");
+                    Trigger::CatchUp
+                }
+            };
+            if let Some(handle) = self.start(run.job, run.scheduled_for, trigger) {
                 let _ = handle.await;
             }
         }
+        Some(state)
+    }
+
+    /// What the database says about the jobs: prices present, each job's last success, and
+    /// the reports without the summary of the week the summary job covers at `now`.
+    async fn recorded_state(&self, now: DateTime<Utc>) -> Result<schedule::RecordedState, ServiceError> {
+        let week = schedule::summary_week_at(self.schedules.get(JobKind::WeeklySummary), now).to_string();
+        self.db(move |store| {
+            let mut state = schedule::RecordedState { has_prices: store.has_prices()?, ..Default::default() };
+            for job in JobKind::ALL {
+                if let Some(run) = store.last_successful_job_run(job.name())? {
+                    state.last_success.insert(job, (&run).into());
+                }
+            }
+            for id in store.report_ids()? {
+                if !store.has_weekly_summary(&id, &week)? {
+                    state.reports_missing_summary.push(id);
+                }
+            }
+            Ok(state)
+        })
+        .await
+    }
+
+    /// Runs every job the recorded state says is due ([`Engine::run_due`]). At start-up on a
+    /// database without prices this is the first start: verdicts are printed after.
+    async fn catch_up(self: Arc<Self>, at_startup: bool) {
+        let now = self.clock.now();
+        let Some(state) = self.clone().run_due(now, None).await else {
+            return;
+        };
         if at_startup && !state.has_prices && self.initial_sync && !self.shutdown.is_cancelled() {
             let _lane = self.lane.lock().await;
             if let Err(error) = self.runner.show_verdicts(self.clock.now()).await {

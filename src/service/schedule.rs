@@ -239,9 +239,11 @@ pub fn summary_week_at(schedule: &Schedule, at: DateTime<Utc>) -> Week {
     Week::latest_complete(reference.with_timezone(&schedule.timezone).date_naive())
 }
 
-/// Why a job runs at start-up or after a wake-up.
+/// Why a job runs: its cron tick, or a catch-up at start-up or after a wake-up.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CatchUpReason {
+    /// The job's own cron tick fired for this slot.
+    Scheduled { slot: DateTime<Utc> },
     /// The database has no prices yet and `service.initial_sync` is on.
     InitialSync,
     /// The latest scheduled time passed without a successful run.
@@ -266,10 +268,25 @@ pub struct RecordedState {
     pub reports_missing_summary: Vec<String>,
 }
 
-/// The runs to make now, in order (syncs before the summary). On a database without
-/// prices the syncs run only when `initial_sync` is on (off: the user imports prices
-/// offline). The summary runs when some report lacks the latest complete week's summary.
-pub fn plan_catch_up(schedules: &Schedules, state: &RecordedState, initial_sync: bool, now: DateTime<Utc>) -> Vec<PlannedRun> {
+/// The one decision of what runs at `now`, for a cron tick and a catch-up alike.
+///
+/// A tick (`fired` is the job whose cron expression fired) runs that job for its latest
+/// slot, whatever the recorded state: the schedule asked for it. A catch-up (`fired` is
+/// `None`) runs, in order (syncs before the summary): on a database without prices the syncs
+/// when `initial_sync` is on (off: the user imports prices offline), else each sync whose
+/// latest slot is not covered by a successful run; then the summary when some report lacks
+/// the latest complete week's summary.
+pub fn plan_due(
+    schedules: &Schedules,
+    state: &RecordedState,
+    initial_sync: bool,
+    now: DateTime<Utc>,
+    fired: Option<JobKind>,
+) -> Vec<PlannedRun> {
+    if let Some(job) = fired {
+        let slot = schedules.get(job).latest_at_or_before(now);
+        return vec![PlannedRun { job, scheduled_for: slot, reason: CatchUpReason::Scheduled { slot: slot.unwrap_or(now) } }];
+    }
     let mut plan = Vec::new();
     for job in JobKind::ALL.into_iter().filter(|job| job.is_sync()) {
         let schedule = schedules.get(job);
@@ -465,8 +482,24 @@ mod tests {
     )]
     fn catch_up_plans(#[case] state: RecordedState, #[case] initial_sync: bool, #[case] expected: Vec<&str>) {
         let schedules = Schedules::from_config(&ScheduleConfig::default()).unwrap();
-        let plan = plan_catch_up(&schedules, &state, initial_sync, sh("2026-11-25 10:00:00"));
+        let plan = plan_due(&schedules, &state, initial_sync, sh("2026-11-25 10:00:00"), None);
         assert_eq!(jobs(&plan), expected);
+    }
+
+    #[rstest]
+    // A tick runs the job that fired for its slot, whatever the recorded state says: even on
+    // a database without prices and with `initial_sync` off, and even when already covered.
+    #[case::no_prices_no_initial_sync(state(false, &[], &[]), false)]
+    #[case::already_covered(state(true, &[(JobKind::SyncUs, ran(Some("2026-11-25 06:30:00"), "2026-11-25 06:30:00"))], &["seed"]), true)]
+    fn a_tick_runs_exactly_the_job_that_fired(#[case] state: RecordedState, #[case] initial_sync: bool) {
+        let schedules = Schedules::from_config(&ScheduleConfig::default()).unwrap();
+        // Wednesday 06:30 Shanghai time: the US sync's slot.
+        let now = sh("2026-11-25 06:30:00");
+        let plan = plan_due(&schedules, &state, initial_sync, now, Some(JobKind::SyncUs));
+        assert_eq!(
+            plan,
+            vec![PlannedRun { job: JobKind::SyncUs, scheduled_for: Some(now), reason: CatchUpReason::Scheduled { slot: now } }]
+        );
     }
 
     #[test]
@@ -475,7 +508,7 @@ mod tests {
         // Wednesday 2026-11-25; the latest Sunday 05:00 slot is 2026-11-22.
         let now = sh("2026-11-25 10:00:00");
         let instrument_runs = |last: Option<RunMark>| -> Vec<PlannedRun> {
-            plan_catch_up(&schedules, &state(true, &[(JobKind::SyncInstruments, last)], &[]), true, now)
+            plan_due(&schedules, &state(true, &[(JobKind::SyncInstruments, last)], &[]), true, now, None)
                 .into_iter()
                 .filter(|run| run.job == JobKind::SyncInstruments)
                 .collect()
@@ -490,7 +523,7 @@ mod tests {
     #[test]
     fn catch_up_runs_carry_their_slot_and_the_week() {
         let schedules = Schedules::from_config(&ScheduleConfig::default()).unwrap();
-        let plan = plan_catch_up(&schedules, &state(true, &[], &["seed"]), true, sh("2026-11-25 10:00:00"));
+        let plan = plan_due(&schedules, &state(true, &[], &["seed"]), true, sh("2026-11-25 10:00:00"), None);
         assert_eq!(
             plan[1],
             PlannedRun {

@@ -42,19 +42,26 @@ pub struct WatchlistEntry {
     pub tags: Vec<String>,
 }
 
-fn rating_text(rating: Rating) -> &'static str {
-    match rating {
-        Rating::Overweight => "overweight",
-        Rating::Neutral => "neutral",
-        Rating::Underweight => "underweight",
+/// The `rating` column's coarse class (its CHECK predates rules with more than three bands):
+/// the top band, the bottom band, or one in between. The exact band is in `rating_band`.
+fn rating_text(rule: &RatingRule, rating: Rating) -> &'static str {
+    if rating == rule.top() {
+        "overweight"
+    } else if rating == rule.bottom() {
+        "underweight"
+    } else {
+        "neutral"
     }
 }
 
-fn rating_from_text(text: &str) -> Rating {
-    match text {
-        "overweight" => Rating::Overweight,
-        "underweight" => Rating::Underweight,
-        _ => Rating::Neutral,
+/// The rating from its columns: the band index when stored, else (rows written before bands
+/// existed, always three-tier) from the coarse class.
+fn rating_from_columns(rule: &RatingRule, band: Option<i64>, text: &str) -> Rating {
+    match (band, text) {
+        (Some(index), _) if index >= 0 && (index as usize) < rule.bands.len() => Rating(index as usize),
+        (_, "overweight") => rule.top(),
+        (_, "underweight") => rule.bottom(),
+        _ => Rating(1.min(rule.bottom().0)),
     }
 }
 
@@ -88,21 +95,23 @@ impl Store {
             let rule = serde_json::to_string(&report.rule).map_err(|e| StoreError::Conflict(e.to_string()))?;
             let fx = serde_json::to_string(&report.fx).map_err(|e| StoreError::Conflict(e.to_string()))?;
             tx.execute(
-                "INSERT INTO reports (id, title, broker, report_date, rating, rule, fx, content_hash, loaded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                "INSERT INTO reports (id, title, broker, report_date, rating, rating_band, rule, fx, content_hash, loaded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?10, ?6, ?7, ?8, ?9)
                  ON CONFLICT (id) DO UPDATE SET title = excluded.title, broker = excluded.broker,
-                   report_date = excluded.report_date, rating = excluded.rating, rule = excluded.rule,
+                   report_date = excluded.report_date, rating = excluded.rating, rating_band = excluded.rating_band,
+                   rule = excluded.rule,
                    fx = excluded.fx, content_hash = excluded.content_hash, loaded_at = excluded.loaded_at",
                 params![
                     report.id,
                     report.title,
                     report.broker,
                     date_text(report.report_date),
-                    rating_text(report.rating),
+                    rating_text(&report.rule, report.rating),
                     rule,
                     fx,
                     hash,
-                    time_text(now)
+                    time_text(now),
+                    report.rating.0 as i64
                 ],
             )?;
             tx.execute("DELETE FROM companies WHERE report_id = ?1", [&report.id])?;
@@ -145,13 +154,16 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT r.id, r.title, r.broker, r.report_date, r.rating, r.rule,
                     (SELECT COUNT(*) FROM companies c WHERE c.report_id = r.id),
-                    (SELECT COUNT(*) FROM sectors s WHERE s.report_id = r.id)
+                    (SELECT COUNT(*) FROM sectors s WHERE s.report_id = r.id),
+                    r.rating_band
              FROM reports r ORDER BY r.report_date, r.id",
         )?;
         let rows = stmt.query_map([], |r| {
             let rule: String = r.get(5)?;
-            let rating = rating_from_text(&r.get::<_, String>(4)?);
-            let label = serde_json::from_str::<RatingRule>(&rule).map(|rule| rule.label(rating).zh.clone()).unwrap_or_default();
+            let (text, band) = (r.get::<_, String>(4)?, r.get::<_, Option<i64>>(8)?);
+            let label = serde_json::from_str::<RatingRule>(&rule)
+                .map(|rule| rule.label(rating_from_columns(&rule, band, &text)).zh.clone())
+                .unwrap_or_default();
             Ok(ReportRow {
                 id: r.get(0)?,
                 title: r.get(1)?,
@@ -174,7 +186,7 @@ impl Store {
     pub fn report(&self, id: &str) -> Result<ReportDef> {
         let head = self
             .conn
-            .query_row("SELECT title, broker, report_date, rating, rule, fx FROM reports WHERE id = ?1", [id], |r| {
+            .query_row("SELECT title, broker, report_date, rating, rule, fx, rating_band FROM reports WHERE id = ?1", [id], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
@@ -182,10 +194,11 @@ impl Store {
                     r.get::<_, String>(3)?,
                     r.get::<_, String>(4)?,
                     r.get::<_, String>(5)?,
+                    r.get::<_, Option<i64>>(6)?,
                 ))
             })
             .optional()?;
-        let Some((title, broker, date, rating, rule, fx)) = head else {
+        let Some((title, broker, date, rating, rule, fx, rating_band)) = head else {
             let known = self.report_ids()?;
             return Err(StoreError::NotFound(format!(
                 "no report `{id}` (known: {})",
@@ -236,7 +249,7 @@ impl Store {
             title,
             broker,
             report_date: parse_date(&date)?,
-            rating: rating_from_text(&rating),
+            rating: rating_from_columns(&rule, rating_band, &rating),
             rule,
             companies,
             sectors,
@@ -402,5 +415,57 @@ impl Store {
         let mut stmt = self.conn.prepare("SELECT DISTINCT market FROM securities ORDER BY market")?;
         let markets = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(markets.iter().filter_map(|m| m.parse().ok()).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::catalog::{Band, Bound, Label, parse_report};
+
+    fn five_tier_seed() -> ReportDef {
+        let text = include_str!("../../data/reports/zheshang-2023-02-14-chatgpt.toml");
+        let mut report = parse_report(Path::new("seed.toml"), text).unwrap();
+        let bound = |bp, inclusive| Some(Bound { bp, inclusive });
+        let band = |zh: &str, lower, upper| Band { label: Label::new(zh, zh), lower, upper };
+        report.rule.bands = vec![
+            band("买入", bound(1500, true), None),
+            band("增持", bound(500, true), bound(1500, false)),
+            band("中性", bound(-500, false), bound(500, false)),
+            band("减持", bound(-1500, false), bound(-500, true)),
+            band("卖出", None, bound(-1500, true)),
+        ];
+        report.rating = Rating(3);
+        report
+    }
+
+    #[test]
+    fn a_rating_of_any_band_reads_back() {
+        let mut store = Store::open_in_memory().unwrap();
+        let report = five_tier_seed();
+        store.load_report(&report, Utc::now()).unwrap();
+        let stored = store.report(&report.id).unwrap();
+        assert_eq!(stored.rule, report.rule);
+        assert_eq!(stored.rating, Rating(3));
+        assert_eq!(store.reports().unwrap()[0].rating, "减持");
+    }
+
+    #[test]
+    fn rows_written_before_bands_read_as_three_tiers() {
+        let mut store = Store::open_in_memory().unwrap();
+        let text = include_str!("../../data/reports/zheshang-2023-02-14-chatgpt.toml");
+        let report = parse_report(Path::new("seed.toml"), text).unwrap();
+        store.load_report(&report, Utc::now()).unwrap();
+        // What an older version left: no band, the class in `rating`, the threshold JSON.
+        let legacy = r#"{"benchmark":"000300.SH","benchmark_name":"沪深300","horizon_months":6,"upper_bp":1000,"lower_bp":-1000,
+            "overweight":{"zh":"看好","en":"overweight"},"neutral":{"zh":"中性","en":"neutral"},"underweight":{"zh":"看淡","en":"underweight"}}"#;
+        for (class, expected) in [("overweight", 0), ("neutral", 1), ("underweight", 2)] {
+            store.conn.execute("UPDATE reports SET rating_band = NULL, rating = ?1, rule = ?2", params![class, legacy]).unwrap();
+            let stored = store.report(&report.id).unwrap();
+            assert_eq!(stored.rule, report.rule);
+            assert_eq!(stored.rating, Rating(expected), "{class}");
+        }
     }
 }

@@ -184,6 +184,10 @@ ALTER TABLE sync_runs ADD COLUMN pid INTEGER;
 ALTER TABLE job_runs ADD COLUMN pid INTEGER;
 "#,
         ),
+        // 5: rules with any number of bands: the report's rating as the index of its band in the
+        // rule (0 = top). `rating` keeps the coarse class its CHECK allows; rows written
+        // before this migration have no band and are three-tier.
+        M::up("ALTER TABLE reports ADD COLUMN rating_band INTEGER;"),
     ])
 }
 

@@ -149,6 +149,7 @@ impl Breakers {
                 if opens {
                     breaker.state = State::Open { since: now };
                     breaker.opened += 1;
+                    metrics::counter!("ratingwatch_provider_trips_total", "provider" => <&'static str>::from(provider)).increment(1);
                     breaker.only_unreachable &= unreachable;
                     tracing::debug!(%provider, failures = breaker.consecutive, "circuit opened");
                 }
@@ -215,6 +216,22 @@ mod tests {
                 unreachable: false
             }]
         );
+    }
+
+    #[test]
+    fn each_opening_counts_one_trip_for_metrics() {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        metrics::with_local_recorder(&recorder, || {
+            let breakers = Breakers::new(2, Duration::from_secs(60));
+            let t0 = Instant::now();
+            // Two failures open it (one trip); a third while open does not count again.
+            for _ in 0..3 {
+                breakers.record(TENCENT, &Permit::Go, failure(), t0);
+            }
+        });
+        let text = handle.render();
+        assert!(text.contains("ratingwatch_provider_trips_total{provider=\"tencent\"} 1"), "{text}");
     }
 
     #[test]

@@ -56,7 +56,8 @@ pub use breaker::CircuitReport;
 use breaker::{Breakers, Permit};
 pub use decide::{Apply, PRICE_TOLERANCE, RefetchReason, adjusted_history_rebased, decide};
 pub use plan::{
-    FetchKind, FetchPlan, IncrementalWindow, Plan, PlanSettings, SecurityPlan, Window, default_history_start, is_current, plan_security,
+    FetchKind, FetchPlan, IncrementalWindow, MarketSessions, Plan, PlanSettings, SecurityPlan, Window, default_history_start, is_current,
+    plan_security,
 };
 pub use progress::{LogProgress, SyncProgress, TerminalProgress};
 
@@ -445,18 +446,26 @@ fn prepare(
     for symbol in &tracked {
         states.insert(symbol.clone(), store.security_state(symbol)?);
     }
-    let market_latest = |market: Market| {
-        states.values().filter(|s| calendar::same_calendar(s.symbol.market(), market)).filter_map(|s| s.bars.map(|b| b.last)).max()
+    let sessions = |market: Market| {
+        let same: Vec<&crate::store::SecurityState> =
+            states.values().filter(|s| calendar::same_calendar(s.symbol.market(), market)).collect();
+        let latest = same.iter().filter_map(|s| s.bars.map(|b| b.last)).max();
+        let latest_seen_at = same
+            .iter()
+            .filter(|s| s.bars.map(|b| b.last) == latest)
+            .filter_map(|s| s.last_fetch.as_ref().filter(|(source, _)| ProviderName::parse(source).is_some()).map(|(_, at)| *at))
+            .max();
+        MarketSessions { latest, latest_seen_at }
     };
-    let latest_by_market: HashMap<Market, Option<NaiveDate>> =
-        [Market::Sh, Market::Sz, Market::Hk, Market::Us, Market::Fx].into_iter().map(|m| (m, market_latest(m))).collect();
+    let by_market: HashMap<Market, MarketSessions> =
+        [Market::Sh, Market::Sz, Market::Hk, Market::Us, Market::Fx].into_iter().map(|m| (m, sessions(m))).collect();
     let mut plans = Vec::with_capacity(symbols.len());
     for symbol in symbols {
         let state = match states.get(&symbol) {
             Some(state) => state.clone(),
             None => store.security_state(&symbol)?,
         };
-        let mut plan = plan_security(&state, &settings, latest_by_market.get(&symbol.market()).copied().flatten());
+        let mut plan = plan_security(&state, &settings, &by_market.get(&symbol.market()).copied().unwrap_or_default());
         if let Plan::Fetch(FetchPlan { incremental: Some(incremental), .. }) = &mut plan {
             incremental.stored_overlap = store.bars(&symbol, incremental.window.from, incremental.window.to)?;
         }

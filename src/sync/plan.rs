@@ -114,31 +114,44 @@ pub fn default_history_start(earliest_report_date: Option<NaiveDate>, today: Nai
     anchor.checked_sub_months(Months::new(12)).unwrap_or(anchor)
 }
 
+/// What is stored for a market's calendar as a whole (all its securities, the benchmark too).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MarketSessions {
+    /// The latest session any security of the market holds.
+    pub latest: Option<NaiveDate>,
+    /// When a provider last sent a bar of that session (the latest fetch time among the
+    /// securities holding it).
+    pub latest_seen_at: Option<DateTime<Utc>>,
+}
+
 /// Whether a stored series already holds everything a provider can have at `now`:
 /// - its last bar is at or after the latest possible session of its market, or
 /// - a provider rewrote its last bar after that session closed (it was asked and had nothing
-///   newer: a holiday) and no other security of the market holds a later session
-///   (`market_latest`, the latest stored session of the market's calendar).
-pub fn is_current(state: &SecurityState, now: DateTime<Utc>, market_latest: Option<NaiveDate>) -> bool {
+///   newer: a holiday, a suspension, a provider that has not published yet), and either it
+///   holds the market's latest stored session or it was asked no earlier than that session
+///   was last seen for another security. A security asked before another one brought a newer
+///   session is asked again.
+pub fn is_current(state: &SecurityState, now: DateTime<Utc>, market: &MarketSessions) -> bool {
     let Some(stored) = state.bars else { return false };
-    let market = state.symbol.market();
-    let latest_possible = latest_possible_session(market, now);
+    let latest_possible = latest_possible_session(state.symbol.market(), now);
     if stored.last >= latest_possible {
         return true;
     }
-    let asked_since_close = state.last_fetch.as_ref().is_some_and(|(source, fetched_at)| {
-        ProviderName::parse(source).is_some() && latest_possible_session(market, *fetched_at) >= latest_possible
-    });
-    asked_since_close && market_latest.is_none_or(|latest| stored.last >= latest)
+    let Some((source, fetched_at)) = &state.last_fetch else { return false };
+    let asked_since_close =
+        ProviderName::parse(source).is_some() && latest_possible_session(state.symbol.market(), *fetched_at) >= latest_possible;
+    let holds_market_latest = market.latest.is_none_or(|latest| stored.last >= latest);
+    let asked_after_market_latest = market.latest_seen_at.is_none_or(|seen| *fetched_at >= seen);
+    asked_since_close && (holds_market_latest || asked_after_market_latest)
 }
 
-/// Plans one security from its stored state. `market_latest` is the latest session stored
-/// for any security of its market's calendar. The incremental window's `stored_overlap` is
-/// left empty: the caller, who owns the database, fills it in.
-pub fn plan_security(state: &SecurityState, settings: &PlanSettings, market_latest: Option<NaiveDate>) -> Plan {
+/// Plans one security from its stored state and what is stored for its market's calendar.
+/// The incremental window's `stored_overlap` is left empty: the caller, who owns the
+/// database, fills it in.
+pub fn plan_security(state: &SecurityState, settings: &PlanSettings, market: &MarketSessions) -> Plan {
     let today = settings.today;
     let stored = state.bars;
-    if !settings.full && is_current(state, settings.now, market_latest) {
+    if !settings.full && is_current(state, settings.now, market) {
         return Plan::UpToDate;
     }
     let clamp_to_listing = |date: NaiveDate| match state.listed_on {
@@ -159,7 +172,14 @@ pub fn plan_security(state: &SecurityState, settings: &PlanSettings, market_late
         _ => None,
     };
     let source = stored.and(state.adj_source.clone());
-    Plan::Fetch(FetchPlan { full, incremental, stored_last: stored.map(|s| s.last), listed_on: state.listed_on, source, market_latest })
+    Plan::Fetch(FetchPlan {
+        full,
+        incremental,
+        stored_last: stored.map(|s| s.last),
+        listed_on: state.listed_on,
+        source,
+        market_latest: market.latest,
+    })
 }
 
 /// A security and its plan.
@@ -245,7 +265,7 @@ mod tests {
         #[case] full: bool,
         #[case] expected: Option<(Window, Option<Window>)>,
     ) {
-        let plan = plan_security(&state(bars, source, listed_on), &settings(full), None);
+        let plan = plan_security(&state(bars, source, listed_on), &settings(full), &MarketSessions::default());
         let got = match plan {
             Plan::UpToDate => None,
             Plan::Fetch(fetch) => Some((fetch.full, fetch.incremental.map(|i| i.window))),
@@ -255,7 +275,8 @@ mod tests {
 
     #[test]
     fn only_the_stored_source_gets_the_incremental_window() {
-        let Plan::Fetch(plan) = plan_security(&state(Some(("2022-02-14", "2023-02-28")), Some("tencent"), None), &settings(false), None)
+        let Plan::Fetch(plan) =
+            plan_security(&state(Some(("2022-02-14", "2023-02-28")), Some("tencent"), None), &settings(false), &MarketSessions::default())
         else {
             panic!("expected a fetch plan")
         };
@@ -266,6 +287,7 @@ mod tests {
     }
 
     // When is a stored series current? Shanghai, 2023; `now` in UTC (Shanghai = UTC+8).
+    // `market`: the market's latest stored session and when it was last seen.
     #[rstest]
     // Wednesday 18:00 Shanghai, Wednesday's bar stored.
     #[case::holds_todays_session("2023-03-01", None, "2023-03-01 10:00", None, true)]
@@ -276,28 +298,36 @@ mod tests {
     // Sunday, Friday's bar: nothing newer exists.
     #[case::weekend("2023-03-03", None, "2023-03-05 04:00", None, true)]
     // Monday 18:00, Friday's bar, asked on Saturday: Monday's session is newer than that ask.
-    #[case::asked_before_the_new_session("2023-03-03", Some(("tencent", "2023-03-04 04:00")), "2023-03-06 10:00", None, false)]
+    #[case::asked_before_the_new_session("2023-03-03", Some(("tencent", "2023-04-04 04:00")), "2023-04-10 10:00", None, false)]
     // A holiday (2023-04-05, 清明): asked at 17:00 that day, no bar came; at 18:00 nothing
     // newer can exist, and no other security of the market holds 04-05.
     #[case::holiday_asked_after_close(
-        "2023-04-04", Some(("tencent", "2023-04-05 09:00")), "2023-04-05 10:00", Some("2023-04-04"), true
+        "2023-04-04", Some(("tencent", "2023-04-05 09:00")), "2023-04-05 10:00", Some(("2023-04-04", "2023-04-05 09:00")), true
     )]
-    // The same, but another security of the market holds 04-05: this one lags and is asked.
-    #[case::lagging_behind_the_market(
-        "2023-04-04", Some(("tencent", "2023-04-05 09:00")), "2023-04-05 10:00", Some("2023-04-05"), false
+    // Another security brought 04-05 at 17:30, after this one was asked (17:00): ask again.
+    #[case::asked_before_another_brought_a_newer_session(
+        "2023-04-04", Some(("tencent", "2023-04-05 09:00")), "2023-04-05 10:00", Some(("2023-04-05", "2023-04-05 09:30")), false
+    )]
+    // Asked in the same run that brought 04-05 for the others (a suspension, a late bar): the
+    // same question would get the same answer until the next session.
+    #[case::asked_with_the_others(
+        "2023-04-04", Some(("tencent", "2023-04-05 09:00")), "2023-04-05 10:00", Some(("2023-04-05", "2023-04-05 09:00")), true
     )]
     // Imported from CSV at 17:00: an import says nothing about what a provider has.
-    #[case::imported_is_not_asked("2023-04-04", Some(("csv", "2023-04-05 09:00")), "2023-04-05 10:00", Some("2023-04-04"), false)]
+    #[case::imported_is_not_asked(
+        "2023-04-04", Some(("csv", "2023-04-05 09:00")), "2023-04-05 10:00", Some(("2023-04-04", "2023-04-05 09:00")), false
+    )]
     fn current_series(
         #[case] last: &str,
         #[case] last_fetch: Option<(&str, &str)>,
         #[case] now: &str,
-        #[case] market_latest: Option<&str>,
+        #[case] market: Option<(&str, &str)>,
         #[case] expected: bool,
     ) {
         let mut state = state(Some(("2022-02-14", last)), Some("tencent"), None);
         state.last_fetch = last_fetch.map(|(source, at)| (source.to_string(), utc(at)));
-        assert_eq!(is_current(&state, utc(now), market_latest.map(date)), expected);
+        let market = MarketSessions { latest: market.map(|(latest, _)| date(latest)), latest_seen_at: market.map(|(_, seen)| utc(seen)) };
+        assert_eq!(is_current(&state, utc(now), &market), expected);
     }
 
     #[rstest]

@@ -43,7 +43,11 @@ a { color: #1d4ed8; }
 .notice { background: #fff7e6; border: 1px solid #f0c36d; padding: 8px 12px; margin: 8px 0 16px; }
 .error h1 { color: #b91c1c; }
 footer.site { max-width: 1100px; margin: 0 auto; padding: 12px 24px 32px; color: #666; font-size: 13px; }
-@media (max-width: 600px) { main { padding: 14px; } h1 { font-size: 19px; } body { font-size: 14px; } }
+@media (max-width: 600px) {
+  main { padding: 14px; } h1 { font-size: 19px; } body { font-size: 14px; }
+  /* A phone scrolls the chart sideways rather than shrinking its labels to nothing. */
+  figure.chart svg { max-width: none; width: 720px; }
+}
 "#;
 
 /// The frame every page shares.

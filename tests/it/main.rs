@@ -2,6 +2,7 @@
 
 mod analysis;
 mod cli;
+mod draft;
 mod instruments;
 mod providers;
 mod report;

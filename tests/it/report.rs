@@ -5,9 +5,9 @@ mod end_to_end;
 mod fixtures;
 
 use ratingwatch::analysis::model::NamedPath;
+use ratingwatch::catalog::{Band, Bound, Boundary, Label, boundaries, three_tier_bands};
 use ratingwatch::report::{
-    Bands, ChartSpec, Format, RenderOptions, chart_svg, render_ledger, render_verdict, render_verdict_with, render_weekly,
-    write_weekly_files,
+    ChartSpec, Format, RenderOptions, chart_svg, render_ledger, render_verdict, render_verdict_with, render_weekly, write_weekly_files,
 };
 use serde_json::Value;
 
@@ -192,7 +192,13 @@ fn text_position(svg: &str, label: &str) -> Option<(i32, i32)> {
     None
 }
 
-fn seed_chart(paths: &[NamedPath], bands: Bands) -> String {
+/// The boundaries of a three-tier rule 看好/中性/看淡 at `upper_bp` and `lower_bp`.
+fn three_tier(upper_bp: i64, lower_bp: i64, labels: [&str; 3]) -> Vec<Boundary> {
+    let [top, middle, bottom] = labels.map(|zh| Label::new(zh, zh));
+    boundaries(&three_tier_bands(upper_bp, lower_bp, [top, middle, bottom]))
+}
+
+fn seed_chart(paths: &[NamedPath], boundaries: &[Boundary]) -> String {
     chart_svg(&ChartSpec {
         title: "ChatGPT研究框架",
         benchmark_name: "沪深300",
@@ -200,9 +206,7 @@ fn seed_chart(paths: &[NamedPath], bands: Bands) -> String {
         horizon_end: fixtures::date("2023-08-14"),
         paths,
         emphasised: Some("全部标的"),
-        upper_label: "看好",
-        lower_label: "看淡",
-        bands,
+        boundaries,
     })
 }
 
@@ -215,7 +219,7 @@ fn chart_draws_the_bands_at_the_thresholds_and_marks_the_horizon_end() {
         .chain(std::iter::once(&verdict.basket))
         .map(|group| NamedPath { name: group.name.clone(), points: group.path.clone() })
         .collect();
-    let svg = seed_chart(&paths, Bands::default());
+    let svg = seed_chart(&paths, &RenderOptions::default().boundaries);
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
 
     // The upper band (red, dashed) is horizontal at the pixel row of the +10 tick, the lower
@@ -250,7 +254,7 @@ fn chart_draws_the_bands_at_the_thresholds_and_marks_the_horizon_end() {
 fn chart_uses_the_rules_own_bands() {
     // A rule with +15 / −5 pp bands: the red band sits at the +15 tick's row... when there is
     // one; ticks come every 5 pp on this range, so +15 is labelled.
-    let svg = seed_chart(&[], Bands { upper_bp: 1500, lower_bp: -500 });
+    let svg = seed_chart(&[], &three_tier(1500, -500, ["看好", "中性", "看淡"]));
     let (_, plus_fifteen) = text_position(&svg, "+15").expect("a +15 tick");
     let (_, minus_five) = text_position(&svg, "-5").expect("a -5 tick");
     assert!(polylines(&svg, "#C82828").iter().flatten().all(|&(_, y)| y == plus_fifteen));
@@ -261,9 +265,36 @@ fn chart_uses_the_rules_own_bands() {
 }
 
 #[test]
+fn a_five_tier_rule_draws_one_dashed_line_per_boundary() {
+    let bound = |bp, inclusive| Some(Bound { bp, inclusive });
+    let band = |zh: &str, lower, upper| Band { label: Label::new(zh, zh), lower, upper };
+    let bands = [
+        band("买入", bound(1500, true), None),
+        band("增持", bound(500, true), bound(1500, false)),
+        band("中性", bound(-500, false), bound(500, false)),
+        band("减持", bound(-1500, false), bound(-500, true)),
+        band("卖出", None, bound(-1500, true)),
+    ];
+    let svg = seed_chart(&[], &boundaries(&bands));
+    // Lines at or above zero are red and named by the band above; below zero green, named by
+    // the band below; each at its own tick's row.
+    for text in ["买入 ≥ +15 pp", "增持 ≥ +5 pp", "减持 ≤ -5 pp", "卖出 ≤ -15 pp"] {
+        assert!(text_position(&svg, text).is_some(), "{text}");
+    }
+    let rows = |colour: &str| {
+        let mut rows: Vec<i32> = polylines(&svg, colour).iter().flatten().map(|&(_, y)| y).collect();
+        rows.sort();
+        rows.dedup();
+        rows
+    };
+    let tick = |text: &str| text_position(&svg, text).unwrap_or_else(|| panic!("a {text} tick")).1;
+    assert_eq!(rows("#C82828"), [tick("+15"), tick("+5")]);
+    assert_eq!(rows("#1E823C"), [tick("-5"), tick("-15")]);
+}
+
+#[test]
 fn render_options_put_the_rules_labels_on_the_chart() {
-    let options =
-        RenderOptions { bands: Bands { upper_bp: 2000, lower_bp: -2000 }, upper_label: "买入".into(), lower_label: "卖出".into() };
+    let options = RenderOptions { boundaries: three_tier(2000, -2000, ["买入", "中性", "卖出"]) };
     let html = render_verdict_with(&fixtures::verdict(), Format::Html, &options);
     assert!(html.contains("买入 ≥ +20 pp") && html.contains("卖出 ≤ -20 pp"));
 }

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
+use ratingwatch::catalog::{Rating, three_tier_bands};
 use ratingwatch::config::Config;
 use ratingwatch::prices::{AdjBasis, Bar};
 use ratingwatch::service::{
@@ -521,8 +522,8 @@ async fn the_weekly_job_prints_writes_and_records_the_summary_of_the_latest_comp
         let mut store = Store::open(&config.database.path).unwrap();
         // A rule of its own (+15 pp / -5 pp): the written chart must draw these bands, not the seed's.
         import_small_report_with(&mut store, |report| {
-            report.rule.upper_bp = 1500;
-            report.rule.lower_bp = -500;
+            let labels = [report.rule.label(Rating(0)).clone(), report.rule.label(Rating(1)).clone(), report.rule.label(Rating(2)).clone()];
+            report.rule.bands = three_tier_bands(1500, -500, labels);
         });
         for job in [JobKind::SyncCnHk, JobKind::SyncUs, JobKind::SyncFx] {
             record_success(&mut store, job, now);

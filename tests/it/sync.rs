@@ -260,7 +260,7 @@ impl Exchange {
         let unknown = json!({"rc": 100, "rt": 17, "data": null});
         let Ok(symbol) = Symbol::parse(&format!("{code}.{market}")) else { return json_body(200, unknown) };
         if let Some(fault) = self.fault_for(ProviderName::Eastmoney, &symbol) {
-            // Throttled hosts answer exactly this (price-apis.md §1.6).
+            // Throttled Eastmoney hosts answer exactly this: an empty `klines` list with rc 0.
             let empty = json!({"rc": 0, "rt": 17, "data": {"code": code, "market": 1, "dktotal": 0, "klines": []}});
             return fault_response(fault, unknown, empty);
         }
@@ -884,7 +884,9 @@ async fn the_command_exits_1_naming_a_security_deferred_after_an_empty_answer() 
     tokio::task::spawn_blocking(move || first.assert().code(0)).await.unwrap();
 
     // Today the benchmark gets the newer sessions; 600941.SH then lags the market, and tencent
-    // answers it with an empty series.
+    // answers it with an empty series. Fetch times are stored to the second: the benchmark's
+    // must be later than 600941.SH's, or 600941.SH would count as asked alongside it.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     exchange.set_now(Utc::now());
     let mut benchmark = run(&["--symbol", "000300.SH", "--full"]);
     tokio::task::spawn_blocking(move || benchmark.assert().code(0)).await.unwrap();
