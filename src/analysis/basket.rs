@@ -242,18 +242,33 @@ pub(crate) fn series_of<'a>(closes: &'a Closes, symbol: &Symbol) -> &'a Series {
     closes.get(symbol).unwrap_or(&EMPTY_SERIES)
 }
 
-/// Company indices by symbol, so sectors find their members without a linear search.
-pub(crate) fn company_index(report: &ReportDef) -> HashMap<&Symbol, usize> {
-    report.companies.iter().enumerate().map(|(index, company)| (&company.symbol, index)).collect()
-}
-
-/// The report's companies that belong to a sector, as indices into `report.companies`.
-pub(crate) fn sector_indices(index: &HashMap<&Symbol, usize>, members: &[crate::catalog::Member]) -> Vec<usize> {
-    members.iter().filter_map(|member| index.get(&member.symbol).copied()).collect()
+/// One group a verdict or summary reports on: a sector, or the whole basket.
+pub(crate) struct Group<'a> {
+    pub name: &'a str,
+    pub name_en: &'a str,
+    /// The group's companies, as indices into `report.companies`.
+    pub members: Vec<usize>,
 }
 
 /// The name of the whole report's basket, next to the sectors.
-pub(crate) const BASKET_NAME: (&str, &str) = ("全部标的", "All companies");
+const BASKET_NAME: (&str, &str) = ("全部标的", "All companies");
+
+/// The report's groups in output order: each sector, then the basket of every company.
+pub(crate) fn groups(report: &ReportDef) -> (Vec<Group<'_>>, Group<'_>) {
+    // Company indices by symbol, so sectors find their members without a linear search.
+    let index: HashMap<&Symbol, usize> = report.companies.iter().enumerate().map(|(index, company)| (&company.symbol, index)).collect();
+    let sectors = report
+        .sectors
+        .iter()
+        .map(|sector| Group {
+            name: &sector.name,
+            name_en: &sector.name_en,
+            members: sector.members.iter().filter_map(|member| index.get(&member.symbol).copied()).collect(),
+        })
+        .collect();
+    let basket = Group { name: BASKET_NAME.0, name_en: BASKET_NAME.1, members: (0..report.companies.len()).collect() };
+    (sectors, basket)
+}
 
 /// The arithmetic mean; NaN for no values (a basket with no priced member has no return).
 pub(crate) fn mean(values: impl IntoIterator<Item = f64>) -> f64 {

@@ -2,9 +2,7 @@
 
 use chrono::NaiveDate;
 
-use super::basket::{
-    BASKET_NAME, Holding, Inputs, best_and_worst, company_index, excluded_member, exclusion_warning, implied, mean, sector_indices,
-};
+use super::basket::{Holding, Inputs, best_and_worst, excluded_member, exclusion_warning, groups, implied, mean};
 use super::model::{BenchmarkReturn, GroupVerdict, MemberReturn, PathPoint, Status, Verdict};
 use super::{AnalysisError, AnalysisOptions, Closes};
 use crate::catalog::ReportDef;
@@ -68,14 +66,9 @@ pub fn compute_verdict(report: &ReportDef, closes: &Closes, as_of: NaiveDate, op
         }
     }
 
-    let index = company_index(report);
-    let sectors: Vec<GroupVerdict> = report
-        .sectors
-        .iter()
-        .map(|sector| group(&frame, &sector.name, &sector.name_en, &sector_indices(&index, &sector.members), &priced))
-        .collect();
-    let all: Vec<usize> = (0..report.companies.len()).collect();
-    let basket = group(&frame, BASKET_NAME.0, BASKET_NAME.1, &all, &priced);
+    let (sector_groups, whole) = groups(report);
+    let sectors: Vec<GroupVerdict> = sector_groups.iter().map(|g| group(&frame, g.name, g.name_en, &g.members, &priced)).collect();
+    let basket = group(&frame, whole.name, whole.name_en, &whole.members, &priced);
     for sector in sectors.iter().filter(|s| s.members.is_empty()) {
         warnings.push(format!("sector {} has no member with a usable base close; it has no return", sector.name));
     }

@@ -6,9 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use super::basket::{
-    BASKET_NAME, Holding, Inputs, best_and_worst, company_index, exclusion_warning, implied, mean, sector_indices, series_of,
-};
+use super::basket::{Holding, Inputs, best_and_worst, exclusion_warning, groups, implied, mean, series_of};
 use super::model::{MarketFreshness, MemberMove, NamedPath, PathPoint, SectorWeek, StaleMember, WeeklySummary};
 use super::verdict::no_priced_member;
 use super::week::WeekSpec;
@@ -97,20 +95,14 @@ pub fn compute_weekly(
     }
     warnings.extend(inputs.freshness_warnings(week.cutoff, as_of));
 
-    let index = company_index(report);
-    let sectors: Vec<SectorWeek> = report
-        .sectors
+    let (sector_groups, whole) = groups(report);
+    let sectors: Vec<SectorWeek> = sector_groups.iter().map(|g| sector_week(&frame, g.name, g.name_en, &g.members, &moved)).collect();
+    let basket = sector_week(&frame, whole.name, whole.name_en, &whole.members, &moved);
+    let paths: Vec<NamedPath> = sector_groups
         .iter()
-        .map(|sector| sector_week(&frame, &sector.name, &sector.name_en, &sector_indices(&index, &sector.members), &moved))
+        .chain([&whole])
+        .map(|g| NamedPath { name: g.name.to_string(), points: path(&frame, &g.members, &moved) })
         .collect();
-    let all: Vec<usize> = (0..report.companies.len()).collect();
-    let basket = sector_week(&frame, BASKET_NAME.0, BASKET_NAME.1, &all, &moved);
-    let mut paths: Vec<NamedPath> = report
-        .sectors
-        .iter()
-        .map(|sector| NamedPath { name: sector.name.clone(), points: path(&frame, &sector_indices(&index, &sector.members), &moved) })
-        .collect();
-    paths.push(NamedPath { name: BASKET_NAME.0.to_string(), points: path(&frame, &all, &moved) });
 
     let label = report.rating_label();
     let horizon_end = report.horizon_end();
