@@ -18,8 +18,9 @@ pub const ENV_PREFIX: &str = "RATINGWATCH__";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    // `error`, not `source`: the message already says it, so an error chain must not repeat it.
+    #[error("cannot read config file {path}: {error}")]
+    Read { path: PathBuf, error: std::io::Error },
     #[error("config file {path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("environment variable {var}: {message}")]
@@ -423,7 +424,7 @@ impl Config {
         let mut table = toml::Table::try_from(Config::default())
             .map_err(|e| ConfigError::Parse { path: file_label(), message: format!("cannot lay out the defaults: {e}") })?;
         if let Some(path) = file {
-            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+            let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read { path: path.to_path_buf(), error })?;
             // Deserialize the file on its own first so errors carry its line and key.
             toml::from_str::<Config>(&text)
                 .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: excerpt(&one_line(&e.to_string())) })?;

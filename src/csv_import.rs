@@ -46,8 +46,21 @@ pub fn parse_prices(file: &Path, reader: impl Read, today: NaiveDate) -> Result<
     for (position, name) in headers.iter().enumerate() {
         let name = String::from_utf8_lossy(name).trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
         match COLUMNS.iter().position(|c| *c == name) {
+            Some(column) if index[column] != usize::MAX => {
+                return Err(fail(
+                    Some(1),
+                    Some(&name),
+                    format!("appears twice (fields {} and {}); each column may appear once", index[column] + 1, position + 1),
+                ));
+            }
             Some(column) => index[column] = position,
-            None => return Err(fail(Some(1), Some(&name), format!("unknown column; expected the header {}", COLUMNS.join(",")))),
+            None => {
+                return Err(fail(
+                    Some(1),
+                    Some(&crate::text::quote(&name)),
+                    format!("unknown column; expected the header {}", COLUMNS.join(",")),
+                ));
+            }
         }
     }
     for required in [0, 4] {
@@ -70,7 +83,8 @@ pub fn parse_prices(file: &Path, reader: impl Read, today: NaiveDate) -> Result<
         }
         let line = record.position().map(|p| p.line());
         let cell = |column: usize| -> &[u8] { if index[column] == usize::MAX { b"" } else { record.get(index[column]).unwrap_or(b"") } };
-        let text = |column: usize| String::from_utf8_lossy(cell(column)).into_owned();
+        // Cells are quoted in errors only in part: a 10 MB cell must not become a 10 MB message.
+        let text = |column: usize| crate::text::quote(&String::from_utf8_lossy(cell(column)));
         let date = parse_date(cell(0)).ok_or_else(|| fail(line, Some("date"), format!("`{}` is not a date like 2023-02-14", text(0))))?;
         if date > today {
             return Err(fail(line, Some("date"), format!("{date} is in the future (today is {today})")));
@@ -110,6 +124,17 @@ pub fn parse_prices(file: &Path, reader: impl Read, today: NaiveDate) -> Result<
             && high < low
         {
             return Err(fail(line, Some("high"), format!("high {high} is below low {low}")));
+        }
+        // The close is a price traded that day, so it lies within the day's range. (Opens are
+        // not checked: sourced files carry opening-auction prints outside the traded range,
+        // e.g. 0772.HK on 2023-10-11.)
+        if high.is_some_and(|high| close > high) || low.is_some_and(|low| close < low) {
+            let range = |bound: Option<f64>| bound.map(|v| v.to_string()).unwrap_or_else(|| "?".to_string());
+            return Err(fail(
+                line,
+                Some("close"),
+                format!("close {close} is outside the day's range [low {}, high {}]", range(low), range(high)),
+            ));
         }
         bars.push(Bar { date, open, high, low, close, volume, adj_close });
     }
@@ -195,6 +220,9 @@ mod tests {
     #[case("2024-01-01,10,11,9,10,1,1", 3, "date", "in the future")]
     #[case("2023-02-14,10,11,9,10,-5,1", 3, "volume", "-5 is negative")]
     #[case("2023-02-14,10,11,9,10,1,", 3, "adj_close", "is empty")]
+    #[case("2023-02-14,10,11,9,12,1,1", 3, "close", "close 12 is outside the day's range [low 9, high 11]")]
+    #[case("2023-02-14,10,11,9,8.5,1,1", 3, "close", "close 8.5 is outside the day's range [low 9, high 11]")]
+    #[case("2023-02-14,10,,9,8.5,1,1", 3, "close", "close 8.5 is outside the day's range [low 9, high ?]")]
     fn first_bad_row_is_named_by_line_and_column(#[case] row: &str, #[case] line: u64, #[case] column: &str, #[case] needle: &str) {
         let text = format!("date,open,high,low,close,volume,adj_close\n2023-02-13,10,11,9,10.5,1000,5.25\n{row}\n");
         let err = parse(&text).unwrap_err();
@@ -211,6 +239,54 @@ mod tests {
         assert!(err.to_string().contains("column close: missing"), "{err}");
         let err = parse("date,close\n").unwrap_err();
         assert!(err.to_string().contains("has no rows"), "{err}");
+        // A second `close` column once silently won over the first.
+        let err = parse("date,close,open,Close\n2023-01-03,1,1,2\n").unwrap_err();
+        assert_eq!((err.line, err.column.as_deref()), (Some(1), Some("close")), "{err}");
+        assert!(err.to_string().contains("appears twice (fields 2 and 4)"), "{err}");
+    }
+
+    #[test]
+    fn a_huge_cell_is_quoted_in_part() {
+        let cell = "9".repeat(10 * 1024 * 1024);
+        let text = format!("date,close\n2023-01-03,x{cell}\n");
+        let message = parse(&text).unwrap_err().to_string();
+        assert!(message.contains("p.csv:2: column close") && message.len() < 600, "{} bytes", message.len());
+        let message = parse(&format!("date,close,{cell}\n")).unwrap_err().to_string();
+        assert!(message.contains("unknown column") && message.len() < 600, "{} bytes", message.len());
+    }
+
+    mod never_panic {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+            /// Any bytes after a valid header parse or fail with the file's name; never a panic.
+            #[test]
+            fn any_rows_parse_or_fail_cleanly(rows in proptest::collection::vec(any::<u8>(), 0..300)) {
+                let mut text = b"date,open,high,low,close,volume,adj_close\n".to_vec();
+                text.extend(rows);
+                if let Err(error) = parse_prices(Path::new("p.csv"), text.as_slice(), today()) {
+                    prop_assert!(error.to_string().starts_with("p.csv"));
+                }
+            }
+
+            /// Rows of plausible cells, any of them wrong.
+            #[test]
+            fn plausible_rows_parse_or_fail_cleanly(
+                rows in proptest::collection::vec(
+                    proptest::collection::vec("|[0-9]{1,3}(\\.[0-9]{1,2})?|-?[0-9e.+-]{1,6}|nan|inf|2023-0[1-9]-[0-3][0-9]|\\PC{0,4}", 7),
+                    1..8,
+                ),
+            ) {
+                let mut text = String::from("date,open,high,low,close,volume,adj_close\n");
+                for row in rows {
+                    text.push_str(&row.join(","));
+                    text.push('\n');
+                }
+                let _ = parse(&text);
+            }
+        }
     }
 
     #[test]

@@ -217,7 +217,7 @@ pub fn main() -> ExitCode {
     let context = match load_context(&cli) {
         Ok(context) => context,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", one_line_error(&error));
             return ExitCode::from(exit::ERROR);
         }
     };
@@ -240,8 +240,52 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", one_line_error(&error));
             ExitCode::from(exit::ERROR)
         }
+    }
+}
+
+/// An error and its causes on one line, like anyhow's `{:#}`, but without repeating a cause
+/// whose text the message already holds: many errors quote their source in their own
+/// message, and `{:#}` would print it again. A cause already quoted ends the line, since its
+/// own causes were quoted with it.
+pub(crate) fn one_line_error(error: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            break;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_chain_does_not_repeat_its_causes() {
+        let io = std::io::Error::from_raw_os_error(2);
+        let config = crate::config::ConfigError::Read { path: PathBuf::from("c.toml"), error: io };
+        let error = anyhow::Error::new(config).context("loading the configuration");
+        assert_eq!(
+            one_line_error(&error),
+            "loading the configuration: cannot read config file c.toml: No such file or directory (os error 2)"
+        );
+        // A cause the message quotes (thiserror's `{source}` with #[source]) is printed once.
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot open x: {source}")]
+        struct Quoting {
+            source: std::io::Error,
+        }
+        let error = anyhow::Error::new(Quoting { source: std::io::Error::from_raw_os_error(13) });
+        assert_eq!(format!("{error:#}").matches("Permission denied").count(), 2, "anyhow alone repeats it");
+        assert_eq!(one_line_error(&error), "cannot open x: Permission denied (os error 13)");
     }
 }

@@ -49,9 +49,9 @@ pub fn run_import(context: &Context, command: &ImportCommand) -> anyhow::Result<
     let parsed = csv_import::parse_prices(file, std::io::BufReader::new(reader), context.today())?;
     // Created only once the file has parsed: a bad file leaves no new database behind.
     let mut store = context.create_store()?;
-    if !*add && !store.tracked_symbols()?.contains(&symbol) {
+    if !*add && !store.is_named_by_a_report(&symbol)? {
         anyhow::bail!(
-            "{symbol} is on no watchlist (no loaded report names it as a company, benchmark or FX pair), so no verdict or summary would use its prices; \
+            "{symbol} is on no watchlist (no loaded report names it as a company, alternate listing, benchmark or FX pair), so no verdict or summary would use its prices; \
              add it first with `ratingwatch watchlist add {symbol} --sector NAME`, or pass --add to import it anyway"
         );
     }
@@ -102,8 +102,9 @@ pub fn run_export(context: &Context, command: &ExportCommand) -> anyhow::Result<
     }
     match output {
         Some(path) => {
-            let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            csv_import::write_prices(&bars, std::io::BufWriter::new(file))?;
+            let mut text = Vec::new();
+            csv_import::write_prices(&bars, &mut text)?;
+            crate::report::write_atomically(path, &text)?;
             eprintln!("{symbol}: {} bars written to {}", bars.len(), path.display());
         }
         None => csv_import::write_prices(&bars, std::io::stdout().lock())?,

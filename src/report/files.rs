@@ -55,22 +55,26 @@ fn check_report_id(id: &str) -> io::Result<()> {
         .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, format!("cannot name an output folder: {error}")))
 }
 
-/// Writes `bytes` to a temporary file beside `path`, flushes it to disk, then renames it over
-/// `path` (atomic on one file system).
+/// Writes `bytes` to a new temporary file beside `path` (a random name, created exclusively,
+/// so nothing planted there in advance is written through), flushes it to disk, then renames
+/// it over `path` (atomic on one file system). A symlink at `path` is replaced by the file,
+/// never followed: the link's target is left untouched.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let file_name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
     let result = (|| {
-        let mut file = std::fs::File::create(&temporary)?;
+        // tempfile's own error names its random path; the caller names the target instead.
+        let mut file =
+            tempfile::NamedTempFile::new_in(folder).map_err(|error| error.raw_os_error().map_or(error, io::Error::from_raw_os_error))?;
         file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
+        file.as_file().sync_all()?;
+        // On failure the temporary file is removed when the returned error drops it.
+        file.persist(path).map_err(|error| error.error)?;
+        Ok(())
     })();
-    if let Err(error) = result {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(with_path(error, path, "cannot write"));
-    }
-    Ok(())
+    result.map_err(|error| with_path(error, path, "cannot write"))
 }
 
 fn with_path(error: io::Error, path: &Path, what: &str) -> io::Error {
@@ -88,5 +92,42 @@ mod tests {
             assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{bad}");
         }
         check_report_id("zheshang-2023-02-14-chatgpt").unwrap();
+    }
+
+    #[test]
+    fn an_atomic_write_replaces_a_symlink_instead_of_writing_through_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "keep me").unwrap();
+        let output = dir.path().join("w20.html");
+        std::os::unix::fs::symlink(&victim, &output).unwrap();
+        // The old code wrote to the predictable `.<name>.<pid>.tmp`: a link planted there
+        // redirected the write to any file the user could write.
+        let planted = dir.path().join(format!(".w20.html.{}.tmp", std::process::id()));
+        let other_victim = dir.path().join("other.txt");
+        std::fs::write(&other_victim, "keep me too").unwrap();
+        std::os::unix::fs::symlink(&other_victim, &planted).unwrap();
+
+        write_atomically(&output, b"<html>").unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+        assert_eq!(std::fs::read_to_string(&other_victim).unwrap(), "keep me too");
+        assert!(!std::fs::symlink_metadata(&output).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(&output).unwrap(), "<html>");
+        // No temporary file is left beside it (only the planted link, which is not ours).
+        let names: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        assert_eq!(names.len(), 4, "{names:?}");
+    }
+
+    #[test]
+    fn a_failed_atomic_write_names_the_path_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        // The target is a folder: the rename fails.
+        let target = dir.path().join("taken");
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("inside"), "x").unwrap();
+        let message = write_atomically(&target, b"data").unwrap_err().to_string();
+        assert!(message.contains(&target.display().to_string()), "{message}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

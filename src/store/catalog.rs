@@ -391,6 +391,19 @@ impl Store {
         Ok(symbols.iter().filter_map(|s| Symbol::parse(s).ok()).collect())
     }
 
+    /// Whether any loaded report names `symbol`: as a company, an alternate listing, or a
+    /// benchmark or FX pair it tracks (for `import prices`, which refuses anything else
+    /// unless asked).
+    pub fn is_named_by_a_report(&self, symbol: &Symbol) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM companies WHERE symbol = ?1)
+                 OR EXISTS (SELECT 1 FROM alternates WHERE alternate = ?1)
+                 OR EXISTS (SELECT 1 FROM securities WHERE symbol = ?1 AND kind != 'stock')",
+            [symbol.to_string()],
+            |r| r.get(0),
+        )?)
+    }
+
     /// The earliest report date in the database, if any report is loaded.
     pub fn earliest_report_date(&self) -> Result<Option<NaiveDate>> {
         let text: Option<String> = self.conn.query_row("SELECT MIN(report_date) FROM reports", [], |r| r.get(0))?;

@@ -32,8 +32,9 @@ pub use service::PriceFreshness;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database {path}: {source}")]
-    Open { path: PathBuf, source: rusqlite::Error },
+    // `error`, not `source`: these messages quote the cause, so a chain must not repeat it.
+    #[error("database {path}: {error}")]
+    Open { path: PathBuf, error: rusqlite::Error },
     #[error(
         "database {path} does not exist; create it with `ratingwatch init` (or `sync`, `import`, `serve`), or point --db, RATINGWATCH_DB or [database] path at an existing one"
     )]
@@ -42,10 +43,10 @@ pub enum StoreError {
         "database {path} is read-only for this user; this command writes to it (check the file's and its folder's owner and permissions)"
     )]
     ReadOnly { path: PathBuf },
-    #[error("cannot create the database folder {path}: {source}")]
-    CreateDir { path: PathBuf, source: std::io::Error },
-    #[error("database {path}: migration failed: {source}")]
-    Migrate { path: PathBuf, source: rusqlite_migration::Error },
+    #[error("cannot create the database folder {path}: {error}")]
+    CreateDir { path: PathBuf, error: std::io::Error },
+    #[error("database {path}: migration failed: {error}")]
+    Migrate { path: PathBuf, error: rusqlite_migration::Error },
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("{symbol}: {source}")]
@@ -73,29 +74,32 @@ impl Store {
             return Err(StoreError::Missing { path: path.to_path_buf() });
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open { path: path.to_path_buf(), error: source })?;
         Store::setup(conn, path.to_path_buf())
     }
 
     /// Opens (creating the file and its folder if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir { path: parent.to_path_buf(), source })?;
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir { path: parent.to_path_buf(), error: source })?;
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open { path: path.to_path_buf(), error: source })?;
         Store::setup(conn, path.to_path_buf())
     }
 
     /// Opens an existing, fully migrated database read-only (the web server's connections):
     /// nothing is created or migrated, and SQLite refuses every write.
     pub fn open_read_only(path: &Path) -> Result<Store> {
-        let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+        let open_err = |source| StoreError::Open { path: path.to_path_buf(), error: source };
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(open_err)?;
         conn.pragma_update(None, "query_only", "ON").map_err(open_err)?;
-        let pending = migrations().pending_migrations(&conn).map_err(|source| StoreError::Migrate { path: path.to_path_buf(), source })?;
+        let pending =
+            migrations().pending_migrations(&conn).map_err(|source| StoreError::Migrate { path: path.to_path_buf(), error: source })?;
         if pending != 0 {
             return Err(StoreError::NotFound(format!(
                 "database {} is not at this version's schema ({pending} migrations pending); run `ratingwatch init` once",
@@ -107,12 +111,12 @@ impl Store {
 
     /// A private in-memory database with the real migrations, for tests and benchmarks.
     pub fn open_in_memory() -> Result<Store> {
-        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open { path: ":memory:".into(), error: source })?;
         Store::setup(conn, PathBuf::from(":memory:"))
     }
 
     fn setup(mut conn: Connection, path: PathBuf) -> Result<Store> {
-        let open_err = |source| StoreError::Open { path: path.clone(), source };
+        let open_err = |source| StoreError::Open { path: path.clone(), error: source };
         conn.busy_timeout(Duration::from_secs(10)).map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
         // Two processes creating the same fresh database race: switching to WAL can answer
@@ -133,7 +137,7 @@ impl Store {
     }
 
     fn prepare_schema(conn: &mut Connection, path: &Path) -> Result<()> {
-        let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+        let open_err = |source| StoreError::Open { path: path.to_path_buf(), error: source };
         // WAL lets CLI commands read while the service writes; NORMAL is durable in WAL mode
         // except for the last transactions on power loss, never corrupting.
         conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
@@ -142,7 +146,7 @@ impl Store {
             rusqlite_migration::Error::RusqliteError { ref err, .. } if is_read_only(err) => {
                 StoreError::ReadOnly { path: path.to_path_buf() }
             }
-            source => StoreError::Migrate { path: path.to_path_buf(), source },
+            source => StoreError::Migrate { path: path.to_path_buf(), error: source },
         })
     }
 

@@ -162,7 +162,7 @@ fn bad_csv_names_line_and_column_and_writes_nothing() {
     ratingwatch(dir.path()).args(["import", "prices", "--symbol", "600941.SH"]).arg(&good).assert().success();
     let bad = dir.path().join("bad.csv");
     // Row 3 revises the 14th (would be written), row 4 is bad: nothing may land.
-    std::fs::write(&bad, "date,open,high,low,close,volume,adj_close\n2023-02-14,1,1,1,99,1,99\n2023-02-15,1,1,1,abc,1,1\n").unwrap();
+    std::fs::write(&bad, "date,open,high,low,close,volume,adj_close\n2023-02-14,99,99,99,99,1,99\n2023-02-15,1,1,1,abc,1,1\n").unwrap();
     ratingwatch(dir.path())
         .args(["import", "prices", "--symbol", "600941.SH"])
         .arg(&bad)
@@ -341,4 +341,23 @@ fn a_killed_cli_sync_is_not_shown_running_forever() {
     let output = ratingwatch(dir.path()).args(["status", "--format", "json"]).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(running().as_deref(), Some("interrupted"));
+}
+
+#[test]
+fn a_week_without_prices_exits_2_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    ratingwatch(dir.path()).arg("init").assert().success();
+    // Made-up closes for one week (Mon 2023-02-13 to Fri 2023-02-17); only the dates matter.
+    let week = "date,open,high,low,close,volume\n\
+        2023-02-13,10,11,9,10,100\n2023-02-14,10,11,9,10.2,100\n2023-02-15,10,11,9,10.4,100\n\
+        2023-02-16,10,11,9,10.6,100\n2023-02-17,10,11,9,10.8,100\n";
+    std::fs::write(dir.path().join("week.csv"), week).unwrap();
+    for symbol in ["000300.SH", "600941.SH"] {
+        ratingwatch(dir.path()).args(["import", "prices", "--symbol", symbol, "week.csv"]).assert().success();
+    }
+    ratingwatch(dir.path()).args(["report", "--week", "2023-W07", "--format", "json"]).assert().success();
+    // The next week has no session stored: it used to print 0.00 % everywhere and exit 0.
+    ratingwatch(dir.path()).args(["report", "--week", "2023-W08"]).assert().code(2).stderr(
+        predicate::str::contains("no prices in week 2023-W08 (2023-02-20 to 2023-02-24)").and(predicate::str::contains("2023-02-17")),
+    );
 }
