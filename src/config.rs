@@ -207,7 +207,7 @@ impl ProviderConfig {
         if !(rate == 0.0 || (MIN_REQUESTS_PER_SECOND..=MAX_REQUESTS_PER_SECOND).contains(&rate)) {
             return invalid(
                 "requests_per_second",
-                format!("{rate} must be 0 (no limit) or between {MIN_REQUESTS_PER_SECOND} and {MAX_REQUESTS_PER_SECOND}"),
+                format!("{rate:?} must be 0 (no limit) or between {MIN_REQUESTS_PER_SECOND} and {MAX_REQUESTS_PER_SECOND}"),
             );
         }
         if !(1..=MAX_TIMEOUT_SECS).contains(&self.timeout_secs) {

@@ -500,6 +500,19 @@ mod tests {
     }
 
     #[test]
+    fn a_huge_body_is_quoted_in_part() {
+        // A 10 MB HTML page and a 10 MB body that is almost JSON: messages stay short.
+        for body in ["<html><title>".to_string() + &"x".repeat(10 << 20), "{\"data\": ".to_string() + &"9".repeat(10 << 20)] {
+            let message = match check_body(&body) {
+                Err(failure) => failure.message,
+                Ok(text) => json_error(&serde_json::from_str::<serde_json::Value>(text).unwrap_err(), text).message,
+            };
+            assert!(message.len() < 600, "{} bytes", message.len());
+        }
+        assert!(describe_body(&"é".repeat(10 << 20)).len() < 600);
+    }
+
+    #[test]
     fn providers_and_their_futures_can_cross_threads() {
         fn assert_send_sync<T: Send + Sync>(_: &T) {}
         fn assert_send<T: Send>(_: T) {}

@@ -3,6 +3,7 @@
 mod analysis;
 mod cli;
 mod draft;
+mod exchange;
 mod instruments;
 mod providers;
 mod report;

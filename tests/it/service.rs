@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::exchange::{Exchange, Servers};
 use chrono::{DateTime, TimeZone, Utc};
 use ratingwatch::catalog::{Rating, three_tier_bands};
 use ratingwatch::config::Config;
@@ -677,67 +678,23 @@ fn serve_refuses_a_five_field_cron_naming_the_key() {
 
 // ---- The real binary against a local price server ----
 
-/// A local stand-in for Tencent's K-line API: every weekday from `first_day` to `last_day`
-/// has a bar, for any code. Raw closes are `base + weekday`, the back-adjusted (`hfq`)
-/// series is twice the raw one, so a stored security mixing two answers would show.
-struct TencentKlines {
-    first_day: chrono::NaiveDate,
-    last_day: chrono::NaiveDate,
-    delay: Duration,
-}
-
-impl TencentKlines {
-    fn close(code: &str, day: chrono::NaiveDate) -> f64 {
-        use chrono::Datelike;
-        let base = 10.0 + code.bytes().map(f64::from).sum::<f64>() % 50.0;
-        base + f64::from(day.weekday().num_days_from_monday())
-    }
-}
-
-impl wiremock::Respond for TencentKlines {
-    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
-        use chrono::Datelike;
-        // param=CODE,day,START,END,640[,FQ]
-        let param = request.url.query_pairs().find(|(key, _)| key == "param").map(|(_, value)| value.into_owned()).unwrap_or_default();
-        let fields: Vec<&str> = param.split(',').collect();
-        let date = |index: usize| fields.get(index).and_then(|text| text.parse::<chrono::NaiveDate>().ok());
-        let (Some(code), Some(start), Some(end)) = (fields.first(), date(2), date(3)) else {
-            return wiremock::ResponseTemplate::new(400);
-        };
-        let adjusted = fields.get(5) == Some(&"hfq");
-        let factor = if adjusted { 2.0 } else { 1.0 };
-        let rows: Vec<serde_json::Value> = start
-            .max(self.first_day)
-            .iter_days()
-            .take_while(|day| *day <= end.min(self.last_day))
-            .filter(|day| day.weekday().num_days_from_monday() < 5)
-            .map(|day| {
-                let close = format!("{:.2}", Self::close(code, day) * factor);
-                serde_json::json!([day.to_string(), close, close, close, close, "1000"])
-            })
-            .collect();
-        let key = if adjusted { "hfqday" } else { "day" };
-        let body = serde_json::json!({ "code": 0, "msg": "", "data": { *code: { key: rows } } });
-        wiremock::ResponseTemplate::new(200).set_body_json(body).set_delay(self.delay)
-    }
-}
-
 const HISTORY_START: &str = "2023-01-02";
 
-/// Yesterday in Shanghai: the last completed session the stand-in serves.
-fn yesterday_in_shanghai() -> chrono::NaiveDate {
-    Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().pred_opt().unwrap()
+/// The fake exchange of [`crate::exchange`], following the real clock (the binary reads it).
+async fn price_server(delay: Duration) -> (Exchange, Servers) {
+    let exchange = Exchange::new(Utc::now());
+    let servers = crate::exchange::start_with(&exchange, delay, None).await;
+    (exchange, servers)
 }
 
-async fn price_server(delay: Duration) -> wiremock::MockServer {
-    let server = wiremock::MockServer::start().await;
-    let klines = TencentKlines { first_day: HISTORY_START.parse().unwrap(), last_day: yesterday_in_shanghai(), delay };
-    wiremock::Mock::given(wiremock::matchers::path_regex("^/appstock/app/")).respond_with(klines).mount(&server).await;
-    server
+/// The sessions of `symbol` the exchange serves from `HISTORY_START` on.
+fn served_sessions(exchange: &Exchange, symbol: &Symbol) -> Vec<chrono::NaiveDate> {
+    exchange.sessions(symbol, HISTORY_START.parse().unwrap(), Utc::now().date_naive() + chrono::Days::new(1))
 }
 
-/// Environment for `serve` on the small report with every provider chain on the local server.
-fn local_provider_env(server: &wiremock::MockServer) -> Vec<(String, String)> {
+/// Environment for `serve` on the small report with every provider on the local exchange
+/// (the default chains: Shanghai, Shenzhen and Hong Kong from tencent, FX from yahoo).
+fn local_provider_env(servers: &Servers) -> Vec<(String, String)> {
     let mut env = vec![
         ("RATINGWATCH__REPORTS__DIR".to_string(), fixtures("report").display().to_string()),
         ("RATINGWATCH__SERVICE__INITIAL_SYNC".to_string(), "true".to_string()),
@@ -745,12 +702,9 @@ fn local_provider_env(server: &wiremock::MockServer) -> Vec<(String, String)> {
         // The shipped weekly schedule, so the first start summarises the week a user would see.
         ("RATINGWATCH__SCHEDULE__JOBS__WEEKLY_SUMMARY".to_string(), "0 0 18 * * Fri".to_string()),
     ];
-    for provider in ["TENCENT", "EASTMONEY", "YAHOO"] {
+    for (provider, server) in [("TENCENT", &servers.tencent), ("EASTMONEY", &servers.eastmoney), ("YAHOO", &servers.yahoo)] {
         env.push((format!("RATINGWATCH__PROVIDERS__{provider}__BASE_URL"), server.uri()));
         env.push((format!("RATINGWATCH__PROVIDERS__{provider}__REQUESTS_PER_SECOND"), "0".to_string()));
-    }
-    for market in ["CN", "HK", "US", "FX"] {
-        env.push((format!("RATINGWATCH__PROVIDERS__CHAINS__{market}"), "[\"tencent\"]".to_string()));
     }
     env
 }
@@ -766,10 +720,10 @@ fn stdout_of(dir: &Path) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_first_start_seeds_syncs_prints_the_summary_and_verdict_then_waits() {
-    let server = price_server(Duration::ZERO).await;
+    let (exchange, servers) = price_server(Duration::ZERO).await;
     let dir = tempfile::tempdir().unwrap();
     let began = Instant::now();
-    let mut serve = spawn_serve_with(dir.path(), &local_provider_env(&server));
+    let mut serve = spawn_serve_with(dir.path(), &local_provider_env(&servers));
     let ready = wait_for_async(Duration::from_secs(120), || stderr_of(dir.path()).contains("catch-up finished")).await;
     let time_to_summary = began.elapsed();
     send_signal(&serve, "TERM");
@@ -798,17 +752,18 @@ async fn a_first_start_seeds_syncs_prints_the_summary_and_verdict_then_waits() {
     assert!(stdout.contains("渲染测试报告") && stdout.matches("沪深300").count() >= 2, "summary and verdict are printed: {stdout}");
     let store = Store::open(&database).unwrap();
     assert!(store.integrity_ok().unwrap());
-    let latest = store.bar_stats(&Symbol::parse("0700.HK").unwrap()).unwrap().unwrap().last;
-    assert_eq!(latest, yesterday_in_shanghai().min(latest), "no bar after the last completed session");
+    let hong_kong = Symbol::parse("0700.HK").unwrap();
+    let latest = store.bar_stats(&hong_kong).unwrap().unwrap().last;
+    assert_eq!(Some(latest), served_sessions(&exchange, &hong_kong).last().copied(), "up to the last completed session, not after");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_during_a_sync_exits_0_and_leaves_no_partially_written_security() {
     // Every response takes 400 ms and one security is fetched at a time: a sync of the small
     // report's SH/SZ/HK securities takes several seconds.
-    let server = price_server(Duration::from_millis(400)).await;
+    let (exchange, servers) = price_server(Duration::from_millis(400)).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut env = local_provider_env(&server);
+    let mut env = local_provider_env(&servers);
     env.push(("RATINGWATCH__SYNC__CONCURRENCY".to_string(), "1".to_string()));
     env.push(("RATINGWATCH__SERVICE__GRACE_PERIOD_SECS".to_string(), "1".to_string()));
     let mut serve = spawn_serve_with(dir.path(), &env);
@@ -829,14 +784,9 @@ async fn sigterm_during_a_sync_exits_0_and_leaves_no_partially_written_security(
     let run = runs(&database, JobKind::SyncCnHk).pop().unwrap();
     assert_eq!(run.outcome, JobRunOutcome::Cancelled, "{run:?}");
     assert!(runs(&database, JobKind::SyncUs).is_empty() && runs(&database, JobKind::WeeklySummary).is_empty(), "queued jobs never started");
-    // Each security is all or nothing: every weekday of the served range, or no bar at all,
-    // and every stored adjusted close from the one (back-adjusted) answer.
-    let first: chrono::NaiveDate = HISTORY_START.parse().unwrap();
-    let weekdays = first
-        .iter_days()
-        .take_while(|day| *day <= yesterday_in_shanghai())
-        .filter(|day| chrono::Datelike::weekday(day).num_days_from_monday() < 5)
-        .count();
+    // Each security is all or nothing: every session the exchange served, or no bar at all,
+    // and every stored adjusted close from the one (back-adjusted, three times the raw close)
+    // answer.
     let mut complete = 0;
     for symbol in ["000300.SH", "600941.SH", "300308.SZ", "0700.HK"] {
         let symbol = Symbol::parse(symbol).unwrap();
@@ -844,9 +794,9 @@ async fn sigterm_during_a_sync_exits_0_and_leaves_no_partially_written_security(
         if bars.is_empty() {
             continue;
         }
-        assert_eq!(bars.len(), weekdays, "{symbol} is complete");
-        let factor = if symbol.code() == "000300" { 1.0 } else { 2.0 };
-        assert!(bars.iter().all(|bar| (bar.adj_close - bar.close * factor).abs() < 1e-9), "{symbol}: one adjusted series");
+        assert_eq!(bars.len(), served_sessions(&exchange, &symbol).len(), "{symbol} is complete");
+        let factor = if symbol.code() == "000300" { 1.0 } else { 3.0 };
+        assert!(bars.iter().all(|bar| (bar.adj_close - bar.close * factor).abs() < 1e-6), "{symbol}: one adjusted series");
         complete += 1;
     }
     assert!((1..4).contains(&complete), "the sync was interrupted between securities: {complete} of 4 stored");
