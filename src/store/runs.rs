@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{Result, Store, date_text, parse_time, time_text};
+use super::{Result, Store, time_text};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SyncRunRow {
@@ -87,9 +87,9 @@ fn read_job_run(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRun> {
     Ok(JobRun {
         id: r.get(0)?,
         job: r.get(1)?,
-        scheduled_for: r.get::<_, Option<String>>(2)?.as_deref().map(parse_time).transpose()?,
-        started_at: parse_time(&r.get::<_, String>(3)?)?,
-        finished_at: r.get::<_, Option<String>>(4)?.as_deref().map(parse_time).transpose()?,
+        scheduled_for: r.get(2)?,
+        started_at: r.get(3)?,
+        finished_at: r.get(4)?,
         outcome: JobRunOutcome::parse(&r.get::<_, String>(5)?),
         counts: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or(serde_json::Value::Null),
         error: r.get(7)?,
@@ -101,8 +101,8 @@ const JOB_COLUMNS: &str = "id, job, scheduled_for, started_at, finished_at, outc
 fn read_sync_run(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncRunRow> {
     Ok(SyncRunRow {
         id: r.get(0)?,
-        started_at: parse_time(&r.get::<_, String>(1)?)?,
-        finished_at: r.get::<_, Option<String>>(2)?.as_deref().map(parse_time).transpose()?,
+        started_at: r.get(1)?,
+        finished_at: r.get(2)?,
         trigger: r.get(3)?,
         symbols_requested: r.get::<_, i64>(4)? as usize,
         securities_updated: r.get::<_, i64>(5)? as usize,
@@ -318,7 +318,7 @@ impl Store {
             tx.execute(
                 "INSERT INTO weekly_summaries (report_id, week, as_of, written_at, files) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (report_id, week) DO UPDATE SET as_of = excluded.as_of, written_at = excluded.written_at, files = excluded.files",
-                params![report_id, week, date_text(as_of), time_text(now), files],
+                params![report_id, week, as_of, time_text(now), files],
             )?;
             Ok(())
         })
