@@ -222,7 +222,7 @@ impl LibraryJobs {
                     let files = report::write_weekly_files_with(&config.output.dir, &summary, &render)
                         .map_err(|source| JobError::Output { dir: config.output.dir.clone(), source })?;
                     let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
-                    store.record_weekly_summary(id, &summary.week, summary.as_of, &names, now)?;
+                    store.record_weekly_summary(id, &summary.week.to_string(), summary.as_of, &names, now)?;
                     tracing::info!(report = %id, week = %summary.week, files = ?names, "weekly summary written");
                     Ok(files.len())
                 })();
