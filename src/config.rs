@@ -93,6 +93,8 @@ pub struct JobsConfig {
     pub sync_us: String,
     pub sync_fx: String,
     pub weekly_summary: String,
+    /// The weekly refresh of the security master from Eastmoney's lists.
+    pub sync_instruments: String,
 }
 
 impl Default for JobsConfig {
@@ -102,6 +104,7 @@ impl Default for JobsConfig {
             sync_us: "0 30 6 * * Tue-Sat".to_string(),
             sync_fx: "0 45 16 * * Mon-Fri".to_string(),
             weekly_summary: "0 0 18 * * Fri".to_string(),
+            sync_instruments: "0 0 5 * * Sun".to_string(),
         }
     }
 }
@@ -320,11 +323,27 @@ pub struct InstrumentsConfig {
     pub aliases: Option<PathBuf>,
     /// Which listing of a multi-listed company is primary: venues `A`, `HK`, `US`, best first.
     pub prefer: Vec<String>,
+    /// Eastmoney's list endpoint host (`/api/qt/clist/get`); timeouts, retries and the rate
+    /// limit are `[providers.eastmoney]`'s.
+    pub list_base_url: String,
+    /// Rows per list page; Eastmoney serves at most 100.
+    pub list_page_size: u32,
+    /// Eastmoney's symbol search host (`/codetable/search/web`), `[providers.eastmoney]` limits.
+    pub search_base_url: String,
+    /// Tencent's smartbox host (`/s3/`), the search fallback; `[providers.tencent]` limits.
+    pub smartbox_base_url: String,
 }
 
 impl Default for InstrumentsConfig {
     fn default() -> Self {
-        InstrumentsConfig { aliases: None, prefer: vec!["A".to_string(), "HK".to_string(), "US".to_string()] }
+        InstrumentsConfig {
+            aliases: None,
+            prefer: vec!["A".to_string(), "HK".to_string(), "US".to_string()],
+            list_base_url: "https://push2.eastmoney.com".to_string(),
+            list_page_size: 100,
+            search_base_url: "https://search-codetable.eastmoney.com".to_string(),
+            smartbox_base_url: "https://smartbox.gtimg.cn".to_string(),
+        }
     }
 }
 
@@ -732,6 +751,18 @@ impl Config {
         }
         if let Err(message) = crate::names::ListingPreference::parse(&self.instruments.prefer) {
             return invalid("instruments.prefer", message);
+        }
+        if !(1..=100).contains(&self.instruments.list_page_size) {
+            return invalid("instruments.list_page_size", "must be 1 to 100 (Eastmoney serves at most 100 rows a page)".to_string());
+        }
+        for (key, url) in [
+            ("instruments.list_base_url", &self.instruments.list_base_url),
+            ("instruments.search_base_url", &self.instruments.search_base_url),
+            ("instruments.smartbox_base_url", &self.instruments.smartbox_base_url),
+        ] {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return invalid(key, format!("`{url}` must start with http:// or https://"));
+            }
         }
         if self.http.listen.parse::<std::net::SocketAddr>().is_err() {
             return invalid("http.listen", format!("`{}` is not an address and port (example: \"127.0.0.1:8321\")", self.http.listen));

@@ -74,6 +74,9 @@ pub enum Command {
     /// Export stored prices as CSV.
     #[command(subcommand)]
     Export(prices::ExportCommand),
+    /// The security master: sync it, import it from CSV, find a company's symbol by name.
+    #[command(subcommand)]
+    Instruments(instruments::InstrumentsCommand),
     /// Pull daily prices from the providers now.
     Sync(sync::SyncArgs),
     /// Did the rating hold? Per sector and for the whole basket.
@@ -229,6 +232,7 @@ pub fn main() -> ExitCode {
         Command::Reports(command) => reports::run(&context, command),
         Command::Import(command) => prices::run_import(&context, command),
         Command::Export(command) => prices::run_export(&context, command),
+        Command::Instruments(command) => instruments::run(&context, command),
         Command::Sync(args) => sync::run(&context, args),
         Command::Verdict(args) => verdict::run(&context, args),
         Command::Report(args) => report::run(&context, args),

@@ -19,6 +19,7 @@ use crate::ids::Week;
 use crate::notify::Notifier;
 use crate::pipeline::{self, AnalysisOptions, PipelineError, WeekSelection};
 use crate::providers::Providers;
+use crate::providers::instruments::{InstrumentSources, ListSegment};
 use crate::report::{self, Format};
 use crate::store::{Store, StoreError};
 use crate::sync::{self, Selection, SyncError, SyncOptions};
@@ -116,6 +117,7 @@ impl Output {
 pub struct LibraryJobs {
     config: Arc<Config>,
     providers: Arc<Providers>,
+    instrument_sources: Arc<InstrumentSources>,
     output: Output,
     /// Set when `[[notify.channels]]` are configured: jobs then queue their messages.
     notifier: Option<Arc<Notifier>>,
@@ -126,9 +128,16 @@ impl LibraryJobs {
     /// a missing variable is an error naming its config key.
     pub fn new(config: Config, output: Output) -> Result<LibraryJobs, JobError> {
         let providers = Providers::from_config(&config.providers).map_err(|e| JobError::Providers(e.to_string()))?;
+        let instrument_sources = InstrumentSources::from_config(&config).map_err(|e| JobError::Providers(e.to_string()))?;
         let notifier =
             Notifier::from_config(&config.notify, |name| std::env::var(name).ok()).map_err(|e| JobError::Failed(e.to_string()))?;
-        Ok(LibraryJobs { config: Arc::new(config), providers: Arc::new(providers), output, notifier: notifier.map(Arc::new) })
+        Ok(LibraryJobs {
+            config: Arc::new(config),
+            providers: Arc::new(providers),
+            instrument_sources: Arc::new(instrument_sources),
+            output,
+            notifier: notifier.map(Arc::new),
+        })
     }
 
     /// Queues, for every report, its final verdict or its rating changes when not yet
@@ -158,6 +167,38 @@ impl LibraryJobs {
             }
         }
         Ok(queued)
+    }
+
+    /// The weekly security-master refresh: exactly what `instruments sync` runs.
+    async fn sync_instruments(&self, request: &JobRequest, cancel: &CancellationToken) -> Result<JobOutcome, JobError> {
+        let mut store = Store::open(&self.config.database.path)?;
+        let summary = crate::sync::instruments::sync_instruments(
+            &self.instrument_sources,
+            &mut store,
+            &ListSegment::ALL,
+            request.now,
+            cancel,
+            &mut |_, _, _| {},
+        )
+        .await?;
+        let totals = summary.totals();
+        let failures = summary.failures();
+        let counts = json!({
+            "added": totals.added,
+            "updated": totals.updated,
+            "delisted": totals.delisted,
+            "failed_markets": failures.len(),
+        });
+        let status = if summary.cancelled() {
+            JobStatus::Cancelled
+        } else if failures.is_empty() {
+            JobStatus::Done
+        } else if failures.len() == summary.segments.len() {
+            JobStatus::Failed { problems: failures.join("; ") }
+        } else {
+            JobStatus::Partial { problems: failures.join("; ") }
+        };
+        Ok(JobOutcome { counts, status })
     }
 
     fn analysis_options(config: &Config) -> AnalysisOptions {
@@ -250,10 +291,11 @@ impl LibraryJobs {
 
 impl JobRunner for LibraryJobs {
     async fn run(&self, request: JobRequest, cancel: CancellationToken) -> Result<JobOutcome, JobError> {
-        if !request.job.is_sync() {
-            return self.weekly(&request).await;
-        }
-        let outcome = self.sync(&request, &cancel).await?;
+        let outcome = match request.job {
+            JobKind::SyncInstruments => return self.sync_instruments(&request, &cancel).await,
+            job if job.is_sync() => self.sync(&request, &cancel).await?,
+            _ => return self.weekly(&request).await,
+        };
         if outcome.status != JobStatus::Cancelled
             && let Err(error) = self.announce(request.now).await
         {
