@@ -4,6 +4,8 @@ mod analysis;
 mod cli;
 mod draft;
 mod exchange;
+mod instruments;
+mod notify;
 mod providers;
 mod report;
 mod service;
