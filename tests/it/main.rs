@@ -4,6 +4,10 @@ mod analysis;
 mod cli;
 mod draft;
 mod exchange;
+// The provider server example's formats, routing and failure injection, serving `exchange`'s model.
+#[allow(dead_code)]
+#[path = "../../examples/provider_server/server.rs"]
+mod provider_server;
 mod providers;
 mod report;
 mod service;
