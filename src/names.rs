@@ -719,5 +719,7 @@ impl Resolver {
     }
 }
 
+pub mod import;
+
 #[cfg(test)]
 mod tests;

@@ -4,9 +4,11 @@
 //!
 //! What is loaded: the report as it stands in the database, and for each company its
 //! closes from the base close (its latest on or before the report date) to the end date;
-//! the benchmark and FX pairs from the oldest of those base closes. Each is one index seek
-//! plus one range of the `(symbol, date)` key, so a verdict reads a few hundred rows per
-//! company however long the stored history is.
+//! the benchmark and FX pairs from the oldest of those base closes. Each security is one
+//! index seek plus one range of the `(symbol, date)` key, so a verdict reads a few hundred
+//! rows per company however long the stored history is, and all companies are read by one
+//! statement ([`Store::closes_from_as_of`]), not one each. Nothing is cached between calls:
+//! every verdict reads the database as it stands.
 
 use chrono::NaiveDate;
 
@@ -95,32 +97,32 @@ pub fn weekly(
     })
 }
 
-/// The closes a verdict or summary to `end` needs, and no others.
+/// The closes a verdict or summary to `end` needs, and no others, in three statements
+/// whatever the report's size: the companies, then the benchmark, then the FX pairs.
 fn load_closes(store: &Store, report: &ReportDef, end: NaiveDate) -> Result<Closes, PipelineError> {
     let report_date = report.report_date;
     let mut closes = Closes::with_capacity(report.companies.len() + 3);
     let mut earliest = report_date;
-    for company in &report.companies {
-        let points = store.closes_from_as_of(&company.symbol, report_date, end)?;
+    let companies: Vec<Symbol> = report.companies.iter().map(|company| company.symbol.clone()).collect();
+    for (symbol, points) in store.closes_from_as_of(&companies, report_date, end)? {
         if let Some(&(first, _)) = points.first() {
             earliest = earliest.min(first);
         }
-        closes.insert(company.symbol.clone(), Series::new(points));
+        closes.insert(symbol, Series::new(points));
     }
     // The benchmark and the FX pairs reach back to the oldest base close (a company
     // suspended over the report date has an old one), so its age can be counted in
     // benchmark trading days and its base converted at the rate of its own date.
     // A benchmark without prices is the analysis's error to report.
-    let benchmark = store.closes_from_as_of(&report.rule.benchmark, earliest, end)?;
-    closes.insert(report.rule.benchmark.clone(), Series::new(benchmark));
-    let mut pairs: Vec<Symbol> = report.fx.clone();
+    let mut others: Vec<Symbol> = vec![report.rule.benchmark.clone()];
     let currencies = report.companies.iter().map(|c| c.symbol.currency()).chain([report.rule.benchmark.currency()]);
-    pairs.extend(currencies.filter_map(|currency| currency.cny_pair()));
-    for pair in pairs {
-        if let std::collections::hash_map::Entry::Vacant(entry) = closes.entry(pair) {
-            let rates = store.closes_from_as_of(entry.key(), earliest, end)?;
-            entry.insert(Series::new(rates));
+    for pair in report.fx.iter().cloned().chain(currencies.filter_map(|currency| currency.cny_pair())) {
+        if !closes.contains_key(&pair) && !others.contains(&pair) {
+            others.push(pair);
         }
+    }
+    for (symbol, points) in store.closes_from_as_of(&others, earliest, end)? {
+        closes.insert(symbol, Series::new(points));
     }
     Ok(closes)
 }

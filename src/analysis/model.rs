@@ -6,6 +6,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::ids::Week;
 use crate::symbol::{Currency, Symbol};
 
 /// Which currency member returns are measured in (`--currency cny|local`).
@@ -184,8 +185,8 @@ pub struct WeeklySummary {
     pub rating_en: String,
     pub report_date: NaiveDate,
     pub horizon_end: NaiveDate,
-    /// ISO week label, `2023-W20`.
-    pub week: String,
+    /// The ISO week (`2023-W20` in JSON).
+    pub week: Week,
     /// Monday and Friday of the week.
     pub week_start: NaiveDate,
     pub week_end: NaiveDate,

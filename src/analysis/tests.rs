@@ -371,7 +371,7 @@ fn weekly_summary_of_a_small_week() {
     let (report, closes) = week_data();
     let week = WeekSpec::iso(2023, 8).unwrap();
     let summary = compute_weekly(&report, &closes, &week, &cny()).unwrap();
-    assert_eq!(summary.week, "2023-W08");
+    assert_eq!(summary.week.to_string(), "2023-W08");
     assert_eq!(
         (summary.week_start, summary.week_end, summary.as_of, summary.previous_as_of),
         (d("02-20"), d("02-24"), d("02-24"), d("02-17"))

@@ -113,7 +113,7 @@ pub fn compute_weekly(
         rating_en: label.en.clone(),
         report_date: report.report_date,
         horizon_end,
-        week: week.label(),
+        week: week.week,
         week_start: week.monday(),
         week_end: week.friday(),
         as_of,

@@ -7,6 +7,7 @@
 mod config;
 mod init;
 pub mod instruments;
+mod notify;
 mod prices;
 mod report;
 mod reports;
@@ -73,6 +74,9 @@ pub enum Command {
     /// Export stored prices as CSV.
     #[command(subcommand)]
     Export(prices::ExportCommand),
+    /// The security master: sync it, import it from CSV, find a company's symbol by name.
+    #[command(subcommand)]
+    Instruments(instruments::InstrumentsCommand),
     /// Pull daily prices from the providers now.
     Sync(sync::SyncArgs),
     /// Did the rating hold? Per sector and for the whole basket.
@@ -88,6 +92,9 @@ pub enum Command {
     /// Show the effective configuration.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Notifications: test a channel, list the outbox, send an event on demand.
+    #[command(subcommand)]
+    Notify(notify::NotifyCommand),
 }
 
 /// What every command gets: the effective config and the moment the command started.
@@ -225,6 +232,7 @@ pub fn main() -> ExitCode {
         Command::Reports(command) => reports::run(&context, command),
         Command::Import(command) => prices::run_import(&context, command),
         Command::Export(command) => prices::run_export(&context, command),
+        Command::Instruments(command) => instruments::run(&context, command),
         Command::Sync(args) => sync::run(&context, args),
         Command::Verdict(args) => verdict::run(&context, args),
         Command::Report(args) => report::run(&context, args),
@@ -232,6 +240,7 @@ pub fn main() -> ExitCode {
         Command::Status(args) => status::run(&context, args),
         Command::Web(args) => web::run(&context, args),
         Command::Config(command) => config::run(&context, command),
+        Command::Notify(command) => notify::run(&context, command),
     };
     match result {
         Ok(code) => ExitCode::from(code),

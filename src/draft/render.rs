@@ -52,9 +52,8 @@ pub struct Rendered {
     pub gaps: Vec<String>,
 }
 
-/// The report id: `<broker pinyin-free slug>-<date>-<title slug>`, ASCII only, e.g.
-/// `zheshang-2023-02-14-chatgpt` needs a human-chosen word, so the default is
-/// `report-<date>-<ascii words of the title>`.
+/// The default report id: the broker's romanised short name (`report` for a broker not in
+/// the list), the date and the title's first ASCII word: `zheshang-2023-02-14-chatgpt`.
 pub fn default_id(draft: &Draft, report_date: Option<NaiveDate>) -> String {
     let title_words: String = draft
         .title
@@ -62,7 +61,7 @@ pub fn default_id(draft: &Draft, report_date: Option<NaiveDate>) -> String {
         .unwrap_or("")
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|word| !word.is_empty())
-        .take(3)
+        .take(1)
         .map(str::to_ascii_lowercase)
         .collect::<Vec<_>>()
         .join("-");

@@ -128,7 +128,10 @@ pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// A successful (2xx) response.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HttpResponse {
+    /// The body as UTF-8 (invalid sequences replaced).
     pub body: String,
+    /// The body's bytes as received, for providers that answer in GBK.
+    pub bytes: Vec<u8>,
 }
 
 /// One provider's connection settings over the shared client.
@@ -142,6 +145,8 @@ pub struct Endpoint {
     max_retries: u32,
     limiter: Option<Arc<DefaultDirectRateLimiter>>,
     max_body_bytes: usize,
+    /// Replaces the client's default `Accept` header (Eastmoney's symbol search routes by it).
+    accept: Option<&'static str>,
 }
 
 impl Endpoint {
@@ -174,7 +179,14 @@ impl Endpoint {
             max_retries,
             limiter,
             max_body_bytes: MAX_BODY_BYTES,
+            accept: None,
         }
+    }
+
+    /// Sends `accept` as the `Accept` header instead of the client's default.
+    pub fn with_accept(mut self, accept: &'static str) -> Endpoint {
+        self.accept = Some(accept);
+        self
     }
 
     #[cfg(test)]
@@ -218,6 +230,9 @@ impl Endpoint {
         if let Some(referer) = self.referer {
             request = request.header(REFERER, referer);
         }
+        if let Some(accept) = self.accept {
+            request = request.header(ACCEPT, accept);
+        }
         let classify = |error| classify_reqwest_error(error, self.timeout);
         let mut response = request.send().await.map_err(classify)?;
         let status = response.status();
@@ -234,7 +249,7 @@ impl Endpoint {
         }
         // Providers answer in UTF-8; a stray invalid byte should not hide the rest of the body.
         let body = String::from_utf8_lossy(&bytes).into_owned();
-        if status.is_success() { Ok(HttpResponse { body }) } else { Err(HttpError::Status { status, retry_after, body }) }
+        if status.is_success() { Ok(HttpResponse { body, bytes }) } else { Err(HttpError::Status { status, retry_after, body }) }
     }
 }
 

@@ -28,6 +28,7 @@ use crate::text::excerpt;
 
 mod eastmoney;
 mod http;
+pub mod instruments;
 mod tencent;
 mod yahoo;
 

@@ -8,26 +8,23 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use chrono::Datelike;
-
 use super::{Format, RenderOptions, render_weekly_with};
 use crate::analysis::model::WeeklySummary;
-use crate::ids::ReportId;
+use crate::ids::{ReportId, Week};
 
 /// The formats written for each week, in order.
 const WEEKLY_FORMATS: [Format; 3] = [Format::Markdown, Format::Json, Format::Html];
 
 /// `2023-W20`, from the ISO week of the summary's Monday.
 pub fn weekly_file_stem(summary: &WeeklySummary) -> String {
-    let week = summary.week_start.iso_week();
-    format!("{:04}-W{:02}", week.year(), week.week())
+    Week::containing(summary.week_start).to_string()
 }
 
 /// Writes the week's markdown, JSON and HTML files and returns their paths.
 pub fn write_weekly_files_with(dir: &Path, summary: &WeeklySummary, options: &RenderOptions) -> io::Result<Vec<PathBuf>> {
     check_report_id(&summary.report_id)?;
     let stem = weekly_file_stem(summary);
-    if summary.week != stem {
+    if summary.week.to_string() != stem {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!(

@@ -141,7 +141,7 @@ pub fn csv(summary: &WeeklySummary) -> String {
 fn row(summary: &WeeklySummary, kind: &str, sector: &SectorWeek) -> Vec<String> {
     vec![
         summary.report_id.clone(),
-        summary.week.clone(),
+        summary.week.to_string(),
         summary.as_of.to_string(),
         summary.previous_as_of.to_string(),
         kind.to_string(),

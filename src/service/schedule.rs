@@ -27,11 +27,13 @@ pub enum JobKind {
     SyncUs,
     SyncFx,
     WeeklySummary,
+    /// The weekly refresh of the security master (`instruments sync`).
+    SyncInstruments,
 }
 
 impl JobKind {
     /// In the order a catch-up runs them: prices first, then the summary built on them.
-    pub const ALL: [JobKind; 4] = [JobKind::SyncCnHk, JobKind::SyncUs, JobKind::SyncFx, JobKind::WeeklySummary];
+    pub const ALL: [JobKind; 5] = [JobKind::SyncCnHk, JobKind::SyncUs, JobKind::SyncFx, JobKind::WeeklySummary, JobKind::SyncInstruments];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -39,6 +41,7 @@ impl JobKind {
             JobKind::SyncUs => "sync_us",
             JobKind::SyncFx => "sync_fx",
             JobKind::WeeklySummary => "weekly_summary",
+            JobKind::SyncInstruments => "sync_instruments",
         }
     }
 
@@ -57,7 +60,7 @@ impl JobKind {
             JobKind::SyncCnHk => &[Market::Sh, Market::Sz, Market::Hk],
             JobKind::SyncUs => &[Market::Us],
             JobKind::SyncFx => &[Market::Fx],
-            JobKind::WeeklySummary => &[],
+            JobKind::WeeklySummary | JobKind::SyncInstruments => &[],
         }
     }
 
@@ -71,6 +74,7 @@ impl JobKind {
             JobKind::SyncUs => &jobs.sync_us,
             JobKind::SyncFx => &jobs.sync_fx,
             JobKind::WeeklySummary => &jobs.weekly_summary,
+            JobKind::SyncInstruments => &jobs.sync_instruments,
         }
     }
 
@@ -294,6 +298,14 @@ pub fn plan_due(
             plan.push(PlannedRun { job, scheduled_for: Some(slot), reason: CatchUpReason::Missed { slot } });
         }
     }
+    // The security master is refreshed by hand first (`instruments sync` or `import`); once
+    // the job has succeeded, a missed weekly slot is caught up like a missed price sync.
+    let instruments = schedules.get(JobKind::SyncInstruments);
+    if let Some(mark) = state.last_success.get(&JobKind::SyncInstruments)
+        && let Some(slot) = missed_slot(instruments, Some(mark), now)
+    {
+        plan.push(PlannedRun { job: JobKind::SyncInstruments, scheduled_for: Some(slot), reason: CatchUpReason::Missed { slot } });
+    }
     if !state.reports_missing_summary.is_empty() {
         let schedule = schedules.get(JobKind::WeeklySummary);
         plan.push(PlannedRun {
@@ -488,6 +500,24 @@ mod tests {
             plan,
             vec![PlannedRun { job: JobKind::SyncUs, scheduled_for: Some(now), reason: CatchUpReason::Scheduled { slot: now } }]
         );
+    }
+
+    #[test]
+    fn the_instrument_sync_catches_up_only_after_a_first_success() {
+        let schedules = Schedules::from_config(&ScheduleConfig::default()).unwrap();
+        // Wednesday 2026-11-25; the latest Sunday 05:00 slot is 2026-11-22.
+        let now = sh("2026-11-25 10:00:00");
+        let instrument_runs = |last: Option<RunMark>| -> Vec<PlannedRun> {
+            plan_due(&schedules, &state(true, &[(JobKind::SyncInstruments, last)], &[]), true, now, None)
+                .into_iter()
+                .filter(|run| run.job == JobKind::SyncInstruments)
+                .collect()
+        };
+        assert!(instrument_runs(None).is_empty(), "never synced: left to the user");
+        let missed = instrument_runs(ran(Some("2026-11-15 05:00:00"), "2026-11-15 05:00:00"));
+        assert_eq!(missed.len(), 1);
+        assert_eq!(missed[0].scheduled_for, Some(sh("2026-11-22 05:00:00")));
+        assert!(instrument_runs(ran(Some("2026-11-22 05:00:00"), "2026-11-22 05:00:03")).is_empty());
     }
 
     #[test]

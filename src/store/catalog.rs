@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{Result, Store, StoreError, date_text, parse_date, time_text};
+use super::{Result, Store, StoreError, time_text};
 use crate::catalog::{Company, Member, Rating, RatingRule, ReportDef, Sector};
 use crate::symbol::{Market, Symbol};
 
@@ -105,7 +105,7 @@ impl Store {
                     report.id,
                     report.title,
                     report.broker,
-                    date_text(report.report_date),
+                    report.report_date,
                     rating_text(&report.rule, report.rating),
                     rule,
                     fx,
@@ -168,7 +168,7 @@ impl Store {
                 id: r.get(0)?,
                 title: r.get(1)?,
                 broker: r.get(2)?,
-                report_date: parse_date(&r.get::<_, String>(3)?)?,
+                report_date: r.get(3)?,
                 rating: label,
                 companies: r.get::<_, i64>(6)? as usize,
                 sectors: r.get::<_, i64>(7)? as usize,
@@ -190,7 +190,7 @@ impl Store {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
+                    r.get::<_, NaiveDate>(2)?,
                     r.get::<_, String>(3)?,
                     r.get::<_, String>(4)?,
                     r.get::<_, String>(5)?,
@@ -248,7 +248,7 @@ impl Store {
             id: id.to_string(),
             title,
             broker,
-            report_date: parse_date(&date)?,
+            report_date: date,
             rating: rating_from_columns(&rule, rating_band, &rating),
             rule,
             companies,
@@ -406,8 +406,7 @@ impl Store {
 
     /// The earliest report date in the database, if any report is loaded.
     pub fn earliest_report_date(&self) -> Result<Option<NaiveDate>> {
-        let text: Option<String> = self.conn.query_row("SELECT MIN(report_date) FROM reports", [], |r| r.get(0))?;
-        text.map(|t| parse_date(&t)).transpose().map_err(Into::into)
+        Ok(self.conn.query_row("SELECT MIN(report_date) FROM reports", [], |r| r.get(0))?)
     }
 
     /// Registers a security that no report names (for `import prices` of an arbitrary symbol).

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::params;
 
-use super::{Result, Store, parse_date, parse_time};
+use super::{Result, Store};
 
 /// A weekly summary the service wrote (a row of `weekly_summaries`).
 #[derive(Clone, Debug, PartialEq)]
@@ -20,13 +20,8 @@ impl Store {
     /// The weekly summaries written for a report, keyed by week label (`2023-W20`).
     pub fn written_summaries(&self, report_id: &str) -> Result<BTreeMap<String, WrittenSummary>> {
         let mut stmt = self.conn.prepare_cached("SELECT week, as_of, written_at FROM weekly_summaries WHERE report_id = ?1")?;
-        let rows = stmt.query_map(params![report_id], |r| {
-            Ok(WrittenSummary {
-                week: r.get(0)?,
-                as_of: parse_date(&r.get::<_, String>(1)?)?,
-                written_at: parse_time(&r.get::<_, String>(2)?)?,
-            })
-        })?;
+        let rows =
+            stmt.query_map(params![report_id], |r| Ok(WrittenSummary { week: r.get(0)?, as_of: r.get(1)?, written_at: r.get(2)? }))?;
         let mut out = BTreeMap::new();
         for row in rows {
             let row = row?;

@@ -77,14 +77,26 @@ impl Store {
         let now = time_text(now);
         self.write(|tx| {
             let (added, updated) = upsert(tx, rows, source, &now)?;
+            // The symbols of the new list, to delist what it lacks (a temp table: per connection).
+            tx.execute_batch(
+                "CREATE TEMP TABLE IF NOT EXISTS refreshed_symbols (symbol TEXT PRIMARY KEY); DELETE FROM refreshed_symbols;",
+            )?;
+            {
+                let mut keep = tx.prepare_cached("INSERT OR IGNORE INTO refreshed_symbols (symbol) VALUES (?1)")?;
+                for row in rows {
+                    keep.execute([row.symbol.to_string()])?;
+                }
+            }
             let mut delisted = 0;
             let mut mark = tx.prepare_cached(
                 "UPDATE instruments SET status = 'delisted', updated_at = ?4
-                 WHERE market = ?1 AND kind = ?2 AND source = ?3 AND status != 'delisted' AND updated_at != ?4",
+                 WHERE market = ?1 AND kind = ?2 AND source = ?3 AND status != 'delisted'
+                   AND symbol NOT IN (SELECT symbol FROM refreshed_symbols)",
             )?;
             for market in markets {
                 delisted += mark.execute(params![market.as_str(), kind.as_str(), source, now])?;
             }
+            tx.execute_batch("DELETE FROM refreshed_symbols;")?;
             Ok(InstrumentWrite { added, updated, delisted })
         })
     }

@@ -13,6 +13,7 @@ mod catalog;
 mod dashboard;
 mod instruments;
 mod migrations;
+mod outbox;
 mod prices;
 mod runs;
 mod service;
@@ -26,6 +27,7 @@ pub use catalog::{LoadOutcome, ReportRow, WatchlistEntry};
 pub use dashboard::WrittenSummary;
 pub use instruments::InstrumentWrite;
 pub use migrations::migrations;
+pub use outbox::{AttemptRecord, ChannelDeliveries, NewOutboxMessage, OutboxAttempt, OutboxRow, OutboxState};
 pub use prices::{BarStats, SecurityState, WriteStats};
 pub use runs::{JobRun, JobRunOutcome, ProviderStreak, SyncFailureRow, SyncRunRow};
 pub use service::PriceFreshness;
@@ -180,24 +182,14 @@ fn is_read_only(error: &rusqlite::Error) -> bool {
     error.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly)
 }
 
-/// Dates are stored as ISO-8601 text (`2023-02-14`), which sorts chronologically.
-pub(crate) fn date_text(date: chrono::NaiveDate) -> String {
-    date.format("%Y-%m-%d").to_string()
-}
-
-pub(crate) fn parse_date(text: &str) -> rusqlite::Result<chrono::NaiveDate> {
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
-}
+// Dates and times go through rusqlite's chrono conversions. Dates (`NaiveDate`) are stored
+// as ISO-8601 text (`2023-02-14`), which sorts chronologically. Times are read the same way,
+// but written by `time_text` below: rusqlite would write `2023-02-14 09:30:00+00:00`, and the
+// stored format (RFC 3339, `2023-02-14T09:30:00Z`) must stay one format so text order stays
+// time order.
 
 pub(crate) fn time_text(time: chrono::DateTime<chrono::Utc>) -> String {
     time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-pub(crate) fn parse_time(text: &str) -> rusqlite::Result<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{Result, Store, StoreError, date_text, parse_date, parse_time, time_text};
+use super::{Result, Store, StoreError, time_text};
 use crate::prices::{AdjBasis, Bar, validate_series};
 use crate::symbol::Symbol;
 
@@ -38,15 +38,7 @@ pub struct BarStats {
 }
 
 fn read_bar(r: &rusqlite::Row<'_>) -> rusqlite::Result<Bar> {
-    Ok(Bar {
-        date: parse_date(&r.get::<_, String>(0)?)?,
-        open: r.get(1)?,
-        high: r.get(2)?,
-        low: r.get(3)?,
-        close: r.get(4)?,
-        volume: r.get(5)?,
-        adj_close: r.get(6)?,
-    })
+    Ok(Bar { date: r.get(0)?, open: r.get(1)?, high: r.get(2)?, low: r.get(3)?, close: r.get(4)?, volume: r.get(5)?, adj_close: r.get(6)? })
 }
 
 const BAR_COLUMNS: &str = "date, open, high, low, close, volume, adj_close";
@@ -148,8 +140,7 @@ impl Store {
                  ON CONFLICT (pair, date) DO UPDATE SET rate = excluded.rate, source = excluded.source, fetched_at = excluded.fetched_at",
             )?;
             for bar in bars {
-                let date = date_text(bar.date);
-                insert.execute(params![symbol_text, date, bar.close, source, fetched_at])?;
+                insert.execute(params![symbol_text, bar.date, bar.close, source, fetched_at])?;
             }
         } else {
             let mut insert = tx.prepare_cached(
@@ -160,10 +151,9 @@ impl Store {
                    adj_basis = excluded.adj_basis, source = excluded.source, fetched_at = excluded.fetched_at",
             )?;
             for bar in bars {
-                let date = date_text(bar.date);
                 insert.execute(params![
                     symbol_text,
-                    date,
+                    bar.date,
                     bar.open,
                     bar.high,
                     bar.low,
@@ -192,7 +182,7 @@ impl Store {
             format!("SELECT {BAR_COLUMNS} FROM daily_bars WHERE symbol = ?1 AND date BETWEEN ?2 AND ?3 ORDER BY date")
         };
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![symbol.to_string(), date_text(from), date_text(to)], read_bar)?;
+        let rows = stmt.query_map(params![symbol.to_string(), from, to], read_bar)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -211,7 +201,7 @@ impl Store {
         } else {
             format!("SELECT {BAR_COLUMNS} FROM daily_bars WHERE symbol = ?1 AND date <= ?2 ORDER BY date DESC LIMIT 1")
         };
-        Ok(self.conn.prepare_cached(&sql)?.query_row(params![symbol.to_string(), date_text(date)], read_bar).optional()?)
+        Ok(self.conn.prepare_cached(&sql)?.query_row(params![symbol.to_string(), date], read_bar).optional()?)
     }
 
     /// First and last stored dates and the count, or `None` when nothing is stored.
@@ -221,16 +211,16 @@ impl Store {
         } else {
             "SELECT MIN(date), MAX(date), COUNT(*) FROM daily_bars WHERE symbol = ?1"
         };
-        let (first, last, count): (Option<String>, Option<String>, i64) =
+        let (first, last, count): (Option<NaiveDate>, Option<NaiveDate>, i64) =
             self.conn.query_row(sql, [symbol.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         match (first, last) {
-            (Some(first), Some(last)) => Ok(Some(BarStats { first: parse_date(&first)?, last: parse_date(&last)?, count: count as usize })),
+            (Some(first), Some(last)) => Ok(Some(BarStats { first, last, count: count as usize })),
             _ => Ok(None),
         }
     }
 
     pub fn security_state(&self, symbol: &Symbol) -> Result<SecurityState> {
-        let row: Option<(Option<String>, Option<String>, Option<String>)> = self
+        let row: Option<(Option<NaiveDate>, Option<String>, Option<String>)> = self
             .conn
             .query_row("SELECT listed_on, adj_basis, adj_source FROM securities WHERE symbol = ?1", [symbol.to_string()], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -241,7 +231,7 @@ impl Store {
         };
         Ok(SecurityState {
             symbol: symbol.clone(),
-            listed_on: listed_on.as_deref().map(parse_date).transpose()?,
+            listed_on,
             adj_basis: adj_basis.and_then(|b| b.parse().ok()),
             adj_source,
             bars: self.bar_stats(symbol)?,
@@ -256,18 +246,13 @@ impl Store {
         } else {
             "SELECT source, fetched_at FROM daily_bars WHERE symbol = ?1 ORDER BY date DESC LIMIT 1"
         };
-        let row: Option<(String, String)> =
-            self.conn.prepare_cached(sql)?.query_row([symbol.to_string()], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
-        Ok(match row {
-            Some((source, fetched_at)) => Some((source, parse_time(&fetched_at)?)),
-            None => None,
-        })
+        Ok(self.conn.prepare_cached(sql)?.query_row([symbol.to_string()], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
     }
 
     /// Records a security's first trading date, learnt from a provider.
     pub fn set_listed_on(&mut self, symbol: &Symbol, listed_on: NaiveDate) -> Result<()> {
         self.write(|tx| {
-            tx.execute("UPDATE securities SET listed_on = ?2 WHERE symbol = ?1", params![symbol.to_string(), date_text(listed_on)])?;
+            tx.execute("UPDATE securities SET listed_on = ?2 WHERE symbol = ?1", params![symbol.to_string(), listed_on])?;
             Ok(())
         })
     }

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{Result, Store, date_text, parse_time, time_text};
+use super::{Result, Store, time_text};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SyncRunRow {
@@ -87,9 +87,9 @@ fn read_job_run(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRun> {
     Ok(JobRun {
         id: r.get(0)?,
         job: r.get(1)?,
-        scheduled_for: r.get::<_, Option<String>>(2)?.as_deref().map(parse_time).transpose()?,
-        started_at: parse_time(&r.get::<_, String>(3)?)?,
-        finished_at: r.get::<_, Option<String>>(4)?.as_deref().map(parse_time).transpose()?,
+        scheduled_for: r.get(2)?,
+        started_at: r.get(3)?,
+        finished_at: r.get(4)?,
         outcome: JobRunOutcome::parse(&r.get::<_, String>(5)?),
         counts: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or(serde_json::Value::Null),
         error: r.get(7)?,
@@ -101,8 +101,8 @@ const JOB_COLUMNS: &str = "id, job, scheduled_for, started_at, finished_at, outc
 fn read_sync_run(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncRunRow> {
     Ok(SyncRunRow {
         id: r.get(0)?,
-        started_at: parse_time(&r.get::<_, String>(1)?)?,
-        finished_at: r.get::<_, Option<String>>(2)?.as_deref().map(parse_time).transpose()?,
+        started_at: r.get(1)?,
+        finished_at: r.get(2)?,
         trigger: r.get(3)?,
         symbols_requested: r.get::<_, i64>(4)? as usize,
         securities_updated: r.get::<_, i64>(5)? as usize,
@@ -110,6 +110,22 @@ fn read_sync_run(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncRunRow> {
         failures: r.get::<_, i64>(7)? as usize,
         outcome: r.get(8)?,
     })
+}
+
+/// Records a run's end inside an open transaction (see `Store::finish_job_run_and_announce`).
+pub(crate) fn finish_job_run_in(
+    tx: &rusqlite::Transaction<'_>,
+    run_id: i64,
+    outcome: JobRunOutcome,
+    counts: &serde_json::Value,
+    error: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE job_runs SET finished_at = ?2, outcome = ?3, counts = ?4, error = ?5 WHERE id = ?1",
+        params![run_id, time_text(now), outcome.as_str(), counts.to_string(), error],
+    )?;
+    Ok(())
 }
 
 impl Store {
@@ -236,13 +252,7 @@ impl Store {
         error: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        self.write(|tx| {
-            tx.execute(
-                "UPDATE job_runs SET finished_at = ?2, outcome = ?3, counts = ?4, error = ?5 WHERE id = ?1",
-                params![run_id, time_text(now), outcome.as_str(), counts.to_string(), error],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| finish_job_run_in(tx, run_id, outcome, counts, error, now))
     }
 
     /// Marks runs left `running` by a process that is gone as cancelled (job runs) or
@@ -313,14 +323,29 @@ impl Store {
         files: &[String],
         now: DateTime<Utc>,
     ) -> Result<()> {
+        self.record_weekly_summary_and_notify(report_id, week, as_of, files, &[], now).map(|_| ())
+    }
+
+    /// Records a written summary and queues its notifications in one transaction, so a
+    /// summary is never recorded without its messages (nor the reverse). Returns how many
+    /// messages were new (a re-run of the same week queues nothing twice).
+    pub fn record_weekly_summary_and_notify(
+        &mut self,
+        report_id: &str,
+        week: &str,
+        as_of: NaiveDate,
+        files: &[String],
+        messages: &[super::NewOutboxMessage],
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
         let files = serde_json::to_string(files).unwrap_or_else(|_| "[]".into());
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO weekly_summaries (report_id, week, as_of, written_at, files) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (report_id, week) DO UPDATE SET as_of = excluded.as_of, written_at = excluded.written_at, files = excluded.files",
-                params![report_id, week, date_text(as_of), time_text(now), files],
+                params![report_id, week, as_of, time_text(now), files],
             )?;
-            Ok(())
+            super::outbox::enqueue_in(tx, messages, now)
         })
     }
 

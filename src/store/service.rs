@@ -1,6 +1,6 @@
 //! Read-only queries for `ratingwatch status`: how fresh each tracked security's prices are.
 
-use super::{Result, Store, parse_date};
+use super::{Result, Store};
 use crate::symbol::{Market, Symbol};
 use chrono::NaiveDate;
 
@@ -26,18 +26,13 @@ impl Store {
              WHERE s.kind != 'stock' OR EXISTS (SELECT 1 FROM companies c WHERE c.symbol = s.symbol)
              ORDER BY s.symbol",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<NaiveDate>>(2)?)))?;
         let mut out = Vec::new();
         for row in rows {
             let (symbol, name, latest) = row?;
             // Symbols are stored canonical; one that no longer parses is skipped rather than fatal.
             let Ok(symbol) = Symbol::parse(&symbol) else { continue };
-            out.push(PriceFreshness {
-                market: symbol.market(),
-                symbol,
-                name,
-                latest_close: latest.as_deref().map(parse_date).transpose()?,
-            });
+            out.push(PriceFreshness { market: symbol.market(), symbol, name, latest_close: latest });
         }
         Ok(out)
     }
@@ -50,8 +45,7 @@ impl Store {
              WHERE symbol IN (SELECT symbol FROM securities WHERE kind = 'index')
              ORDER BY date DESC LIMIT ?1",
         )?;
-        let dates = stmt.query_map([limit as i64], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(dates.iter().map(|d| parse_date(d)).collect::<rusqlite::Result<_>>()?)
+        Ok(stmt.query_map([limit as i64], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
     }
 }
 

@@ -30,6 +30,7 @@
 mod breaker;
 pub mod calendar;
 mod decide;
+pub mod instruments;
 mod plan;
 mod progress;
 

@@ -4,6 +4,8 @@ mod analysis;
 mod cli;
 mod draft;
 mod exchange;
+mod instruments;
+mod notify;
 // The provider server example's formats, routing and failure injection, serving `exchange`'s model.
 #[allow(dead_code)]
 #[path = "../../examples/provider_server/server.rs"]

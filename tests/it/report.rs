@@ -2,7 +2,7 @@
 //! `verdict` and `report` commands through the real binary.
 
 mod end_to_end;
-mod fixtures;
+pub(crate) mod fixtures;
 
 use ratingwatch::analysis::model::NamedPath;
 use ratingwatch::catalog::{Band, Bound, Boundary, Label, boundaries, three_tier_bands};
@@ -338,7 +338,7 @@ fn weekly_files_refuse_a_report_id_that_could_leave_the_folder() {
 
     // A week label that disagrees with the summary's own dates is refused too.
     let mut summary = fixtures::weekly();
-    summary.week = "2023-W21".to_string();
+    summary.week = ratingwatch::ids::Week::new(2023, 21).unwrap();
     assert_eq!(write_weekly_files(&inner, &summary).unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
 }
 

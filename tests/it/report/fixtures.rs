@@ -263,7 +263,7 @@ pub fn weekly() -> WeeklySummary {
         rating_en: "overweight".to_string(),
         report_date: date("2023-02-14"),
         horizon_end: date("2023-08-14"),
-        week: "2023-W20".to_string(),
+        week: "2023-W20".parse().unwrap(),
         week_start: date("2023-05-15"),
         week_end: date("2023-05-19"),
         as_of: date("2023-05-19"),
