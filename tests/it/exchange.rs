@@ -1,30 +1,36 @@
-//! A fake exchange on 127.0.0.1 that speaks Tencent's, Eastmoney's and Yahoo's formats for any
-//! symbol, shared by the `sync` and `service` tests (the real provider clients and the real
-//! binary run against it).
+//! A fake exchange for the `sync` and `service` tests (the real provider clients and the real
+//! binary run against it): a synthetic price model served on 127.0.0.1 by the provider server
+//! example's own module (`examples/provider_server/server.rs`), so the wire formats, routing and
+//! failure injection are the ones `cargo run --example provider_server` serves from CSV files.
 //!
 //! The exchange's prices follow a formula, so a test can say what the server sent for any
 //! symbol and date without fixture files per symbol: on weekday `n` (days since 0001-01-01),
 //! the raw close is `base + 0.03 × (n mod 41)` with `base` in whole multiples of 0.03 from the
-//! symbol's name, open/high/low sit 0.01/0.02/0.03 around it, the back-adjusted (hfq) close is
-//! three times the raw close, and Yahoo's `adjclose` is the raw close times a factor the test
-//! can change (a dividend re-bases it). A symbol may have a 10送5 bonus-share ex-date: from
+//! symbol's name, open/high/low sit 0.03/0.06/0.09 around it, the back-adjusted (hfq) prices are
+//! three times the formula's, and Yahoo's `adjclose` is the raw close times a factor the test
+//! can change (a dividend re-bases it). Volume is `1000 + n mod 7` lots of 100 shares in
+//! Shanghai and Shenzhen (Tencent and Eastmoney send lots, Yahoo shares), shares elsewhere. A symbol may have a 10送5 bonus-share ex-date: from
 //! that day the raw prices are two thirds of the formula while hfq carries on unchanged.
 //! A session is only served once it has closed at the exchange's `now`.
 
 #![allow(dead_code)]
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
-use serde_json::json;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use ratingwatch::prices::Bar;
-use ratingwatch::providers::ProviderName;
+use ratingwatch::providers::{ProviderName, is_index};
 use ratingwatch::symbol::{Market, Symbol};
+
+/// How the exchange misbehaves for one provider and symbol: the provider server's failure modes
+/// (`Unknown`, `Status(code)`, `Html`, `EmptySeries`, …).
+pub(crate) use crate::provider_server::FailMode as Fault;
+use crate::provider_server::{FailRule, Rules, Security, ServerState, Source, serve};
 
 pub fn date(text: &str) -> NaiveDate {
     text.parse().unwrap()
@@ -41,8 +47,9 @@ pub struct Quote {
     high: i64,
     low: i64,
     close: i64,
-    hfq_close: i64,
-    /// Lots for Shanghai/Shenzhen, shares elsewhere (as the vendors send them).
+    /// The formula's prices before any bonus shares (back-adjusted = three times these).
+    unadjusted: [i64; 4],
+    /// Shares.
     volume: i64,
 }
 
@@ -56,66 +63,43 @@ pub fn adjclose(close_milli: i64, factor: f64) -> f64 {
     (close_milli as f64 * factor * 10.0).round() / 10_000.0
 }
 
-pub fn text(milli: i64) -> String {
-    format!("{}.{:03}", milli / 1000, milli % 1000)
-}
-
-/// How the exchange misbehaves for one provider and symbol.
-#[derive(Clone, Copy, Debug)]
-pub enum Fault {
-    /// The provider's own "unknown symbol" answer.
-    Unknown,
-    /// This HTTP status with an empty JSON object.
-    Status(u16),
-    /// A block page with status 200.
-    Html,
-    /// The provider's own "no bars" answer with status 200 (Tencent `day: []`, Eastmoney
-    /// `klines: []`, a Yahoo chart without timestamps): what a throttled host sends.
-    EmptySeries,
-}
+/// The first session the exchange has (every test's history starts later).
+const FIRST_DAY: &str = "2021-01-04";
 
 pub struct ExchangeState {
     pub now: DateTime<Utc>,
-    /// Faults and how many requests each still applies to (`None`: every one).
-    pub faults: HashMap<(ProviderName, Symbol), (Fault, Option<usize>)>,
     /// Ex-dates of 10送5 bonus shares.
     pub bonus: HashMap<Symbol, NaiveDate>,
     /// Yahoo's `adjclose` = close × this factor (default 0.97).
     pub yahoo_factor: HashMap<Symbol, f64>,
-    /// Every request, in arrival order.
-    pub log: Vec<(ProviderName, String)>,
 }
 
 #[derive(Clone)]
 pub struct Exchange {
     pub state: Arc<Mutex<ExchangeState>>,
+    /// The server's failure rules, each with how many more requests it applies to.
+    faults: Rules,
+    /// The server's request log: provider and `PATH?QUERY`, in arrival order.
+    log: Arc<Mutex<Vec<(ProviderName, String)>>>,
 }
 
 /// The exchange-local time a daily session has closed (FX: a London day's bar at 23:00 London).
-pub fn session(symbol: &Symbol) -> (Tz, NaiveTime, NaiveTime) {
+pub fn session(symbol: &Symbol) -> (Tz, NaiveTime) {
     let hm = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
     match symbol.market() {
-        Market::Sh | Market::Sz => (chrono_tz::Asia::Shanghai, hm(9, 30), hm(15, 0)),
-        Market::Hk => (chrono_tz::Asia::Hong_Kong, hm(9, 30), hm(16, 0)),
-        Market::Us => (chrono_tz::America::New_York, hm(9, 30), hm(16, 0)),
-        Market::Fx => (chrono_tz::Europe::London, hm(0, 0), hm(23, 0)),
+        Market::Sh | Market::Sz => (chrono_tz::Asia::Shanghai, hm(15, 0)),
+        Market::Hk => (chrono_tz::Asia::Hong_Kong, hm(16, 0)),
+        Market::Us => (chrono_tz::America::New_York, hm(16, 0)),
+        Market::Fx => (chrono_tz::Europe::London, hm(23, 0)),
     }
-}
-
-pub fn is_index(symbol: &Symbol) -> bool {
-    symbol.code().starts_with("000") && symbol.market() == Market::Sh
 }
 
 impl Exchange {
     pub fn new(now: DateTime<Utc>) -> Exchange {
         Exchange {
-            state: Arc::new(Mutex::new(ExchangeState {
-                now,
-                faults: HashMap::new(),
-                bonus: HashMap::new(),
-                yahoo_factor: HashMap::new(),
-                log: Vec::new(),
-            })),
+            state: Arc::new(Mutex::new(ExchangeState { now, bonus: HashMap::new(), yahoo_factor: HashMap::new() })),
+            faults: Arc::default(),
+            log: Arc::default(),
         }
     }
 
@@ -123,17 +107,28 @@ impl Exchange {
         self.state.lock().unwrap().now = now;
     }
 
+    fn add_fault(&self, provider: ProviderName, symbol_text: &str, mode: Fault, times: Option<usize>) {
+        let rule = FailRule { provider: Some(provider), symbol: Some(symbol(symbol_text)), mode };
+        let mut faults = self.faults.lock().unwrap();
+        faults.retain(|(old, _)| (old.provider, &old.symbol) != (rule.provider, &rule.symbol));
+        faults.push((rule, times));
+    }
+
     pub fn fault(&self, provider: ProviderName, symbol_text: &str, fault: Fault) {
-        self.state.lock().unwrap().faults.insert((provider, symbol(symbol_text)), (fault, None));
+        self.add_fault(provider, symbol_text, fault, None);
     }
 
     /// A fault for the next request only.
     pub fn fault_once(&self, provider: ProviderName, symbol_text: &str, fault: Fault) {
-        self.state.lock().unwrap().faults.insert((provider, symbol(symbol_text)), (fault, Some(1)));
+        self.add_fault(provider, symbol_text, fault, Some(1));
+    }
+
+    pub fn clear_faults(&self) {
+        self.faults.lock().unwrap().clear();
     }
 
     pub fn take_log(&self) -> Vec<(ProviderName, String)> {
-        std::mem::take(&mut self.state.lock().unwrap().log)
+        std::mem::take(&mut self.log.lock().unwrap())
     }
 
     /// The formula's quote of `symbol` on `day`.
@@ -145,19 +140,22 @@ impl Exchange {
         let after_bonus = self.state.lock().unwrap().bonus.get(symbol).is_some_and(|ex| day >= *ex);
         // 10送5: every share became 1.5, so the price as traded is two thirds of the formula.
         let scale = |milli: i64| if after_bonus { milli * 2 / 3 } else { milli };
+        let unadjusted = [formula - 30, formula + 60, formula - 90, formula];
+        let lots = 1000 + i64::from(day.num_days_from_ce() % 7);
+        let volume = if matches!(symbol.market(), Market::Sh | Market::Sz) { lots * 100 } else { lots };
         Quote {
-            open: scale(formula - 30),
-            high: scale(formula + 60),
-            low: scale(formula - 90),
+            open: scale(unadjusted[0]),
+            high: scale(unadjusted[1]),
+            low: scale(unadjusted[2]),
             close: scale(formula),
-            hfq_close: formula * 3,
-            volume: 1000 + i64::from(day.num_days_from_ce() % 7),
+            unadjusted,
+            volume,
         }
     }
 
     /// Weekdays in `[from, to]` whose session has closed by the exchange's `now`.
     pub fn sessions(&self, symbol: &Symbol, from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
-        let (zone, _, close) = session(symbol);
+        let (zone, close) = session(symbol);
         let now = self.state.lock().unwrap().now.with_timezone(&zone);
         let last_closed = if now.time() >= close { now.date_naive() } else { now.date_naive().pred_opt().unwrap() };
         from.iter_days().take_while(|d| *d <= to.min(last_closed)).filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)).collect()
@@ -167,7 +165,9 @@ impl Exchange {
         self.state.lock().unwrap().yahoo_factor.get(symbol).copied().unwrap_or(0.97)
     }
 
-    /// What a sync through `provider` must store for `symbol` over `[from, to]`.
+    /// What a sync through `provider` must store for `symbol` over `[from, to]`: the raw prices,
+    /// volume in shares (the clients multiply lots by 100), and the provider's adjusted close
+    /// (hfq for Tencent and Eastmoney, `adjclose` for Yahoo, the close itself for indices).
     pub fn expected(&self, provider: ProviderName, symbol_text: &str, from: &str, to: &str) -> Vec<Bar> {
         let symbol = symbol(symbol_text);
         self.sessions(&symbol, date(from), date(to))
@@ -177,14 +177,13 @@ impl Exchange {
                 if symbol.is_fx() {
                     return Bar::close_only(day, price(q.close));
                 }
-                let lots = matches!(symbol.market(), Market::Sh | Market::Sz) && provider != ProviderName::Yahoo;
-                let volume = if lots { q.volume as f64 * 100.0 } else { q.volume as f64 };
                 let adj_close = match provider {
                     _ if is_index(&symbol) => price(q.close),
                     ProviderName::Yahoo => adjclose(q.close, self.yahoo_factor(&symbol)),
-                    ProviderName::Tencent | ProviderName::Eastmoney => price(q.hfq_close),
+                    ProviderName::Tencent | ProviderName::Eastmoney => price(3 * q.unadjusted[3]),
                 };
-                let volume = if provider == ProviderName::Yahoo && is_index(&symbol) { None } else { Some(volume) };
+                // Yahoo reports no volume for an index.
+                let volume = if provider == ProviderName::Yahoo && is_index(&symbol) { None } else { Some(q.volume as f64) };
                 Bar {
                     date: day,
                     open: Some(price(q.open)),
@@ -197,194 +196,82 @@ impl Exchange {
             })
             .collect()
     }
+}
 
-    pub fn fault_for(&self, provider: ProviderName, symbol: &Symbol) -> Option<Fault> {
-        let mut state = self.state.lock().unwrap();
-        let key = (provider, symbol.clone());
-        let (fault, remaining) = state.faults.get(&key).copied()?;
-        match remaining {
-            Some(1) => {
-                state.faults.remove(&key);
+/// The model as the provider server's source of prices: every session from [`FIRST_DAY`] that
+/// has closed at `now`, for any symbol.
+impl Source for Exchange {
+    fn security(&self, symbol: &Symbol) -> Option<Cow<'_, Security>> {
+        let days = self.sessions(symbol, date(FIRST_DAY), NaiveDate::MAX);
+        let factor = self.yahoo_factor(symbol);
+        let (mut raw, mut hfq) = (Vec::with_capacity(days.len()), Vec::with_capacity(days.len()));
+        for day in days {
+            let q = self.quote(symbol, day);
+            if symbol.is_fx() {
+                raw.push(Bar::close_only(day, price(q.close)));
+                continue;
             }
-            Some(n) => {
-                state.faults.insert(key, (fault, Some(n - 1)));
-            }
-            None => {}
+            let [open, high, low, close] = q.unadjusted.map(|milli| price(3 * milli));
+            raw.push(Bar {
+                date: day,
+                open: Some(price(q.open)),
+                high: Some(price(q.high)),
+                low: Some(price(q.low)),
+                close: price(q.close),
+                volume: Some(q.volume as f64),
+                adj_close: adjclose(q.close, factor),
+            });
+            hfq.push(Bar {
+                date: day,
+                open: Some(open),
+                high: Some(high),
+                low: Some(low),
+                close,
+                volume: Some(q.volume as f64),
+                adj_close: close,
+            });
         }
-        Some(fault)
-    }
-
-    pub fn tencent(&self, request: &Request) -> ResponseTemplate {
-        let param = query(request, "param").unwrap_or_default();
-        let fields: Vec<&str> = param.split(',').collect();
-        let code = fields[0];
-        let Ok(symbol) = Symbol::parse(code) else { return json_body(200, json!({"code": -1, "msg": "param error", "data": {}})) };
-        if let Some(fault) = self.fault_for(ProviderName::Tencent, &symbol) {
-            let empty = json!({"code": 0, "msg": "", "data": {code: {"day": [], "prec": "1.000", "version": "16"}}});
-            return fault_response(fault, json!({"code": 0, "msg": "", "data": {}}), empty);
-        }
-        let (from, to) = (date(fields[2]), date(fields[3]));
-        let hfq = fields.get(5) == Some(&"hfq");
-        let rows: Vec<serde_json::Value> = self
-            .sessions(&symbol, from, to)
-            .into_iter()
-            .take(640)
-            .map(|day| {
-                let q = self.quote(&symbol, day);
-                let close = if hfq { q.hfq_close } else { q.close };
-                let factor = if hfq { q.hfq_close as f64 / q.close as f64 } else { 1.0 };
-                let scaled = |milli: i64| text((milli as f64 * factor).round() as i64);
-                json!([day.to_string(), scaled(q.open), text(close), scaled(q.high), scaled(q.low), format!("{}.000", q.volume)])
-            })
-            .collect();
-        let key = if hfq { "hfqday" } else { "day" };
-        json_body(200, json!({"code": 0, "msg": "", "data": {code: {key: rows, "prec": "1.000", "version": "16"}}}))
-    }
-
-    pub fn eastmoney(&self, request: &Request) -> ResponseTemplate {
-        let secid = query(request, "secid").unwrap_or_default();
-        let (prefix, code) = secid.split_once('.').unwrap_or(("", ""));
-        let market = match prefix {
-            "1" => "SH",
-            "0" => "SZ",
-            "116" => "HK",
-            "105" | "106" | "107" => "US",
-            _ => "FX",
-        };
-        let code = if market == "FX" { code.trim_end_matches('C') } else { code };
-        let unknown = json!({"rc": 100, "rt": 17, "data": null});
-        let Ok(symbol) = Symbol::parse(&format!("{code}.{market}")) else { return json_body(200, unknown) };
-        if let Some(fault) = self.fault_for(ProviderName::Eastmoney, &symbol) {
-            // Throttled Eastmoney hosts answer exactly this: an empty `klines` list with rc 0.
-            let empty = json!({"rc": 0, "rt": 17, "data": {"code": code, "market": 1, "dktotal": 0, "klines": []}});
-            return fault_response(fault, unknown, empty);
-        }
-        let parse = |name: &str| NaiveDate::parse_from_str(&query(request, name).unwrap_or_default(), "%Y%m%d").unwrap();
-        let hfq = query(request, "fqt").as_deref() == Some("2");
-        let klines: Vec<String> = self
-            .sessions(&symbol, parse("beg"), parse("end"))
-            .into_iter()
-            .map(|day| {
-                let q = self.quote(&symbol, day);
-                let close = if hfq { q.hfq_close } else { q.close };
-                format!("{day},{},{},{},{},{},1.0,1.0,0.5,0.1,0.2", text(q.open), text(close), text(q.high), text(q.low), q.volume)
-            })
-            .collect();
-        json_body(200, json!({"rc": 0, "rt": 17, "data": {"code": code, "market": 1, "klines": klines}}))
-    }
-
-    pub fn yahoo(&self, request: &Request) -> ResponseTemplate {
-        let yahoo_symbol = request.url.path().trim_start_matches("/v8/finance/chart/").to_string();
-        let not_found =
-            json!({"chart": {"result": null, "error": {"code": "Not Found", "description": "No data found, symbol may be delisted"}}});
-        let Ok(symbol) = Symbol::parse(&yahoo_symbol) else { return json_body(404, not_found) };
-        if let Some(fault) = self.fault_for(ProviderName::Yahoo, &symbol) {
-            let empty = json!({"chart": {"result": [{
-                "meta": {"symbol": yahoo_symbol, "exchangeTimezoneName": session(&symbol).0.name()},
-                "indicators": {"quote": [{}], "adjclose": [{}]}
-            }], "error": null}});
-            return match fault {
-                Fault::Unknown => json_body(404, not_found),
-                other => fault_response(other, json!({}), empty),
-            };
-        }
-        let (zone, open_time, close_time) = session(&symbol);
-        let stamp = |day: NaiveDate, time: NaiveTime| zone.from_local_datetime(&day.and_time(time)).unwrap().timestamp();
-        let period = |name: &str| query(request, name).and_then(|v| v.parse::<i64>().ok()).unwrap_or_default();
-        let (period1, period2) = (period("period1"), period("period2"));
-        let from = DateTime::from_timestamp(period1, 0).unwrap().date_naive().pred_opt().unwrap();
-        let to = DateTime::from_timestamp(period2, 0).unwrap().date_naive().succ_opt().unwrap();
-        let days: Vec<NaiveDate> =
-            self.sessions(&symbol, from, to).into_iter().filter(|day| (period1..period2).contains(&stamp(*day, open_time))).collect();
-        let quotes: Vec<Quote> = days.iter().map(|day| self.quote(&symbol, *day)).collect();
-        let factor = self.yahoo_factor(&symbol);
-        let column = |f: &dyn Fn(&Quote) -> f64| quotes.iter().map(f).collect::<Vec<f64>>();
-        let last_close = days.last().map(|day| stamp(*day, close_time)).unwrap_or(period1);
-        json_body(
-            200,
-            json!({"chart": {"result": [{
-                "meta": {"symbol": yahoo_symbol, "exchangeTimezoneName": zone.name(), "regularMarketTime": last_close},
-                "timestamp": days.iter().map(|day| stamp(*day, open_time)).collect::<Vec<i64>>(),
-                "indicators": {
-                    "quote": [{
-                        "open": column(&|q| price(q.open)),
-                        "high": column(&|q| price(q.high)),
-                        "low": column(&|q| price(q.low)),
-                        "close": column(&|q| price(q.close)),
-                        "volume": column(&|q| q.volume as f64),
-                    }],
-                    "adjclose": [{"adjclose": column(&|q| adjclose(q.close, factor))}]
-                }
-            }], "error": null}}),
-        )
+        // The model has no forward-adjusted series (the clients never ask for one).
+        Some(Cow::Owned(Security { symbol: symbol.clone(), raw, hfq, qfq: Vec::new() }))
     }
 }
 
-pub fn query(request: &Request, name: &str) -> Option<String> {
-    request.url.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
-}
+/// The base URL each provider's client is pointed at (one server answers all three).
+pub struct Endpoint(String);
 
-pub fn json_body(status: u16, body: serde_json::Value) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_string(body.to_string()).insert_header("content-type", "application/json")
-}
-
-pub fn fault_response(fault: Fault, unknown: serde_json::Value, empty: serde_json::Value) -> ResponseTemplate {
-    match fault {
-        Fault::Unknown => json_body(200, unknown),
-        Fault::EmptySeries => json_body(200, empty),
-        Fault::Status(status) => json_body(status, json!({})),
-        Fault::Html => ResponseTemplate::new(200)
-            .set_body_string("<html><head><title>403 Forbidden</title></head><body>blocked</body></html>")
-            .insert_header("content-type", "text/html"),
+impl Endpoint {
+    pub fn uri(&self) -> String {
+        self.0.clone()
     }
 }
 
-/// Serves one provider's format on its own server, logging every request.
-pub struct Counter {
-    provider: ProviderName,
-    exchange: Exchange,
-    /// Every answer waits this long.
-    delay: Duration,
-    /// Told of each request as it arrives.
-    arrivals: Option<mpsc::Sender<()>>,
-}
-
-impl Respond for Counter {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        self.exchange.state.lock().unwrap().log.push((self.provider, request.url.to_string()));
-        if let Some(arrivals) = &self.arrivals {
-            let _ = arrivals.send(());
-        }
-        let response = match self.provider {
-            ProviderName::Tencent => self.exchange.tencent(request),
-            ProviderName::Eastmoney => self.exchange.eastmoney(request),
-            ProviderName::Yahoo => self.exchange.yahoo(request),
-        };
-        response.set_delay(self.delay)
-    }
-}
-
-/// The three providers' servers, all backed by one exchange.
 pub struct Servers {
-    pub tencent: MockServer,
-    pub eastmoney: MockServer,
-    pub yahoo: MockServer,
+    pub tencent: Endpoint,
+    pub eastmoney: Endpoint,
+    pub yahoo: Endpoint,
 }
 
 pub async fn start(exchange: &Exchange) -> Servers {
     start_with(exchange, Duration::ZERO, None).await
 }
 
+/// Starts the provider server for `exchange` on its own thread and runtime (so a test that
+/// blocks its own runtime on the real binary is still answered). Every answer waits `delay`;
+/// `arrivals` is told of each request as it arrives.
 pub async fn start_with(exchange: &Exchange, delay: Duration, arrivals: Option<mpsc::Sender<()>>) -> Servers {
-    let mut servers = Vec::new();
-    for provider in ProviderName::ALL {
-        let server = MockServer::start().await;
-        let counter = Counter { provider, exchange: exchange.clone(), delay, arrivals: arrivals.clone() };
-        Mock::given(wiremock::matchers::any()).respond_with(counter).mount(&server).await;
-        servers.push(server);
-    }
-    let yahoo = servers.pop().unwrap();
-    let eastmoney = servers.pop().unwrap();
-    let tencent = servers.pop().unwrap();
-    Servers { tencent, eastmoney, yahoo }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    let state = Arc::new(ServerState {
+        source: Arc::new(exchange.clone()),
+        rules: exchange.faults.clone(),
+        latency: delay,
+        log: exchange.log.clone(),
+        arrivals,
+    });
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async move { serve(tokio::net::TcpListener::from_std(listener).unwrap(), state).await });
+    });
+    Servers { tencent: Endpoint(base_url.clone()), eastmoney: Endpoint(base_url.clone()), yahoo: Endpoint(base_url) }
 }

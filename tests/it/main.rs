@@ -6,6 +6,10 @@ mod draft;
 mod exchange;
 mod instruments;
 mod notify;
+// The provider server example's formats, routing and failure injection, serving `exchange`'s model.
+#[allow(dead_code)]
+#[path = "../../examples/provider_server/server.rs"]
+mod provider_server;
 mod providers;
 mod report;
 mod service;

@@ -208,7 +208,7 @@ async fn one_failing_symbol_is_named_while_the_others_sync_and_fallbacks_take_ov
 
     // Tencent recovers for 0700.HK the next day, but the security sticks with eastmoney, the
     // source of its stored series: one small request, no history re-downloaded.
-    exchange.state.lock().unwrap().faults.clear();
+    exchange.clear_faults();
     exchange.take_log();
     let next = evening("2023-03-02");
     exchange.set_now(next);
