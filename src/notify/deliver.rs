@@ -119,6 +119,24 @@ fn truncate_chars(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
 }
 
+/// Characters of a dedup key kept as they are in the `webhook-id` header; everything else
+/// (CJK sector names, spaces, `%`) is percent-encoded, so the header is plain ASCII.
+const WEBHOOK_ID_ESCAPES: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b':').remove(b'-').remove(b'_').remove(b'.');
+
+/// The Standard Webhooks headers for one body: `webhook-id` is the message's dedup key,
+/// percent-encoded to ASCII (header values are ASCII; the key can hold a sector's Chinese
+/// name), and the signature signs exactly that header value, as receivers verify it.
+pub fn webhook_headers(message_id: &str, timestamp_s: i64, body: &[u8], secret: Option<&str>) -> Vec<(&'static str, String)> {
+    let id = percent_encoding::utf8_percent_encode(message_id, WEBHOOK_ID_ESCAPES).to_string();
+    let mut headers = vec![("webhook-timestamp", timestamp_s.to_string())];
+    if let Some(secret) = secret {
+        headers.push(("webhook-signature", sign::standard_webhooks_signature(&id, timestamp_s, body, secret)));
+    }
+    headers.insert(0, ("webhook-id", id));
+    headers
+}
+
 /// Sends one body to an HTTP channel and classifies the answer.
 pub async fn send_http(client: &reqwest::Client, channel: &Channel, body: &Value, message_id: &str, now: DateTime<Utc>) -> Attempted {
     let Target::Http { url, secret } = &channel.target else {
@@ -145,13 +163,7 @@ pub async fn send_http(client: &reqwest::Client, channel: &Channel, body: &Value
         }
         (ChannelKind::Webhook, secret) => {
             bytes = body.to_string().into_bytes();
-            let timestamp = now.timestamp();
-            request_headers.push(("webhook-id", message_id.to_string()));
-            request_headers.push(("webhook-timestamp", timestamp.to_string()));
-            if let Some(secret) = secret {
-                request_headers
-                    .push(("webhook-signature", sign::standard_webhooks_signature(message_id, timestamp, &bytes, secret.expose())));
-            }
+            request_headers = webhook_headers(message_id, now.timestamp(), &bytes, secret.as_ref().map(|secret| secret.expose()));
         }
         _ => bytes = body.to_string().into_bytes(),
     }
@@ -286,6 +298,26 @@ pub fn classify(kind: ChannelKind, status: u16, retry_after: Option<Duration>, b
 mod tests {
     use super::*;
     use rstest::rstest;
+
+    #[test]
+    fn the_webhook_id_is_ascii_and_the_signature_signs_that_header_value() {
+        let key = "rating_change:zheshang-2023-02-14-chatgpt:深度学习大模型:2023-04-17:neutral:hook";
+        let headers = webhook_headers(key, 1_681_700_000, b"{}", Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
+        let id = &headers[0];
+        assert_eq!(id.0, "webhook-id");
+        // 深 is E6 B7 B1 in UTF-8; ':', '-', '_' and '.' are kept.
+        assert!(id.1.starts_with("rating_change:zheshang-2023-02-14-chatgpt:%E6%B7%B1"), "{}", id.1);
+        assert!(id.1.is_ascii());
+        assert!(reqwest::header::HeaderValue::from_str(&id.1).is_ok());
+        let signature = &headers[2];
+        assert_eq!(signature.0, "webhook-signature");
+        // A receiver signs `{webhook-id header}.{timestamp}.{body}`: the same value must come out.
+        let expected = sign::standard_webhooks_signature(&id.1, 1_681_700_000, b"{}", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+        assert_eq!(signature.1, expected);
+        // An ASCII key is sent as it is.
+        let plain = webhook_headers("weekly_summary:r:2023-W20:hook", 1, b"", None);
+        assert_eq!(plain, vec![("webhook-id", "weekly_summary:r:2023-W20:hook".to_string()), ("webhook-timestamp", "1".to_string())]);
+    }
 
     // The bodies are the research doc's verbatim samples (delivery-and-names.md §1.1–1.4).
     #[rstest]

@@ -247,7 +247,7 @@ pub async fn status_page(State(state): AppState, headers: HeaderMap) -> Response
             async {
                 let now = state.clock.now();
                 let report = state.db(move |store, state| questions::status(store, &state.config, now)).await?;
-                Ok(answer(representation, pages::status(&report, None).into_string()))
+                Ok(answer(representation, pages::status(&report).into_string()))
             }
             .await
         }

@@ -251,7 +251,7 @@ fn local(time: DateTime<Utc>, timezone: Tz) -> String {
 }
 
 /// `/status`: the same facts as `ratingwatch status`.
-pub fn status(report: &StatusReport, deliveries: Option<Markup>) -> Markup {
+pub fn status(report: &StatusReport) -> Markup {
     let timezone: Tz = report.timezone.zone();
     let toolbar = html! { (downloads("/status", "", &[Representation::Json])) };
     let content = html! {
@@ -343,7 +343,26 @@ pub fn status(report: &StatusReport, deliveries: Option<Markup>) -> Markup {
                 }
             }
         }
-        @if let Some(deliveries) = deliveries { (deliveries) }
+        @if !report.deliveries.is_empty() {
+            h2 { "Notifications" }
+            p { "Per channel; " code { "ratingwatch notify outbox" } " lists every attempt." }
+            table {
+                thead { tr { th { "channel" } th.num { "pending" } th.num { "sent" } th.num { "failed" } th.num { "given up" } th { "oldest pending" } th { "last error" } } }
+                tbody {
+                    @for channel in &report.deliveries {
+                        tr {
+                            td { (channel.channel) }
+                            td.num { (channel.pending) }
+                            td.num { (channel.sent) }
+                            td.num { (channel.failed) }
+                            td.num { (channel.expired) }
+                            td { (channel.oldest_pending.map_or_else(|| "-".to_string(), |t| local(t, timezone))) }
+                            td { (channel.last_error.as_deref().unwrap_or("-")) }
+                        }
+                    }
+                }
+            }
+        }
     };
     layout("Status", Nav::Status, Some(toolbar), content)
 }

@@ -470,6 +470,37 @@ async fn healthz_reports_the_database_alone_in_web_mode() {
     assert!(!empty.path().join("test.db").exists(), "the web server never creates the database");
 }
 
+/// `/status` shows the outbox per channel, as `ratingwatch status` does; the error text is
+/// escaped like every other stored string.
+#[tokio::test]
+async fn the_status_page_shows_deliveries_per_channel() {
+    let dir = imported(&["report/small-report.toml"]);
+    let mut store = ratingwatch::store::Store::open(&dir.path().join("test.db")).unwrap();
+    let message = ratingwatch::store::NewOutboxMessage {
+        dedup_key: "weekly_summary:render-test-2023-02-14:2023-W20:team-hook".to_string(),
+        channel: "team-hook".to_string(),
+        event: "weekly_summary".to_string(),
+        report_id: Some(REPORT.to_string()),
+        title: "Week 2023-W20".to_string(),
+        payload: "{}".to_string(),
+    };
+    assert_eq!(store.enqueue_messages(&[message], chrono::Utc::now()).unwrap(), 1);
+    drop(store);
+    let server = start(config(dir.path()), Mode::Standalone, None).await;
+    let page = server.get("/status").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<h2>Notifications</h2>"), "{}", page.body);
+    // One row: the channel, 1 pending, 0 sent, 0 failed, 0 given up.
+    assert!(
+        page.body.contains(r#"<td>team-hook</td><td class="num">1</td><td class="num">0</td><td class="num">0</td><td class="num">0</td>"#),
+        "{}",
+        page.body
+    );
+    let json: Value = serde_json::from_str(&server.get("/api/v1/status").await.body).unwrap();
+    assert_eq!(json["deliveries"][0]["channel"], "team-hook");
+    assert_eq!(json["deliveries"][0]["pending"], 1);
+}
+
 /// The real `serve`: the dashboard comes up beside the scheduler, /healthz sees both, and
 /// SIGTERM stops both with exit code 0.
 #[test]
