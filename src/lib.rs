@@ -11,6 +11,7 @@ pub mod csv_import;
 pub mod draft;
 pub mod ids;
 pub mod names;
+pub mod notify;
 pub mod pipeline;
 pub mod prices;
 pub mod providers;

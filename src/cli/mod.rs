@@ -7,6 +7,7 @@
 mod config;
 mod init;
 pub mod instruments;
+mod notify;
 mod prices;
 mod report;
 mod reports;
@@ -94,6 +95,9 @@ pub enum Command {
     /// Show the effective configuration.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Notifications: test a channel, list the outbox, send an event on demand.
+    #[command(subcommand)]
+    Notify(notify::NotifyCommand),
 }
 
 /// What every command gets: the effective config and the moment the command started.
@@ -239,6 +243,7 @@ pub fn main() -> ExitCode {
         Command::Status(args) => status::run(&context, args),
         Command::Web(args) => web::run(&context, args),
         Command::Config(command) => config::run(&context, command),
+        Command::Notify(command) => notify::run(&context, command),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -103,5 +103,23 @@ pub fn render_status(report: &StatusReport, format: Format) -> String {
             }
         }
     }
+    if !report.deliveries.is_empty() {
+        out.push_str("\nnotifications (`ratingwatch notify outbox` lists every attempt):\n");
+        for channel in &report.deliveries {
+            out.push_str(&format!(
+                "  {}: {} pending, {} sent, {} failed, {} given up",
+                channel.channel, channel.pending, channel.sent, channel.failed, channel.expired
+            ));
+            if let Some(oldest) = channel.oldest_pending {
+                out.push_str(&format!(", oldest pending since {}", local(oldest, timezone)));
+            }
+            if channel.pending + channel.failed + channel.expired > 0
+                && let Some(error) = &channel.last_error
+            {
+                out.push_str(&format!("; last error: {}", error.chars().take(160).collect::<String>()));
+            }
+            out.push('\n');
+        }
+    }
     out
 }

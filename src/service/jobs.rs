@@ -16,6 +16,7 @@ use super::schedule::JobKind;
 use crate::analysis::model::CurrencyMode;
 use crate::config::Config;
 use crate::ids::Week;
+use crate::notify::Notifier;
 use crate::pipeline::{self, AnalysisOptions, PipelineError, WeekSelection};
 use crate::providers::Providers;
 use crate::providers::instruments::{InstrumentSources, ListSegment};
@@ -82,6 +83,12 @@ pub trait JobRunner: Send + Sync + 'static {
     /// After the first start's initial sync and summary: print every report's verdict, so
     /// a new user sees the product work.
     fn show_verdicts(&self, now: DateTime<Utc>) -> impl Future<Output = Result<(), JobError>> + Send;
+
+    /// Queues the verdicts and rating changes not yet announced (at start-up; the sync jobs
+    /// do it after each run). Returns how many messages were queued.
+    fn announce(&self, _now: DateTime<Utc>) -> impl Future<Output = Result<usize, JobError>> + Send {
+        async { Ok(0) }
+    }
 }
 
 /// Where summaries and verdicts are printed: stdout in production, a buffer in tests.
@@ -112,18 +119,54 @@ pub struct LibraryJobs {
     providers: Arc<Providers>,
     instrument_sources: Arc<InstrumentSources>,
     output: Output,
+    /// Set when `[[notify.channels]]` are configured: jobs then queue their messages.
+    notifier: Option<Arc<Notifier>>,
 }
 
 impl LibraryJobs {
+    /// The real jobs. Notification secrets are read from the environment here (start-up):
+    /// a missing variable is an error naming its config key.
     pub fn new(config: Config, output: Output) -> Result<LibraryJobs, JobError> {
         let providers = Providers::from_config(&config.providers).map_err(|e| JobError::Providers(e.to_string()))?;
         let instrument_sources = InstrumentSources::from_config(&config).map_err(|e| JobError::Providers(e.to_string()))?;
+        let notifier =
+            Notifier::from_config(&config.notify, |name| std::env::var(name).ok()).map_err(|e| JobError::Failed(e.to_string()))?;
         Ok(LibraryJobs {
             config: Arc::new(config),
             providers: Arc::new(providers),
             instrument_sources: Arc::new(instrument_sources),
             output,
+            notifier: notifier.map(Arc::new),
         })
+    }
+
+    /// Queues, for every report, its final verdict or its rating changes when not yet
+    /// announced; each announcement and its messages are one transaction.
+    pub fn announce_reports(store: &mut Store, notifier: &Notifier, config: &Config, now: DateTime<Utc>) -> Result<usize, JobError> {
+        let today = now.with_timezone(&config.timezone()).date_naive();
+        let options = LibraryJobs::analysis_options(config);
+        let mut queued = 0;
+        for id in store.report_ids()? {
+            let report = store.report(&id)?;
+            if report.report_date > today {
+                continue;
+            }
+            let verdict = match pipeline::verdict(store, &report, today, &options) {
+                Ok(verdict) => verdict,
+                Err(error) => {
+                    tracing::warn!(report = %id, %error, "no verdict to announce yet");
+                    continue;
+                }
+            };
+            let render = report::RenderOptions::from_rule(&report.rule);
+            let announcements =
+                notifier.report_announcements(&verdict, &report.rule, &render, |key| store.announcement(key).ok().flatten(), now);
+            for announcement in announcements {
+                queued += store.announce(&announcement.key, &announcement.value, &announcement.rows, now)?;
+                tracing::info!(report = %id, key = %announcement.key, value = %announcement.value, "announcement queued");
+            }
+        }
+        Ok(queued)
     }
 
     /// The weekly security-master refresh: exactly what `instruments sync` runs.
@@ -204,6 +247,7 @@ impl LibraryJobs {
         let week = request.week.ok_or_else(|| JobError::Failed("the weekly summary needs a week".to_string()))?;
         let config = self.config.clone();
         let output = self.output.clone();
+        let notifier = self.notifier.clone();
         let now = request.now;
         let task = tokio::task::spawn_blocking(move || -> Result<JobOutcome, JobError> {
             let mut store = Store::open(&config.database.path)?;
@@ -222,7 +266,9 @@ impl LibraryJobs {
                     let files = report::write_weekly_files_with(&config.output.dir, &summary, &render)
                         .map_err(|source| JobError::Output { dir: config.output.dir.clone(), source })?;
                     let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
-                    store.record_weekly_summary(id, &summary.week.to_string(), summary.as_of, &names, now)?;
+                    // The summary's messages are queued in the transaction that records it.
+                    let rows = notifier.as_ref().map(|n| n.weekly_rows(&summary, &render, None, now)).unwrap_or_default();
+                    store.record_weekly_summary_and_notify(id, &summary.week.to_string(), summary.as_of, &names, &rows, now)?;
                     tracing::info!(report = %id, week = %summary.week, files = ?names, "weekly summary written");
                     Ok(files.len())
                 })();
@@ -245,11 +291,27 @@ impl LibraryJobs {
 
 impl JobRunner for LibraryJobs {
     async fn run(&self, request: JobRequest, cancel: CancellationToken) -> Result<JobOutcome, JobError> {
-        match request.job {
-            JobKind::SyncInstruments => self.sync_instruments(&request, &cancel).await,
-            job if job.is_sync() => self.sync(&request, &cancel).await,
-            _ => self.weekly(&request).await,
+        let outcome = match request.job {
+            JobKind::SyncInstruments => return self.sync_instruments(&request, &cancel).await,
+            job if job.is_sync() => self.sync(&request, &cancel).await?,
+            _ => return self.weekly(&request).await,
+        };
+        if outcome.status != JobStatus::Cancelled
+            && let Err(error) = self.announce(request.now).await
+        {
+            tracing::warn!(%error, "cannot queue the verdict and rating-change announcements");
         }
+        Ok(outcome)
+    }
+
+    async fn announce(&self, now: DateTime<Utc>) -> Result<usize, JobError> {
+        let Some(notifier) = self.notifier.clone() else { return Ok(0) };
+        let config = self.config.clone();
+        let task = tokio::task::spawn_blocking(move || -> Result<usize, JobError> {
+            let mut store = Store::open(&config.database.path)?;
+            LibraryJobs::announce_reports(&mut store, &notifier, &config, now)
+        });
+        task.await.map_err(|e| JobError::Failed(format!("the announcement task failed: {e}")))?
     }
 
     async fn show_verdicts(&self, now: DateTime<Utc>) -> Result<(), JobError> {

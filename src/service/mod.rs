@@ -45,6 +45,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::catalog::{self, CatalogError};
 use crate::config::Config;
+use crate::notify::{Notifier, Sender, SenderOptions};
 use crate::store::{JobRunOutcome, Store, StoreError};
 pub use jobs::{JobError, JobOutcome, JobRequest, JobRunner, JobStatus, LibraryJobs, Output};
 pub use lock::{InstanceLock, LockError};
@@ -95,6 +96,10 @@ pub enum ServiceError {
     Scheduler(String),
     #[error("a database task failed: {0}")]
     Task(String),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Notify(#[from] crate::notify::NotifyError),
 }
 
 impl From<JobSchedulerError> for ServiceError {
@@ -194,6 +199,22 @@ pub async fn run_observed<R: JobRunner>(
     };
     info!(database = %config.database.path.display(), lock = %lock.path().display(), timezone = %schedules.timezone, "service starting");
 
+    // Notifications: secrets are read now, so a missing variable stops the start-up.
+    let notifier = Notifier::from_config(&config.notify, |name| std::env::var(name).ok())?.map(Arc::new);
+    let sender = match &notifier {
+        Some(notifier) => {
+            let clock_fn = clock.clone();
+            let sender = Sender::new(
+                notifier.channels.clone(),
+                SenderOptions::from_config(&config.notify),
+                &config.database.path,
+                Arc::new(move || clock_fn.now()),
+            )?;
+            Some(Arc::new(sender))
+        }
+        None => None,
+    };
+
     let engine = Arc::new(Engine {
         runner,
         schedules,
@@ -206,7 +227,13 @@ pub async fn run_observed<R: JobRunner>(
         shutdown: shutdown.clone(),
         cancel_jobs: CancellationToken::new(),
         cancel_wait: options.cancel_wait,
+        notifier,
+        sender: sender.clone(),
     });
+    // The sender delivers what the jobs queue, and what an earlier process left pending.
+    if let Some(sender) = sender {
+        engine.tracker.spawn(sender.run(shutdown.clone()));
+    }
 
     let mut scheduler = engine.start_scheduler().await?;
     let mut jobs_created_at = clock.now();
@@ -299,6 +326,9 @@ struct Engine<R> {
     shutdown: CancellationToken,
     cancel_jobs: CancellationToken,
     cancel_wait: Duration,
+    /// The notification rules and channels (`None`: no channel configured).
+    notifier: Option<Arc<Notifier>>,
+    sender: Option<Arc<Sender>>,
 }
 
 impl<R: JobRunner> Engine<R> {
@@ -435,9 +465,55 @@ impl<R: JobRunner> Engine<R> {
         }
         if let Some(id) = run_id {
             let finished = self.clock.now();
-            if let Err(error) = self.db(move |store| store.finish_job_run(id, outcome, &counts, message.as_deref(), finished)).await {
+            let notifier = self.notifier.clone();
+            let recorded = self
+                .db(move |store| {
+                    // data_health: decided with this outcome and the earlier ones, recorded in
+                    // the transaction that records the outcome.
+                    let announcement = match &notifier {
+                        Some(notifier) => {
+                            let mut outcomes = vec![outcome];
+                            let earlier = store.job_runs(job.name(), notifier.config.failing_runs as usize + 20)?;
+                            outcomes.extend(earlier.into_iter().filter(|run| run.id != id).map(|run| run.outcome));
+                            let key = format!("health:job:{}", job.name());
+                            notifier.job_health(job.name(), &outcomes, store.announcement(&key)?.as_deref(), finished)
+                        }
+                        None => None,
+                    };
+                    let parts = announcement.as_ref().map(|a| (a.key.as_str(), a.value.as_str(), a.rows.as_slice()));
+                    store.finish_job_run_and_announce(id, outcome, &counts, message.as_deref(), parts, finished)
+                })
+                .await;
+            if let Err(error) = recorded {
                 error!(job = %job, %error, "cannot record the run's end");
             }
+        }
+        if job.is_sync() {
+            self.check_benchmark().await;
+        }
+        if let Some(sender) = &self.sender {
+            sender.wake.notify_one();
+        }
+    }
+
+    /// data_health: announces a benchmark that has fallen behind the calendar, and its recovery.
+    async fn check_benchmark(&self) {
+        let Some(notifier) = self.notifier.clone() else { return };
+        let now = self.clock.now();
+        let today = now.with_timezone(&self.schedules.timezone).date_naive();
+        let result = self
+            .db(move |store| {
+                let latest = store.benchmark_dates(1)?.first().copied();
+                let behind = latest.map(|latest| status::weekdays_after(latest, today));
+                let key = "health:benchmark";
+                if let Some(announcement) = notifier.benchmark_health(latest, behind, store.announcement(key)?.as_deref(), now) {
+                    store.announce(&announcement.key, &announcement.value, &announcement.rows, now)?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(error) = result {
+            warn!(%error, "cannot check the benchmark's freshness for data_health");
         }
     }
 
@@ -513,6 +589,21 @@ impl<R: JobRunner> Engine<R> {
             let _lane = self.lane.lock().await;
             if let Err(error) = self.runner.show_verdicts(self.clock.now()).await {
                 warn!(%error, "cannot show the verdicts yet");
+            }
+        }
+        // Verdicts already final when the service starts, and rating changes it has not
+        // announced yet, go out now rather than after the next sync.
+        if at_startup && self.notifier.is_some() && !self.shutdown.is_cancelled() {
+            let _lane = self.lane.lock().await;
+            match self.runner.announce(self.clock.now()).await {
+                Ok(queued) if queued > 0 => {
+                    info!(queued, "announcements queued");
+                    if let Some(sender) = &self.sender {
+                        sender.wake.notify_one();
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => warn!(%error, "cannot queue the announcements"),
             }
         }
         if !self.shutdown.is_cancelled() {

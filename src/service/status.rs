@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::schedule::{JobKind, ScheduleError, Schedules};
 use crate::config::Config;
 use crate::ids::Tz;
-use crate::store::{JobRun, JobRunOutcome, PriceFreshness, Store, StoreError, SyncFailureRow};
+use crate::store::{ChannelDeliveries, JobRun, JobRunOutcome, PriceFreshness, Store, StoreError, SyncFailureRow};
 use crate::symbol::{Market, Symbol};
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +41,8 @@ pub struct StatusReport {
     pub benchmark_latest_close: Option<NaiveDate>,
     pub benchmark_weekdays_behind: Option<usize>,
     pub last_sync: Option<LastSync>,
+    /// Notification messages per channel and state (pending, sent, failed, expired).
+    pub deliveries: Vec<ChannelDeliveries>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -152,6 +154,7 @@ pub fn collect(store: &Store, config: &Config, now: DateTime<Utc>, service_runni
             .first()
             .map(|&latest| weekdays_after(latest, now.with_timezone(&schedules.timezone).date_naive())),
         last_sync,
+        deliveries: store.channel_deliveries()?,
     })
 }
 

@@ -188,6 +188,50 @@ ALTER TABLE job_runs ADD COLUMN pid INTEGER;
         // rule (0 = top). `rating` keeps the coarse class its CHECK allows; rows written
         // before this migration have no band and are three-tier.
         M::up("ALTER TABLE reports ADD COLUMN rating_band INTEGER;"),
+        // 6: the notification outbox: one row per event and channel, every attempt, and what has
+        // been announced (rating bands, data-health conditions).
+        M::up(
+            r#"
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    -- `<event>:<subject…>:<channel>`: the same event on the same channel is one row
+    dedup_key       TEXT NOT NULL UNIQUE,
+    channel         TEXT NOT NULL,
+    event           TEXT NOT NULL,
+    report_id       TEXT,
+    title           TEXT NOT NULL,
+    -- the whole message as JSON (notify::Message), decided when the event happened
+    payload         TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed', 'expired')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    -- parts already accepted by the platform (a long message is split): never re-sent
+    parts_sent      INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error      TEXT,
+    finished_at     TEXT
+);
+CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+
+CREATE TABLE outbox_attempts (
+    message_id  INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+    attempt     INTEGER NOT NULL,
+    part        INTEGER NOT NULL,
+    at          TEXT NOT NULL,
+    outcome     TEXT NOT NULL CHECK (outcome IN ('accepted', 'retry', 'permanent')),
+    http_status INTEGER,
+    detail      TEXT NOT NULL,
+    PRIMARY KEY (message_id, attempt)
+) WITHOUT ROWID;
+
+CREATE TABLE announcements (
+    -- `rating:<report>:<group>` → the last announced band; `health:<condition>` → 'problem'/'ok'
+    key        TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+"#,
+        ),
     ])
 }
 

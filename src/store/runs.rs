@@ -112,6 +112,22 @@ fn read_sync_run(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncRunRow> {
     })
 }
 
+/// Records a run's end inside an open transaction (see `Store::finish_job_run_and_announce`).
+pub(crate) fn finish_job_run_in(
+    tx: &rusqlite::Transaction<'_>,
+    run_id: i64,
+    outcome: JobRunOutcome,
+    counts: &serde_json::Value,
+    error: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE job_runs SET finished_at = ?2, outcome = ?3, counts = ?4, error = ?5 WHERE id = ?1",
+        params![run_id, time_text(now), outcome.as_str(), counts.to_string(), error],
+    )?;
+    Ok(())
+}
+
 impl Store {
     pub fn begin_sync_run(&mut self, trigger: &str, symbols_requested: usize, now: DateTime<Utc>) -> Result<i64> {
         self.write(|tx| {
@@ -236,13 +252,7 @@ impl Store {
         error: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        self.write(|tx| {
-            tx.execute(
-                "UPDATE job_runs SET finished_at = ?2, outcome = ?3, counts = ?4, error = ?5 WHERE id = ?1",
-                params![run_id, time_text(now), outcome.as_str(), counts.to_string(), error],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| finish_job_run_in(tx, run_id, outcome, counts, error, now))
     }
 
     /// Marks runs left `running` by a process that is gone as cancelled (job runs) or
@@ -313,6 +323,21 @@ impl Store {
         files: &[String],
         now: DateTime<Utc>,
     ) -> Result<()> {
+        self.record_weekly_summary_and_notify(report_id, week, as_of, files, &[], now).map(|_| ())
+    }
+
+    /// Records a written summary and queues its notifications in one transaction, so a
+    /// summary is never recorded without its messages (nor the reverse). Returns how many
+    /// messages were new (a re-run of the same week queues nothing twice).
+    pub fn record_weekly_summary_and_notify(
+        &mut self,
+        report_id: &str,
+        week: &str,
+        as_of: NaiveDate,
+        files: &[String],
+        messages: &[super::NewOutboxMessage],
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
         let files = serde_json::to_string(files).unwrap_or_else(|_| "[]".into());
         self.write(|tx| {
             tx.execute(
@@ -320,7 +345,7 @@ impl Store {
                  ON CONFLICT (report_id, week) DO UPDATE SET as_of = excluded.as_of, written_at = excluded.written_at, files = excluded.files",
                 params![report_id, week, as_of, time_text(now), files],
             )?;
-            Ok(())
+            super::outbox::enqueue_in(tx, messages, now)
         })
     }
 

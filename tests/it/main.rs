@@ -5,6 +5,7 @@ mod cli;
 mod draft;
 mod exchange;
 mod instruments;
+mod notify;
 mod pipe;
 mod providers;
 mod report;

@@ -2,7 +2,7 @@
 //! `verdict` and `report` commands through the real binary.
 
 mod end_to_end;
-mod fixtures;
+pub(crate) mod fixtures;
 
 use ratingwatch::analysis::model::NamedPath;
 use ratingwatch::catalog::{Band, Bound, Boundary, Label, boundaries, three_tier_bands};

@@ -1,0 +1,178 @@
+//! Building the messages of the four events (and `notify test`) from model values, with
+//! the `report` renderers, and fanning them out to the channels that want them.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::Message;
+use super::channel::Channels;
+use super::rating::BandChange;
+use crate::analysis::model::{GroupVerdict, Status, Verdict, WeeklySummary};
+use crate::catalog::RatingRule;
+use crate::config::{EventKind, NotifyConfig};
+use crate::report::{self, Format, RenderOptions};
+use crate::store::NewOutboxMessage;
+
+/// Where the whole report is: `<report_url>/<report-id>/<week>.html` when the output folder
+/// is published, else the command that prints it.
+pub fn pointer(config: &NotifyConfig, report_id: &str, week: Option<&str>) -> String {
+    match (config.report_url.trim_end_matches('/'), week) {
+        ("", Some(week)) => format!("ratingwatch report --report {report_id} --week {week}"),
+        ("", None) => format!("ratingwatch verdict --report {report_id}"),
+        (base, Some(week)) => format!("{base}/{report_id}/{week}.html"),
+        (base, None) => format!("{base}/{report_id}/"),
+    }
+}
+
+fn message(event: EventKind, report_id: Option<&str>, now: DateTime<Utc>, title: String, markdown: String) -> Message {
+    Message {
+        id: String::new(),
+        event,
+        report_id: report_id.map(str::to_string),
+        occurred_at: now,
+        title,
+        markdown,
+        data: serde_json::Value::Null,
+        html: None,
+        pointer: String::new(),
+    }
+}
+
+/// `weekly_summary`: the sector table, best and worst members, freshness and the method line.
+pub fn weekly_summary(summary: &WeeklySummary, render: &RenderOptions, pointer: String, now: DateTime<Utc>) -> Message {
+    let title = format!("{} · {} weekly summary", summary.title, summary.week);
+    let mut message = message(
+        EventKind::WeeklySummary,
+        Some(&summary.report_id),
+        now,
+        title,
+        report::render_weekly_with(summary, Format::Markdown, render),
+    );
+    message.data = serde_json::to_value(summary).unwrap_or_default();
+    message.html = Some(report::render_weekly_with(summary, Format::Html, render));
+    message.pointer = pointer;
+    message
+}
+
+/// `verdict`: the final verdict once the horizon has ended.
+pub fn verdict(verdict: &Verdict, render: &RenderOptions, pointer: String, now: DateTime<Utc>) -> Message {
+    let outcome = match verdict.status {
+        Status::Held => "held",
+        Status::NotHeld => "not held",
+        Status::Pending => "pending",
+    };
+    let title = format!("{} · rating {} {}", verdict.title, verdict.rating, outcome);
+    let mut message =
+        message(EventKind::Verdict, Some(&verdict.report_id), now, title, report::render_verdict_with(verdict, Format::Markdown, render));
+    message.data = serde_json::to_value(verdict).unwrap_or_default();
+    message.html = Some(report::render_verdict_with(verdict, Format::Html, render));
+    message.pointer = pointer;
+    message
+}
+
+/// `rating_change`: one sector's (or the basket's) implied rating moved to another band.
+pub fn rating_change(
+    verdict: &Verdict,
+    group: &GroupVerdict,
+    change: &BandChange,
+    rule: &RatingRule,
+    confirm_closes: u32,
+    pointer: String,
+    now: DateTime<Utc>,
+) -> Message {
+    let (from, to) = (rule.label(change.from), rule.label(change.to));
+    let title = format!("{} · {} {} → {}", verdict.title, group.name, from.zh, to.zh);
+    let markdown = format!(
+        "### {title}\n\n\
+         **{name}** ({name_en}): implied rating **{from_zh} → {to_zh}** ({from_en} → {to_en}) \
+         at {excess_since} excess over {benchmark} on {since}; held for {closes} closes, {excess_confirmed} on {confirmed}.\n\n\
+         Report rating: {rating} ({report_date}), horizon to {horizon_end}, {days_left} days left. \
+         Band boundaries: {boundaries}.\n\n\
+         Method: a new implied rating is announced once it has held {closes} consecutive closes. {method}\n\n\
+         full report: {pointer}",
+        name = group.name,
+        name_en = group.name_en,
+        from_zh = from.zh,
+        to_zh = to.zh,
+        from_en = from.en,
+        to_en = to.en,
+        excess_since = report::points(change.excess_since),
+        benchmark = verdict.benchmark.name,
+        since = change.since,
+        closes = confirm_closes,
+        excess_confirmed = report::points(change.excess_confirmed),
+        confirmed = change.confirmed,
+        rating = verdict.rating,
+        report_date = verdict.report_date,
+        horizon_end = verdict.horizon_end,
+        days_left = verdict.days_left,
+        boundaries = rule
+            .boundaries()
+            .iter()
+            .map(|b| format!("{} {}/{}", report::points(b.bp as f64 / 10_000.0), b.above.zh, b.below.zh))
+            .collect::<Vec<_>>()
+            .join(", "),
+        method = verdict.method,
+    );
+    let mut message = message(EventKind::RatingChange, Some(&verdict.report_id), now, title, markdown);
+    message.data = json!({
+        "report_id": verdict.report_id,
+        "group": group.name,
+        "group_en": group.name_en,
+        "from": change.from,
+        "to": change.to,
+        "from_label": from.zh,
+        "to_label": to.zh,
+        "since": change.since,
+        "excess_since": change.excess_since,
+        "confirmed": change.confirmed,
+        "excess_confirmed": change.excess_confirmed,
+        "confirm_closes": confirm_closes,
+    });
+    message.pointer = pointer;
+    message
+}
+
+/// `data_health`: a problem started (`cleared == false`) or cleared.
+pub fn data_health(condition: &str, cleared: bool, detail: &str, now: DateTime<Utc>) -> Message {
+    let state = if cleared { "cleared" } else { "problem" };
+    let title = format!("ratingwatch data health: {condition} {state}");
+    let markdown = format!("### {title}\n\n{detail}\n\nSee `ratingwatch status` for every job and market.");
+    let mut message = message(EventKind::DataHealth, None, now, title, markdown);
+    message.data = json!({ "condition": condition, "cleared": cleared, "detail": detail });
+    message.pointer = "ratingwatch status".to_string();
+    message
+}
+
+/// `notify test`: a short message that proves the channel works.
+pub fn test(channel: &str, now: DateTime<Utc>) -> Message {
+    let title = "ratingwatch test message".to_string();
+    let markdown = format!(
+        "### {title}\n\nChannel `{channel}` is set up: weekly summaries, verdicts and rating changes will arrive here. Sent {}.",
+        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    let mut message = message(EventKind::Test, None, now, title, markdown);
+    message.data = json!({ "channel": channel });
+    message.html = Some(format!("<!DOCTYPE html><html><body><p>{}</p></body></html>", message.markdown.replace('<', "&lt;")));
+    message.pointer = "ratingwatch status".to_string();
+    message
+}
+
+/// One outbox row per channel that wants `message.event`, keyed `<key>:<channel>`.
+pub fn for_channels(message: &Message, channels: &Channels, key: &str) -> Vec<NewOutboxMessage> {
+    channels
+        .for_event(message.event)
+        .map(|channel| {
+            let mut message = message.clone();
+            message.id = format!("{key}:{}", channel.name);
+            NewOutboxMessage {
+                dedup_key: message.id.clone(),
+                channel: channel.name.clone(),
+                event: message.event.as_str().to_string(),
+                report_id: message.report_id.clone(),
+                title: message.title.clone(),
+                payload: serde_json::to_string(&message).unwrap_or_default(),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,506 @@
+//! Notifications: every platform against a local server (wiremock) in its documented answer
+//! formats, an in-process SMTP sink, and the outbox's at-least-once, never-twice behaviour.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use ratingwatch::config::{Config, EventKind};
+use ratingwatch::notify::sender::{ClockFn, PassSummary};
+use ratingwatch::notify::{Channels, Sender, SenderOptions, events, sign};
+use ratingwatch::report::RenderOptions;
+use ratingwatch::store::{OutboxState, Store};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio_util::sync::CancellationToken;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::report::fixtures;
+
+/// A clock the test moves by hand.
+#[derive(Clone)]
+struct TestClock(Arc<Mutex<DateTime<Utc>>>);
+
+impl TestClock {
+    fn new() -> TestClock {
+        TestClock(Arc::new(Mutex::new(DateTime::parse_from_rfc3339("2023-05-19T10:00:00Z").unwrap().with_timezone(&Utc))))
+    }
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+    fn advance(&self, seconds: i64) {
+        *self.0.lock().unwrap() += chrono::Duration::seconds(seconds);
+    }
+    fn as_fn(&self) -> ClockFn {
+        let clock = self.clone();
+        Arc::new(move || clock.now())
+    }
+}
+
+fn channels(toml: &str, env: &[(&str, &str)]) -> Channels {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.toml");
+    std::fs::write(&file, toml).unwrap();
+    let config = Config::load(Some(&file), []).unwrap();
+    let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    Channels::from_config(&config.notify, |name| env.get(name).cloned()).unwrap()
+}
+
+fn options(timeout: Duration) -> SenderOptions {
+    let mut options = SenderOptions::from_config(&Default::default());
+    options.timeout = timeout;
+    options.pace = Duration::ZERO;
+    options
+}
+
+fn channel_toml(name: &str, kind: &str, url: &str, extra: &str) -> String {
+    format!("[[notify.channels]]\nname = \"{name}\"\nkind = \"{kind}\"\nurl = \"{url}\"\n{extra}\n")
+}
+
+/// Queues the fixture weekly summary for every channel; returns how many rows were new.
+fn queue_weekly(database: &Path, channels: &Channels, now: DateTime<Utc>) -> usize {
+    let summary = fixtures::weekly();
+    let message = events::weekly_summary(&summary, &RenderOptions::default(), "ratingwatch report --week 2023-W20".to_string(), now);
+    let rows = events::for_channels(&message, channels, &format!("weekly_summary:{}:{}", summary.report_id, summary.week));
+    Store::open(database).unwrap().enqueue_messages(&rows, now).unwrap()
+}
+
+async fn pass(sender: &Sender) -> PassSummary {
+    sender.deliver_due(&CancellationToken::new()).await.unwrap()
+}
+
+fn only_row(database: &Path) -> ratingwatch::store::OutboxRow {
+    let rows = Store::open(database).unwrap().outbox_messages(None, 10).unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    rows.into_iter().next().unwrap()
+}
+
+fn json_body(request: &Request) -> Value {
+    serde_json::from_slice(&request.body).unwrap()
+}
+
+#[tokio::test]
+async fn each_chat_platform_gets_its_own_body_and_signature() {
+    let server = MockServer::start().await;
+    Mock::given(path("/wecom"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"errcode":0,"errmsg":"ok"}"#))
+        .mount(&server)
+        .await;
+    Mock::given(path("/ding"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"errmsg":"ok","errcode":0}"#))
+        .mount(&server)
+        .await;
+    Mock::given(path("/feishu"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(r#"{"StatusCode": 0, "StatusMessage": "success", "code": 0, "data": {}, "msg": "success"}"#),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/slack")).respond_with(ResponseTemplate::new(200).set_body_string("ok")).mount(&server).await;
+    Mock::given(path("/hook")).respond_with(ResponseTemplate::new(204)).mount(&server).await;
+    let base = server.uri();
+    let toml = [
+        channel_toml("wecom", "wecom", &format!("{base}/wecom?key=k"), ""),
+        channel_toml("ding", "dingtalk", &format!("{base}/ding?access_token=t"), "secret_env = \"DING\""),
+        channel_toml("feishu", "feishu", &format!("{base}/feishu"), "secret_env = \"FEISHU\""),
+        channel_toml("slack", "slack", &format!("{base}/slack"), ""),
+        channel_toml("hook", "webhook", &format!("{base}/hook"), "secret_env = \"HOOK\""),
+    ]
+    .concat();
+    let channels = channels(&toml, &[("DING", "SECding"), ("FEISHU", "feishu-secret"), ("HOOK", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]);
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("n.db");
+    let clock = TestClock::new();
+    assert_eq!(queue_weekly(&database, &channels, clock.now()), 5);
+    let sender = Sender::new(channels, options(Duration::from_secs(5)), &database, clock.as_fn()).unwrap();
+    let summary = pass(&sender).await;
+    assert_eq!((summary.accepted, summary.retrying, summary.failed), (5, 0, 0), "{summary:?}");
+
+    let requests = server.received_requests().await.unwrap();
+    let by_path = |p: &str| requests.iter().filter(|r| r.url.path() == p).collect::<Vec<_>>();
+    // The fixture summary's markdown fits WeCom's 4096 bytes: one message.
+    let wecom = json_body(by_path("/wecom")[0]);
+    assert_eq!(wecom["msgtype"], "markdown_v2");
+    assert!(wecom["markdown_v2"]["content"].as_str().unwrap().contains("Method:"));
+
+    // DingTalk: ms timestamp and the URL-encoded sign in the query.
+    let ding = by_path("/ding")[0];
+    let query: HashMap<String, String> = ding.url.query_pairs().into_owned().collect();
+    let timestamp_ms = clock.now().timestamp_millis();
+    assert_eq!(query["timestamp"], timestamp_ms.to_string());
+    assert_eq!(query["sign"], sign::dingtalk_sign(timestamp_ms, "SECding"));
+    assert_eq!(query["access_token"], "t");
+    assert_eq!(json_body(ding)["msgtype"], "markdown");
+
+    // Feishu: s timestamp and sign in the body, card 2.0 with a markdown element.
+    let feishu = json_body(by_path("/feishu")[0]);
+    assert_eq!(feishu["timestamp"], clock.now().timestamp().to_string());
+    assert_eq!(feishu["sign"], sign::feishu_sign(clock.now().timestamp(), "feishu-secret"));
+    assert_eq!(feishu["card"]["body"]["elements"][0]["tag"], "markdown");
+
+    let slack = json_body(by_path("/slack")[0]);
+    assert_eq!(slack["blocks"][0]["type"], "header");
+
+    // Webhook: Standard Webhooks headers; the signature checked with an independent HMAC.
+    let hook = by_path("/hook")[0];
+    let header = |name: &str| hook.headers.get(name).unwrap().to_str().unwrap().to_string();
+    let id = header("webhook-id");
+    assert_eq!(id, "weekly_summary:zheshang-2023-02-14-chatgpt:2023-W20:hook");
+    let timestamp = header("webhook-timestamp");
+    use hmac::Mac as _;
+    let key = base64::engine::general_purpose::STANDARD.decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(&hook.body);
+    let expected = format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()));
+    assert_eq!(header("webhook-signature"), expected);
+    let body = json_body(hook);
+    assert_eq!(body["event"], "weekly_summary");
+    // `data` is the JSON the CLI prints for the summary.
+    assert_eq!(
+        body["data"],
+        serde_json::from_str::<Value>(&ratingwatch::report::render_weekly(&fixtures::weekly(), ratingwatch::report::Format::Json)).unwrap()
+    );
+}
+
+/// A body-level error code in an HTTP 200, per platform: permanent ones stop, rate limits wait.
+#[tokio::test]
+async fn body_level_errors_are_failures_not_deliveries() {
+    let cases = [
+        (
+            "wecom",
+            r#"{"errcode":93000,"errmsg":"invalid webhook url, hint: [1755605200056773468916791], from ip: 172.212.167.87, more info at https://open.work.weixin.qq.com/devtool/query?e=93000"}"#,
+            OutboxState::Failed,
+            0,
+        ),
+        (
+            "wecom",
+            r#"{"errcode":40058,"errmsg":"markdown.content exceed max length 4096. invalid Request Parameter"}"#,
+            OutboxState::Failed,
+            0,
+        ),
+        (
+            "dingtalk",
+            r#"{"errcode":310000,"errmsg":"sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]"}"#,
+            OutboxState::Failed,
+            0,
+        ),
+        ("dingtalk", r#"{"errcode":130101,"errmsg":"send too fast, exceed 20 times per minute"}"#, OutboxState::Pending, 60),
+        (
+            "feishu",
+            r#"{"code":19021,"data":{},"msg":"sign match fail or timestamp is not within one hour from current time"}"#,
+            OutboxState::Failed,
+            0,
+        ),
+        (
+            "feishu",
+            r#"{"code":11232,"data":{},"msg":"frequency limited psm[lark.oapi.app_platform_runtime]appID[1500]"}"#,
+            OutboxState::Pending,
+            60,
+        ),
+    ];
+    for (kind, answer, state, wait) in cases {
+        let server = MockServer::start().await;
+        Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_string(answer)).mount(&server).await;
+        let channels = channels(&channel_toml("c", kind, &server.uri(), ""), &[]);
+        let dir = tempfile::tempdir().unwrap();
+        let database = dir.path().join("n.db");
+        let clock = TestClock::new();
+        queue_weekly(&database, &channels, clock.now());
+        let sender = Sender::new(channels, options(Duration::from_secs(5)), &database, clock.as_fn()).unwrap();
+        pass(&sender).await;
+        let row = only_row(&database);
+        assert_eq!(row.state, state, "{kind} {answer}: {row:?}");
+        assert_eq!(row.attempts, 1);
+        // The error names the platform's code, e.g. 93000.
+        let code = answer.split(':').nth(1).unwrap().split(',').next().unwrap();
+        assert!(row.last_error.as_deref().unwrap().contains(code), "{row:?}");
+        if state == OutboxState::Pending {
+            assert_eq!((row.next_attempt_at - clock.now()).num_seconds(), wait, "{kind}: the platform's rate-limit wait");
+        }
+        // A failed message is never retried; a rate-limited one not before its time.
+        clock.advance(30);
+        pass(&sender).await;
+        assert_eq!(server.received_requests().await.unwrap().len(), 1, "{kind} {answer}");
+    }
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured_and_a_500_then_200_delivers_exactly_once() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "120").set_body_string("slow down"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("rollup_error"))
+        .up_to_n_times(1)
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_string("ok")).with_priority(3).mount(&server).await;
+    let channels = channels(&channel_toml("slack", "slack", &server.uri(), ""), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("n.db");
+    let clock = TestClock::new();
+    queue_weekly(&database, &channels, clock.now());
+    let sender = Sender::new(channels, options(Duration::from_secs(5)), &database, clock.as_fn()).unwrap();
+
+    pass(&sender).await;
+    let row = only_row(&database);
+    assert_eq!(row.state, OutboxState::Pending);
+    assert_eq!((row.next_attempt_at - clock.now()).num_seconds(), 120, "Retry-After: 120 beats the 5 s backoff");
+    clock.advance(119);
+    pass(&sender).await;
+    assert_eq!(server.received_requests().await.unwrap().len(), 1, "not before Retry-After");
+    clock.advance(1);
+    pass(&sender).await; // 500: the backoff's second step, 30 s
+    let row = only_row(&database);
+    assert_eq!((row.state, row.attempts), (OutboxState::Pending, 2));
+    assert_eq!((row.next_attempt_at - clock.now()).num_seconds(), 30);
+    clock.advance(30);
+    pass(&sender).await; // 200
+    clock.advance(3600);
+    pass(&sender).await; // nothing left
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+    let row = only_row(&database);
+    assert_eq!((row.state, row.attempts), (OutboxState::Sent, 3));
+    let attempts = Store::open(&database).unwrap().outbox_attempts(row.id).unwrap();
+    let log: Vec<(String, Option<u16>)> = attempts.iter().map(|a| (a.outcome.clone(), a.http_status)).collect();
+    assert_eq!(log, [("retry".into(), Some(429)), ("retry".into(), Some(500)), ("accepted".into(), Some(200))]);
+}
+
+#[tokio::test]
+async fn a_timeout_is_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3))).mount(&server).await;
+    let channels = channels(&channel_toml("hook", "webhook", &server.uri(), ""), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("n.db");
+    let clock = TestClock::new();
+    queue_weekly(&database, &channels, clock.now());
+    let sender = Sender::new(channels, options(Duration::from_millis(300)), &database, clock.as_fn()).unwrap();
+    pass(&sender).await;
+    let row = only_row(&database);
+    assert_eq!(row.state, OutboxState::Pending);
+    assert!(row.last_error.as_deref().unwrap().starts_with("timed out"), "{row:?}");
+}
+
+#[tokio::test]
+async fn pending_messages_survive_a_restart_and_duplicates_are_one_message() {
+    let down = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(503)).mount(&down).await;
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("n.db");
+    let clock = TestClock::new();
+    {
+        let channels = channels(&channel_toml("hook", "webhook", &down.uri(), ""), &[]);
+        assert_eq!(queue_weekly(&database, &channels, clock.now()), 1);
+        assert_eq!(queue_weekly(&database, &channels, clock.now()), 0, "the same event again is the same row");
+        let sender = Sender::new(channels, options(Duration::from_secs(5)), &database, clock.as_fn()).unwrap();
+        pass(&sender).await;
+        assert_eq!(only_row(&database).state, OutboxState::Pending);
+    } // the first process stops
+
+    let up = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&up).await;
+    let channels = channels(&channel_toml("hook", "webhook", &up.uri(), ""), &[]);
+    assert_eq!(queue_weekly(&database, &channels, clock.now()), 0);
+    clock.advance(10);
+    let sender = Sender::new(channels, options(Duration::from_secs(5)), &database, clock.as_fn()).unwrap();
+    pass(&sender).await;
+    clock.advance(600);
+    pass(&sender).await;
+    assert_eq!(up.received_requests().await.unwrap().len(), 1, "delivered once after the restart");
+    assert_eq!(only_row(&database).state, OutboxState::Sent);
+}
+
+#[tokio::test]
+async fn a_split_message_resumes_after_its_accepted_parts() {
+    let server = MockServer::start().await;
+    // Part 1 accepted, part 2 fails once, then everything is accepted.
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"errcode":0,"errmsg":"ok"}"#))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(502)).up_to_n_times(1).with_priority(2).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"errcode":0,"errmsg":"ok"}"#))
+        .with_priority(3)
+        .mount(&server)
+        .await;
+    let channels = channels(&channel_toml("wecom", "wecom", &server.uri(), ""), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("n.db");
+    let clock = TestClock::new();
+    let mut message = events::test("wecom", clock.now());
+    message.event = EventKind::WeeklySummary;
+    // ~10 KB of CJK lines: three WeCom messages of at most 4096 bytes.
+    message.markdown =
+        (0..200).map(|n| format!("| 深度学习大模型 {n:03} | +7.54 pp | 中性 |\n")).collect::<String>() + "\nMethod: equal weight.";
+    let rows = events::for_channels(&message, &channels, "weekly_summary:r:2023-W20");
+    Store::open(&database).unwrap().enqueue_messages(&rows, clock.now()).unwrap();
+    let sender = Sender::new(channels, options(Duration::from_secs(5)), &database, clock.as_fn()).unwrap();
+    pass(&sender).await;
+    let row = only_row(&database);
+    assert_eq!((row.state, row.parts_sent), (OutboxState::Pending, 1));
+    clock.advance(5);
+    pass(&sender).await;
+    let requests = server.received_requests().await.unwrap();
+    let contents: Vec<String> = requests.iter().map(|r| json_body(r)["markdown_v2"]["content"].as_str().unwrap().to_string()).collect();
+    assert_eq!(contents.len(), 4, "part 1, part 2 (502), part 2 again, part 3");
+    assert!(contents[0].starts_with("(1/3) "));
+    assert_eq!(contents[1], contents[2]);
+    assert!(contents[3].starts_with("(3/3) ") && contents[3].ends_with("Method: equal weight."));
+    assert!(contents.iter().all(|c| c.len() <= 4096));
+    assert_eq!(contents.iter().filter(|c| c.starts_with("(1/3) ")).count(), 1, "an accepted part is never sent again");
+    assert_eq!(only_row(&database).state, OutboxState::Sent);
+}
+
+#[tokio::test]
+async fn messages_are_given_up_after_the_configured_age() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(500)).mount(&server).await;
+    let channels = channels(&channel_toml("hook", "webhook", &server.uri(), ""), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("n.db");
+    let clock = TestClock::new();
+    queue_weekly(&database, &channels, clock.now());
+    let sender = Sender::new(channels, options(Duration::from_secs(5)), &database, clock.as_fn()).unwrap();
+    pass(&sender).await;
+    clock.advance(7 * 24 * 3600 + 1);
+    let summary = pass(&sender).await;
+    assert_eq!(summary.expired, 1);
+    let row = only_row(&database);
+    assert_eq!(row.state, OutboxState::Expired);
+    assert!(row.last_error.unwrap().starts_with("gave up"));
+    let counts = Store::open(&database).unwrap().channel_deliveries().unwrap();
+    assert_eq!((counts[0].channel.as_str(), counts[0].expired, counts[0].pending), ("hook", 1, 0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Email, into an SMTP sink in this process.
+
+/// A minimal SMTP server on 127.0.0.1: accepts everything and keeps each message's DATA.
+async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let store = received.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250-sink\r\n250 8BITMIME\r\n",
+                        "DATA" => {
+                            write.write_all(b"354 end with .\r\n").await.unwrap();
+                            let mut data = String::new();
+                            while let Ok(Some(line)) = lines.next_line().await {
+                                if line == "." {
+                                    break;
+                                }
+                                data.push_str(&line);
+                                data.push('\n');
+                            }
+                            store.lock().unwrap().push(data);
+                            b"250 2.0.0 queued as 1\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            break;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, received)
+}
+
+/// The decoded body of the first MIME part with `content_type`.
+fn mime_part(email: &str, content_type: &str) -> Option<(String, Vec<u8>)> {
+    let at = email.find(&format!("Content-Type: {content_type}"))?;
+    // The part's headers start after its boundary line.
+    let start = email[..at].rfind("\n--").map(|i| email[i + 1..].find('\n').map_or(at, |j| i + 1 + j + 1)).unwrap_or(at);
+    let part = &email[start..];
+    let (headers, rest) = part.split_once("\n\n")?;
+    let body: String = rest.lines().take_while(|line| !line.starts_with("--")).collect::<Vec<_>>().join("\n");
+    let bytes = if headers.contains("Content-Transfer-Encoding: base64") {
+        base64::engine::general_purpose::STANDARD.decode(body.replace('\n', "")).ok()?
+    } else if headers.contains("quoted-printable") {
+        quoted_printable(&body)
+    } else {
+        body.into_bytes()
+    };
+    Some((headers.to_string(), bytes))
+}
+
+fn quoted_printable(text: &str) -> Vec<u8> {
+    let joined = text.replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex =
+            bytes.get(i + 1..i + 3).and_then(|pair| std::str::from_utf8(pair).ok()).and_then(|pair| u8::from_str_radix(pair, 16).ok());
+        if let (b'=', Some(byte)) = (bytes[i], hex) {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+#[tokio::test]
+async fn email_carries_the_html_report_with_the_chart_as_an_inline_png() {
+    let (port, received) = smtp_sink().await;
+    let toml = format!(
+        "[[notify.channels]]\nname = \"mail\"\nkind = \"email\"\nsmtp_url = \"smtp://127.0.0.1:{port}\"\nfrom = \"ratingwatch <bot@example.com>\"\nto = [\"team@example.com\", \"cio@example.com\"]\n"
+    );
+    let channels = channels(&toml, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("n.db");
+    let clock = TestClock::new();
+    queue_weekly(&database, &channels, clock.now());
+    let sender = Sender::new(channels, options(Duration::from_secs(10)), &database, clock.as_fn()).unwrap();
+    let summary = pass(&sender).await;
+    assert_eq!(summary.accepted, 1, "{summary:?} {:?}", only_row(&database));
+    let emails = received.lock().unwrap().clone();
+    assert_eq!(emails.len(), 1);
+    let email = &emails[0];
+    assert!(email.contains("To: team@example.com, cio@example.com"), "{email}");
+    assert!(email.contains("Content-Type: multipart/alternative") && email.contains("Content-Type: multipart/related"));
+    let (_, html) = mime_part(email, "text/html").expect("an HTML part");
+    let html = String::from_utf8(html).unwrap();
+    assert!(html.contains("<img src=\"cid:chart\""), "the chart is referenced by Content-ID");
+    assert!(!html.contains("<svg"), "no SVG left for mail clients that cannot show it");
+    assert!(html.contains("Method:"));
+    let (headers, png) = mime_part(email, "image/png").expect("an inline PNG part");
+    assert!(headers.contains("Content-ID: <chart>") && headers.contains("Content-Disposition: inline"), "{headers}");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(png.len() > 10_000, "a drawn chart, not an empty image: {} bytes", png.len());
+    let row = only_row(&database);
+    assert_eq!(row.state, OutboxState::Sent);
+    let attempts = Store::open(&database).unwrap().outbox_attempts(row.id).unwrap();
+    assert!(attempts[0].detail.starts_with("250"), "{attempts:?}");
+}
