@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 
-use super::{Context, exit};
+use super::{Context, exit, out, outln};
 
 #[derive(Subcommand, Debug)]
 pub enum ConfigCommand {
@@ -13,9 +13,9 @@ pub enum ConfigCommand {
 pub fn run(context: &Context, command: &ConfigCommand) -> anyhow::Result<u8> {
     let ConfigCommand::Show = command;
     match &context.config_path {
-        Some(path) => println!("# effective configuration; file: {}", path.display()),
-        None => println!("# effective configuration; no config file, built-in defaults"),
+        Some(path) => outln(&format!("# effective configuration; file: {}", path.display()))?,
+        None => outln("# effective configuration; no config file, built-in defaults")?,
     }
-    print!("{}", context.config.to_toml());
+    out(&context.config.to_toml())?;
     Ok(exit::OK)
 }

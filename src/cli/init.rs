@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
-use super::{Context, exit};
+use super::{Context, exit, outln};
 use crate::catalog;
 use crate::store::{LoadOutcome, Store};
 
@@ -45,9 +45,9 @@ pub fn run(context: &Context, _args: &InitArgs) -> anyhow::Result<u8> {
     let reports = read_reports(&context.config.reports.dir)?;
     let mut store = Store::open(path)?;
     let outcomes = store_reports(&mut store, &reports, context.now)?;
-    println!("database {} is ready", path.display());
+    outln(&format!("database {} is ready", path.display()))?;
     if outcomes.is_empty() {
-        println!("no report files in {}", context.config.reports.dir.display());
+        outln(&format!("no report files in {}", context.config.reports.dir.display()))?;
     }
     for (id, outcome) in outcomes {
         let word = match outcome {
@@ -55,7 +55,7 @@ pub fn run(context: &Context, _args: &InitArgs) -> anyhow::Result<u8> {
             LoadOutcome::Updated => "updated",
             LoadOutcome::Unchanged => "unchanged",
         };
-        println!("report {id}: {word}");
+        outln(&format!("report {id}: {word}"))?;
     }
     Ok(exit::OK)
 }

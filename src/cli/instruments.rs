@@ -9,7 +9,7 @@ use comfy_table::Table;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{Context, exit};
+use super::{Context, exit, outln};
 use crate::config::Config;
 use crate::names::{Aliases, Candidate, Company, Resolution, Resolver, Step, import::parse_instruments};
 use crate::providers::instruments::{InstrumentSources, ListSegment};
@@ -93,7 +93,7 @@ fn sync(context: &Context, markets: &[String]) -> anyhow::Result<u8> {
         result
     })?;
     for line in summary.lines() {
-        out(&line);
+        outln(&line)?;
     }
     Ok(if summary.failures().is_empty() && !summary.cancelled() { exit::OK } else { exit::PARTIAL })
 }
@@ -116,7 +116,7 @@ fn import(context: &Context, file: &PathBuf) -> anyhow::Result<u8> {
     let rows = parse_instruments(file, std::io::BufReader::new(reader))?;
     let mut store = context.create_store()?;
     let stats = store.upsert_instruments(&rows, "import", context.now)?;
-    out(&format!("{}: {} instruments: {} added, {} updated", file.display(), rows.len(), stats.added, stats.updated));
+    outln(&format!("{}: {} instruments: {} added, {} updated", file.display(), rows.len(), stats.added, stats.updated))?;
     Ok(exit::OK)
 }
 
@@ -137,18 +137,18 @@ fn find(context: &Context, name: &str, format: &str, limit: usize, online: bool)
             "resolution": resolution,
             "candidates": candidates,
         });
-        out(&serde_json::to_string_pretty(&value)?);
+        outln(&serde_json::to_string_pretty(&value)?)?;
     } else {
-        out(&describe(name, &resolution, step));
+        outln(&describe(name, &resolution, step))?;
         if resolver.is_empty() {
-            out("(the security master is empty: run `ratingwatch instruments sync` or `ratingwatch instruments import FILE.csv`)");
+            outln("(the security master is empty: run `ratingwatch instruments sync` or `ratingwatch instruments import FILE.csv`)")?;
         }
         let shown = match &resolution {
             Resolution::NotFound { suggestions } if candidates.is_empty() => suggestions.clone(),
             _ => candidates,
         };
         if !shown.is_empty() {
-            out(&candidate_table(&shown).to_string());
+            outln(&candidate_table(&shown).to_string())?;
         }
     }
     Ok(match resolution {
@@ -201,12 +201,4 @@ fn candidate_table(candidates: &[Candidate]) -> Table {
         ]);
     }
     table
-}
-
-/// Writes one line to stdout; a closed pipe (`… | head`) ends the output quietly instead of
-/// panicking.
-fn out(line: &str) {
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{line}");
 }

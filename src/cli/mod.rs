@@ -13,6 +13,7 @@ mod report;
 mod reports;
 mod serve;
 mod status;
+mod stdout;
 mod sync;
 mod verdict;
 mod watchlist;
@@ -31,6 +32,8 @@ use crate::catalog::ReportDef;
 use crate::config::Config;
 use crate::ids::ReportId;
 use crate::store::Store;
+
+pub(crate) use stdout::{out, outln};
 
 /// Exit codes, documented in README.md.
 pub mod exit {
@@ -174,13 +177,13 @@ pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, String> {
 /// Prints the text, or writes it to `output` and prints the path.
 pub(crate) fn emit(text: &str, output: Option<&Path>) -> anyhow::Result<()> {
     match output {
-        None => print!("{text}"),
+        None => out(text)?,
         Some(path) => {
             if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent).with_context(|| format!("cannot create the folder {}", parent.display()))?;
             }
             crate::report::write_atomically(path, text.as_bytes())?;
-            println!("{}", path.display());
+            outln(&path.display().to_string())?;
         }
     }
     Ok(())

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use comfy_table::Table;
 use serde_json::json;
 
-use super::{Context, exit, parse_date};
+use super::{Context, exit, outln, parse_date};
 use crate::analysis::CurrencyMode;
 use crate::config::EventKind;
 use crate::ids::{ReportId, Week};
@@ -109,14 +109,14 @@ fn test(context: &Context, args: &TestArgs) -> anyhow::Result<u8> {
         for attempt in attempts {
             let status = attempt.http_status.map(|s| format!("HTTP {s}: ")).unwrap_or_default();
             match attempt.outcome {
-                Outcome::Accepted { answer } => println!("{}: accepted ({status}{answer})", channel.describe()),
+                Outcome::Accepted { answer } => outln(&format!("{}: accepted ({status}{answer})", channel.describe()))?,
                 Outcome::Retry { reason, .. } => {
                     code = exit::PARTIAL;
-                    println!("{}: not delivered, transient: {reason}", channel.describe());
+                    outln(&format!("{}: not delivered, transient: {reason}", channel.describe()))?;
                 }
                 Outcome::Permanent { reason } => {
                     code = exit::PARTIAL;
-                    println!("{}: rejected: {reason}", channel.describe());
+                    outln(&format!("{}: rejected: {reason}", channel.describe()))?;
                 }
             }
         }
@@ -134,11 +134,11 @@ fn outbox(context: &Context, args: &OutboxArgs) -> anyhow::Result<u8> {
     }
     if args.format == "json" {
         let items: Vec<_> = listed.iter().map(|(row, attempts)| json!({ "message": row, "attempts": attempts })).collect();
-        println!("{}", serde_json::to_string_pretty(&items)?);
+        outln(&serde_json::to_string_pretty(&items)?)?;
         return Ok(exit::OK);
     }
     if listed.is_empty() {
-        println!("the outbox is empty");
+        outln("the outbox is empty")?;
         return Ok(exit::OK);
     }
     let mut table = Table::new();
@@ -169,7 +169,7 @@ fn outbox(context: &Context, args: &OutboxArgs) -> anyhow::Result<u8> {
             error,
         ]);
     }
-    println!("{table}");
+    outln(&table.to_string())?;
     Ok(exit::OK)
 }
 
@@ -231,10 +231,10 @@ fn send(context: &Context, args: &SendArgs) -> anyhow::Result<u8> {
                 let key = format!("verdict:{}:as-of:{as_of}", report.id);
                 (None, wanted(events::for_channels(&message, &notifier.channels, &key)))
             } else if chosen.is_empty() {
-                println!(
+                outln(&format!(
                     "no rating change to announce as of {as_of}: no band change confirmed in the {} days before {} that was not announced already",
                     notifier.config.rating_lookback_days, verdict.end_date
-                );
+                ))?;
                 return Ok(exit::OK);
             } else {
                 let rows: Vec<NewOutboxMessage> = chosen.iter_mut().flat_map(|a| std::mem::take(&mut a.rows)).collect();
@@ -256,7 +256,7 @@ fn send(context: &Context, args: &SendArgs) -> anyhow::Result<u8> {
         }
         None => store.enqueue_messages(&rows, now)?,
     };
-    println!("queued {queued} new message(s) for {} channel(s)", rows.len());
+    outln(&format!("queued {queued} new message(s) for {} channel(s)", rows.len()))?;
     let running = InstanceLock::is_held(&context.config.database.path);
     let sender = sender(context, &notifier)?;
     let runtime = super::runtime()?;
@@ -265,36 +265,36 @@ fn send(context: &Context, args: &SendArgs) -> anyhow::Result<u8> {
         let Some(stored) = store.outbox_message_by_key(&row.dedup_key)? else { continue };
         let state = match stored.state {
             OutboxState::Pending if running => {
-                println!("{}: queued; the running service delivers it", stored.channel);
+                outln(&format!("{}: queued; the running service delivers it", stored.channel))?;
                 continue;
             }
             OutboxState::Pending => runtime.block_on(sender.deliver(&stored))?,
             state => {
-                println!(
+                outln(&format!(
                     "{}: already {} at {} (message {}; --again sends a new one)",
                     stored.channel,
                     state.as_str(),
                     stored.finished_at.map(short_time).unwrap_or_default(),
                     stored.id
-                );
+                ))?;
                 continue;
             }
         };
         let after = store.outbox_message(stored.id)?.unwrap_or(stored);
         match state {
-            OutboxState::Sent => println!("{}: sent ({} attempt(s), message {})", after.channel, after.attempts, after.id),
+            OutboxState::Sent => outln(&format!("{}: sent ({} attempt(s), message {})", after.channel, after.attempts, after.id))?,
             OutboxState::Pending => {
                 code = exit::PARTIAL;
-                println!(
+                outln(&format!(
                     "{}: not delivered yet: {}; the service retries it (next at {})",
                     after.channel,
                     after.last_error.as_deref().unwrap_or(""),
                     short_time(after.next_attempt_at)
-                );
+                ))?;
             }
             _ => {
                 code = exit::PARTIAL;
-                println!("{}: failed: {}", after.channel, after.last_error.as_deref().unwrap_or(""));
+                outln(&format!("{}: failed: {}", after.channel, after.last_error.as_deref().unwrap_or("")))?;
             }
         }
     }

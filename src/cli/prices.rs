@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Subcommand;
 
-use super::{Context, exit};
+use super::{Context, exit, out, outln};
 use crate::csv_import;
 use crate::prices::AdjBasis;
 use crate::symbol::Symbol;
@@ -71,7 +71,7 @@ pub fn run_import(context: &Context, command: &ImportCommand) -> anyhow::Result<
             .with_context(|| format!("importing {}; pass --replace to replace the stored series", file.display()))?
     };
     let (first, last) = (parsed.bars.iter().map(|b| b.date).min(), parsed.bars.iter().map(|b| b.date).max());
-    println!(
+    outln(&format!(
         "{symbol}: {} rows from {} ({} to {}): {} added, {} replaced; adjusted basis {basis}",
         parsed.bars.len(),
         file.display(),
@@ -79,7 +79,7 @@ pub fn run_import(context: &Context, command: &ImportCommand) -> anyhow::Result<
         last.map(|d| d.to_string()).unwrap_or_default(),
         stats.added,
         stats.replaced
-    );
+    ))?;
     Ok(exit::OK)
 }
 
@@ -107,7 +107,11 @@ pub fn run_export(context: &Context, command: &ExportCommand) -> anyhow::Result<
             crate::report::write_atomically(path, &text)?;
             eprintln!("{symbol}: {} bars written to {}", bars.len(), path.display());
         }
-        None => csv_import::write_prices(&bars, std::io::stdout().lock())?,
+        None => {
+            let mut text = Vec::new();
+            csv_import::write_prices(&bars, &mut text)?;
+            out(&String::from_utf8(text).context("the price CSV is not UTF-8")?)?;
+        }
     }
     Ok(exit::OK)
 }

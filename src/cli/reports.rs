@@ -6,7 +6,7 @@ use anyhow::{Context as _, bail};
 use chrono::NaiveDate;
 use clap::Subcommand;
 
-use super::{Context, exit};
+use super::{Context, exit, out, outln};
 use crate::catalog;
 use crate::draft::{self, render::MemberAnswer, render::Overrides};
 use crate::report::{self, Format, REPORTS_FORMATS};
@@ -65,7 +65,7 @@ pub fn run(context: &Context, command: &ReportsCommand) -> anyhow::Result<u8> {
 
 fn list(context: &Context, format: &Format) -> anyhow::Result<u8> {
     let store = context.open_store()?;
-    print!("{}", report::render_reports(&store.reports()?, *format));
+    out(&report::render_reports(&store.reports()?, *format))?;
     Ok(exit::OK)
 }
 
@@ -117,12 +117,12 @@ fn run_draft(context: &Context, args: &DraftArgs) -> anyhow::Result<u8> {
     report::write_atomically(&out, rendered.text.as_bytes())?;
     let companies = rendered.text.matches("[[companies]]").count();
     let sectors = rendered.text.matches("[[sectors]]").count();
-    println!("{}: report {} with {companies} companies in {sectors} sectors", out.display(), rendered.id);
+    outln(&format!("{}: report {} with {companies} companies in {sectors} sectors", out.display(), rendered.id))?;
     if rendered.gaps.is_empty() {
-        println!("next: check it against the report, then `ratingwatch reports add {}`", out.display());
+        outln(&format!("next: check it against the report, then `ratingwatch reports add {}`", out.display()))?;
         Ok(exit::OK)
     } else {
-        println!("{} `# TODO` item(s) to settle before `ratingwatch reports add {}`", rendered.gaps.len(), out.display());
+        outln(&format!("{} `# TODO` item(s) to settle before `ratingwatch reports add {}`", rendered.gaps.len(), out.display()))?;
         Ok(exit::PARTIAL)
     }
 }
@@ -185,13 +185,13 @@ fn add(context: &Context, path: &Path, replace: bool) -> anyhow::Result<u8> {
         LoadOutcome::Updated => "updated",
         LoadOutcome::Unchanged => "unchanged",
     };
-    println!(
+    outln(&format!(
         "report {}: {said} ({} companies in {} sectors, rating {}), file {} {file}",
         report.id,
         report.companies.len(),
         report.sectors.len(),
         report.rating_label().zh,
         target.display()
-    );
+    ))?;
     Ok(exit::OK)
 }

@@ -1,6 +1,6 @@
 //! `ratingwatch status [--format json]`: each job's last and next run, data freshness.
 
-use super::{Context, exit};
+use super::{Context, exit, out};
 use crate::report::{self, Format, STATUS_FORMATS};
 use crate::service::InstanceLock;
 use crate::service::status::collect;
@@ -16,6 +16,6 @@ pub fn run(context: &Context, args: &StatusArgs) -> anyhow::Result<u8> {
     let store = context.open_store()?;
     let running = InstanceLock::is_held(&context.config.database.path);
     let status = collect(&store, &context.config, context.now, running)?;
-    print!("{}", report::render_status(&status, args.format));
+    out(&report::render_status(&status, args.format))?;
     Ok(exit::OK)
 }

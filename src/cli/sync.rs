@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
 
-use super::{Context, exit};
+use super::{Context, exit, outln};
 use crate::providers::Providers;
 use crate::symbol::Symbol;
 use crate::sync::{LogProgress, Selection, SyncOptions, SyncProgress, SyncSummary, TerminalProgress, run_sync_with};
@@ -40,7 +40,7 @@ pub fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<u8> {
         result
     });
     let summary = summary?;
-    print_summary(&summary);
+    print_summary(&summary)?;
     Ok(if summary.not_synced() == 0 && !summary.cancelled { exit::OK } else { exit::PARTIAL })
 }
 
@@ -58,7 +58,7 @@ async fn cancel_on_ctrl_c(cancel: CancellationToken) {
     }
 }
 
-fn print_summary(summary: &SyncSummary) {
+fn print_summary(summary: &SyncSummary) -> anyhow::Result<()> {
     match summary.all_unreachable() {
         Some(line) => eprintln!("failed: {line}"),
         None => {
@@ -79,10 +79,11 @@ fn print_summary(summary: &SyncSummary) {
         let state = if circuit.open_at_end { "skipped for the rest of the run" } else { "used again after a probe succeeded" };
         eprintln!("note: {} failed repeatedly ({}); its circuit opened and it was {state}", circuit.provider, circuit.last_failure);
     }
-    println!("{}", summary_line(summary));
+    outln(&summary_line(summary))?;
     if summary.cancelled {
         eprintln!("interrupted: {} securities not synced; run `ratingwatch sync` again to complete", summary.not_finished);
     }
+    Ok(())
 }
 
 /// One line: what was synced, written and what failed.

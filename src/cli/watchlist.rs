@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 
-use super::{Context, exit};
+use super::{Context, exit, out, outln};
 use crate::ids::ReportId;
 use crate::report::{self, Format, WATCHLIST_FORMATS};
 use crate::symbol::Symbol;
@@ -56,17 +56,17 @@ pub fn run(context: &Context, command: &WatchlistCommand) -> anyhow::Result<u8> 
     match (command, symbol) {
         (WatchlistCommand::List { report, format }, _) => {
             let entries = store.watchlist(report.as_deref())?;
-            print!("{}", report::render_watchlist(&entries, *format));
+            out(&report::render_watchlist(&entries, *format))?;
         }
         (WatchlistCommand::Add { sector, report, name, tags, .. }, Some(symbol)) => {
             let report = context.report_id(&store, report.as_ref())?;
             store.add_member(&report, sector, &symbol, name.as_deref(), tags)?;
-            println!("added {symbol} to {sector} in {report}; run `ratingwatch sync --symbol {symbol}` for its prices");
+            outln(&format!("added {symbol} to {sector} in {report}; run `ratingwatch sync --symbol {symbol}` for its prices"))?;
         }
         (WatchlistCommand::Remove { sector, report, .. }, Some(symbol)) => {
             let report = context.report_id(&store, report.as_ref())?;
             let removed = store.remove_member(&report, sector.as_deref(), &symbol)?;
-            println!("removed {symbol} from {removed} sector(s) in {report}");
+            outln(&format!("removed {symbol} from {removed} sector(s) in {report}"))?;
         }
         (WatchlistCommand::Add { .. } | WatchlistCommand::Remove { .. }, None) => unreachable!("parsed above"),
     }

@@ -6,6 +6,7 @@ mod draft;
 mod exchange;
 mod instruments;
 mod notify;
+mod pipe;
 // The provider server example's formats, routing and failure injection, serving `exchange`'s model.
 #[allow(dead_code)]
 #[path = "../../examples/provider_server/server.rs"]

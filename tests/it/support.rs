@@ -27,12 +27,13 @@ pub fn seeded_store(dir: &Path) -> Store {
 /// The real binary, run in `dir` with only the given database and no config file, so a
 /// developer's environment never leaks in.
 pub fn ratingwatch(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("ratingwatch").unwrap();
-    cmd.current_dir(dir)
-        .env_remove("RATINGWATCH_CONFIG")
-        .env_remove("RUST_LOG")
-        .env("RATINGWATCH_DB", dir.join("test.db"))
-        .env("RATINGWATCH__REPORTS__DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("data/reports"));
+    assert_cmd::Command::from_std(ratingwatch_process(dir))
+}
+
+/// [`ratingwatch`] as a plain `std::process::Command`, for tests that wire its pipes themselves.
+pub fn ratingwatch_process(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ratingwatch"));
+    cmd.current_dir(dir).env_remove("RATINGWATCH_CONFIG").env_remove("RUST_LOG").env("RATINGWATCH_DB", dir.join("test.db"));
     for (key, _) in std::env::vars() {
         if key.starts_with("RATINGWATCH__") {
             cmd.env_remove(key);
