@@ -30,6 +30,50 @@ pub struct ParsedCsv {
 
 pub const COLUMNS: [&str; 7] = ["date", "open", "high", "low", "close", "volume", "adj_close"];
 
+/// Reads a CSV header into the position of each of `columns` (`usize::MAX` where absent):
+/// names are trimmed, case-folded and BOM-stripped; an unknown or repeated column, or a
+/// missing `required` one, is an error on line 1 naming the column (`expected` is the header
+/// form shown for a missing column). Shared by every CSV importer.
+pub fn header_index<const N: usize, R: Read>(
+    file: &Path,
+    csv: &mut csv::Reader<R>,
+    columns: &[&str; N],
+    required: &[usize],
+    expected: &str,
+) -> Result<[usize; N], ImportError> {
+    let fail =
+        |column: &str, message: String| ImportError { file: file.to_path_buf(), line: Some(1), column: Some(column.to_string()), message };
+    let headers = csv
+        .byte_headers()
+        .map_err(|e| ImportError {
+            file: file.to_path_buf(),
+            line: Some(1),
+            column: None,
+            message: format!("cannot read the header: {e}"),
+        })?
+        .clone();
+    let mut index = [usize::MAX; N];
+    for (position, name) in headers.iter().enumerate() {
+        let name = String::from_utf8_lossy(name).trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
+        match columns.iter().position(|c| *c == name) {
+            Some(column) if index[column] != usize::MAX => {
+                return Err(fail(
+                    &name,
+                    format!("appears twice (fields {} and {}); each column may appear once", index[column] + 1, position + 1),
+                ));
+            }
+            Some(column) => index[column] = position,
+            None => return Err(fail(&crate::text::quote(&name), format!("unknown column; expected the header {}", columns.join(",")))),
+        }
+    }
+    for &column in required {
+        if index[column] == usize::MAX {
+            return Err(fail(columns[column], format!("missing; expected the header {expected}")));
+        }
+    }
+    Ok(index)
+}
+
 /// Parses a price file. Required columns: `date`, `close`; `open`, `high`, `low`, `volume`
 /// may be empty cells (FX files have only a rate in `close`). Without `adj_close`, `close`
 /// is taken as already adjusted. Dates after `today` are rejected.
@@ -41,33 +85,7 @@ pub fn parse_prices(file: &Path, reader: impl Read, today: NaiveDate) -> Result<
         message,
     };
     let mut csv = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).from_reader(reader);
-    let headers = csv.byte_headers().map_err(|e| fail(Some(1), None, format!("cannot read the header: {e}")))?.clone();
-    let mut index = [usize::MAX; 7];
-    for (position, name) in headers.iter().enumerate() {
-        let name = String::from_utf8_lossy(name).trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
-        match COLUMNS.iter().position(|c| *c == name) {
-            Some(column) if index[column] != usize::MAX => {
-                return Err(fail(
-                    Some(1),
-                    Some(&name),
-                    format!("appears twice (fields {} and {}); each column may appear once", index[column] + 1, position + 1),
-                ));
-            }
-            Some(column) => index[column] = position,
-            None => {
-                return Err(fail(
-                    Some(1),
-                    Some(&crate::text::quote(&name)),
-                    format!("unknown column; expected the header {}", COLUMNS.join(",")),
-                ));
-            }
-        }
-    }
-    for required in [0, 4] {
-        if index[required] == usize::MAX {
-            return Err(fail(Some(1), Some(COLUMNS[required]), format!("missing; expected the header {}", COLUMNS[..6].join(","))));
-        }
-    }
+    let index = header_index(file, &mut csv, &COLUMNS, &[0, 4], &COLUMNS[..6].join(","))?;
     let has_adj_close = index[6] != usize::MAX;
     let mut bars = Vec::new();
     let mut seen: HashSet<NaiveDate> = HashSet::new();

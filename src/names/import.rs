@@ -24,23 +24,7 @@ pub fn parse_instruments(file: &Path, reader: impl Read) -> Result<Vec<Instrumen
         message,
     };
     let mut csv = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).from_reader(reader);
-    let headers = csv.byte_headers().map_err(|e| fail(Some(1), None, format!("cannot read the header: {e}")))?.clone();
-    let mut index = [usize::MAX; 5];
-    for (position, name) in headers.iter().enumerate() {
-        let name = String::from_utf8_lossy(name).trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
-        match COLUMNS.iter().position(|c| *c == name) {
-            Some(column) if index[column] != usize::MAX => {
-                return Err(fail(Some(1), Some(&name), "appears twice in the header".to_string()));
-            }
-            Some(column) => index[column] = position,
-            None => return Err(fail(Some(1), Some(&name), format!("unknown column; expected the header {}", COLUMNS.join(",")))),
-        }
-    }
-    for required in [0, 1] {
-        if index[required] == usize::MAX {
-            return Err(fail(Some(1), Some(COLUMNS[required]), "missing; expected the header symbol,name[,name_en,kind]".to_string()));
-        }
-    }
+    let index = crate::csv_import::header_index(file, &mut csv, &COLUMNS, &[0, 1], "symbol,name[,name_en,kind]")?;
     let mut out = Vec::new();
     let mut seen: HashMap<Symbol, u64> = HashMap::new();
     let mut record = csv::StringRecord::new();
