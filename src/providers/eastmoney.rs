@@ -140,14 +140,19 @@ pub fn parse_klines(body: &str, unit: VolumeUnit) -> Result<Vec<Bar>, Failure> {
 
 /// `jQuery123_456({…});` → `{…}`; plain JSON passes through.
 fn strip_jsonp(text: &str) -> Result<&str, Failure> {
-    if text.starts_with('{') {
-        return Ok(text);
+    jsonp_payload(text).ok_or_else(|| Failure::malformed(format!("neither JSON nor JSONP; body starts {}", describe_body(text))))
+}
+
+/// The JSON inside an Eastmoney answer: the body itself when it is JSON (`{…}` or `[…]`),
+/// the text between the outer parentheses of a JSONP `cb({…});`, `None` when neither.
+pub(super) fn jsonp_payload(text: &str) -> Option<&str> {
+    let trimmed = text.trim().trim_end_matches(';').trim_end();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        return Some(trimmed);
     }
-    let open = text.find('(');
-    let close = text.rfind(')');
-    match (open, close) {
-        (Some(open), Some(close)) if open < close => Ok(text[open + 1..close].trim()),
-        _ => Err(Failure::malformed(format!("neither JSON nor JSONP; body starts {}", describe_body(text)))),
+    match (trimmed.find('('), trimmed.rfind(')')) {
+        (Some(open), Some(close)) if open < close => Some(trimmed[open + 1..close].trim()),
+        _ => None,
     }
 }
 

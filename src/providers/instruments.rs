@@ -127,16 +127,9 @@ pub struct ListPage {
     pub skipped: Vec<String>,
 }
 
-/// Removes a JSONP wrapper `cb({...});` if there is one.
+/// Removes a JSONP wrapper `cb({...});` if there is one (Eastmoney's own unwrapping).
 fn strip_jsonp(body: &str) -> &str {
-    let trimmed = body.trim().trim_end_matches(';').trim_end();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        return trimmed;
-    }
-    match (trimmed.find('('), trimmed.rfind(')')) {
-        (Some(open), Some(close)) if open < close => trimmed[open + 1..close].trim(),
-        _ => trimmed,
-    }
+    super::eastmoney::jsonp_payload(body).unwrap_or_else(|| body.trim())
 }
 
 fn text_of(value: &Value) -> Option<String> {
