@@ -16,7 +16,7 @@ use crate::notify::{Notifier, Outcome, Sender, SenderOptions, events};
 use crate::pipeline::{self, WeekSelection};
 use crate::report::RenderOptions;
 use crate::service::InstanceLock;
-use crate::store::{NewOutboxMessage, OutboxRow, OutboxState, Store};
+use crate::store::{NewOutboxMessage, OutboxRow, OutboxState};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum NotifyCommand {
