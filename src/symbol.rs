@@ -93,6 +93,8 @@ pub enum Currency {
 }
 
 impl Currency {
+    pub const ALL: [Currency; 3] = [Currency::Cny, Currency::Hkd, Currency::Usd];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Currency::Cny => "CNY",
