@@ -21,6 +21,13 @@ pub struct ImportError {
     pub message: String,
 }
 
+impl ImportError {
+    /// An error in `file`, at `line` where known.
+    pub fn new(file: &Path, line: Option<u64>, message: impl Into<String>) -> ImportError {
+        ImportError { file: file.to_path_buf(), line, column: None, message: message.into() }
+    }
+}
+
 /// A parsed file: bars in file order and whether it carried an `adj_close` column.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedCsv {
@@ -33,8 +40,8 @@ pub const COLUMNS: [&str; 7] = ["date", "open", "high", "low", "close", "volume"
 /// Reads a CSV header into the position of each of `columns` (`usize::MAX` where absent):
 /// names are trimmed, case-folded and BOM-stripped; an unknown or repeated column, or a
 /// missing `required` one, is an error on line 1 naming the column (`expected` is the header
-/// form shown for a missing column). Shared by every CSV importer.
-pub fn header_index<const N: usize, R: Read>(
+/// form shown for a missing column).
+fn header_index<const N: usize, R: Read>(
     file: &Path,
     csv: &mut csv::Reader<R>,
     columns: &[&str; N],
@@ -74,44 +81,109 @@ pub fn header_index<const N: usize, R: Read>(
     Ok(index)
 }
 
+/// A CSV file read row by row, its header mapped onto a fixed list of columns. Every CSV
+/// importer reads through it, so all of them trim cells, read headers, and name the file and
+/// line of a malformed row alike.
+pub struct CsvRows<'f, R, const N: usize> {
+    file: &'f Path,
+    columns: &'static [&'static str; N],
+    csv: csv::Reader<R>,
+    index: [usize; N],
+    record: csv::ByteRecord,
+}
+
+/// One row of a [`CsvRows`]: its line and its cells by column.
+pub struct CsvRow<'r, const N: usize> {
+    file: &'r Path,
+    columns: &'static [&'static str; N],
+    index: &'r [usize; N],
+    record: &'r csv::ByteRecord,
+    /// The row's 1-based line in the file.
+    pub line: Option<u64>,
+}
+
+impl<'f, R: Read, const N: usize> CsvRows<'f, R, N> {
+    /// Reads the header of `reader` (see [`header_index`]: `required` columns by position,
+    /// `expected` is the header form a message shows).
+    pub fn open(
+        file: &'f Path,
+        reader: R,
+        columns: &'static [&'static str; N],
+        required: &[usize],
+        expected: &str,
+    ) -> Result<Self, ImportError> {
+        let mut csv = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).from_reader(reader);
+        let index = header_index(file, &mut csv, columns, required, expected)?;
+        Ok(CsvRows { file, columns, csv, index, record: csv::ByteRecord::new() })
+    }
+
+    /// Whether the header has `column` (a position in `columns`).
+    pub fn has(&self, column: usize) -> bool {
+        self.index[column] != usize::MAX
+    }
+
+    /// The next row, or `None` at the end; a row the CSV reader cannot read is an error
+    /// naming its line.
+    pub fn next_row(&mut self) -> Result<Option<CsvRow<'_, N>>, ImportError> {
+        match self.csv.read_byte_record(&mut self.record) {
+            Ok(false) => Ok(None),
+            Ok(true) => Ok(Some(CsvRow {
+                file: self.file,
+                columns: self.columns,
+                index: &self.index,
+                record: &self.record,
+                line: self.record.position().map(|p| p.line()),
+            })),
+            Err(e) => Err(ImportError::new(self.file, e.position().map(|p| p.line()), format!("malformed CSV: {e}"))),
+        }
+    }
+}
+
+impl<const N: usize> CsvRow<'_, N> {
+    /// The cell of `column`; empty where the header lacks the column or the row is short.
+    pub fn cell(&self, column: usize) -> &[u8] {
+        if self.index[column] == usize::MAX { b"" } else { self.record.get(self.index[column]).unwrap_or(b"") }
+    }
+
+    /// The cell of `column` as text; bytes that are not UTF-8 are an error naming the column.
+    pub fn text(&self, column: usize) -> Result<&str, ImportError> {
+        std::str::from_utf8(self.cell(column)).map_err(|_| self.error(column, "is not UTF-8 text; save the file as UTF-8"))
+    }
+
+    /// The cell of `column` for a message: lossy UTF-8, and only an excerpt (a 10 MB cell must
+    /// not become a 10 MB message).
+    pub fn quoted(&self, column: usize) -> String {
+        crate::text::quote(&String::from_utf8_lossy(self.cell(column)))
+    }
+
+    /// An error on this row's line naming `column`.
+    pub fn error(&self, column: usize, message: impl Into<String>) -> ImportError {
+        ImportError { column: Some(self.columns[column].to_string()), ..ImportError::new(self.file, self.line, message) }
+    }
+}
+
 /// Parses a price file. Required columns: `date`, `close`; `open`, `high`, `low`, `volume`
 /// may be empty cells (FX files have only a rate in `close`). Without `adj_close`, `close`
 /// is taken as already adjusted. Dates after `today` are rejected.
 pub fn parse_prices(file: &Path, reader: impl Read, today: NaiveDate) -> Result<ParsedCsv, ImportError> {
-    let fail = |line: Option<u64>, column: Option<&str>, message: String| ImportError {
-        file: file.to_path_buf(),
-        line,
-        column: column.map(str::to_string),
-        message,
-    };
-    let mut csv = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).from_reader(reader);
-    let index = header_index(file, &mut csv, &COLUMNS, &[0, 4], &COLUMNS[..6].join(","))?;
-    let has_adj_close = index[6] != usize::MAX;
+    const DATE: usize = 0;
+    const CLOSE: usize = 4;
+    const ADJ_CLOSE: usize = 6;
+    let mut rows = CsvRows::open(file, reader, &COLUMNS, &[DATE, CLOSE], &COLUMNS[..6].join(","))?;
+    let has_adj_close = rows.has(ADJ_CLOSE);
     let mut bars = Vec::new();
     let mut seen: HashSet<NaiveDate> = HashSet::new();
-    let mut record = csv::ByteRecord::new();
-    loop {
-        match csv.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let line = e.position().map(|p| p.line());
-                return Err(fail(line, None, format!("malformed CSV: {e}")));
-            }
-        }
-        let line = record.position().map(|p| p.line());
-        let cell = |column: usize| -> &[u8] { if index[column] == usize::MAX { b"" } else { record.get(index[column]).unwrap_or(b"") } };
-        // Cells are quoted in errors only in part: a 10 MB cell must not become a 10 MB message.
-        let text = |column: usize| crate::text::quote(&String::from_utf8_lossy(cell(column)));
-        let date = parse_date(cell(0)).ok_or_else(|| fail(line, Some("date"), format!("`{}` is not a date like 2023-02-14", text(0))))?;
+    while let Some(row) = rows.next_row()? {
+        let date =
+            parse_date(row.cell(DATE)).ok_or_else(|| row.error(DATE, format!("`{}` is not a date like 2023-02-14", row.quoted(DATE))))?;
         if date > today {
-            return Err(fail(line, Some("date"), format!("{date} is in the future (today is {today})")));
+            return Err(row.error(DATE, format!("{date} is in the future (today is {today})")));
         }
         if !seen.insert(date) {
-            return Err(fail(line, Some("date"), format!("{date} appears twice")));
+            return Err(row.error(DATE, format!("{date} appears twice")));
         }
         let number = |column: usize, price: bool| -> Result<Option<f64>, ImportError> {
-            let raw = cell(column);
+            let raw = row.cell(column);
             if raw.is_empty() {
                 return Ok(None);
             }
@@ -119,45 +191,41 @@ pub fn parse_prices(file: &Path, reader: impl Read, today: NaiveDate) -> Result<
                 .ok()
                 .and_then(|s| s.parse::<f64>().ok())
                 .filter(|v| v.is_finite())
-                .ok_or_else(|| fail(line, Some(COLUMNS[column]), format!("`{}` is not a number", text(column))))?;
+                .ok_or_else(|| row.error(column, format!("`{}` is not a number", row.quoted(column))))?;
             if price && value <= 0.0 {
-                return Err(fail(line, Some(COLUMNS[column]), format!("{value} is not a positive price")));
+                return Err(row.error(column, format!("{value} is not a positive price")));
             }
             if !price && value < 0.0 {
-                return Err(fail(line, Some(COLUMNS[column]), format!("{value} is negative")));
+                return Err(row.error(column, format!("{value} is negative")));
             }
             Ok(Some(value))
         };
         let open = number(1, true)?;
         let high = number(2, true)?;
         let low = number(3, true)?;
-        let close = number(4, true)?.ok_or_else(|| fail(line, Some("close"), "is empty; every row needs a close".to_string()))?;
+        let close = number(CLOSE, true)?.ok_or_else(|| row.error(CLOSE, "is empty; every row needs a close"))?;
         let volume = number(5, false)?;
         let adj_close = if has_adj_close {
-            number(6, true)?.ok_or_else(|| fail(line, Some("adj_close"), "is empty while the file has an adj_close column".to_string()))?
+            number(ADJ_CLOSE, true)?.ok_or_else(|| row.error(ADJ_CLOSE, "is empty while the file has an adj_close column"))?
         } else {
             close
         };
         if let (Some(high), Some(low)) = (high, low)
             && high < low
         {
-            return Err(fail(line, Some("high"), format!("high {high} is below low {low}")));
+            return Err(row.error(2, format!("high {high} is below low {low}")));
         }
         // The close is a price traded that day, so it lies within the day's range. (Opens are
         // not checked: sourced files carry opening-auction prints outside the traded range,
         // e.g. 0772.HK on 2023-10-11.)
         if high.is_some_and(|high| close > high) || low.is_some_and(|low| close < low) {
             let range = |bound: Option<f64>| bound.map(|v| v.to_string()).unwrap_or_else(|| "?".to_string());
-            return Err(fail(
-                line,
-                Some("close"),
-                format!("close {close} is outside the day's range [low {}, high {}]", range(low), range(high)),
-            ));
+            return Err(row.error(CLOSE, format!("close {close} is outside the day's range [low {}, high {}]", range(low), range(high))));
         }
         bars.push(Bar { date, open, high, low, close, volume, adj_close });
     }
     if bars.is_empty() {
-        return Err(fail(None, None, "has no rows".to_string()));
+        return Err(ImportError::new(file, None, "has no rows"));
     }
     Ok(ParsedCsv { bars, has_adj_close })
 }
@@ -261,6 +329,26 @@ mod tests {
         let err = parse("date,close,open,Close\n2023-01-03,1,1,2\n").unwrap_err();
         assert_eq!((err.line, err.column.as_deref()), (Some(1), Some("close")), "{err}");
         assert!(err.to_string().contains("appears twice (fields 2 and 4)"), "{err}");
+    }
+
+    #[test]
+    fn rows_are_read_by_column_name_and_errors_name_the_line_and_column() {
+        const COLS: [&str; 3] = ["id", "label", "note"];
+        let text = b"\xef\xbb\xbfLabel , ID\n a , 1 \n\xff\xfe,2\nb,3,extra\n";
+        let mut rows = CsvRows::open(Path::new("t.csv"), &text[..], &COLS, &[0], "id[,label,note]").unwrap();
+        assert!(rows.has(0) && rows.has(1) && !rows.has(2));
+        // Cells are trimmed and found by name whatever the header's order and case; an
+        // absent column reads as empty.
+        let row = rows.next_row().unwrap().unwrap();
+        assert_eq!((row.line, row.text(0).unwrap(), row.text(1).unwrap(), row.cell(2)), (Some(2), "1", "a", &b""[..]));
+        // Bytes that are not UTF-8 are quoted lossily, and refused as text naming the column.
+        let row = rows.next_row().unwrap().unwrap();
+        assert_eq!(row.quoted(1), "\u{fffd}\u{fffd}");
+        let error = row.text(1).unwrap_err();
+        assert_eq!(error.to_string(), "t.csv:3: column label: is not UTF-8 text; save the file as UTF-8");
+        // A row longer than the header is malformed, on its own line.
+        let error = rows.next_row().err().unwrap();
+        assert!(error.to_string().starts_with("t.csv:4: malformed CSV"), "{error}");
     }
 
     #[test]

@@ -238,6 +238,37 @@ impl Holding<'_> {
     }
 }
 
+/// The dates an excess path runs over (the benchmark's trading days after the report date up
+/// to `end`) with the benchmark's return as of each: the verdict's and the weekly summary's
+/// paths are drawn from it the same way.
+pub(crate) struct ExcessPath<'a> {
+    pub dates: &'a [NaiveDate],
+    benchmark: Vec<f64>,
+}
+
+impl<'a> ExcessPath<'a> {
+    pub fn new(inputs: &Inputs<'a>, end: NaiveDate) -> ExcessPath<'a> {
+        let dates = inputs.benchmark.dates_between(inputs.report.report_date, end);
+        ExcessPath { dates, benchmark: dates.iter().map(|&date| inputs.benchmark_return_as_of(date)).collect() }
+    }
+
+    /// A holding's return as of each path date.
+    pub fn member(&self, holding: &Holding<'_>) -> Vec<f64> {
+        self.dates.iter().map(|&date| holding.return_as_of(date)).collect()
+    }
+
+    /// The equal-weight basket of `members` (each a [`ExcessPath::member`] path) minus the
+    /// benchmark, date by date; NaN at every point for a basket with no member.
+    pub fn excess(&self, members: &[&[f64]]) -> Vec<PathPoint> {
+        self.dates
+            .iter()
+            .zip(&self.benchmark)
+            .enumerate()
+            .map(|(i, (&date, benchmark))| PathPoint { date, excess: mean(members.iter().map(|path| path[i])) - benchmark })
+            .collect()
+    }
+}
+
 pub(crate) fn series_of<'a>(closes: &'a Closes, symbol: &Symbol) -> &'a Series {
     closes.get(symbol).unwrap_or(&EMPTY_SERIES)
 }
@@ -309,4 +340,30 @@ pub(crate) fn excluded_member(company: &Company, reason: &str) -> ExcludedMember
 /// The warning naming an excluded company.
 pub(crate) fn exclusion_warning(company: &Company, reason: &str) -> String {
     format!("{} {} is excluded from the baskets: {reason}", company.symbol, company.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2023, 3, d).unwrap()
+    }
+
+    #[test]
+    fn excess_path_is_the_members_mean_minus_the_benchmark_and_nan_without_members() {
+        let dates = [day(1), day(2)];
+        let path = ExcessPath { dates: &dates, benchmark: vec![0.01, -0.02] };
+        // Day 1: mean(0.05, 0.03) = 0.04, minus 0.01 = 0.03; day 2: mean(-0.01, 0.00) = -0.005,
+        // minus -0.02 = 0.015.
+        let points = path.excess(&[&[0.05, -0.01], &[0.03, 0.0]]);
+        assert_eq!(points.iter().map(|p| p.date).collect::<Vec<_>>(), dates);
+        assert!((points[0].excess - 0.03).abs() < 1e-12, "{points:?}");
+        assert!((points[1].excess - 0.015).abs() < 1e-12, "{points:?}");
+        // A sector with no priced member has a path of the right dates and no number.
+        let empty = path.excess(&[]);
+        assert_eq!(empty.len(), 2);
+        assert!(empty.iter().all(|p| p.excess.is_nan()));
+        assert_eq!(best_and_worst(&empty), (None, None));
+    }
 }

@@ -2,8 +2,8 @@
 
 use chrono::NaiveDate;
 
-use super::basket::{Holding, Inputs, best_and_worst, excluded_member, exclusion_warning, groups, implied, mean};
-use super::model::{BenchmarkReturn, GroupVerdict, MemberReturn, PathPoint, Status, Verdict};
+use super::basket::{ExcessPath, Holding, Inputs, best_and_worst, excluded_member, exclusion_warning, groups, implied, mean};
+use super::model::{BenchmarkReturn, GroupVerdict, MemberReturn, Status, Verdict};
 use super::{AnalysisError, AnalysisOptions, Closes};
 use crate::catalog::ReportDef;
 
@@ -18,8 +18,7 @@ struct Priced {
 struct Frame<'a> {
     report: &'a ReportDef,
     benchmark_return: f64,
-    path_dates: &'a [NaiveDate],
-    benchmark_path: Vec<f64>,
+    path: ExcessPath<'a>,
     is_final: bool,
 }
 
@@ -43,20 +42,14 @@ pub fn compute_verdict(report: &ReportDef, closes: &Closes, as_of: NaiveDate, op
         return Err(error);
     }
 
-    let path_dates = inputs.benchmark.dates_between(report.report_date, end_date);
-    let frame = Frame {
-        report,
-        benchmark_return: inputs.benchmark_return_as_of(end_date),
-        path_dates,
-        benchmark_path: path_dates.iter().map(|&date| inputs.benchmark_return_as_of(date)).collect(),
-        is_final,
-    };
+    let frame =
+        Frame { report, benchmark_return: inputs.benchmark_return_as_of(end_date), path: ExcessPath::new(&inputs, end_date), is_final };
 
     let mut warnings = Vec::new();
     let priced: Vec<Result<Priced, &str>> = holdings
         .iter()
         .map(|holding| match holding {
-            Ok(holding) => Ok(price(&inputs, holding, end_date, path_dates, &mut warnings)),
+            Ok(holding) => Ok(price(&inputs, holding, end_date, &frame.path, &mut warnings)),
             Err(reason) => Err(reason.as_str()),
         })
         .collect();
@@ -118,7 +111,7 @@ pub(crate) fn no_priced_member(report: &ReportDef, holdings: &[Result<Holding<'_
     Some(AnalysisError::NoMemberPrices { report_id: report.id.clone(), example: first.unwrap_or_default() })
 }
 
-fn price(inputs: &Inputs<'_>, holding: &Holding<'_>, end_date: NaiveDate, path_dates: &[NaiveDate], warnings: &mut Vec<String>) -> Priced {
+fn price(inputs: &Inputs<'_>, holding: &Holding<'_>, end_date: NaiveDate, path: &ExcessPath<'_>, warnings: &mut Vec<String>) -> Priced {
     let company = holding.company;
     let end = holding.value_as_of(end_date);
     let stale = inputs.is_stale(end.close.date, end_date);
@@ -145,8 +138,7 @@ fn price(inputs: &Inputs<'_>, holding: &Holding<'_>, end_date: NaiveDate, path_d
         fx_end: end.fx,
         stale,
     };
-    let path = path_dates.iter().map(|&date| holding.return_as_of(date)).collect();
-    Priced { member, path }
+    Priced { member, path: path.member(holding) }
 }
 
 fn group(frame: &Frame<'_>, name: &str, name_en: &str, indices: &[usize], priced: &[Result<Priced, &str>]) -> GroupVerdict {
@@ -160,13 +152,8 @@ fn group(frame: &Frame<'_>, name: &str, name_en: &str, indices: &[usize], priced
         .collect();
     let total_return = mean(members.iter().map(|m| m.member.total_return));
     let excess = total_return - frame.benchmark_return;
-    let path: Vec<PathPoint> = frame
-        .path_dates
-        .iter()
-        .zip(&frame.benchmark_path)
-        .enumerate()
-        .map(|(i, (&date, benchmark))| PathPoint { date, excess: mean(members.iter().map(|m| m.path[i])) - benchmark })
-        .collect();
+    let member_paths: Vec<&[f64]> = members.iter().map(|m| m.path.as_slice()).collect();
+    let path = frame.path.excess(&member_paths);
     let (best, worst) = best_and_worst(&path);
     let (rating, implied_rating, implied_rating_en) = implied(frame.report, excess);
     let held = rating == Some(frame.report.rating);

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use super::basket::{Holding, Inputs, best_and_worst, exclusion_warning, groups, implied, mean, series_of};
+use super::basket::{ExcessPath, Holding, Inputs, best_and_worst, exclusion_warning, groups, implied, mean, series_of};
 use super::model::{MarketFreshness, MemberMove, NamedPath, PathPoint, SectorWeek, StaleMember, WeeklySummary};
 use super::verdict::no_priced_member;
 use super::week::WeekSpec;
@@ -32,8 +32,7 @@ struct Frame<'a> {
     report: &'a ReportDef,
     benchmark_week: f64,
     benchmark_since: f64,
-    path_dates: &'a [NaiveDate],
-    benchmark_path: Vec<f64>,
+    path: ExcessPath<'a>,
 }
 
 /// The summary of `week` for `report`.
@@ -58,14 +57,12 @@ pub fn compute_weekly(
         return Err(error);
     }
 
-    let path_dates = inputs.benchmark.dates_between(report.report_date, as_of);
     let benchmark_now = inputs.benchmark_as_of(as_of).value;
     let frame = Frame {
         report,
         benchmark_week: benchmark_now / inputs.benchmark_as_of(previous_as_of).value - 1.0,
         benchmark_since: benchmark_now / inputs.benchmark_base.value - 1.0,
-        path_dates,
-        benchmark_path: path_dates.iter().map(|&date| inputs.benchmark_return_as_of(date)).collect(),
+        path: ExcessPath::new(&inputs, as_of),
     };
 
     let mut warnings = Vec::new();
@@ -74,7 +71,7 @@ pub fn compute_weekly(
         .iter()
         .zip(&holdings)
         .map(|(company, holding)| match holding {
-            Ok(holding) => Some(move_over_week(holding, previous_as_of, as_of, path_dates)),
+            Ok(holding) => Some(move_over_week(holding, previous_as_of, as_of, &frame.path)),
             Err(reason) => {
                 warnings.push(exclusion_warning(company, reason));
                 None
@@ -133,7 +130,7 @@ pub fn compute_weekly(
     })
 }
 
-fn move_over_week<'a>(holding: &Holding<'a>, previous_as_of: NaiveDate, as_of: NaiveDate, path_dates: &[NaiveDate]) -> Moved<'a> {
+fn move_over_week<'a>(holding: &Holding<'a>, previous_as_of: NaiveDate, as_of: NaiveDate, path: &ExcessPath<'_>) -> Moved<'a> {
     let now = holding.value_as_of(as_of);
     let before = holding.value_as_of(previous_as_of);
     Moved {
@@ -142,7 +139,7 @@ fn move_over_week<'a>(holding: &Holding<'a>, previous_as_of: NaiveDate, as_of: N
         since: holding.return_of(&now),
         since_previous: holding.return_of(&before),
         week: now.value / before.value - 1.0,
-        path: path_dates.iter().map(|&date| holding.return_as_of(date)).collect(),
+        path: path.member(holding),
     }
 }
 
@@ -177,14 +174,8 @@ fn sector_week(frame: &Frame<'_>, name: &str, name_en: &str, indices: &[usize], 
 }
 
 fn path(frame: &Frame<'_>, indices: &[usize], moved: &[Option<Moved<'_>>]) -> Vec<PathPoint> {
-    let members: Vec<&Moved<'_>> = indices.iter().filter_map(|&i| moved.get(i)?.as_ref()).collect();
-    let points: Vec<PathPoint> = frame
-        .path_dates
-        .iter()
-        .zip(&frame.benchmark_path)
-        .enumerate()
-        .map(|(i, (&date, benchmark))| PathPoint { date, excess: mean(members.iter().map(|m| m.path[i])) - benchmark })
-        .collect();
+    let member_paths: Vec<&[f64]> = indices.iter().filter_map(|&i| moved.get(i)?.as_ref()).map(|m| m.path.as_slice()).collect();
+    let points = frame.path.excess(&member_paths);
     // Only finite points are drawable; a sector without priced members has none.
     let (best, _) = best_and_worst(&points);
     if best.is_none() { Vec::new() } else { points }

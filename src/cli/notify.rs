@@ -16,7 +16,7 @@ use crate::notify::{Notifier, Outcome, Sender, SenderOptions, events};
 use crate::pipeline::{self, WeekSelection};
 use crate::report::RenderOptions;
 use crate::service::InstanceLock;
-use crate::store::{NewOutboxMessage, OutboxRow, OutboxState, Store};
+use crate::store::{NewOutboxMessage, OutboxRow, OutboxState};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum NotifyCommand {
@@ -125,7 +125,7 @@ fn test(context: &Context, args: &TestArgs) -> anyhow::Result<u8> {
 }
 
 fn outbox(context: &Context, args: &OutboxArgs) -> anyhow::Result<u8> {
-    let store = Store::open(&context.config.database.path)?;
+    let store = context.open_store()?;
     let rows = store.outbox_messages(args.channel.as_deref(), args.limit)?;
     let mut listed = Vec::new();
     for row in rows {

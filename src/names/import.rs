@@ -8,7 +8,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::{Instrument, Kind, Status};
-use crate::csv_import::ImportError;
+use crate::csv_import::{CsvRows, ImportError};
 use crate::symbol::Symbol;
 
 pub const COLUMNS: [&str; 5] = ["symbol", "name", "name_en", "kind", "status"];
@@ -17,53 +17,37 @@ pub const COLUMNS: [&str; 5] = ["symbol", "name", "name_en", "kind", "status"];
 /// `hk00700`, `BABA.N`, `600941`); `name_en` may be empty; `kind` defaults to `stock`,
 /// `status` to `listed`. A symbol given twice is an error naming both lines.
 pub fn parse_instruments(file: &Path, reader: impl Read) -> Result<Vec<Instrument>, ImportError> {
-    let fail = |line: Option<u64>, column: Option<&str>, message: String| ImportError {
-        file: file.to_path_buf(),
-        line,
-        column: column.map(str::to_string),
-        message,
-    };
-    let mut csv = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).from_reader(reader);
-    let index = crate::csv_import::header_index(file, &mut csv, &COLUMNS, &[0, 1], "symbol,name[,name_en,kind]")?;
+    const SYMBOL: usize = 0;
+    const NAME: usize = 1;
+    let mut rows = CsvRows::open(file, reader, &COLUMNS, &[SYMBOL, NAME], "symbol,name[,name_en,kind]")?;
     let mut out = Vec::new();
     let mut seen: HashMap<Symbol, u64> = HashMap::new();
-    let mut record = csv::StringRecord::new();
-    loop {
-        match csv.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let line = e.position().map(|p| p.line());
-                return Err(fail(line, None, format!("malformed CSV (or not UTF-8): {e}")));
-            }
-        }
-        let line = record.position().map(|p| p.line());
-        let cell = |column: usize| -> &str { if index[column] == usize::MAX { "" } else { record.get(index[column]).unwrap_or("") } };
-        let symbol = Symbol::parse(cell(0)).map_err(|e| fail(line, Some("symbol"), e.to_string()))?;
+    while let Some(row) = rows.next_row()? {
+        let symbol = Symbol::parse(row.text(SYMBOL)?).map_err(|e| row.error(SYMBOL, e.to_string()))?;
         if symbol.is_fx() {
-            return Err(fail(line, Some("symbol"), format!("{symbol} is an FX pair, not an instrument")));
+            return Err(row.error(SYMBOL, format!("{symbol} is an FX pair, not an instrument")));
         }
-        if let Some(first) = seen.insert(symbol.clone(), line.unwrap_or(0)) {
-            return Err(fail(line, Some("symbol"), format!("{symbol} appears twice (first on line {first})")));
+        if let Some(first) = seen.insert(symbol.clone(), row.line.unwrap_or(0)) {
+            return Err(row.error(SYMBOL, format!("{symbol} appears twice (first on line {first})")));
         }
-        let name = cell(1);
+        let name = row.text(NAME)?;
         if name.is_empty() {
-            return Err(fail(line, Some("name"), "empty; every instrument needs its listed name".to_string()));
+            return Err(row.error(NAME, "empty; every instrument needs its listed name"));
         }
-        let name_en = Some(cell(2)).filter(|s| !s.is_empty()).map(str::to_string);
-        let kind = match cell(3) {
+        let name_en = Some(row.text(2)?).filter(|s| !s.is_empty()).map(str::to_string);
+        let kind = match row.text(3)? {
             // An index symbol (`000300.SH`, `^HSI.HK`) is an index whatever the file leaves out,
             // so it never matches a company name.
             "" if symbol.is_index() => Kind::Index,
             "" => Kind::Stock,
-            text => text.parse::<Kind>().map_err(|e| fail(line, Some("kind"), e))?,
+            text => text.parse::<Kind>().map_err(|e| row.error(3, e))?,
         };
         if kind == Kind::Stock && symbol.global_index().is_some() {
-            return Err(fail(line, Some("kind"), format!("{symbol} is an index, not a stock")));
+            return Err(row.error(3, format!("{symbol} is an index, not a stock")));
         }
-        let status = match cell(4) {
+        let status = match row.text(4)? {
             "" => Status::Listed,
-            text => text.parse::<Status>().map_err(|e| fail(line, Some("status"), e))?,
+            text => text.parse::<Status>().map_err(|e| row.error(4, e))?,
         };
         out.push(Instrument { symbol, name: name.to_string(), name_en, kind, status });
     }
@@ -141,6 +125,7 @@ mod tests {
         );
         assert!(parse("symbol,name\n0700.HK,腾讯,extra\n").unwrap_err().starts_with("list.csv:2: malformed CSV"));
         let not_utf8 = parse_instruments(Path::new("gbk.csv"), &b"symbol,name\n0700.HK,\xcc\xda\xd1\xb6\n"[..]).unwrap_err();
-        assert_eq!(not_utf8.line, Some(2), "{not_utf8}");
+        assert_eq!((not_utf8.line, not_utf8.column.as_deref()), (Some(2), Some("name")), "{not_utf8}");
+        assert!(not_utf8.message.contains("not UTF-8"), "{not_utf8}");
     }
 }

@@ -88,7 +88,9 @@ impl Sender {
             .user_agent(concat!("ratingwatch/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| NotifyError::Invalid(format!("cannot build the HTTP client: {e}")))?;
-        let store = Store::open(database)?;
+        // The database exists already: `serve` creates it before the sender starts, and a
+        // command on a mistyped path must not create one.
+        let store = Store::open_existing(database)?;
         Ok(Sender { channels, client, options, store: Arc::new(Mutex::new(store)), clock, wake: Arc::new(Notify::new()) })
     }
 

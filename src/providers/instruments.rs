@@ -26,7 +26,6 @@
 //! that is dropped; OTC funds (`jj`) have no exchange symbol and are dropped.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -415,19 +414,8 @@ pub struct InstrumentSources {
 impl InstrumentSources {
     pub fn from_config(config: &Config) -> Result<InstrumentSources, ProvidersConfigError> {
         let client = super::http::build_client().map_err(|e| ProvidersConfigError::Client(e.to_string()))?;
-        let endpoint = |provider: ProviderName, base_url: &str, settings: &ProviderConfig| {
-            settings.validate(&format!("providers.{provider}"))?;
-            let settings = ProviderConfig { base_url: base_url.to_string(), ..settings.clone() };
-            Ok::<_, ProvidersConfigError>(Endpoint::new(
-                provider,
-                client.clone(),
-                &settings.base_url,
-                provider.referer(),
-                Duration::from_secs(settings.timeout_secs),
-                settings.max_retries,
-                settings.requests_per_second,
-            ))
-        };
+        let endpoint =
+            |provider: ProviderName, base_url: &str, settings: &ProviderConfig| super::endpoint(&client, provider, base_url, settings);
         let eastmoney = &config.providers.eastmoney;
         let instruments = &config.instruments;
         Ok(InstrumentSources {

@@ -108,6 +108,27 @@ pub enum ProvidersConfigError {
     Client(String),
 }
 
+/// One provider's endpoint at `base_url` with that provider's timeout, retries and rate limit,
+/// checked first (an error names the `providers.<name>.…` key). The price clients and the
+/// instrument sources (other base URLs, the same provider settings) are built by it.
+fn endpoint(
+    client: &reqwest::Client,
+    provider: ProviderName,
+    base_url: &str,
+    settings: &ProviderConfig,
+) -> Result<http::Endpoint, ProvidersConfigError> {
+    settings.validate(&format!("providers.{provider}"))?;
+    Ok(http::Endpoint::new(
+        provider,
+        client.clone(),
+        base_url,
+        provider.referer(),
+        Duration::from_secs(settings.timeout_secs),
+        settings.max_retries,
+        settings.requests_per_second,
+    ))
+}
+
 /// The three provider clients behind one shared HTTP client, built from config.
 /// Cheap to share across tasks by reference; all state inside is synchronised.
 pub struct Providers {
@@ -120,18 +141,7 @@ impl Providers {
     /// Builds every client from config: base URLs, timeouts, per-host rate limits, retries.
     pub fn from_config(config: &ProvidersConfig) -> Result<Providers, ProvidersConfigError> {
         let client = http::build_client().map_err(|e| ProvidersConfigError::Client(e.to_string()))?;
-        let endpoint = |provider: ProviderName, settings: &ProviderConfig| {
-            settings.validate(&format!("providers.{provider}"))?;
-            Ok::<_, ProvidersConfigError>(http::Endpoint::new(
-                provider,
-                client.clone(),
-                &settings.base_url,
-                provider.referer(),
-                Duration::from_secs(settings.timeout_secs),
-                settings.max_retries,
-                settings.requests_per_second,
-            ))
-        };
+        let endpoint = |provider: ProviderName, settings: &ProviderConfig| endpoint(&client, provider, &settings.base_url, settings);
         Ok(Providers {
             tencent: tencent::Tencent::new(endpoint(ProviderName::Tencent, &config.tencent)?),
             eastmoney: eastmoney::Eastmoney::new(endpoint(ProviderName::Eastmoney, &config.eastmoney)?),
@@ -515,6 +525,19 @@ mod tests {
         let message = Providers::from_config(&config).err().unwrap().to_string();
         assert!(message.starts_with("config key `providers.yahoo.requests_per_second`"), "{message}");
         assert!(Providers::from_config(&ProvidersConfig::default()).is_ok());
+    }
+
+    #[test]
+    fn an_endpoint_at_another_base_url_keeps_its_providers_checks() {
+        // The instrument sources reach Tencent's smartbox at their own base URL; a bad Tencent
+        // setting still stops them, named by the provider's key.
+        let client = http::build_client().unwrap();
+        let mut settings = ProvidersConfig::default().tencent;
+        settings.timeout_secs = 0;
+        let message = endpoint(&client, ProviderName::Tencent, "http://127.0.0.1:9/smartbox", &settings).err().unwrap().to_string();
+        assert!(message.starts_with("config key `providers.tencent.timeout_secs`"), "{message}");
+        settings.timeout_secs = 5;
+        assert!(endpoint(&client, ProviderName::Tencent, "http://127.0.0.1:9/smartbox", &settings).is_ok());
     }
 
     mod never_panic {

@@ -74,6 +74,13 @@ fn wanted(suffix: Option<Representation>, headers: &HeaderMap) -> Representation
     suffix.unwrap_or_else(|| Representation::from_accept(headers.get(header::ACCEPT).and_then(|value| value.to_str().ok())))
 }
 
+/// A page segment's stem and the representation it wants: its suffix (`.json`, `.csv`,
+/// `.md`), else the `Accept` header.
+fn negotiate<'a>(segment: &'a str, headers: &HeaderMap) -> (&'a str, Representation) {
+    let (stem, suffix) = Representation::split(segment);
+    (stem, wanted(suffix, headers))
+}
+
 fn format_of(representation: Representation) -> Format {
     match representation {
         Representation::Html => Format::Html,
@@ -145,20 +152,14 @@ pub async fn verdict_page(
     Query(params): Query<Params>,
     headers: HeaderMap,
 ) -> Response {
-    let (stem, suffix) = Representation::split(&segment);
-    let representation = wanted(suffix, &headers);
+    let (stem, representation) = negotiate(&segment, &headers);
     let result = async {
         let id = parse_report_id(stem)?;
         let explicit = params.as_of()?;
         let as_of = explicit.unwrap_or_else(|| state.today());
         let currency = params.currency()?;
-        let asked = id.clone();
-        let (report, verdict, options) = state
-            .db(move |store, state| {
-                let (verdict, options) = questions::verdict(store, &state.config, &asked, as_of, currency)?;
-                Ok((questions::report(store, &asked)?, verdict, options))
-            })
-            .await?;
+        let (report, verdict, options) =
+            state.db(move |store, state| questions::verdict(store, &state.config, &id, as_of, currency)).await?;
         Ok(match representation {
             Representation::Html => {
                 let body = HtmlBody::Verdict(&verdict, &options).render();
@@ -211,19 +212,12 @@ pub async fn week_page(
     Query(params): Query<Params>,
     headers: HeaderMap,
 ) -> Response {
-    let (stem, suffix) = Representation::split(&segment);
-    let representation = wanted(suffix, &headers);
+    let (stem, representation) = negotiate(&segment, &headers);
     let result = async {
         let id = parse_report_id(&id)?;
         let week = parse_week(stem)?;
         let currency = params.currency()?;
-        let asked = id.clone();
-        let (report, summary, options) = state
-            .db(move |store, state| {
-                let (summary, options) = questions::weekly(store, &state.config, &asked, week, currency)?;
-                Ok((questions::report(store, &asked)?, summary, options))
-            })
-            .await?;
+        let (report, summary, options) = state.db(move |store, state| questions::weekly(store, &state.config, &id, week, currency)).await?;
         Ok(match representation {
             Representation::Html => {
                 let previous = week.previous();
@@ -338,7 +332,7 @@ pub async fn api_verdict(State(state): AppState, Path(id): Path<String>, Query(p
     let id = parse_report_id(&id)?;
     let as_of = params.as_of()?.unwrap_or_else(|| state.today());
     let currency = params.currency()?;
-    let (verdict, options) = state.db(move |store, state| questions::verdict(store, &state.config, &id, as_of, currency)).await?;
+    let (_, verdict, options) = state.db(move |store, state| questions::verdict(store, &state.config, &id, as_of, currency)).await?;
     Ok(json(report::render_verdict_with(&verdict, Format::Json, &options)))
 }
 
@@ -354,7 +348,7 @@ pub async fn api_week(
     let id = parse_report_id(&id)?;
     let week = parse_week(&week)?;
     let currency = params.currency()?;
-    let (summary, options) = state.db(move |store, state| questions::weekly(store, &state.config, &id, week, currency)).await?;
+    let (_, summary, options) = state.db(move |store, state| questions::weekly(store, &state.config, &id, week, currency)).await?;
     Ok(json(report::render_weekly_with(&summary, Format::Json, &options)))
 }
 

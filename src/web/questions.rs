@@ -44,14 +44,14 @@ fn check_benchmark(store: &Store, report: &ReportDef, date: NaiveDate) -> Result
     Ok(())
 }
 
-/// `ratingwatch verdict ID --as-of DATE --currency C`.
+/// `ratingwatch verdict ID --as-of DATE --currency C`, with the report it is about.
 pub fn verdict(
     store: &Store,
     config: &Config,
     id: &ReportId,
     as_of: NaiveDate,
     currency: CurrencyMode,
-) -> Result<(Verdict, RenderOptions), WebError> {
+) -> Result<(ReportDef, Verdict, RenderOptions), WebError> {
     let report = report(store, id)?;
     if as_of < report.report_date {
         return Err(WebError::Unprocessable(format!(
@@ -61,17 +61,18 @@ pub fn verdict(
     }
     check_benchmark(store, &report, as_of)?;
     let verdict = pipeline::verdict(store, &report, as_of, &analysis_options(config, currency))?;
-    Ok((verdict, RenderOptions::from_rule(&report.rule)))
+    let options = RenderOptions::from_rule(&report.rule);
+    Ok((report, verdict, options))
 }
 
-/// `ratingwatch report --report ID --week W --currency C`.
+/// `ratingwatch report --report ID --week W --currency C`, with the report it is about.
 pub fn weekly(
     store: &Store,
     config: &Config,
     id: &ReportId,
     week: Week,
     currency: CurrencyMode,
-) -> Result<(WeeklySummary, RenderOptions), WebError> {
+) -> Result<(ReportDef, WeeklySummary, RenderOptions), WebError> {
     let report = report(store, id)?;
     let spec = WeekSpec::of(week);
     if spec.cutoff < report.report_date {
@@ -83,7 +84,8 @@ pub fn weekly(
     }
     check_benchmark(store, &report, spec.cutoff)?;
     let summary = pipeline::weekly(store, &report, &WeekSelection::Week(week), &analysis_options(config, currency))?;
-    Ok((summary, RenderOptions::from_rule(&report.rule)))
+    let options = RenderOptions::from_rule(&report.rule);
+    Ok((report, summary, options))
 }
 
 /// `ratingwatch verdict --all --as-of DATE`: every report dated on or before `as_of`.

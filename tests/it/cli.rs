@@ -258,6 +258,7 @@ fn read_commands_on_a_missing_database_exit_2_naming_it_and_create_nothing() {
         &["watchlist", "list"],
         &["watchlist", "add", "MSFT", "--sector", "应用"],
         &["export", "prices", "--symbol", "600941.SH"],
+        &["notify", "outbox"],
     ] {
         let assert = ratingwatch(dir.path()).env("RATINGWATCH_DB", &database).args(args).assert().code(2);
         let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
