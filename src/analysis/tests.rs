@@ -1,11 +1,16 @@
-//! Verdict and weekly summary on small hand-made series. Every expected number is worked
-//! out in the comment next to it. Dates are in 2023; the report date T0 is Tuesday
-//! 2023-02-14, the horizon six months, so T1 = 2023-08-14; the rule is the seed's
-//! (≥ +10 pp 看好, ≤ −10 pp 看淡, rating 看好).
+//! Verdict and weekly summary, computed from the small report of
+//! `tests/fixtures/small-report/` (the one fixture set of the analysis and report tests, read
+//! here with `include_str!`; every number is worked out by hand in its README and again in the
+//! comment next to each assertion), plus small tables of their own for the cases that need
+//! data contradicting it. Dates are in 2023; the report date T0 is Tuesday 2023-02-14, the
+//! horizon six months, so T1 = 2023-08-14; the rule is the seed's (≥ +10 pp 看好, ≤ −10 pp
+//! 看淡, rating 看好).
+
+use std::path::Path;
 
 use chrono::NaiveDate;
 
-use super::model::{CurrencyMode, Status};
+use super::model::{CurrencyMode, MemberReturn, Status, Verdict};
 use super::*;
 use crate::catalog::{Company, Label, Member, Rating, RatingRule, ReportDef, Sector};
 
@@ -19,6 +24,50 @@ fn sym(text: &str) -> Symbol {
 
 fn label(zh: &str, en: &str) -> Label {
     Label { zh: zh.to_string(), en: en.to_string() }
+}
+
+macro_rules! fixture {
+    ($file:literal) => {
+        ($file, include_str!(concat!("../../tests/fixtures/small-report/", $file)))
+    };
+}
+
+/// The small report's price files, by file name.
+const SMALL_REPORT_SERIES: [(&str, &str); 7] = [
+    fixture!("000300.SH.csv"),
+    fixture!("600941.SH.csv"),
+    fixture!("300308.SZ.csv"),
+    fixture!("301165.SZ.csv"),
+    fixture!("603881.SH.csv"),
+    fixture!("0700.HK.csv"),
+    fixture!("HKDCNY.FX.csv"),
+];
+
+/// The small report and its closes as the pipeline hands them over: each file's adjusted
+/// close (`adj_close` where the file has one, else `close`).
+fn small_report() -> (ReportDef, Closes) {
+    let (file, text) = fixture!("small-report.toml");
+    let report = crate::catalog::parse_report(Path::new(file), text).unwrap();
+    let closes = SMALL_REPORT_SERIES
+        .iter()
+        .map(|(file, text)| {
+            let parsed = crate::csv_import::parse_prices(Path::new(file), text.as_bytes(), d("12-31")).unwrap();
+            let symbol = sym(file.strip_suffix(".csv").unwrap());
+            (symbol, Series::new(parsed.bars.iter().map(|bar| (bar.date, bar.adj_close)).collect()))
+        })
+        .collect();
+    (report, closes)
+}
+
+/// A member of the whole basket by symbol.
+fn member<'a>(verdict: &'a Verdict, symbol: &str) -> &'a MemberReturn {
+    verdict.basket.members.iter().find(|m| m.symbol == sym(symbol)).unwrap_or_else(|| panic!("{symbol} in {:?}", verdict.basket.members))
+}
+
+/// 0700.HK's return in CNY for a close and the rate as of its date: its base is 400 HKD × 0.87
+/// = 348 CNY.
+fn tencent(close: f64, rate: f64) -> f64 {
+    close * rate / 348.0 - 1.0
 }
 
 /// A report dated 2023-02-14 rated 看好 with the given sectors; companies are the sectors'
@@ -86,44 +135,49 @@ macro_rules! assert_close {
     };
 }
 
-/// Two members in one sector, one quoted in HKD whose rate moves.
-fn two_members() -> (ReportDef, Closes) {
-    let report = report(&[("芯片", &["600001.SH", "0700.HK"])]);
-    let closes = closes(&[
-        ("000300.SH", &[("02-14", 4000.0), ("05-15", 3800.0), ("08-14", 4200.0), ("09-01", 5000.0)]),
-        ("600001.SH", &[("02-14", 10.0), ("05-15", 9.0), ("08-14", 12.0), ("09-01", 20.0)]),
-        ("0700.HK", &[("02-14", 100.0), ("05-15", 100.0), ("08-14", 110.0), ("09-01", 200.0)]),
-        ("HKDCNY.FX", &[("02-14", 0.80), ("05-15", 0.84), ("08-14", 0.88), ("09-01", 0.90)]),
-    ]);
-    (report, closes)
-}
-
 #[test]
-fn two_members_one_in_hkd_with_an_fx_move() {
-    let (report, closes) = two_members();
+fn the_small_reports_final_verdict() {
+    let (report, closes) = small_report();
     let verdict = compute_verdict(&report, &closes, d("12-31"), &cny()).unwrap();
-    // The end date is T1 (08-14), not the as-of date: the 09-01 closes are ignored.
-    assert_eq!((verdict.end_date, verdict.status, verdict.days_left), (d("08-14"), Status::Held, 0));
+    // The end date is T1 (08-14), not the as-of date: the 08-18 closes (the index at 4242,
+    // 0700.HK at 450) are ignored.
+    assert_eq!((verdict.end_date, verdict.status, verdict.days_left), (d("08-14"), Status::NotHeld, 0));
     // Benchmark 4000 → 4200: +5 %.
     assert_eq!((verdict.benchmark.base_date, verdict.benchmark.base_close, verdict.benchmark.end_close), (d("02-14"), 4000.0, 4200.0));
     assert_close!(verdict.benchmark.total_return, 0.05);
-    let sector = &verdict.sectors[0];
-    let [cn, hk] = &sector.members[..] else { panic!("two members: {:?}", sector.members) };
-    // 600001.SH: 10 → 12 = +20 %, no conversion.
-    assert_close!(cn.total_return, 0.20);
-    assert_eq!((cn.fx_base, cn.fx_end), (None, None));
-    // 0700.HK: 100 HKD × 0.80 = 80 CNY → 110 HKD × 0.88 = 96.8 CNY: 96.8 / 80 − 1 = +21 %
-    // (+10 % in HKD).
-    assert_close!(hk.total_return, 0.21);
+    // 600941.SH: adjusted 40 → 50 = +25 %, no conversion (raw 80 → 50 is the 10送10 bonus
+    // share on 06-01, not a loss).
+    let mobile = member(&verdict, "600941.SH");
+    assert_eq!((mobile.base_close, mobile.end_close, mobile.fx_base, mobile.fx_end), (40.0, 50.0, None, None));
+    assert_close!(mobile.total_return, 0.25);
+    // 300308.SZ: 50 → 45 = −10 %.
+    assert_close!(member(&verdict, "300308.SZ").total_return, -0.10);
+    // 301165.SZ: no close on T0, so its base is its own last close before it (02-13, 50); it is
+    // counted at its last close, 38.75 on 05-11: −22.5 %.
+    let ruijie = member(&verdict, "301165.SZ");
+    assert_eq!((ruijie.base_date, ruijie.end_date, ruijie.end_close), (d("02-13"), d("05-11"), 38.75));
+    assert_close!(ruijie.total_return, -0.225);
+    // 0700.HK: 400 HKD × 0.87 = 348 CNY → 440 HKD × 0.9135 = 401.94 CNY: +15.5 % (+10 % in HKD).
+    let hk = member(&verdict, "0700.HK");
+    assert_close!(hk.total_return, tencent(440.0, 0.9135));
+    assert_close!(hk.total_return, 0.155);
     assert_close!(hk.local_return, 0.10);
-    assert_eq!((hk.fx_base, hk.fx_end, hk.base_close, hk.end_close), (Some(0.80), Some(0.88), 100.0, 110.0));
-    // Basket (20 % + 21 %) / 2 = 20.5 %; excess 20.5 − 5 = 15.5 pp ≥ 10 pp: 看好, held.
-    assert_close!(sector.total_return, 0.205);
-    assert_close!(sector.excess, 0.155);
-    assert_eq!((sector.implied_rating.as_str(), sector.held, sector.status), ("看好", true, Status::Held));
-    // The basket holds the same two companies, so the same numbers.
-    assert_close!(verdict.basket.excess, 0.155);
-    assert!(verdict.warnings.is_empty(), "{:?}", verdict.warnings);
+    assert_eq!((hk.fx_base, hk.fx_end, hk.base_close, hk.end_close), (Some(0.87), Some(0.9135), 400.0, 440.0));
+    // 通信 {600941, 300308, 301165}: (25 − 10 − 22.5) / 3 = −2.5 %; excess −7.5 pp: 中性, not held.
+    let telecom = &verdict.sectors[0];
+    assert_close!(telecom.total_return, -0.025);
+    assert_close!(telecom.excess, -0.075);
+    assert_eq!((telecom.implied_rating.as_str(), telecom.held, telecom.status), ("中性", false, Status::NotHeld));
+    // 应用 {0700, 600941}: (15.5 + 25) / 2 = 20.25 %; excess 15.25 pp ≥ 10 pp: 看好, held.
+    let apps = &verdict.sectors[1];
+    assert_close!(apps.total_return, 0.2025);
+    assert_close!(apps.excess, 0.1525);
+    assert_eq!((apps.implied_rating.as_str(), apps.held, apps.status), ("看好", true, Status::Held));
+    // The basket holds each company once: (25 − 10 − 22.5 + 15.5) / 4 = 2 %; excess −3 pp: 中性.
+    assert_eq!(verdict.basket.members.len(), 4);
+    assert_close!(verdict.basket.total_return, 0.02);
+    assert_close!(verdict.basket.excess, -0.03);
+    assert_eq!((verdict.basket.implied_rating.as_str(), verdict.basket.held), ("中性", false));
     assert_eq!(
         verdict.method,
         "Equal-weight buy-and-hold baskets of adjusted closes, in CNY (HKD converted at same-day rates), \
@@ -133,37 +187,44 @@ fn two_members_one_in_hkd_with_an_fx_move() {
 
 #[test]
 fn path_best_and_worst_excess_with_dates() {
-    let (report, closes) = two_members();
+    let (report, closes) = small_report();
     let verdict = compute_verdict(&report, &closes, d("12-31"), &cny()).unwrap();
-    let sector = &verdict.sectors[0];
-    // Path dates: benchmark days after T0 up to the end date: 05-15 and 08-14 (not 02-14).
-    // 05-15: 600001.SH 9/10 − 1 = −10 %; 0700.HK 100 × 0.84 / 80 − 1 = +5 %; basket −2.5 %;
-    // benchmark 3800/4000 − 1 = −5 %: excess +2.5 pp. 08-14: +15.5 pp as above.
-    let path: Vec<(NaiveDate, f64)> = sector.path.iter().map(|p| (p.date, p.excess)).collect();
-    assert_eq!(path.len(), 2);
-    assert_eq!((path[0].0, path[1].0), (d("05-15"), d("08-14")));
-    assert_close!(path[0].1, 0.025);
-    assert_close!(path[1].1, 0.155);
-    assert_eq!((sector.best_excess_date, sector.worst_excess_date), (Some(d("08-14")), Some(d("05-15"))));
-    assert_close!(sector.best_excess.unwrap(), 0.155);
-    assert_close!(sector.worst_excess.unwrap(), 0.025);
+    let apps = &verdict.sectors[1];
+    // Path dates: the benchmark's days after T0 up to the end date (not 02-13, not T0 itself,
+    // not 08-18).
+    let dates: Vec<NaiveDate> = apps.path.iter().map(|p| p.date).collect();
+    assert_eq!(dates, ["02-17", "05-12", "05-15", "05-16", "05-17", "05-18", "05-19", "06-01", "08-11", "08-14"].map(d));
+    // 02-17: 0700.HK 404 × 0.87 / 348 − 1 = +1 %, 600941.SH at its base; benchmark +1 %:
+    // 0.5 − 1 = −0.5 pp, the worst.
+    assert_close!(apps.path[0].excess, -0.005);
+    // 05-12: 0700.HK 420 × 0.89 / 348 − 1 = +7.41379 %, 600941.SH 45 / 40 − 1 = +12.5 %,
+    // benchmark 4100 / 4000 − 1 = +2.5 %.
+    assert_close!(apps.path[1].excess, (tencent(420.0, 0.89) + 0.125) / 2.0 - 0.025);
+    // 06-01: 0700.HK still at 05-19's 441 at 05-19's rate 0.89 (+12.78448 %), 600941.SH 46.5 /
+    // 40 − 1 = +16.25 %; benchmark 3960 / 4000 − 1 = −1 %: +15.517 pp, the best (above 08-14's
+    // +15.25 pp). 08-11: the same closes, benchmark +4 %.
+    assert_close!(apps.path[7].excess, (tencent(441.0, 0.89) + 0.1625) / 2.0 + 0.01);
+    assert_close!(apps.path[8].excess, (tencent(441.0, 0.89) + 0.1625) / 2.0 - 0.04);
+    assert_close!(apps.path[9].excess, apps.excess);
+    assert_eq!((apps.best_excess_date, apps.worst_excess_date), (Some(d("06-01")), Some(d("02-17"))));
+    assert_close!(apps.best_excess.unwrap(), apps.path[7].excess);
+    assert_close!(apps.worst_excess.unwrap(), -0.005);
 }
 
 #[test]
-fn path_extremes_pick_the_max_and_min_days() {
-    // A flat benchmark (100) so the excess is the member's return: 105, 95, 110, 102 on
-    // four days after T0 → +5, −5, +10, +2 pp: best +10 pp on 02-17, worst −5 pp on 02-16.
-    let report = report(&[("S", &["600001.SH"])]);
-    let closes = closes(&[
-        ("000300.SH", &[("02-14", 100.0), ("02-15", 100.0), ("02-16", 100.0), ("02-17", 100.0), ("02-20", 100.0)]),
-        ("600001.SH", &[("02-14", 100.0), ("02-15", 105.0), ("02-16", 95.0), ("02-17", 110.0), ("02-20", 102.0)]),
-    ]);
-    let verdict = compute_verdict(&report, &closes, d("02-20"), &cny()).unwrap();
-    let basket = &verdict.basket;
-    assert_eq!(basket.path.len(), 4, "T0 itself is not on the path");
-    assert_eq!((basket.best_excess_date, basket.worst_excess_date), (Some(d("02-17")), Some(d("02-16"))));
-    assert_close!(basket.best_excess.unwrap(), 0.10);
-    assert_close!(basket.worst_excess.unwrap(), -0.05);
+fn path_extremes_take_the_first_of_equal_days_and_t0_is_not_on_the_path() {
+    let (report, closes) = small_report();
+    // As of 05-19, 通信's path: 02-17 0 − 1 = −1 pp; 05-12 … 05-18 (no member close, the index
+    // flat at 4100) (1.125 + 1.1 + 0.775) / 3 − 1 = 0, so −2.5 pp on five days; 05-19
+    // (1.1475 + 1.078 + 0.775) / 3 − 1 − 0.01475 = −1.4583 pp. Best −1 pp on 02-17, worst
+    // −2.5 pp on the first of the five, 05-12.
+    let pending = compute_verdict(&report, &closes, d("05-19"), &cny()).unwrap();
+    let telecom = &pending.sectors[0];
+    assert_eq!(telecom.path.len(), 7, "T0 itself is not on the path");
+    assert_eq!((telecom.best_excess_date, telecom.worst_excess_date), (Some(d("02-17")), Some(d("05-12"))));
+    assert_close!(telecom.best_excess.unwrap(), -0.01);
+    assert_close!(telecom.worst_excess.unwrap(), -0.025);
+    assert_close!(telecom.path[6].excess, 3.0005 / 3.0 - 1.0 - 0.01475);
     // As of T0 itself the path is empty and there are no extremes.
     let at_t0 = compute_verdict(&report, &closes, d("02-14"), &cny()).unwrap();
     assert!(at_t0.basket.path.is_empty());
@@ -201,47 +262,43 @@ fn a_holiday_on_one_market_only_uses_as_of_closes() {
 
 #[test]
 fn a_member_listed_after_t0_is_excluded_and_named() {
-    let report = report(&[("S", &["600001.SH", "688999.SH"])]);
-    let closes = closes(&[
-        ("000300.SH", &[("02-14", 100.0), ("03-01", 100.0), ("08-14", 100.0)]),
-        ("600001.SH", &[("02-14", 10.0), ("08-14", 11.0)]),
-        ("688999.SH", &[("03-01", 50.0), ("08-14", 100.0)]),
-    ]);
+    let (report, closes) = small_report();
     let verdict = compute_verdict(&report, &closes, d("08-14"), &cny()).unwrap();
-    // Only 600001.SH counts: +10 %; the later listing's +100 % is not in the basket.
-    assert_close!(verdict.basket.total_return, 0.10);
-    assert_eq!(verdict.basket.members.len(), 1);
-    let excluded = &verdict.sectors[0].excluded;
+    // 603881.SH's first close is 05-12: its 20 → 30 (+50 %) is in no basket; 通信 counts the
+    // other three, the basket four.
+    let telecom = &verdict.sectors[0];
+    let symbols: Vec<String> = telecom.members.iter().map(|m| m.symbol.to_string()).collect();
+    assert_eq!(symbols, ["600941.SH", "300308.SZ", "301165.SZ"]);
+    assert_eq!(verdict.basket.members.len(), 4);
+    let excluded = &telecom.excluded;
     assert_eq!(excluded.len(), 1);
-    assert_eq!(excluded[0].symbol, sym("688999.SH"));
-    assert!(excluded[0].reason.contains("first close 2023-03-01"), "{}", excluded[0].reason);
+    assert_eq!(excluded[0].symbol, sym("603881.SH"));
+    assert!(excluded[0].reason.contains("first close 2023-05-12"), "{}", excluded[0].reason);
     assert_eq!(verdict.basket.excluded, *excluded);
-    assert_eq!(verdict.warnings.len(), 1, "{:?}", verdict.warnings);
-    assert!(verdict.warnings[0].contains("688999.SH") && verdict.warnings[0].contains("excluded"), "{:?}", verdict.warnings);
+    assert!(verdict.sectors[1].excluded.is_empty(), "应用 does not hold it");
+    let named: Vec<&String> = verdict.warnings.iter().filter(|w| w.contains("excluded")).collect();
+    assert_eq!(named.len(), 1, "{:?}", verdict.warnings);
+    assert!(named[0].starts_with("603881.SH 数据港 is excluded"), "{:?}", verdict.warnings);
 }
 
 #[test]
 fn a_stale_member_is_flagged_and_still_counted() {
-    // Benchmark days after 02-14: 02-15, 02-16, 02-17, 02-20, 02-21, 02-22 (end date).
-    let report = report(&[("S", &["600001.SH", "600002.SH"])]);
-    let closes = closes(&[
-        (
-            "000300.SH",
-            &[("02-14", 100.0), ("02-15", 100.0), ("02-16", 100.0), ("02-17", 100.0), ("02-20", 100.0), ("02-21", 100.0), ("02-22", 100.0)],
-        ),
-        // Last close 02-15: 5 benchmark days (02-16 … 02-22) before the end — at the limit, not stale.
-        ("600001.SH", &[("02-14", 10.0), ("02-15", 11.0)]),
-        // Last close 02-14: 6 benchmark days old — stale; counted at 22 (return 0).
-        ("600002.SH", &[("02-13", 20.0), ("02-14", 22.0)]),
-    ]);
-    let verdict = compute_verdict(&report, &closes, d("02-22"), &cny()).unwrap();
-    let members = &verdict.basket.members;
-    assert_eq!((members[0].stale, members[1].stale), (false, true));
-    assert_eq!(members[1].end_date, d("02-14"));
-    // Basket (10 % + 0 %) / 2 = 5 %.
-    assert_close!(verdict.basket.total_return, 0.05);
-    assert_eq!(verdict.warnings.len(), 1, "{:?}", verdict.warnings);
-    assert!(verdict.warnings[0].starts_with("600002.SH") && verdict.warnings[0].contains("6 trading days"), "{:?}", verdict.warnings);
+    let (report, closes) = small_report();
+    // 301165.SZ's last close is 05-11. As of 05-18 five benchmark days follow it (05-12,
+    // 05-15 … 05-18): at the limit, not stale.
+    let at_limit = compute_verdict(&report, &closes, d("05-18"), &cny()).unwrap();
+    assert!(!member(&at_limit, "301165.SZ").stale);
+    assert!(!at_limit.warnings.iter().any(|w| w.contains("stale")), "{:?}", at_limit.warnings);
+    // As of 05-19 six: stale, and still counted at 38.75 (−22.5 %).
+    let verdict = compute_verdict(&report, &closes, d("05-19"), &cny()).unwrap();
+    let ruijie = member(&verdict, "301165.SZ");
+    assert_eq!((ruijie.stale, ruijie.end_date), (true, d("05-11")));
+    assert_close!(ruijie.total_return, -0.225);
+    // The basket at 05-19: (14.75 + 7.8 − 22.5 + 12.78448) / 4 %, 0700.HK at 441 × 0.89.
+    assert_close!(verdict.basket.total_return, (0.1475 + 0.078 - 0.225 + tencent(441.0, 0.89)) / 4.0);
+    let stale: Vec<&String> = verdict.warnings.iter().filter(|w| w.contains("stale")).collect();
+    assert_eq!(stale.len(), 1, "{:?}", verdict.warnings);
+    assert!(stale[0].starts_with("301165.SZ") && stale[0].contains("6 trading days"), "{:?}", verdict.warnings);
 }
 
 #[test]
@@ -269,49 +326,53 @@ fn excess_of_exactly_ten_points_is_overweight_and_minus_ten_underweight() {
 
 #[test]
 fn pending_before_the_horizon_end_and_final_from_it() {
-    let report = report(&[("S", &["600001.SH"])]);
-    let closes = closes(&[
-        ("000300.SH", &[("02-14", 100.0), ("08-11", 100.0), ("08-14", 100.0), ("08-15", 100.0)]),
-        ("600001.SH", &[("02-14", 10.0), ("08-11", 10.5), ("08-14", 11.5), ("08-15", 30.0)]),
-    ]);
-    // 08-13 (a Sunday, a day before T1): pending, one day left, measured to 08-11 (+5 %).
+    let (report, closes) = small_report();
+    // 08-13 (a Sunday, a day before T1): pending, one day left, measured to the index's 08-11.
+    // Then 600941.SH is at 06-01's 46.5 (+16.25 %), 300308.SZ at 05-19's 53.9 (+7.8 %),
+    // 301165.SZ −22.5 %, 0700.HK at 05-19's 441 × 0.89; the index 4160 / 4000 − 1 = +4 %.
     let before = compute_verdict(&report, &closes, d("08-13"), &cny()).unwrap();
     assert_eq!((before.status, before.days_left, before.end_date), (Status::Pending, 1, d("08-11")));
-    assert_close!(before.basket.excess, 0.05);
-    assert_eq!(before.sectors[0].status, Status::Pending);
-    // On T1 itself: final, measured to 08-14 (+15 % ≥ 10 pp: held).
+    assert_close!(before.basket.excess, (0.1625 + 0.078 - 0.225 + tencent(441.0, 0.89)) / 4.0 - 0.04);
+    assert_eq!((before.sectors[0].status, before.sectors[1].status), (Status::Pending, Status::Pending));
+    // On T1 itself: final, measured to 08-14: −3 pp, 中性, not held (应用 held).
     let on = compute_verdict(&report, &closes, d("08-14"), &cny()).unwrap();
-    assert_eq!((on.status, on.days_left, on.end_date), (Status::Held, 0, d("08-14")));
-    assert_close!(on.basket.excess, 0.15);
-    // Long after: still measured to T1, never to the later +200 %.
+    assert_eq!((on.status, on.days_left, on.end_date), (Status::NotHeld, 0, d("08-14")));
+    assert_eq!(on.sectors[1].status, Status::Held);
+    assert_close!(on.basket.excess, -0.03);
+    // Long after: still measured to T1, never to the 08-18 closes.
     let after = compute_verdict(&report, &closes, d("12-31"), &cny()).unwrap();
-    assert_eq!((after.status, after.end_date, after.as_of), (Status::Held, d("08-14"), d("12-31")));
-    assert_close!(after.basket.excess, 0.15);
+    assert_eq!((after.status, after.end_date, after.as_of), (Status::NotHeld, d("08-14"), d("12-31")));
+    assert_eq!(after.benchmark.end_close, 4200.0);
+    assert_close!(after.basket.excess, -0.03);
 }
 
 #[test]
 fn local_currency_mode_skips_fx() {
-    let (report, closes) = two_members();
+    let (report, closes) = small_report();
     let options = AnalysisOptions { currency: CurrencyMode::Local, ..cny() };
     let verdict = compute_verdict(&report, &closes, d("12-31"), &options).unwrap();
-    // 0700.HK +10 % in HKD; basket (20 + 10) / 2 = 15 %; excess 10 pp: 看好.
-    let hk = &verdict.basket.members[1];
+    // 0700.HK 400 → 440 HKD: +10 %; 应用 (10 + 25) / 2 = 17.5 %; excess 12.5 pp: 看好.
+    let hk = member(&verdict, "0700.HK");
     assert_close!(hk.total_return, 0.10);
     assert_eq!((hk.fx_base, hk.fx_end), (None, None));
-    assert_close!(verdict.basket.excess, 0.10);
-    assert_eq!(verdict.basket.implied_rating, "看好");
+    assert_close!(verdict.sectors[1].excess, 0.125);
+    assert_eq!(verdict.sectors[1].implied_rating, "看好");
+    // The basket (25 − 10 − 22.5 + 10) / 4 = 0.625 %.
+    assert_close!(verdict.basket.total_return, 0.00625);
     assert!(verdict.method.contains("in each listing's own currency"), "{}", verdict.method);
 }
 
 #[test]
 fn missing_fx_excludes_the_member_and_names_pair_and_date() {
-    let (report, mut closes) = two_members();
+    let (report, mut closes) = small_report();
     // Rates only from 03-01: none on or before the HK base date 02-14.
-    closes.insert(sym("HKDCNY.FX"), Series::new(vec![(d("03-01"), 0.82), (d("08-14"), 0.88)]));
+    closes.insert(sym("HKDCNY.FX"), Series::new(vec![(d("03-01"), 0.88), (d("08-14"), 0.9135)]));
     let verdict = compute_verdict(&report, &closes, d("12-31"), &cny()).unwrap();
-    assert_eq!(verdict.basket.members.len(), 1);
-    assert_close!(verdict.basket.total_return, 0.20);
-    let reason = &verdict.basket.excluded[0].reason;
+    // 应用 keeps 600941.SH alone: +25 %.
+    assert_eq!(verdict.sectors[1].members.len(), 1);
+    assert_close!(verdict.sectors[1].total_return, 0.25);
+    assert_eq!(verdict.basket.members.len(), 3);
+    let reason = &verdict.sectors[1].excluded[0].reason;
     assert!(reason.contains("HKDCNY.FX") && reason.contains("2023-02-14"), "{reason}");
     assert!(verdict.warnings.iter().any(|w| w.contains("0700.HK") && w.contains("HKDCNY.FX")), "{:?}", verdict.warnings);
 }
@@ -352,104 +413,102 @@ fn errors_for_data_that_cannot_give_a_verdict() {
     );
 }
 
-/// Week 2023-W08 (Mon 02-20 … Fri 02-24), from the previous Friday 02-17.
-fn week_data() -> (ReportDef, Closes) {
-    let report = report(&[("S1", &["600001.SH", "600002.SH"]), ("S2", &["600001.SH", "0700.HK"])]);
-    let closes = closes(&[
-        ("000300.SH", &[("02-14", 4000.0), ("02-17", 4100.0), ("02-24", 4182.0)]),
-        ("600001.SH", &[("02-14", 10.0), ("02-17", 11.0), ("02-24", 12.1)]),
-        ("600002.SH", &[("02-14", 20.0), ("02-17", 19.0), ("02-24", 19.95)]),
-        // HK has no close on Friday 02-24; its Thursday close counts.
-        ("0700.HK", &[("02-14", 100.0), ("02-17", 100.0), ("02-23", 90.0)]),
-        ("HKDCNY.FX", &[("02-14", 0.80), ("02-17", 0.80), ("02-23", 0.80)]),
-    ]);
-    (report, closes)
-}
-
 #[test]
 fn weekly_summary_of_a_small_week() {
-    let (report, closes) = week_data();
-    let week = WeekSpec::iso(2023, 8).unwrap();
-    let summary = compute_weekly(&report, &closes, &week, &cny()).unwrap();
-    assert_eq!(summary.week.to_string(), "2023-W08");
+    let (report, closes) = small_report();
+    let summary = compute_weekly(&report, &closes, &WeekSpec::iso(2023, 20).unwrap(), &cny()).unwrap();
+    assert_eq!(summary.week.to_string(), "2023-W20");
     assert_eq!(
         (summary.week_start, summary.week_end, summary.as_of, summary.previous_as_of),
-        (d("02-20"), d("02-24"), d("02-24"), d("02-17"))
+        (d("05-15"), d("05-19"), d("05-19"), d("05-12"))
     );
-    // Benchmark: week 4182/4100 − 1 = +2 %; since the report 4182/4000 − 1 = +4.55 %.
-    assert_close!(summary.benchmark_week_return, 0.02);
-    assert_close!(summary.benchmark_since_report_return, 0.0455);
-    // Members (CNY; the HKD rate is flat at 0.80):
-    //   600001.SH since +21 % (12.1/10), at 02-17 +10 %, week 12.1/11 − 1 = +10 %;
-    //   600002.SH since −0.25 % (19.95/20), at 02-17 −5 %, week 19.95/19 − 1 = +5 %;
-    //   0700.HK   since −10 % (90/100), at 02-17 0 %, week −10 %.
-    // S1 = {600001, 600002}: since (21 − 0.25)/2 = 10.375 %; at 02-17 (10 − 5)/2 = 2.5 %;
-    //   week 1.10375/1.025 − 1 = 7.6829… %; week excess − 2 %; since excess 10.375 − 4.55 =
-    //   5.825 pp: 中性.
-    let s1 = &summary.sectors[0];
-    assert_close!(s1.since_report_return, 0.10375);
-    assert_close!(s1.week_return, 1.10375 / 1.025 - 1.0);
-    assert_close!(s1.week_excess, 1.10375 / 1.025 - 1.0 - 0.02);
-    assert_close!(s1.since_report_excess, 0.05825);
-    assert_eq!(s1.implied_rating, "中性");
-    // S2 = {600001, 0700}: since (21 − 10)/2 = 5.5 %; at 02-17 (10 + 0)/2 = 5 %; week 1.055/1.05 − 1.
-    let s2 = &summary.sectors[1];
-    assert_close!(s2.since_report_return, 0.055);
-    assert_close!(s2.week_return, 1.055 / 1.05 - 1.0);
-    // Basket of all three: since (21 − 0.25 − 10)/3 = 10.75/3 %; at 02-17 (10 − 5 + 0)/3 %;
-    // week 3.1075/3.05 − 1 = +1.8852… %.
-    assert_close!(summary.basket.since_report_return, 0.1075 / 3.0);
-    assert_close!(summary.basket.week_return, 3.1075 / 3.05 - 1.0);
-    // Best by week: 600001 (+10), 600002 (+5), 0700 (−10); worst the other way round.
+    // Benchmark: week 4059 / 4100 − 1 = −1 %; since the report 4059 / 4000 − 1 = +1.475 %.
+    assert_close!(summary.benchmark_week_return, -0.01);
+    assert_close!(summary.benchmark_since_report_return, 0.01475);
+    // Members' growth since the base (CNY) at 05-12 and 05-19:
+    //   600941.SH 1.125 → 1.1475 (week +2 %); 300308.SZ 1.10 → 1.078 (−2 %); 301165.SZ 0.775
+    //   on both (0 %, no close since 05-11); 0700.HK 373.8 / 348 → 392.49 / 348 (week 441 / 420
+    //   − 1 = +5 %, the rate 0.89 on both days).
+    // 通信 {600941, 300308, 301165}: at 05-12 (1.125 + 1.1 + 0.775) / 3 = 1; at 05-19 (1.1475
+    //   + 1.078 + 0.775) / 3 = 3.0005 / 3: week = since = +0.0167 %; week excess +1.0167 pp;
+    //   since excess 0.0167 − 1.475 = −1.4583 pp: 中性.
+    let telecom = &summary.sectors[0];
+    assert_close!(telecom.since_report_return, 0.0005 / 3.0);
+    assert_close!(telecom.week_return, 0.0005 / 3.0);
+    assert_close!(telecom.week_excess, 0.0005 / 3.0 + 0.01);
+    assert_close!(telecom.since_report_excess, 0.0005 / 3.0 - 0.01475);
+    assert_eq!(telecom.implied_rating, "中性");
+    // 应用 {0700, 600941}, × 348: at 05-12 (373.8 + 391.5) / 2, at 05-19 (392.49 + 399.33) / 2:
+    //   week 791.82 / 765.3 − 1 = +3.465 %; since 791.82 / 696 − 1 = +13.77 %, excess +12.29 pp: 看好.
+    let apps = &summary.sectors[1];
+    assert_close!(apps.week_return, 791.82 / 765.3 - 1.0);
+    assert_close!(apps.since_report_return, 791.82 / 696.0 - 1.0);
+    assert_eq!(apps.implied_rating, "看好");
+    // Basket of all four, × 348: at 05-12 391.5 + 382.8 + 269.7 + 373.8 = 1417.8, at 05-19
+    // 399.33 + 375.144 + 269.7 + 392.49 = 1436.664; the base 4 × 348 = 1392.
+    assert_close!(summary.basket.since_report_return, 1436.664 / 1392.0 - 1.0);
+    assert_close!(summary.basket.week_return, 1436.664 / 1417.8 - 1.0);
+    // Best by week: 0700 (+5), 600941 (+2), 301165 (0); worst: 300308 (−2), 301165 (0), 600941 (+2).
     let names = |moves: &[model::MemberMove]| moves.iter().map(|m| m.symbol.to_string()).collect::<Vec<_>>();
-    assert_eq!(names(&summary.basket.best), ["600001.SH", "600002.SH", "0700.HK"]);
-    assert_eq!(names(&summary.basket.worst), ["0700.HK", "600002.SH", "600001.SH"]);
-    assert_close!(summary.basket.best[0].week_return, 0.10);
-    // 02-24 → 08-14: Feb 24 → Aug 24 is 181 days, less 10: 171.
-    assert_eq!(summary.days_left, 171);
-    // Freshness: SH (and the index) to 02-24, HK and FX to 02-23; nobody stale (1 day).
+    assert_eq!(names(&summary.basket.best), ["0700.HK", "600941.SH", "301165.SZ"]);
+    assert_eq!(names(&summary.basket.worst), ["300308.SZ", "301165.SZ", "600941.SH"]);
+    assert_close!(summary.basket.best[0].week_return, 0.05);
+    // 05-19 → 08-14: 12 days in May, 30 in June, 31 in July, 14 in August: 87.
+    assert_eq!(summary.days_left, 87);
+    // Freshness: every market to 05-19.
     let freshness: Vec<(String, Option<NaiveDate>)> = summary.freshness.iter().map(|f| (f.market.clone(), f.latest_close)).collect();
-    assert_eq!(
-        freshness,
-        vec![("SH".to_string(), Some(d("02-24"))), ("HK".to_string(), Some(d("02-23"))), ("FX".to_string(), Some(d("02-23")))]
-    );
-    assert!(summary.stale_members.is_empty() && summary.warnings.is_empty(), "{:?}", summary.warnings);
-    // Paths: S1 at 02-17 is 2.5 − 2.5 = 0 pp, at 02-24 5.825 pp; the basket path comes last.
+    let markets = ["SH", "SZ", "HK", "FX"].map(|market| (market.to_string(), Some(d("05-19"))));
+    assert_eq!(freshness, markets);
+    // Stale: 301165.SZ, its 05-11 close six benchmark days old (05-12, 05-15 … 05-19). The
+    // warnings name it and the later listing.
+    let stale: Vec<(String, Option<NaiveDate>)> = summary.stale_members.iter().map(|s| (s.symbol.to_string(), s.last_close)).collect();
+    assert_eq!(stale, vec![("301165.SZ".to_string(), Some(d("05-11")))]);
+    assert_eq!(summary.warnings.len(), 2, "{:?}", summary.warnings);
+    assert!(summary.warnings[0].starts_with("603881.SH 数据港 is excluded"), "{:?}", summary.warnings);
+    assert_eq!(summary.warnings[1], "301165.SZ 锐捷网络: latest close 2023-05-11 is 6 trading days before 2023-05-19 (stale)");
+    // Paths: 通信 at 02-17 0 − 1 = −1 pp, at 05-19 −1.4583 pp; the basket path comes last.
     assert_eq!(summary.paths.len(), 3);
     assert_eq!(summary.paths[2].name, "全部标的");
-    let s1_path = &summary.paths[0].points;
-    assert_eq!(s1_path.iter().map(|p| p.date).collect::<Vec<_>>(), vec![d("02-17"), d("02-24")]);
-    assert_close!(s1_path[0].excess, 0.0);
-    assert_close!(s1_path[1].excess, 0.05825);
-    assert!(summary.method.ends_with("week 2023-02-17 to 2023-02-24."), "{}", summary.method);
+    let telecom_path = &summary.paths[0].points;
+    assert_eq!(
+        telecom_path.iter().map(|p| p.date).collect::<Vec<_>>(),
+        ["02-17", "05-12", "05-15", "05-16", "05-17", "05-18", "05-19"].map(d)
+    );
+    assert_close!(telecom_path[0].excess, -0.01);
+    assert_close!(telecom_path[6].excess, 0.0005 / 3.0 - 0.01475);
+    assert!(summary.method.ends_with("week 2023-05-12 to 2023-05-19."), "{}", summary.method);
 }
 
 #[test]
 fn the_reports_own_week_starts_at_the_base() {
     // W07 holds T0 (Tuesday 02-14); the previous Friday 02-10 is before the base, so the
-    // week runs from the base and equals the since-report figures: S1 at 02-17 +2.5 %.
-    let (report, closes) = week_data();
+    // week runs from the base and equals the since-report figures. By Friday 02-17 only
+    // 0700.HK has moved: 404 / 400 = +1 % (the rate stays 0.87); 应用 (1 + 0) / 2 = +0.5 %.
+    let (report, closes) = small_report();
     let summary = compute_weekly(&report, &closes, &WeekSpec::iso(2023, 7).unwrap(), &cny()).unwrap();
     assert_eq!((summary.previous_as_of, summary.as_of), (d("02-14"), d("02-17")));
-    assert_close!(summary.sectors[0].week_return, 0.025);
-    assert_close!(summary.sectors[0].week_return, summary.sectors[0].since_report_return);
-    assert_close!(summary.benchmark_week_return, 0.025);
+    assert_close!(summary.sectors[1].week_return, 0.005);
+    assert_close!(summary.sectors[1].week_return, summary.sectors[1].since_report_return);
+    assert_close!(summary.basket.week_return, 0.0025);
+    // The index 4040 / 4000 = +1 % for the week and since the report.
+    assert_close!(summary.benchmark_week_return, 0.01);
+    assert_close!(summary.benchmark_since_report_return, 0.01);
     // A week that ends before the report date is an error.
     let err = compute_weekly(&report, &closes, &WeekSpec::iso(2023, 6).unwrap(), &cny()).unwrap_err();
-    assert_eq!(err, AnalysisError::AsOfBeforeReport { report_id: "test-report".to_string(), as_of: d("02-10"), report_date: d("02-14") });
+    assert_eq!(
+        err,
+        AnalysisError::AsOfBeforeReport { report_id: "small-2023-02-14".to_string(), as_of: d("02-10"), report_date: d("02-14") }
+    );
 }
 
 #[test]
 fn weekly_stale_members_include_those_without_any_close() {
-    let (mut report, mut closes) = week_data();
-    report.sectors[0].members.push(Member { symbol: sym("600003.SH"), tags: vec![] });
-    report.companies.push(Company { symbol: sym("600003.SH"), name: "late".into(), name_en: "late".into(), alternates: vec![] });
-    // 0700.HK's only close is 02-14's: at 02-24 it is 2 benchmark days old (02-17, 02-24).
-    closes.insert(sym("0700.HK"), Series::new(vec![(d("02-14"), 100.0)]));
+    let (report, closes) = small_report();
     let summary =
-        compute_weekly(&report, &closes, &WeekSpec::iso(2023, 8).unwrap(), &AnalysisOptions { stale_after_trading_days: 1, ..cny() })
+        compute_weekly(&report, &closes, &WeekSpec::iso(2023, 7).unwrap(), &AnalysisOptions { stale_after_trading_days: 1, ..cny() })
             .unwrap();
     let stale: Vec<(String, Option<NaiveDate>)> = summary.stale_members.iter().map(|s| (s.symbol.to_string(), s.last_close)).collect();
-    // With a limit of 1 trading day, 0700.HK (2 days old) is stale; 600003.SH has no close.
-    assert_eq!(stale, vec![("0700.HK".to_string(), Some(d("02-14"))), ("600003.SH".to_string(), None)]);
+    // With a limit of 1 trading day at 02-17, 301165.SZ (last close 02-13: 02-14 and 02-17
+    // follow it) is stale; 603881.SH has no close yet. The others closed on 02-14 or later.
+    assert_eq!(stale, vec![("301165.SZ".to_string(), Some(d("02-13"))), ("603881.SH".to_string(), None)]);
 }

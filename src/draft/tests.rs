@@ -12,7 +12,7 @@ use rstest::rstest;
 use super::render::{MemberAnswer, Overrides, render};
 use super::*;
 use crate::catalog::{ReportDef, parse_report};
-use crate::names::{Aliases, Instrument, Kind, ListingPreference, Resolver, Status};
+use crate::names::{Aliases, ListingPreference, Resolver};
 
 const SEED_TEXT: &str = include_str!("../../tests/fixtures/draft/zheshang-2023-02-14-chatgpt.txt");
 const SEED_FILE: &str = include_str!("../../data/reports/zheshang-2023-02-14-chatgpt.toml");
@@ -20,22 +20,7 @@ const INSTRUMENTS: &str = include_str!("../../tests/fixtures/instruments/instrum
 
 /// The resolver over the instruments fixture (`symbol,name,name_en,kind`) and the shipped aliases.
 fn resolver() -> Resolver {
-    let instruments = INSTRUMENTS
-        .lines()
-        .skip(1)
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| {
-            let fields: Vec<&str> = line.split(',').collect();
-            let kind = Kind::ALL.into_iter().find(|kind| kind.as_str() == fields[3]).unwrap();
-            Instrument {
-                symbol: crate::symbol::Symbol::parse(fields[0]).unwrap(),
-                name: fields[1].to_string(),
-                name_en: Some(fields[2].to_string()).filter(|en| !en.is_empty()),
-                kind,
-                status: Status::Listed,
-            }
-        })
-        .collect();
+    let instruments = crate::names::import::parse_instruments(Path::new("instruments.csv"), INSTRUMENTS.as_bytes()).unwrap();
     Resolver::new(instruments, Aliases::shipped().unwrap(), &ListingPreference::parse(&["A", "HK", "US"]).unwrap())
 }
 
@@ -43,18 +28,9 @@ fn seed_overrides() -> Overrides {
     Overrides { id: Some("zheshang-2023-02-14-chatgpt".into()), source: "seed text".into(), ..Overrides::default() }
 }
 
-/// A report as the parts the draft must get right: everything but the sectors' English names
-/// (the text has none).
-fn structure(report: &ReportDef) -> ReportDef {
-    let mut report = report.clone();
-    for sector in &mut report.sectors {
-        sector.name_en.clear();
-        for member in &mut sector.members {
-            member.tags.sort();
-        }
-    }
-    report
-}
+#[path = "../../tests/shared/report_structure.rs"]
+mod report_structure;
+use report_structure::structure;
 
 #[test]
 fn the_seed_text_gives_the_shipped_seed_report() {

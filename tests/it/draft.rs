@@ -5,12 +5,10 @@ use std::path::{Path, PathBuf};
 
 use predicates::prelude::*;
 use ratingwatch::catalog::{self, ReportDef};
-use ratingwatch::names::{Instrument, Kind, Status};
 use ratingwatch::store::Store;
-use ratingwatch::symbol::Symbol;
 use serde_json::Value;
 
-use crate::support::{ratingwatch, seed_report};
+use crate::support::{self, ratingwatch, seed_report};
 
 fn fixture(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path)
@@ -19,37 +17,15 @@ fn fixture(path: &str) -> PathBuf {
 /// Fills the database in `dir` with `tests/fixtures/instruments/instruments.csv`
 /// (`symbol,name,name_en,kind`), as `instruments import` would.
 fn import_instruments(dir: &Path) {
-    let text = std::fs::read_to_string(fixture("instruments/instruments.csv")).unwrap();
-    let rows: Vec<Instrument> = text
-        .lines()
-        .skip(1)
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| {
-            let fields: Vec<&str> = line.split(',').collect();
-            Instrument {
-                symbol: Symbol::parse(fields[0]).unwrap(),
-                name: fields[1].to_string(),
-                name_en: Some(fields[2].to_string()).filter(|en| !en.is_empty()),
-                kind: Kind::ALL.into_iter().find(|kind| kind.as_str() == fields[3]).unwrap(),
-                status: Status::Listed,
-            }
-        })
-        .collect();
+    let file = fixture("instruments/instruments.csv");
+    let rows = ratingwatch::names::import::parse_instruments(&file, std::fs::File::open(&file).unwrap()).unwrap();
     let mut store = Store::open(&dir.join("test.db")).unwrap();
     store.upsert_instruments(&rows, "import", chrono::Utc::now()).unwrap();
 }
 
-/// Everything but the sectors' English names (a report's text has none), tags sorted.
-fn structure(report: &ReportDef) -> ReportDef {
-    let mut report = report.clone();
-    for sector in &mut report.sectors {
-        sector.name_en.clear();
-        for member in &mut sector.members {
-            member.tags.sort();
-        }
-    }
-    report
-}
+#[path = "../shared/report_structure.rs"]
+mod report_structure;
+use report_structure::structure;
 
 #[test]
 fn drafting_the_seed_text_gives_the_shipped_seed_report() {
@@ -107,20 +83,36 @@ fn a_five_tier_report_is_drafted_added_and_judged_by_its_own_bands() {
         .success()
         .stdout(predicate::str::contains("report csc-2023-02-14: added (2 companies in 2 sectors, rating 增持)"));
     assert!(reports.join("csc-2023-02-14.toml").is_file());
+    // Prices: three series of the analysis and report tests' fixture set (`tests/fixtures/small-report/`).
     for symbol in ["000300.SH", "600941.SH", "300308.SZ"] {
-        run().args(["import", "prices", "--symbol", symbol]).arg(fixture(&format!("analysis/{symbol}.csv"))).assert().success();
+        run().args(["import", "prices", "--symbol", symbol]).arg(support::small_report_series_path(symbol)).assert().success();
     }
-    let output = run().args(["verdict", "csc-2023-02-14", "--as-of", "2023-12-31", "--format", "json"]).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let verdict: Value = serde_json::from_slice(&output.stdout).unwrap();
-    // 沪深300 4000 → 3900: −2.5 %. 中国移动 adjusted 30 → 33: +10 %, excess +12.5 pp: 增持
-    // (+5 … +15), held. 中际旭创 30 → 60: +100 %, excess +102.5 pp: 买入, not the report's 增持.
-    // The basket (10 % + 100 %) / 2 = 55 %, excess +57.5 pp: 买入, so the rating did not hold.
-    let sector = |name: &str| verdict["sectors"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap().clone();
-    assert_eq!((sector("运营商")["implied_rating"].as_str(), sector("运营商")["held"].as_bool()), (Some("增持"), Some(true)));
-    assert_eq!((sector("光模块")["implied_rating"].as_str(), sector("光模块")["held"].as_bool()), (Some("买入"), Some(false)));
-    assert!((sector("运营商")["excess"].as_f64().unwrap() - 0.125).abs() < 1e-9);
-    assert_eq!(verdict["basket"]["implied_rating"], "买入");
+    let verdict_as_of = |as_of: &str| -> Value {
+        let output = run().args(["verdict", "csc-2023-02-14", "--as-of", as_of, "--format", "json"]).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let sector = |verdict: &Value, name: &str| verdict["sectors"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap().clone();
+    // As of 2023-08-11, pending (沪深300 4000 → 4160: +4 %): 中国移动 adjusted 40 → 46.5 (its
+    // 06-01 close) = +16.25 %, excess +12.25 pp: 增持 (+5 … +15). 中际旭创 50 → 53.9 (05-19) =
+    // +7.8 %, excess +3.8 pp: 中性 (−5 … +5). The basket (16.25 + 7.8) / 2 = 12.025 %, excess
+    // +8.025 pp: 增持.
+    let pending = verdict_as_of("2023-08-11");
+    assert_eq!(pending["status"], "pending");
+    assert_eq!(sector(&pending, "运营商")["implied_rating"], "增持");
+    assert!((sector(&pending, "运营商")["excess"].as_f64().unwrap() - 0.1225).abs() < 1e-9);
+    assert_eq!(sector(&pending, "光模块")["implied_rating"], "中性");
+    assert_eq!(pending["basket"]["implied_rating"], "增持");
+    // At the horizon end (沪深300 +5 %): 中国移动 40 → 50 = +25 %, excess +20 pp: 买入, not the
+    // report's 增持. The basket (25 − 10) / 2 = 7.5 %, excess +2.5 pp: 中性, so the rating did
+    // not hold.
+    let verdict = verdict_as_of("2023-12-31");
+    assert_eq!(
+        (sector(&verdict, "运营商")["implied_rating"].as_str(), sector(&verdict, "运营商")["held"].as_bool()),
+        (Some("买入"), Some(false))
+    );
+    assert!((sector(&verdict, "运营商")["excess"].as_f64().unwrap() - 0.20).abs() < 1e-9);
+    assert_eq!(verdict["basket"]["implied_rating"], "中性");
     assert_eq!(verdict["status"], "not_held");
     assert_eq!(verdict["rating"], "增持");
 }

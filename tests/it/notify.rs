@@ -2,7 +2,7 @@
 //! formats, an in-process SMTP sink, and the outbox's at-least-once, never-twice behaviour.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::report::fixtures;
+use crate::support;
 
 /// A clock the test moves by hand.
 #[derive(Clone)]
@@ -63,10 +63,30 @@ fn channel_toml(name: &str, kind: &str, url: &str, extra: &str) -> String {
 
 /// Queues the fixture weekly summary for every channel; returns how many rows were new.
 fn queue_weekly(database: &Path, channels: &Channels, now: DateTime<Utc>) -> usize {
-    let summary = fixtures::weekly();
+    let summary = support::small_weekly(20);
     let message = events::weekly_summary(&summary, &RenderOptions::default(), "ratingwatch report --week 2023-W20".to_string(), now);
     let rows = events::for_channels(&message, channels, &format!("weekly_summary:{}:{}", summary.report_id, summary.week));
     Store::open(database).unwrap().enqueue_messages(&rows, now).unwrap()
+}
+
+/// A fresh outbox in a temp folder (removed when `_dir` drops) holding the fixture weekly
+/// summary queued for every channel, and a sender over it on a test clock.
+struct Outbox {
+    _dir: tempfile::TempDir,
+    database: PathBuf,
+    clock: TestClock,
+    sender: Sender,
+    /// How many rows were queued.
+    queued: usize,
+}
+
+fn queued_weekly_outbox(channels: Channels, timeout: Duration) -> Outbox {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("n.db");
+    let clock = TestClock::new();
+    let queued = queue_weekly(&database, &channels, clock.now());
+    let sender = Sender::new(channels, options(timeout), &database, clock.as_fn()).unwrap();
+    Outbox { _dir: dir, database, clock, sender, queued }
 }
 
 async fn pass(sender: &Sender) -> PassSummary {
@@ -113,11 +133,8 @@ async fn each_chat_platform_gets_its_own_body_and_signature() {
     ]
     .concat();
     let channels = channels(&toml, &[("DING", "SECding"), ("FEISHU", "feishu-secret"), ("HOOK", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]);
-    let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("n.db");
-    let clock = TestClock::new();
-    assert_eq!(queue_weekly(&database, &channels, clock.now()), 5);
-    let sender = Sender::new(channels, options(Duration::from_secs(5)), &database, clock.as_fn()).unwrap();
+    let Outbox { _dir, database: _, clock, sender, queued } = queued_weekly_outbox(channels, Duration::from_secs(5));
+    assert_eq!(queued, 5);
     let summary = pass(&sender).await;
     assert_eq!((summary.accepted, summary.retrying, summary.failed), (5, 0, 0), "{summary:?}");
 
@@ -150,7 +167,7 @@ async fn each_chat_platform_gets_its_own_body_and_signature() {
     let hook = by_path("/hook")[0];
     let header = |name: &str| hook.headers.get(name).unwrap().to_str().unwrap().to_string();
     let id = header("webhook-id");
-    assert_eq!(id, "weekly_summary:zheshang-2023-02-14-chatgpt:2023-W20:hook");
+    assert_eq!(id, "weekly_summary:small-2023-02-14:2023-W20:hook");
     let timestamp = header("webhook-timestamp");
     use hmac::Mac as _;
     let key = base64::engine::general_purpose::STANDARD.decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
@@ -164,7 +181,8 @@ async fn each_chat_platform_gets_its_own_body_and_signature() {
     // `data` is the JSON the CLI prints for the summary.
     assert_eq!(
         body["data"],
-        serde_json::from_str::<Value>(&ratingwatch::report::render_weekly(&fixtures::weekly(), ratingwatch::report::Format::Json)).unwrap()
+        serde_json::from_str::<Value>(&ratingwatch::report::render_weekly(&support::small_weekly(20), ratingwatch::report::Format::Json))
+            .unwrap()
     );
 }
 
@@ -208,11 +226,7 @@ async fn body_level_errors_are_failures_not_deliveries() {
         let server = MockServer::start().await;
         Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_string(answer)).mount(&server).await;
         let channels = channels(&channel_toml("c", kind, &server.uri(), ""), &[]);
-        let dir = tempfile::tempdir().unwrap();
-        let database = dir.path().join("n.db");
-        let clock = TestClock::new();
-        queue_weekly(&database, &channels, clock.now());
-        let sender = Sender::new(channels, options(Duration::from_secs(5)), &database, clock.as_fn()).unwrap();
+        let Outbox { _dir, database, clock, sender, queued: _ } = queued_weekly_outbox(channels, Duration::from_secs(5));
         pass(&sender).await;
         let row = only_row(&database);
         assert_eq!(row.state, state, "{kind} {answer}: {row:?}");
@@ -247,11 +261,7 @@ async fn retry_after_is_honoured_and_a_500_then_200_delivers_exactly_once() {
         .await;
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_string("ok")).with_priority(3).mount(&server).await;
     let channels = channels(&channel_toml("slack", "slack", &server.uri(), ""), &[]);
-    let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("n.db");
-    let clock = TestClock::new();
-    queue_weekly(&database, &channels, clock.now());
-    let sender = Sender::new(channels, options(Duration::from_secs(5)), &database, clock.as_fn()).unwrap();
+    let Outbox { _dir, database, clock, sender, queued: _ } = queued_weekly_outbox(channels, Duration::from_secs(5));
 
     pass(&sender).await;
     let row = only_row(&database);
@@ -282,11 +292,7 @@ async fn a_timeout_is_retried() {
     let server = MockServer::start().await;
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3))).mount(&server).await;
     let channels = channels(&channel_toml("hook", "webhook", &server.uri(), ""), &[]);
-    let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("n.db");
-    let clock = TestClock::new();
-    queue_weekly(&database, &channels, clock.now());
-    let sender = Sender::new(channels, options(Duration::from_millis(300)), &database, clock.as_fn()).unwrap();
+    let Outbox { _dir, database, clock: _, sender, queued: _ } = queued_weekly_outbox(channels, Duration::from_millis(300));
     pass(&sender).await;
     let row = only_row(&database);
     assert_eq!(row.state, OutboxState::Pending);
@@ -371,11 +377,7 @@ async fn messages_are_given_up_after_the_configured_age() {
     let server = MockServer::start().await;
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(500)).mount(&server).await;
     let channels = channels(&channel_toml("hook", "webhook", &server.uri(), ""), &[]);
-    let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("n.db");
-    let clock = TestClock::new();
-    queue_weekly(&database, &channels, clock.now());
-    let sender = Sender::new(channels, options(Duration::from_secs(5)), &database, clock.as_fn()).unwrap();
+    let Outbox { _dir, database, clock, sender, queued: _ } = queued_weekly_outbox(channels, Duration::from_secs(5));
     pass(&sender).await;
     clock.advance(7 * 24 * 3600 + 1);
     let summary = pass(&sender).await;
@@ -445,30 +447,11 @@ fn mime_part(email: &str, content_type: &str) -> Option<(String, Vec<u8>)> {
     let bytes = if headers.contains("Content-Transfer-Encoding: base64") {
         base64::engine::general_purpose::STANDARD.decode(body.replace('\n', "")).ok()?
     } else if headers.contains("quoted-printable") {
-        quoted_printable(&body)
+        quoted_printable::decode(&body, quoted_printable::ParseMode::Robust).ok()?
     } else {
         body.into_bytes()
     };
     Some((headers.to_string(), bytes))
-}
-
-fn quoted_printable(text: &str) -> Vec<u8> {
-    let joined = text.replace("=\n", "");
-    let bytes = joined.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex =
-            bytes.get(i + 1..i + 3).and_then(|pair| std::str::from_utf8(pair).ok()).and_then(|pair| u8::from_str_radix(pair, 16).ok());
-        if let (b'=', Some(byte)) = (bytes[i], hex) {
-            out.push(byte);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    out
 }
 
 #[tokio::test]
@@ -478,11 +461,7 @@ async fn email_carries_the_html_report_with_the_chart_as_an_inline_png() {
         "[[notify.channels]]\nname = \"mail\"\nkind = \"email\"\nsmtp_url = \"smtp://127.0.0.1:{port}\"\nfrom = \"ratingwatch <bot@example.com>\"\nto = [\"team@example.com\", \"cio@example.com\"]\n"
     );
     let channels = channels(&toml, &[]);
-    let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("n.db");
-    let clock = TestClock::new();
-    queue_weekly(&database, &channels, clock.now());
-    let sender = Sender::new(channels, options(Duration::from_secs(10)), &database, clock.as_fn()).unwrap();
+    let Outbox { _dir, database, clock: _, sender, queued: _ } = queued_weekly_outbox(channels, Duration::from_secs(10));
     let summary = pass(&sender).await;
     assert_eq!(summary.accepted, 1, "{summary:?} {:?}", only_row(&database));
     let emails = received.lock().unwrap().clone();

@@ -1,69 +1,104 @@
 //! Rendering of verdicts, weekly summaries and the ledger; `write_weekly_files`; the
 //! `verdict` and `report` commands through the real binary.
+//!
+//! Every rendered document is computed from the one fixture set, the small report
+//! (`tests/fixtures/small-report/`, through `support`); each number in the snapshots is worked
+//! out by hand in that folder's README.
 
 mod end_to_end;
-pub(crate) mod fixtures;
 
-use ratingwatch::analysis::model::NamedPath;
-use ratingwatch::catalog::{Band, Bound, Boundary, Label, boundaries, three_tier_bands};
+use chrono::NaiveDate;
+use ratingwatch::analysis::model::{NamedPath, Verdict, WeeklySummary};
+use ratingwatch::analysis::{AnalysisOptions, compute_verdict};
+use ratingwatch::catalog::{Band, Bound, Boundary, Label, Rating, boundaries, three_tier_bands};
 use ratingwatch::report::{
     ChartSpec, Format, RenderOptions, chart_svg, render_ledger, render_verdict, render_verdict_with, render_weekly, write_weekly_files,
 };
 use serde_json::Value;
 
-use crate::support::ratingwatch;
+use crate::support::{self, ratingwatch};
+
+fn date(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+/// The small report's final verdict: as of 2023-08-31, measured to the horizon end 2023-08-14.
+/// Not held: 通信 −7.50 pp 中性, 应用 +15.25 pp 看好, the basket −3.00 pp 中性.
+fn verdict() -> Verdict {
+    support::small_verdict("2023-08-31")
+}
+
+/// The same report as of 2023-05-19: pending, 87 days left.
+fn pending_verdict() -> Verdict {
+    support::small_verdict("2023-05-19")
+}
+
+/// The small report rated 中性 instead of 看好: its basket's implied rating at the horizon end
+/// (−3.00 pp) is 中性, so this rating held. A second report for the ledger.
+fn held_verdict() -> Verdict {
+    let mut report = support::small_report();
+    report.id = "small-neutral-2023-02-14".to_string();
+    report.title = "小型测试报告（中性）".to_string();
+    report.rating = Rating(1);
+    compute_verdict(&report, &support::small_report_closes(), date("2023-08-31"), &AnalysisOptions::default()).unwrap()
+}
+
+/// The week 2023-W20 (Mon 2023-05-15 to Fri 2023-05-19, from the close of Friday 2023-05-12).
+fn weekly() -> WeeklySummary {
+    support::small_weekly(20)
+}
 
 // ---------------------------------------------------------------------------------------------
-// Snapshots of the human formats. The numbers in them are worked out in `fixtures.rs`.
+// Snapshots of the human formats. The numbers in them are worked out in the fixture's README.
 
 #[test]
 fn verdict_table_snapshot() {
-    insta::assert_snapshot!(render_verdict(&fixtures::verdict(), Format::Table));
+    insta::assert_snapshot!(render_verdict(&verdict(), Format::Table));
 }
 
 #[test]
 fn verdict_markdown_snapshot_pending() {
-    insta::assert_snapshot!(render_verdict(&fixtures::pending_verdict(), Format::Markdown));
+    insta::assert_snapshot!(render_verdict(&pending_verdict(), Format::Markdown));
 }
 
 #[test]
 fn weekly_table_snapshot() {
-    insta::assert_snapshot!(render_weekly(&fixtures::weekly(), Format::Table));
+    insta::assert_snapshot!(render_weekly(&weekly(), Format::Table));
 }
 
 #[test]
 fn weekly_markdown_snapshot() {
-    insta::assert_snapshot!(render_weekly(&fixtures::weekly(), Format::Markdown));
+    insta::assert_snapshot!(render_weekly(&weekly(), Format::Markdown));
 }
 
 #[test]
 fn ledger_table_snapshot() {
-    let verdicts = [fixtures::held_verdict(), fixtures::verdict(), fixtures::pending_verdict()];
+    let verdicts = [held_verdict(), verdict(), pending_verdict()];
     insta::assert_snapshot!(render_ledger(&verdicts, Format::Table));
 }
 
 #[test]
 fn ledger_markdown_snapshot() {
-    let verdicts = [fixtures::held_verdict(), fixtures::verdict()];
+    let verdicts = [held_verdict(), verdict()];
     insta::assert_snapshot!(render_ledger(&verdicts, Format::Markdown));
 }
 
 #[test]
 fn verdict_and_weekly_csv_snapshots() {
-    insta::assert_snapshot!("verdict_csv", render_verdict(&fixtures::verdict(), Format::Csv));
-    insta::assert_snapshot!("weekly_csv", render_weekly(&fixtures::weekly(), Format::Csv));
+    insta::assert_snapshot!("verdict_csv", render_verdict(&verdict(), Format::Csv));
+    insta::assert_snapshot!("weekly_csv", render_weekly(&weekly(), Format::Csv));
 }
 
 #[test]
 fn human_formats_state_the_method_and_the_rating_words() {
-    let verdict = fixtures::verdict();
+    let verdict = verdict();
     for format in [Format::Table, Format::Markdown, Format::Html] {
         let text = render_verdict(&verdict, format);
         assert!(text.contains("Method: Equal-weight buy-and-hold"), "{format}: {text}");
-        // 芯片算力 +19.50 pp → 看好 and held; 通信 −2.50 pp → 中性, not held.
-        assert!(text.contains("+19.50 pp") && text.contains("-2.50 pp"), "{format}");
+        // 应用 +15.25 pp → 看好 and held; 通信 −7.50 pp → 中性, not held.
+        assert!(text.contains("+15.25 pp") && text.contains("-7.50 pp"), "{format}");
         assert!(text.contains("not held"), "{format}");
-        let weekly = render_weekly(&fixtures::weekly(), format);
+        let weekly = render_weekly(&weekly(), format);
         assert!(weekly.contains("Method: Equal-weight buy-and-hold"), "{format}");
         assert!(weekly.contains("87 days left"), "{format}");
     }
@@ -85,7 +120,7 @@ fn assert_has_keys(value: &Value, expected: &[&str], what: &str) {
 
 #[test]
 fn verdict_json_uses_the_contract_field_names_and_fractions() {
-    let json: Value = serde_json::from_str(&render_verdict(&fixtures::verdict(), Format::Json)).unwrap();
+    let json: Value = serde_json::from_str(&render_verdict(&verdict(), Format::Json)).unwrap();
     assert_has_keys(
         &json,
         &["report_id", "rating", "report_date", "horizon_end", "as_of", "status", "benchmark", "sectors", "basket"],
@@ -114,18 +149,20 @@ fn verdict_json_uses_the_contract_field_names_and_fractions() {
     assert_eq!(json["status"], "not_held");
     assert_eq!(json["report_date"], "2023-02-14");
     assert_eq!(json["benchmark"]["symbol"], "000300.SH");
-    // Returns are fractions: −5.00 % is −0.05, +19.50 pp is 0.195.
-    assert_eq!(json["benchmark"]["return"], -0.05);
-    assert_eq!(json["sectors"][0]["excess"], 0.195);
-    assert_eq!(json["sectors"][0]["implied_rating"], "看好");
-    assert_eq!(json["sectors"][0]["members"][1]["currency"], "HKD");
-    assert_eq!(json["sectors"][1]["members"][1]["stale"], true);
-    assert_eq!(json["sectors"][0]["best_excess_date"], "2023-05-10");
+    // Returns are fractions: +5.00 % is 0.05, +15.25 pp is 0.1525.
+    let fraction = |value: &Value, expected: f64| (value.as_f64().unwrap() - expected).abs() < 1e-12;
+    assert!(fraction(&json["benchmark"]["return"], 0.05), "{}", json["benchmark"]["return"]);
+    assert!(fraction(&json["sectors"][1]["excess"], 0.1525), "{}", json["sectors"][1]["excess"]);
+    assert_eq!(json["sectors"][1]["implied_rating"], "看好");
+    assert_eq!(json["sectors"][1]["members"][0]["currency"], "HKD");
+    assert_eq!(json["sectors"][0]["members"][2]["symbol"], "301165.SZ");
+    assert_eq!(json["sectors"][0]["members"][2]["stale"], true);
+    assert_eq!(json["sectors"][1]["best_excess_date"], "2023-06-01");
 }
 
 #[test]
 fn ledger_json_counts_held_apart_from_pending() {
-    let verdicts = [fixtures::held_verdict(), fixtures::verdict(), fixtures::pending_verdict()];
+    let verdicts = [held_verdict(), verdict(), pending_verdict()];
     let json: Value = serde_json::from_str(&render_ledger(&verdicts, Format::Json)).unwrap();
     // One held, one not held, one pending: 1 of 2 decided ratings held = 0.5.
     assert_eq!(json["held"], 1);
@@ -133,7 +170,7 @@ fn ledger_json_counts_held_apart_from_pending() {
     assert_eq!(json["pending"], 1);
     assert_eq!(json["held_share"], 0.5);
     assert_eq!(json["reports"].as_array().unwrap().len(), 3);
-    assert_eq!(json["reports"][0]["report_id"], "example-2022-06-01-cloud");
+    assert_eq!(json["reports"][0]["report_id"], "small-neutral-2023-02-14");
     let table = render_ledger(&verdicts, Format::Table);
     assert!(table.contains("1 of 2 ratings held (50 %); 1 pending."), "{table}");
 }
@@ -143,13 +180,13 @@ fn ledger_json_counts_held_apart_from_pending() {
 
 #[test]
 fn html_is_one_self_contained_page_with_the_chart_and_chinese_labels() {
-    for html in [render_verdict(&fixtures::verdict(), Format::Html), render_weekly(&fixtures::weekly(), Format::Html)] {
+    for html in [render_verdict(&verdict(), Format::Html), render_weekly(&weekly(), Format::Html)] {
         assert!(html.starts_with("<!DOCTYPE html>"));
         assert!(html.contains("<meta charset=\"utf-8\">"));
         assert!(html.contains("<html lang=\"zh-CN\">"));
         assert!(html.contains("<svg"), "the chart is inline");
         assert!(html.contains("Noto Sans CJK SC") && html.contains("Microsoft YaHei"), "CJK font fallbacks");
-        for name in ["芯片算力", "通信", "全部标的", "海光信息"] {
+        for name in ["通信", "应用", "全部标的", "中国移动"] {
             assert!(html.contains(name), "{name}");
         }
         // No external asset: nothing is loaded from anywhere (the SVG namespace is an
@@ -202,8 +239,8 @@ fn seed_chart(paths: &[NamedPath], boundaries: &[Boundary]) -> String {
     chart_svg(&ChartSpec {
         title: "ChatGPT研究框架",
         benchmark_name: "沪深300",
-        report_date: fixtures::date("2023-02-14"),
-        horizon_end: fixtures::date("2023-08-14"),
+        report_date: date("2023-02-14"),
+        horizon_end: date("2023-08-14"),
         paths,
         emphasised: Some("全部标的"),
         boundaries,
@@ -212,7 +249,7 @@ fn seed_chart(paths: &[NamedPath], boundaries: &[Boundary]) -> String {
 
 #[test]
 fn chart_draws_the_bands_at_the_thresholds_and_marks_the_horizon_end() {
-    let verdict = fixtures::verdict();
+    let verdict = verdict();
     let paths: Vec<NamedPath> = verdict
         .sectors
         .iter()
@@ -240,12 +277,12 @@ fn chart_draws_the_bands_at_the_thresholds_and_marks_the_horizon_end() {
     assert!(vertical.len() > 5, "a dashed vertical line");
     let horizon_x = vertical[0][0].0;
     assert!(vertical.iter().all(|line| line[0].0 == horizon_x));
-    let basket_line = black.iter().find(|line| line.len() == 6).expect("the basket's path: T0 and five points");
+    let basket_line = black.iter().find(|line| line.len() == 11).expect("the basket's path: T0 and ten points");
     assert_eq!(basket_line.last().unwrap().0, horizon_x);
     assert!(text_position(&svg, "horizon end 2023-08-14").is_some());
 
     // Names are in the legend as text, not measured by plotters.
-    for name in ["芯片算力", "通信", "全部标的"] {
+    for name in ["通信", "应用", "全部标的"] {
         assert!(text_position(&svg, name).is_some(), "{name} in the legend");
     }
 }
@@ -295,7 +332,7 @@ fn a_five_tier_rule_draws_one_dashed_line_per_boundary() {
 #[test]
 fn render_options_put_the_rules_labels_on_the_chart() {
     let options = RenderOptions { boundaries: three_tier(2000, -2000, ["买入", "中性", "卖出"]) };
-    let html = render_verdict_with(&fixtures::verdict(), Format::Html, &options);
+    let html = render_verdict_with(&verdict(), Format::Html, &options);
     assert!(html.contains("买入 ≥ +20 pp") && html.contains("卖出 ≤ -20 pp"));
 }
 
@@ -305,11 +342,11 @@ fn render_options_put_the_rules_labels_on_the_chart() {
 #[test]
 fn weekly_files_are_written_under_the_report_id_and_iso_week() {
     let dir = tempfile::tempdir().unwrap();
-    let written = write_weekly_files(dir.path(), &fixtures::weekly()).unwrap();
-    let folder = dir.path().join("zheshang-2023-02-14-chatgpt");
+    let written = write_weekly_files(dir.path(), &weekly()).unwrap();
+    let folder = dir.path().join("small-2023-02-14");
     assert_eq!(written, vec![folder.join("2023-W20.md"), folder.join("2023-W20.json"), folder.join("2023-W20.html")]);
     let markdown = std::fs::read_to_string(&written[0]).unwrap();
-    assert_eq!(markdown, render_weekly(&fixtures::weekly(), Format::Markdown));
+    assert_eq!(markdown, render_weekly(&weekly(), Format::Markdown));
     let json: Value = serde_json::from_str(&std::fs::read_to_string(&written[1]).unwrap()).unwrap();
     assert_eq!(json["week"], "2023-W20");
     assert!(std::fs::read_to_string(&written[2]).unwrap().contains("<svg"));
@@ -320,7 +357,7 @@ fn weekly_files_are_written_under_the_report_id_and_iso_week() {
     assert_eq!(names, ["2023-W20.html", "2023-W20.json", "2023-W20.md"]);
 
     // Writing again replaces the files in place.
-    assert_eq!(write_weekly_files(dir.path(), &fixtures::weekly()).unwrap(), written);
+    assert_eq!(write_weekly_files(dir.path(), &weekly()).unwrap(), written);
 }
 
 #[test]
@@ -328,7 +365,7 @@ fn weekly_files_refuse_a_report_id_that_could_leave_the_folder() {
     let dir = tempfile::tempdir().unwrap();
     let inner = dir.path().join("out");
     for bad in ["../escape", "a/b", "..", ""] {
-        let mut summary = fixtures::weekly();
+        let mut summary = weekly();
         summary.report_id = bad.to_string();
         let error = write_weekly_files(&inner, &summary).expect_err(bad);
         assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput, "{bad}");
@@ -337,7 +374,7 @@ fn weekly_files_refuse_a_report_id_that_could_leave_the_folder() {
     assert!(!inner.exists() && !dir.path().join("escape").exists(), "nothing was created");
 
     // A week label that disagrees with the summary's own dates is refused too.
-    let mut summary = fixtures::weekly();
+    let mut summary = weekly();
     summary.week = ratingwatch::ids::Week::new(2023, 21).unwrap();
     assert_eq!(write_weekly_files(&inner, &summary).unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
 }

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::exchange::{Exchange, Servers};
+use crate::support;
 use chrono::{DateTime, TimeZone, Utc};
 use ratingwatch::catalog::{Rating, three_tier_bands};
 use ratingwatch::config::Config;
@@ -488,33 +489,19 @@ impl Printed {
     }
 }
 
-fn fixtures(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
-
-/// Loads the small report of `tests/fixtures/report` and its CSV closes (weeks 2023-W19 and
-/// W20) the way `import prices` does, with the report definition edited before it is loaded.
+/// Loads the small report (`tests/fixtures/small-report`) and its CSV closes (weeks 2023-W19
+/// and W20) the way `import prices` does, with the report definition edited before it is loaded.
 fn import_small_report_with(store: &mut Store, edit: impl FnOnce(&mut ratingwatch::catalog::ReportDef)) {
-    let dir = fixtures("report");
-    let mut report = ratingwatch::catalog::load_report(&dir.join("small-report.toml")).unwrap();
+    let mut report = support::small_report();
     edit(&mut report);
-    let now = Utc::now();
-    store.load_report(&report, now).unwrap();
-    let today = now.date_naive();
-    for symbol in ["000300.SH", "600941.SH", "300308.SZ", "0700.HK", "HKDCNY.FX"] {
-        let file = dir.join(format!("{symbol}.csv"));
-        let parsed = ratingwatch::csv_import::parse_prices(&file, std::fs::File::open(&file).unwrap(), today).unwrap();
-        let symbol = Symbol::parse(symbol).unwrap();
-        let basis = if symbol.is_fx() || symbol.code() == "000300" { AdjBasis::None } else { AdjBasis::CloseAsAdjusted };
-        store.upsert_bars(&symbol, &parsed.bars, "csv", basis, today, now).unwrap();
-    }
+    support::load_small_report_into(store, &report);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_weekly_job_prints_writes_and_records_the_summary_of_the_latest_complete_week() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(dir.path());
-    config.reports.dir = fixtures("report");
+    config.reports.dir = support::small_report_dir();
     // Friday 18:00 when the 19th of May is a Friday (2023, then 2028): the real clock never
     // fires it during a test, the pinned one finds its latest time at 2023-05-19 18:00.
     config.schedule.jobs.weekly_summary = "0 0 18 19 5 Fri".to_string();
@@ -548,7 +535,7 @@ async fn the_weekly_job_prints_writes_and_records_the_summary_of_the_latest_comp
     let run = runs(&database, JobKind::WeeklySummary).pop().unwrap();
     assert_eq!(run.outcome, JobRunOutcome::Ok, "{run:?}");
     assert_eq!(run.counts, serde_json::json!({ "reports": 1, "failed_reports": 0, "files": 3 }));
-    let folder = config.output.dir.join("render-test-2023-02-14");
+    let folder = config.output.dir.join(support::SMALL_REPORT);
     for extension in ["md", "json", "html"] {
         assert!(folder.join(format!("2023-W20.{extension}")).is_file(), "{extension} written");
     }
@@ -559,7 +546,7 @@ async fn the_weekly_job_prints_writes_and_records_the_summary_of_the_latest_comp
     assert!(html.contains("看好 ≥ +15 pp") && html.contains("看淡 ≤ -5 pp"), "the report's own bands are drawn");
     assert!(!html.contains("+10 pp"), "not the seed's bands");
     let store = Store::open(&database).unwrap();
-    assert!(store.has_weekly_summary("render-test-2023-02-14", "2023-W20").unwrap());
+    assert!(store.has_weekly_summary(support::SMALL_REPORT, "2023-W20").unwrap());
     let text = printed.text();
     assert!(text.contains("2023-W20") && text.contains("沪深300"), "printed: {text}");
 }
@@ -696,7 +683,7 @@ fn served_sessions(exchange: &Exchange, symbol: &Symbol) -> Vec<chrono::NaiveDat
 /// (the default chains: Shanghai, Shenzhen and Hong Kong from tencent, FX from yahoo).
 fn local_provider_env(servers: &Servers) -> Vec<(String, String)> {
     let mut env = vec![
-        ("RATINGWATCH__REPORTS__DIR".to_string(), fixtures("report").display().to_string()),
+        ("RATINGWATCH__REPORTS__DIR".to_string(), support::small_report_dir().display().to_string()),
         ("RATINGWATCH__SERVICE__INITIAL_SYNC".to_string(), "true".to_string()),
         ("RATINGWATCH__SYNC__HISTORY_START".to_string(), HISTORY_START.to_string()),
         // The shipped weekly schedule, so the first start summarises the week a user would see.
@@ -743,13 +730,13 @@ async fn a_first_start_seeds_syncs_prints_the_summary_and_verdict_then_waits() {
     let schedules = service::Schedules::from_config(&Config::default().schedule).unwrap();
     assert_eq!(schedules.get(JobKind::WeeklySummary).expression, "0 0 18 * * Fri");
     let week = service::schedule::summary_week_at(schedules.get(JobKind::WeeklySummary), Utc::now()).to_string();
-    let folder = dir.path().join("out").join("render-test-2023-02-14");
+    let folder = dir.path().join("out").join(support::SMALL_REPORT);
     for extension in ["md", "json", "html"] {
         assert!(folder.join(format!("{week}.{extension}")).is_file(), "{week}.{extension} in {:?}", std::fs::read_dir(&folder).ok());
     }
     let stdout = stdout_of(dir.path());
     assert!(stdout.contains(&week), "the summary is printed: {stdout}");
-    assert!(stdout.contains("渲染测试报告") && stdout.matches("沪深300").count() >= 2, "summary and verdict are printed: {stdout}");
+    assert!(stdout.contains("小型测试报告") && stdout.matches("沪深300").count() >= 2, "summary and verdict are printed: {stdout}");
     let store = Store::open(&database).unwrap();
     assert!(store.integrity_ok().unwrap());
     let hong_kong = Symbol::parse("0700.HK").unwrap();

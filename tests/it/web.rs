@@ -1,5 +1,5 @@
 //! The web server: every route against a temp database filled from the small report's
-//! fixtures (`tests/fixtures/report/`, numbers worked out in `report/end_to_end.rs`), run
+//! fixtures (`tests/fixtures/small-report/`, numbers worked out in its README), run
 //! in-process on 127.0.0.1 with a real client; the API's JSON and the downloads compared
 //! byte for byte with the real binary's output for the same question.
 
@@ -13,42 +13,18 @@ use ratingwatch::web::{self, Mode, WebServer, WebState};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::support::ratingwatch;
+use crate::support::{self, own_reports_stdout as cli_stdout, ratingwatch_own_reports as cli};
 
-const REPORT: &str = "render-test-2023-02-14";
+const REPORT: &str = support::SMALL_REPORT;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-/// A temp folder with `reports/` holding the given report files and every fixture series imported.
+/// A temp folder with `reports/` holding the given report files (under `tests/fixtures/`) and
+/// every fixture series imported.
 fn imported(reports: &[&str]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("reports")).unwrap();
-    for report in reports {
-        let name = Path::new(report).file_name().unwrap();
-        std::fs::copy(fixtures().join(report), dir.path().join("reports").join(name)).unwrap();
-    }
-    for symbol in ["000300.SH", "600941.SH", "300308.SZ", "0700.HK", "HKDCNY.FX"] {
-        cli(dir.path())
-            .args(["import", "prices", "--symbol", symbol])
-            .arg(fixtures().join(format!("report/{symbol}.csv")))
-            .assert()
-            .success();
-    }
-    dir
-}
-
-fn cli(dir: &Path) -> assert_cmd::Command {
-    let mut command = ratingwatch(dir);
-    command.env("RATINGWATCH__REPORTS__DIR", dir.join("reports"));
-    command
-}
-
-fn cli_stdout(dir: &Path, args: &[&str]) -> String {
-    let output = cli(dir).args(args).output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap()
+    support::small_report_folder(&reports.iter().map(|report| fixtures().join(report)).collect::<Vec<_>>())
 }
 
 fn config(dir: &Path) -> Config {
@@ -112,7 +88,7 @@ fn verdict_path() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_answers_with_its_status_and_content_type() {
-    let dir = imported(&["report/small-report.toml"]);
+    let dir = imported(&["small-report/small-report.toml"]);
     let server = start(config(dir.path()), Mode::Standalone, None).await;
     let html = "text/html; charset=utf-8";
     let json = "application/json";
@@ -184,7 +160,7 @@ async fn every_route_answers_with_its_status_and_content_type() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn error_messages_name_what_was_asked_and_show_the_expected_form() {
-    let dir = imported(&["report/small-report.toml"]);
+    let dir = imported(&["small-report/small-report.toml"]);
     let server = start(config(dir.path()), Mode::Standalone, None).await;
     let message = |answer: Answer| serde_json::from_str::<Value>(&answer.body).unwrap()["message"].as_str().unwrap().to_string();
     let unknown = message(server.get("/api/v1/reports/no-such-report/verdict").await);
@@ -204,7 +180,7 @@ async fn error_messages_name_what_was_asked_and_show_the_expected_form() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_json_and_downloads_equal_the_command_line_output() {
-    let dir = imported(&["report/small-report.toml"]);
+    let dir = imported(&["small-report/small-report.toml"]);
     let d = dir.path();
     let server = start(config(d), Mode::Standalone, None).await;
     let pairs: Vec<(String, Vec<&str>)> = vec![
@@ -246,21 +222,23 @@ async fn api_json_and_downloads_equal_the_command_line_output() {
     cli.as_object_mut().unwrap().remove("generated_at");
     assert_eq!(web, cli);
 
-    // Prices: the stored bars in the range. 600941.SH has 92.7 on 2023-05-19 (its CSV).
+    // Prices: the stored bars in the range. 600941.SH has 91.8 on 2023-05-19 and 46.5 on
+    // 2023-06-01 (its CSV: raw closes, a 10送10 bonus share between them).
     let prices: Value =
         serde_json::from_str(&server.get("/api/v1/securities/600941.SH/prices?from=2023-05-13&to=2023-08-13").await.body).unwrap();
     let bars = prices.as_array().unwrap();
-    assert_eq!(bars.len(), 1);
-    assert_eq!((bars[0]["date"].as_str(), bars[0]["close"].as_f64()), (Some("2023-05-19"), Some(92.7)));
-    // A forgiving symbol form names the same security.
+    assert_eq!(bars.len(), 2);
+    assert_eq!((bars[0]["date"].as_str(), bars[0]["close"].as_f64()), (Some("2023-05-19"), Some(91.8)));
+    assert_eq!((bars[1]["date"].as_str(), bars[1]["close"].as_f64()), (Some("2023-06-01"), Some(46.5)));
+    // A forgiving symbol form names the same security: all six rows of its CSV.
     let all: Value = serde_json::from_str(&server.get("/api/v1/securities/sh600941/prices").await.body).unwrap();
-    assert_eq!(all.as_array().unwrap().len(), 4);
+    assert_eq!(all.as_array().unwrap().len(), 6);
 }
 
 /// The week page holds exactly the body of the HTML file the service writes for that week.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_week_page_is_the_weekly_file_in_the_dashboard_frame() {
-    let dir = imported(&["report/small-report.toml"]);
+    let dir = imported(&["small-report/small-report.toml"]);
     let d = dir.path();
     let server = start(config(d), Mode::Standalone, None).await;
     let file = d.join("w20.html");
@@ -330,7 +308,7 @@ async fn report_supplied_text_renders_as_text_and_traversal_finds_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_configured_token_is_required_and_non_loopback_needs_one() {
-    let dir = imported(&["report/small-report.toml"]);
+    let dir = imported(&["small-report/small-report.toml"]);
     let server = start(config(dir.path()), Mode::Standalone, Some("s3cret-token")).await;
     for path in ["/", "/api/v1/reports", "/healthz", "/metrics", "/nothing"] {
         let none = server.get(path).await;
@@ -407,7 +385,7 @@ fn parse_prometheus(text: &str) -> Vec<(String, String, f64)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_parse_as_prometheus_text_and_count_what_happened() {
-    let dir = imported(&["report/small-report.toml"]);
+    let dir = imported(&["small-report/small-report.toml"]);
     // Two recorded runs of one job, for the per-job series.
     {
         use chrono::TimeZone;
@@ -429,10 +407,13 @@ async fn metrics_parse_as_prometheus_text_and_count_what_happened() {
             .map(|(_, _, v)| *v)
             .unwrap_or_else(|| panic!("{name} {label}:\n{text}"))
     };
-    // The fixture files: 4 bars for each of 000300.SH, 600941.SH, 300308.SZ, 0700.HK and 4 FX rates.
-    assert_eq!(find("ratingwatch_bars_stored", ""), 20.0);
-    // 3 companies + the benchmark + the FX pair: SH 600941 and 000300; SZ 300308; HK 0700; FX HKDCNY.
-    assert_eq!(find("ratingwatch_securities", "market=\"SH\""), 2.0);
+    // The fixture files' rows: 000300.SH 13, 600941.SH 6, 300308.SZ 4, 301165.SZ 2, 603881.SH 3,
+    // 0700.HK 6 and 4 FX rates: 38.
+    assert_eq!(find("ratingwatch_bars_stored", ""), 38.0);
+    // 5 companies + the benchmark + the FX pair: SH 600941, 603881 and 000300; SZ 300308 and
+    // 301165; HK 0700; FX HKDCNY.
+    assert_eq!(find("ratingwatch_securities", "market=\"SH\""), 3.0);
+    assert_eq!(find("ratingwatch_securities", "market=\"SZ\""), 2.0);
     assert_eq!(find("ratingwatch_securities", "market=\"HK\""), 1.0);
     assert_eq!(find("ratingwatch_job_runs_total", "outcome=\"ok\""), 1.0);
     assert_eq!(find("ratingwatch_job_runs_total", "outcome=\"failed\""), 1.0);
@@ -448,7 +429,7 @@ async fn metrics_parse_as_prometheus_text_and_count_what_happened() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_reports_the_database_alone_in_web_mode() {
-    let dir = imported(&["report/small-report.toml"]);
+    let dir = imported(&["small-report/small-report.toml"]);
     let server = start(config(dir.path()), Mode::Standalone, None).await;
     let health: Value = serde_json::from_str(&server.get("/healthz").await.body).unwrap();
     assert_eq!(health["status"], "ok");
@@ -474,10 +455,10 @@ async fn healthz_reports_the_database_alone_in_web_mode() {
 /// escaped like every other stored string.
 #[tokio::test]
 async fn the_status_page_shows_deliveries_per_channel() {
-    let dir = imported(&["report/small-report.toml"]);
+    let dir = imported(&["small-report/small-report.toml"]);
     let mut store = ratingwatch::store::Store::open(&dir.path().join("test.db")).unwrap();
     let message = ratingwatch::store::NewOutboxMessage {
-        dedup_key: "weekly_summary:render-test-2023-02-14:2023-W20:team-hook".to_string(),
+        dedup_key: "weekly_summary:small-2023-02-14:2023-W20:team-hook".to_string(),
         channel: "team-hook".to_string(),
         event: "weekly_summary".to_string(),
         report_id: Some(REPORT.to_string()),
@@ -506,7 +487,7 @@ async fn the_status_page_shows_deliveries_per_channel() {
 #[test]
 fn serve_runs_the_dashboard_and_stops_it_on_sigterm() {
     use std::process::{Command, Stdio};
-    let dir = imported(&["report/small-report.toml"]);
+    let dir = imported(&["small-report/small-report.toml"]);
     let d = dir.path();
     // Every sync is up to date, so the start-up catch-up has nothing to fetch.
     {
