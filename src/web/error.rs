@@ -61,11 +61,20 @@ impl From<crate::store::StoreError> for WebError {
     }
 }
 
+/// The analysis decides what a question's data cannot answer (an as-of or a week before the
+/// report, no benchmark or member prices); the web only words the fix as a query parameter
+/// or page rather than a command-line flag.
 impl From<PipelineError> for WebError {
     fn from(error: PipelineError) -> Self {
         match error {
-            PipelineError::Analysis(AnalysisError::AsOfBeforeReport { .. }) => WebError::Unprocessable(error.to_string()),
-            PipelineError::WeekBeforeReport { .. } | PipelineError::Analysis(_) => WebError::NotFound(error.to_string()),
+            PipelineError::Analysis(AnalysisError::AsOfBeforeReport { report_id, as_of, report_date }) => WebError::Unprocessable(format!(
+                "as-of date {as_of} is before the report date {report_date} of `{report_id}`; use as_of={report_date} or later"
+            )),
+            PipelineError::WeekBeforeReport { report_id, week, report_date, .. } => WebError::NotFound(format!(
+                "no week {week} for `{report_id}`: it ends before the report date {report_date}; the first week is {}",
+                crate::ids::Week::first_friday_on_or_after(report_date)
+            )),
+            PipelineError::Analysis(_) => WebError::NotFound(error.to_string()),
             PipelineError::Store(error) => WebError::internal(error),
         }
     }
@@ -114,5 +123,44 @@ impl IntoResponse for PageError {
         let status = self.0.status();
         let page = super::pages::error_page(status, self.0.message());
         (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page.into_string()).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn what_the_analysis_refuses_is_a_client_error_worded_for_the_web() {
+        let early = WebError::from(PipelineError::Analysis(AnalysisError::AsOfBeforeReport {
+            report_id: "r".to_string(),
+            as_of: date("2023-02-13"),
+            report_date: date("2023-02-14"),
+        }));
+        assert_eq!(early.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(early.message(), "as-of date 2023-02-13 is before the report date 2023-02-14 of `r`; use as_of=2023-02-14 or later");
+        // Tuesday 2023-02-14: its Friday is in 2023-W07, the first week.
+        let week = WebError::from(PipelineError::WeekBeforeReport {
+            report_id: "r".to_string(),
+            week: "2023-W06".parse().unwrap(),
+            cutoff: date("2023-02-10"),
+            report_date: date("2023-02-14"),
+            instead: "--week 2023-W07 or later".to_string(),
+        });
+        assert_eq!(week.status(), StatusCode::NOT_FOUND);
+        assert_eq!(week.message(), "no week 2023-W06 for `r`: it ends before the report date 2023-02-14; the first week is 2023-W07");
+        let no_benchmark = WebError::from(PipelineError::Analysis(AnalysisError::NoBenchmarkPrices {
+            symbol: crate::symbol::Symbol::parse("000300.SH").unwrap(),
+            name: "沪深300".to_string(),
+            date: date("2023-02-14"),
+        }));
+        assert_eq!(no_benchmark.status(), StatusCode::NOT_FOUND);
+        assert!(no_benchmark.message().starts_with("no prices for the benchmark 沪深300 (000300.SH) on or before 2023-02-14"));
     }
 }

@@ -7,8 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::error::WebError;
 use super::params::{ReportId, Week};
+use crate::analysis::AnalysisError;
 use crate::analysis::model::{CurrencyMode, Verdict, WeeklySummary};
-use crate::analysis::{AnalysisError, WeekSpec};
 use crate::catalog::ReportDef;
 use crate::config::Config;
 use crate::pipeline::{self, AnalysisOptions, PipelineError, WeekSelection};
@@ -32,18 +32,6 @@ pub fn report(store: &Store, id: &ReportId) -> Result<ReportDef, WebError> {
     Ok(store.report(id.as_str())?)
 }
 
-fn check_benchmark(store: &Store, report: &ReportDef, date: NaiveDate) -> Result<(), WebError> {
-    let benchmark = &report.rule.benchmark;
-    if store.bar_as_of(benchmark, date)?.is_none() {
-        return Err(WebError::NotFound(format!(
-            "no prices for the benchmark {} ({benchmark}) on or before {date}; run `ratingwatch sync` or \
-             `ratingwatch import prices --symbol {benchmark} FILE.csv`",
-            report.rule.benchmark_name
-        )));
-    }
-    Ok(())
-}
-
 /// `ratingwatch verdict ID --as-of DATE --currency C`, with the report it is about.
 pub fn verdict(
     store: &Store,
@@ -53,13 +41,6 @@ pub fn verdict(
     currency: CurrencyMode,
 ) -> Result<(ReportDef, Verdict, RenderOptions), WebError> {
     let report = report(store, id)?;
-    if as_of < report.report_date {
-        return Err(WebError::Unprocessable(format!(
-            "as-of date {as_of} is before the report date {} of `{}`; use as_of={} or later",
-            report.report_date, report.id, report.report_date
-        )));
-    }
-    check_benchmark(store, &report, as_of)?;
     let verdict = pipeline::verdict(store, &report, as_of, &analysis_options(config, currency))?;
     let options = RenderOptions::from_rule(&report.rule);
     Ok((report, verdict, options))
@@ -74,15 +55,6 @@ pub fn weekly(
     currency: CurrencyMode,
 ) -> Result<(ReportDef, WeeklySummary, RenderOptions), WebError> {
     let report = report(store, id)?;
-    let spec = WeekSpec::of(week);
-    if spec.cutoff < report.report_date {
-        let first = first_week(&report);
-        return Err(WebError::NotFound(format!(
-            "no week {} for `{}`: it ends before the report date {}; the first week is {}",
-            week, report.id, report.report_date, first
-        )));
-    }
-    check_benchmark(store, &report, spec.cutoff)?;
     let summary = pipeline::weekly(store, &report, &WeekSelection::Week(week), &analysis_options(config, currency))?;
     let options = RenderOptions::from_rule(&report.rule);
     Ok((report, summary, options))
