@@ -1,8 +1,15 @@
 //! The canonical security identifier, `CODE.MARKET`, and forgiving parsing of user input.
 //!
 //! Invariants: a [`Symbol`] is always canonical (`600941.SH`, `0700.HK`, `MSFT.US`,
-//! `USDCNY.FX`); every other module trusts that and never re-validates. Providers map a
-//! `Symbol` to their own spelling; users may type any of the forms listed in [`Symbol::parse`].
+//! `USDCNY.FX`, `^HSI.HK`); every other module trusts that and never re-validates. Providers
+//! map a `Symbol` to their own spelling; users may type any of the forms listed in
+//! [`Symbol::parse`].
+//!
+//! Indices: Shanghai and Shenzhen indices are ordinary six-digit codes (`000300.SH`,
+//! `399006.SZ`). Hong Kong and US indices carry a caret, as Yahoo writes them, so they can
+//! never be read as a share: `^HSI.HK` (Hang Seng), `^GSPC.US` (S&P 500), `^IXIC.US` (NASDAQ
+//! Composite), `^DJI.US` (Dow Jones Industrial Average). Only the indices in
+//! [`GLOBAL_INDICES`] exist; each is quoted in its market's currency (HKD, USD).
 
 use std::fmt;
 use std::str::FromStr;
@@ -86,6 +93,8 @@ pub enum Currency {
 }
 
 impl Currency {
+    pub const ALL: [Currency; 3] = [Currency::Cny, Currency::Hkd, Currency::Usd];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Currency::Cny => "CNY",
@@ -122,9 +131,103 @@ impl FromStr for Currency {
     }
 }
 
+/// A Hong Kong or US index the product can price: its canonical code (with the caret), its
+/// market and names, and the other spellings parsing accepts.
+#[derive(Debug, PartialEq, Eq)]
+pub struct GlobalIndex {
+    /// The canonical code, `^HSI`.
+    pub code: &'static str,
+    pub market: Market,
+    /// The Chinese name reports use, `恒生指数`.
+    pub name: &'static str,
+    pub name_en: &'static str,
+    /// Codes accepted after an index marker (`^X`, Sina's `.X`, `X.HK`), besides the code itself.
+    marked: &'static [&'static str],
+    /// Codes accepted with no marker at all (`HSI`, `SPX`, `X.US`): only those no share uses.
+    bare: &'static [&'static str],
+    /// Tencent's own spelling (`hkHSI`, `usINX`): what `providers::tencent` requests, and
+    /// accepted as input, also with a dot (`us.INX`).
+    pub tencent: &'static str,
+}
+
+/// The Hong Kong and US indices the product knows: the benchmarks Chinese reports name for
+/// those markets. `DJIA` is only taken after a marker (`^DJIA`): bare, it is a US ETF.
+/// NASDAQ-100 (`^NDX`) is deliberately absent: reports benchmark US stocks on the Composite.
+pub const GLOBAL_INDICES: [GlobalIndex; 4] = [
+    GlobalIndex {
+        code: "^HSI",
+        market: Market::Hk,
+        name: "恒生指数",
+        name_en: "Hang Seng Index",
+        marked: &["HSI"],
+        bare: &["HSI"],
+        tencent: "hkHSI",
+    },
+    GlobalIndex {
+        code: "^GSPC",
+        market: Market::Us,
+        name: "标普500",
+        name_en: "S&P 500",
+        marked: &["GSPC", "SPX", "INX"],
+        bare: &["GSPC", "SPX"],
+        tencent: "usINX",
+    },
+    GlobalIndex {
+        code: "^IXIC",
+        market: Market::Us,
+        name: "纳斯达克综合指数",
+        name_en: "NASDAQ Composite",
+        marked: &["IXIC"],
+        bare: &["IXIC"],
+        tencent: "usIXIC",
+    },
+    GlobalIndex {
+        code: "^DJI",
+        market: Market::Us,
+        name: "道琼斯工业平均指数",
+        name_en: "Dow Jones Industrial Average",
+        marked: &["DJI", "DJIA"],
+        bare: &[],
+        tencent: "usDJI",
+    },
+];
+
+impl GlobalIndex {
+    /// The canonical symbol, `^HSI.HK`.
+    pub fn symbol(&self) -> Symbol {
+        Symbol::new_unchecked(self.code, self.market)
+    }
+
+    fn accepts(&self, code: &str, marked: bool) -> bool {
+        let code = code.to_ascii_uppercase();
+        let without_caret = code.strip_prefix('^').unwrap_or(&code);
+        let aliases = if marked || code.starts_with('^') { self.marked } else { self.bare };
+        self.code[1..] == *without_caret || aliases.contains(&without_caret)
+    }
+
+    /// The index a code names on a market: `^HSI`/`HSI` on HK, `^GSPC`/`SPX` on US.
+    /// `marked` says the input carried an index marker (`^`, a leading `.`, `.HK` on letters).
+    fn find(code: &str, market: Option<Market>, marked: bool) -> Option<&'static GlobalIndex> {
+        GLOBAL_INDICES.iter().find(|index| market.is_none_or(|m| m == index.market) && index.accepts(code, marked))
+    }
+
+    /// The index Tencent spells `hkHSI`, `usINX` or `us.INX`.
+    fn from_tencent(text: &str) -> Option<&'static GlobalIndex> {
+        GLOBAL_INDICES.iter().find(|index| {
+            let (prefix, code) = index.tencent.split_at(2);
+            text.eq_ignore_ascii_case(index.tencent) || text.eq_ignore_ascii_case(&format!("{prefix}.{code}"))
+        })
+    }
+
+    /// Every known index's canonical symbol, for messages: `^HSI.HK, ^GSPC.US, …`.
+    fn known() -> String {
+        GLOBAL_INDICES.iter().map(|index| format!("{}.{}", index.code, index.market)).collect::<Vec<_>>().join(", ")
+    }
+}
+
 /// Why a piece of text is not a symbol. The message always shows valid examples.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{input}` is not a symbol: {reason} (valid forms: 600941.SH, 300308.SZ, 0700.HK, MSFT.US, USDCNY.FX)")]
+#[error("`{input}` is not a symbol: {reason} (valid forms: 600941.SH, 300308.SZ, 0700.HK, MSFT.US, USDCNY.FX, ^HSI.HK)")]
 pub struct SymbolError {
     pub input: String,
     pub reason: String,
@@ -157,6 +260,19 @@ impl Symbol {
                     Err(err("Shanghai and Shenzhen codes have 6 digits"))
                 }
             }
+            Market::Hk if code.bytes().any(|b| !b.is_ascii_digit()) && !code.is_empty() => {
+                match GlobalIndex::find(code, Some(market), true) {
+                    Some(index) => Ok(index.symbol()),
+                    None => Err(err(&format!(
+                        "Hong Kong codes have 1 to 5 digits; the Hong Kong index is ^HSI (known indices: {})",
+                        GlobalIndex::known()
+                    ))),
+                }
+            }
+            Market::Us if code.starts_with('^') => match GlobalIndex::find(code, Some(market), true) {
+                Some(index) => Ok(index.symbol()),
+                None => Err(err(&format!("unknown index (known indices: {})", GlobalIndex::known()))),
+            },
             Market::Hk => {
                 if code.is_empty() || code.len() > 5 || !code.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(err("Hong Kong codes have 1 to 5 digits"));
@@ -168,6 +284,9 @@ impl Symbol {
                 Ok(Symbol { code: format!("{trimmed:0>4}"), market })
             }
             Market::Us => {
+                if let Some(index) = GlobalIndex::find(code, Some(market), false) {
+                    return Ok(index.symbol());
+                }
                 let valid = !code.is_empty()
                     && code.len() <= 10
                     && code.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
@@ -198,6 +317,9 @@ impl Symbol {
         let fail = |reason: &str| SymbolError { input: crate::text::quote(raw), reason: reason.to_string() };
         if raw.is_empty() {
             return Err(fail("empty"));
+        }
+        if let Some(found) = Symbol::parse_index(raw) {
+            return found.map_err(|reason| fail(&reason));
         }
         // Yahoo FX spellings.
         if let Some(pair) = raw.strip_suffix("=X").or_else(|| raw.strip_suffix("=x")) {
@@ -254,10 +376,34 @@ impl Symbol {
         {
             return Ok(symbol);
         }
+        if let Some(index) = GlobalIndex::find(raw, None, false) {
+            return Ok(index.symbol());
+        }
         if raw.chars().all(|c| c.is_ascii_alphabetic() || c == '-') {
             return Symbol::new(raw, Market::Us).map_err(|e| fail(&e.reason));
         }
         Err(fail("unrecognised form"))
+    }
+
+    /// Index spellings with a marker: `^HSI`, `^HSI.HK`, Sina's `.INX`, Tencent's `hkHSI`,
+    /// `usINX`, `us.IXIC`. `None` when the text carries no index marker.
+    fn parse_index(raw: &str) -> Option<Result<Symbol, String>> {
+        if let Some(index) = GlobalIndex::from_tencent(raw) {
+            return Some(Ok(index.symbol()));
+        }
+        let (body, market) = match raw.rsplit_once('.') {
+            Some((body, suffix)) if !body.is_empty() => match Market::from_suffix(suffix) {
+                Some(market @ (Market::Hk | Market::Us)) => (body, Some(market)),
+                _ => (raw, None),
+            },
+            _ => (raw, None),
+        };
+        let code = body.strip_prefix('^').or_else(|| body.strip_prefix('.'))?;
+        Some(
+            GlobalIndex::find(code, market, true)
+                .map(GlobalIndex::symbol)
+                .ok_or_else(|| format!("unknown index `{}` (known indices: {})", crate::text::quote(body), GlobalIndex::known())),
+        )
     }
 
     pub fn code(&self) -> &str {
@@ -275,6 +421,24 @@ impl Symbol {
 
     pub fn is_fx(&self) -> bool {
         self.market == Market::Fx
+    }
+
+    /// Whether this is an exchange index rather than a share: SSE indices are `000xxx.SH`
+    /// (Shanghai shares start with 6 or 9), SZSE indices `399xxx.SZ`, Hong Kong and US
+    /// indices carry a caret (`^HSI.HK`). Indices have no corporate actions: they are fetched
+    /// once, unadjusted, and never match a company name.
+    pub fn is_index(&self) -> bool {
+        match self.market {
+            Market::Sh => self.code.starts_with("000"),
+            Market::Sz => self.code.starts_with("399"),
+            Market::Hk | Market::Us => self.code.starts_with('^'),
+            Market::Fx => false,
+        }
+    }
+
+    /// The Hong Kong or US index this symbol is, with its names.
+    pub fn global_index(&self) -> Option<&'static GlobalIndex> {
+        GLOBAL_INDICES.iter().find(|index| index.code == self.code && index.market == self.market)
     }
 }
 
@@ -348,6 +512,31 @@ mod tests {
     #[case("HKDCNY=X", "HKDCNY.FX")]
     #[case("whHKDCNY", "HKDCNY.FX")]
     #[case("  googl ", "GOOGL.US")]
+    // Hong Kong and US indices: canonical caret forms, Yahoo, Sina, Tencent and bare spellings.
+    #[case("^HSI.HK", "^HSI.HK")]
+    #[case("^HSI", "^HSI.HK")]
+    #[case("HSI", "^HSI.HK")]
+    #[case("hsi.hk", "^HSI.HK")]
+    #[case("hkHSI", "^HSI.HK")]
+    #[case("^GSPC.US", "^GSPC.US")]
+    #[case("^GSPC", "^GSPC.US")]
+    #[case("^spx", "^GSPC.US")]
+    #[case("SPX", "^GSPC.US")]
+    #[case("SPX.US", "^GSPC.US")]
+    #[case(".INX", "^GSPC.US")]
+    #[case("usINX", "^GSPC.US")]
+    #[case("us.INX", "^GSPC.US")]
+    #[case("^IXIC", "^IXIC.US")]
+    #[case("IXIC", "^IXIC.US")]
+    #[case(".IXIC", "^IXIC.US")]
+    #[case("us.IXIC", "^IXIC.US")]
+    #[case("^DJI", "^DJI.US")]
+    #[case("^DJIA", "^DJI.US")]
+    #[case(".DJI", "^DJI.US")]
+    #[case("usDJI", "^DJI.US")]
+    // A bare DJIA is a US ETF's ticker, not the index.
+    #[case("DJIA", "DJIA.US")]
+    #[case("DJIA.US", "DJIA.US")]
     fn parses_forgiving_forms(#[case] input: &str, #[case] canonical: &str) {
         assert_eq!(Symbol::parse(input).unwrap().to_string(), canonical);
     }
@@ -369,6 +558,11 @@ mod tests {
     #[case("whééé", "unrecognised form")]
     #[case("腾讯控股", "unrecognised form")]
     #[case("0700.港股", "unknown market suffix")]
+    #[case("^NDX", "unknown index `^NDX` (known indices: ^HSI.HK, ^GSPC.US, ^IXIC.US, ^DJI.US)")]
+    #[case("^GSPC.HK", "unknown index")]
+    #[case(".XYZ", "unknown index")]
+    #[case("SPX.HK", "the Hong Kong index is ^HSI")]
+    #[case("^", "unknown index")]
     fn rejects_with_example(#[case] input: &str, #[case] reason: &str) {
         let err = Symbol::parse(input).unwrap_err();
         let message = err.to_string();
@@ -383,6 +577,35 @@ mod tests {
         assert_eq!(Symbol::parse("600941.SH").unwrap().currency(), Currency::Cny);
         assert_eq!(Currency::Hkd.cny_pair().unwrap().to_string(), "HKDCNY.FX");
         assert_eq!(Currency::Cny.cny_pair(), None);
+    }
+
+    #[rstest]
+    #[case("^HSI.HK", Currency::Hkd, true)]
+    #[case("^GSPC.US", Currency::Usd, true)]
+    #[case("^IXIC.US", Currency::Usd, true)]
+    #[case("000300.SH", Currency::Cny, true)]
+    #[case("399006.SZ", Currency::Cny, true)]
+    #[case("600941.SH", Currency::Cny, false)]
+    #[case("000063.SZ", Currency::Cny, false)]
+    #[case("0700.HK", Currency::Hkd, false)]
+    #[case("MSFT.US", Currency::Usd, false)]
+    #[case("DJIA.US", Currency::Usd, false)]
+    #[case("USDCNY.FX", Currency::Cny, false)]
+    fn indices_are_known_and_quoted_in_their_market_currency(#[case] input: &str, #[case] currency: Currency, #[case] index: bool) {
+        let symbol = Symbol::parse(input).unwrap();
+        assert_eq!((symbol.currency(), symbol.is_index()), (currency, index), "{input}");
+    }
+
+    #[test]
+    fn every_global_index_round_trips_and_names_itself() {
+        for index in &GLOBAL_INDICES {
+            let symbol = index.symbol();
+            assert_eq!(Symbol::parse(&symbol.to_string()), Ok(symbol.clone()));
+            assert_eq!(Symbol::new(index.code, index.market), Ok(symbol.clone()));
+            assert_eq!(Symbol::parse(index.tencent).unwrap(), symbol);
+            assert_eq!(symbol.global_index(), Some(index));
+        }
+        assert_eq!(Symbol::parse("0700.HK").unwrap().global_index(), None);
     }
 
     #[test]

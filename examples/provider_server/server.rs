@@ -23,8 +23,8 @@ use tokio::net::TcpListener;
 
 use ratingwatch::csv_import::parse_prices;
 use ratingwatch::prices::Bar;
-use ratingwatch::providers::{ProviderName, is_index};
-use ratingwatch::symbol::{Market, Symbol};
+use ratingwatch::providers::{ProviderName, eastmoney_index_secid, from_yahoo_symbol};
+use ratingwatch::symbol::{GLOBAL_INDICES, Market, Symbol};
 
 // ---------------------------------------------------------------------------------------
 // Data
@@ -76,7 +76,7 @@ impl Security {
 
     /// Indices and FX have one series: providers answer it whatever adjustment is asked for.
     pub(crate) fn is_adjustable(&self) -> bool {
-        !(self.symbol.is_fx() || is_index(&self.symbol))
+        !(self.symbol.is_fx() || self.symbol.is_index())
     }
 
     pub(crate) fn series(&self, adjust: Adjust) -> &[Bar] {
@@ -292,7 +292,7 @@ pub(crate) fn answer(source: &dyn Source, path: &str, query: &str) -> Answer {
     }
     if let Some(encoded) = path.strip_prefix(YAHOO_PREFIX) {
         let requested_name = percent_encoding::percent_decode_str(encoded).decode_utf8_lossy().into_owned();
-        let symbol = yahoo_symbol(&requested_name);
+        let symbol = from_yahoo_symbol(&requested_name);
         let number = |key: &str| get(key).and_then(|value| value.trim().parse::<i64>().ok());
         let interval = get("interval").unwrap_or("1d");
         let (status, body) = match symbol.as_ref().and_then(|symbol| source.security(symbol)).as_deref() {
@@ -379,8 +379,12 @@ pub(crate) fn tencent_request(endpoint: TencentEndpoint, param: &str, var_name: 
     })
 }
 
-/// Tencent's spelling of a symbol: `sh600941`, `hk00700`, `usBRK.B.N`, `whUSDCNY`.
+/// Tencent's spelling of a symbol: `sh600941`, `hk00700`, `usBRK.B.N`, `whUSDCNY`, and the
+/// library's index codes (`hkHSI`, `usINX`).
 pub(crate) fn tencent_code(symbol: &Symbol) -> String {
+    if let Some(index) = symbol.global_index() {
+        return index.tencent.to_string();
+    }
     let code = symbol.code();
     match symbol.market() {
         Market::Sh => format!("sh{code}"),
@@ -394,7 +398,9 @@ pub(crate) fn tencent_code(symbol: &Symbol) -> String {
 /// The symbol behind a Tencent code, if this endpoint serves it under exactly that spelling.
 pub(crate) fn tencent_symbol(endpoint: TencentEndpoint, code: &str) -> Option<Symbol> {
     let (prefix, rest) = (code.get(..2)?, code.get(2..)?);
+    let index = GLOBAL_INDICES.iter().find(|index| index.tencent == code).map(|index| Ok(index.symbol()));
     let symbol = match prefix {
+        _ if index.is_some() => index?,
         "sh" => Symbol::new(rest, Market::Sh),
         "sz" => Symbol::new(rest, Market::Sz),
         "hk" => Symbol::new(rest, Market::Hk),
@@ -563,6 +569,8 @@ pub(crate) fn eastmoney_symbol(secid: &str) -> Option<Symbol> {
         "105" | "106" | "107" => Symbol::new(&code.replace('_', "-"), Market::Us),
         "120" => Symbol::new(code.strip_suffix('C')?, Market::Fx),
         "133" => Symbol::new(code, Market::Fx),
+        // Global indices (`100.HSI`): whichever index the library spells so.
+        "100" => Ok(GLOBAL_INDICES.iter().map(|index| index.symbol()).find(|symbol| eastmoney_code(symbol).0 == code)?),
         _ => return None,
     }
     .ok()?;
@@ -573,6 +581,12 @@ pub(crate) fn eastmoney_symbol(secid: &str) -> Option<Symbol> {
 
 /// Eastmoney's code and market number for a symbol, as in `data.code` and `data.market`.
 pub(crate) fn eastmoney_code(symbol: &Symbol) -> (String, u32) {
+    // Indices: the library's secid (`100.HSI`), the one spelling Eastmoney has for each.
+    if let Some((market, code)) = eastmoney_index_secid(symbol).and_then(|secid| secid.split_once('.'))
+        && let Ok(market) = market.parse::<u32>()
+    {
+        return (code.to_string(), market);
+    }
     let code = symbol.code();
     match symbol.market() {
         Market::Sh => (code.to_string(), 1),
@@ -682,31 +696,8 @@ pub(crate) fn eastmoney_body(request: &EastmoneyRequest, security: Option<&Secur
 // ---------------------------------------------------------------------------------------
 // Yahoo
 
-/// Yahoo's spelling of a symbol: `600941.SS`, `0700.HK`, `BRK-B`, `CNY=X`, `HKDCNY=X`.
-pub(crate) fn yahoo_name(symbol: &Symbol) -> String {
-    let code = symbol.code();
-    match symbol.market() {
-        Market::Sh => format!("{code}.SS"),
-        Market::Sz => format!("{code}.SZ"),
-        Market::Hk => format!("{code}.HK"),
-        Market::Us => code.to_string(),
-        Market::Fx => format!("{}=X", code.strip_prefix("USD").unwrap_or(code)),
-    }
-}
-
-/// The symbol behind a Yahoo name, if Yahoo spells it exactly so.
-pub(crate) fn yahoo_symbol(name: &str) -> Option<Symbol> {
-    let symbol = match name.rsplit_once('.') {
-        _ if name.ends_with("=X") => Symbol::parse(name),
-        Some((code, "SS")) => Symbol::new(code, Market::Sh),
-        Some((code, "SZ")) => Symbol::new(code, Market::Sz),
-        Some((code, "HK")) => Symbol::new(code, Market::Hk),
-        Some(_) => return None,
-        None => Symbol::new(name, Market::Us),
-    }
-    .ok()?;
-    (yahoo_name(&symbol) == name).then_some(symbol)
-}
+// Yahoo's spellings are the library's own: `ratingwatch::providers::yahoo_symbol` and its
+// inverse `from_yahoo_symbol`, which answers only for the exact spelling Yahoo uses.
 
 /// The zone Yahoo stamps a market's bars in, and the session's opening and closing times.
 pub(crate) fn yahoo_session(market: Market) -> (Tz, NaiveTime, NaiveTime) {

@@ -10,8 +10,8 @@ use ratingwatch::config::{ProviderConfig, ProvidersConfig};
 use ratingwatch::csv_import::parse_prices;
 use ratingwatch::prices::AdjBasis;
 use ratingwatch::prices::Bar;
-use ratingwatch::providers::ProviderName;
 use ratingwatch::providers::{FetchRequest, FetchedSeries, ProviderErrorKind, Providers};
+use ratingwatch::providers::{ProviderName, from_yahoo_symbol};
 use ratingwatch::symbol::Symbol;
 use rstest::rstest;
 use std::path::Path;
@@ -383,6 +383,13 @@ fn yahoo_body_stamps_session_opens_in_the_exchange_zone() {
 #[case("usAAPL.N", TencentEndpoint::UsFq, Some("AAPL.US"))]
 #[case("whUSDCNY", TencentEndpoint::Kline, Some("USDCNY.FX"))]
 #[case("whusdcny", TencentEndpoint::Kline, None)]
+#[case("hkHSI", TencentEndpoint::HkFq, Some("^HSI.HK"))]
+#[case("hkHSI", TencentEndpoint::UsFq, None)]
+#[case("hkhsi", TencentEndpoint::HkFq, None)]
+#[case("usINX", TencentEndpoint::UsFq, Some("^GSPC.US"))]
+#[case("usIXIC", TencentEndpoint::UsFq, Some("^IXIC.US"))]
+#[case("usDJI", TencentEndpoint::UsFq, Some("^DJI.US"))]
+#[case("usSPX", TencentEndpoint::UsFq, None)]
 fn tencent_serves_only_exact_spellings(#[case] code: &str, #[case] endpoint: TencentEndpoint, #[case] expected: Option<&str>) {
     assert_eq!(tencent_symbol(endpoint, code), expected.map(|symbol| Symbol::parse(symbol).unwrap()));
 }
@@ -401,6 +408,12 @@ fn tencent_serves_only_exact_spellings(#[case] code: &str, #[case] endpoint: Ten
 #[case("120.USDCNYC", Some("USDCNY.FX"))]
 #[case("120.USDCNY", None)]
 #[case("133.USDCNH", Some("USDCNH.FX"))]
+#[case("100.HSI", Some("^HSI.HK"))]
+#[case("100.SPX", Some("^GSPC.US"))]
+#[case("100.NDX", Some("^IXIC.US"))]
+#[case("100.DJIA", Some("^DJI.US"))]
+#[case("100.IXIC", None)]
+#[case("100.NDX100", None)]
 fn eastmoney_serves_only_exact_spellings(#[case] secid: &str, #[case] expected: Option<&str>) {
     assert_eq!(eastmoney_symbol(secid), expected.map(|symbol| Symbol::parse(symbol).unwrap()));
 }
@@ -417,8 +430,12 @@ fn eastmoney_serves_only_exact_spellings(#[case] secid: &str, #[case] expected: 
 #[case("USDCNY=X", None)]
 #[case("HKDCNY=X", Some("HKDCNY.FX"))]
 #[case("600941.SH", None)]
+#[case("^HSI", Some("^HSI.HK"))]
+#[case("^IXIC", Some("^IXIC.US"))]
+#[case("SPX", None)]
+#[case("%5EHSI", None)]
 fn yahoo_serves_only_exact_spellings(#[case] name: &str, #[case] expected: Option<&str>) {
-    assert_eq!(yahoo_symbol(name), expected.map(|symbol| Symbol::parse(symbol).unwrap()));
+    assert_eq!(from_yahoo_symbol(name), expected.map(|symbol| Symbol::parse(symbol).unwrap()));
 }
 
 #[test]

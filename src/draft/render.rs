@@ -204,15 +204,21 @@ pub fn render(draft: &Draft, answers: &HashMap<String, MemberAnswer>, overrides:
         gaps.push("sectors: no 相关标的/重点推荐/建议关注 line under a 【sector】 heading and no (板块, 公司) table".to_string());
     }
 
-    let mut fx: Vec<&str> = Vec::new();
-    for (currency, pair) in [(Currency::Usd, "USDCNY.FX"), (Currency::Hkd, "HKDCNY.FX")] {
-        if companies.iter().any(|c| c.symbol.currency() == currency) {
-            fx.push(pair);
-        }
-    }
+    // Members are converted into the benchmark's currency through CNY rates: a member quoted in
+    // another currency needs its own pair and the benchmark currency's (none for CNY).
+    let target = draft
+        .rule
+        .benchmark
+        .as_ref()
+        .and_then(|b| b.symbol.as_deref())
+        .and_then(|s| Symbol::parse(s).ok())
+        .map_or(Currency::Cny, |s| s.currency());
+    let foreign = |currency: Currency| companies.iter().any(|c| c.symbol.currency() == currency && currency != target);
+    let needed = |currency: Currency| foreign(currency) || (currency == target && Currency::ALL.into_iter().any(foreign));
+    let fx: Vec<Symbol> = [Currency::Usd, Currency::Hkd].into_iter().filter(|&c| needed(c)).filter_map(Currency::cny_pair).collect();
     if !fx.is_empty() {
-        line(&mut out, "# FX pairs that convert HKD and USD members into the benchmark's currency (CNY).");
-        line(&mut out, &format!("fx = [{}]", fx.iter().map(|pair| quote(pair)).collect::<Vec<_>>().join(", ")));
+        line(&mut out, &format!("# FX pairs that convert members into the benchmark's currency ({target})."));
+        line(&mut out, &format!("fx = [{}]", fx.iter().map(|pair| quote(&pair.to_string())).collect::<Vec<_>>().join(", ")));
     }
     line(&mut out, "");
     render_rule(&mut out, &mut gaps, draft);

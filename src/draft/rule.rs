@@ -34,11 +34,11 @@ pub struct DraftRule {
 /// A benchmark index named in the rule.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Benchmark {
-    /// As reports write it: 沪深300, 恒生指数, 标普500, 纳斯达克综合指数.
+    /// Its name in the report file: 沪深300, 恒生指数, 标普500, 纳斯达克综合指数 (恒指 becomes 恒生指数).
     pub name: String,
-    /// The ratingwatch symbol, when the product can price it (`000300.SH`).
+    /// The ratingwatch symbol, when the product can price it (`000300.SH`, `^HSI.HK`).
     pub symbol: Option<String>,
-    /// The index's usual ticker, for a human when there is no symbol (`HSI`, `^GSPC`).
+    /// The index's usual ticker, for a human when there is no symbol (`^NDX`, `MSCI China`).
     pub ticker: &'static str,
 }
 
@@ -89,17 +89,42 @@ const RULE_WORDS: [&str; 12] = ["%", "相对", "基准", "指数", "大市", "�
 const FALLING_WORDS: [&str; 8] = ["跌幅", "下跌", "弱于", "落后", "低于", "跑输", "不及", "逊于"];
 
 /// Index names whose digits are not thresholds.
-const INDEX_NAMES: [&str; 8] = ["沪深300", "中证500", "中证1000", "标普500", "上证50", "北证50", "科创50", "上证180"];
+const INDEX_NAMES: [&str; 12] = [
+    "沪深300",
+    "中证500",
+    "中证1000",
+    "标准普尔500",
+    "标普500",
+    "S&P500",
+    "纳斯达克100",
+    "纳指100",
+    "上证50",
+    "北证50",
+    "科创50",
+    "上证180",
+];
 
-/// Benchmarks: how reports name them, the product's symbol when it can price the index, and
-/// the usual ticker.
-const BENCHMARKS: [(&str, Option<&str>, &str); 6] = [
-    ("沪深300", Some("000300.SH"), "000300.SH"),
-    ("恒生指数", None, "HSI"),
-    ("标普500", None, "^GSPC (S&P 500)"),
-    ("纳斯达克综合", None, "^IXIC (NASDAQ Composite)"),
-    ("纳斯达克指数", None, "^IXIC (NASDAQ Composite)"),
-    ("摩根士丹利中国指数", None, "MSCI China"),
+/// Benchmarks: how reports write them (matched on the text with spaces removed and ASCII
+/// upper-cased, so 标普 500 and S&P 500 match), the name the report file gets, the product's
+/// symbol when it can price the index, and the usual ticker for a human when it cannot.
+/// 恒生综合指数, 恒生科技指数 and 纳斯达克100 are other indices: the first two match nothing,
+/// the last is named for a human. Abbreviations that hide in ordinary words (纳指 in 采纳指导,
+/// 道指 in 报道指出) are left out.
+const BENCHMARKS: [(&str, &str, Option<&str>, &str); 14] = [
+    ("沪深300", "沪深300", Some("000300.SH"), "000300.SH"),
+    ("恒生指数", "恒生指数", Some("^HSI.HK"), "^HSI"),
+    ("恒指", "恒生指数", Some("^HSI.HK"), "^HSI"),
+    ("标普500", "标普500", Some("^GSPC.US"), "^GSPC"),
+    ("标准普尔500", "标普500", Some("^GSPC.US"), "^GSPC"),
+    ("S&P500", "标普500", Some("^GSPC.US"), "^GSPC"),
+    ("纳斯达克100", "纳斯达克100指数", None, "^NDX (NASDAQ-100)"),
+    ("纳指100", "纳斯达克100指数", None, "^NDX (NASDAQ-100)"),
+    ("纳斯达克综合", "纳斯达克综合指数", Some("^IXIC.US"), "^IXIC"),
+    ("纳斯达克指数", "纳斯达克综合指数", Some("^IXIC.US"), "^IXIC"),
+    ("道琼斯工业", "道琼斯工业平均指数", Some("^DJI.US"), "^DJI"),
+    ("道琼斯指数", "道琼斯工业平均指数", Some("^DJI.US"), "^DJI"),
+    ("摩根士丹利中国指数", "摩根士丹利中国指数", None, "MSCI China"),
+    ("MSCI中国", "摩根士丹利中国指数", None, "MSCI China"),
 ];
 
 /// Finds the rule in a report's text; `rating` (the report's own rating word) picks the
@@ -276,10 +301,10 @@ fn horizon(text: &str) -> Option<(u32, Option<String>)> {
 
 /// The first benchmark named, A-share first when the text names one per market.
 fn benchmark(text: &str) -> Option<Benchmark> {
-    let folded = fold_numbers(text);
+    let folded = fold_numbers(text).to_ascii_uppercase();
     BENCHMARKS
         .iter()
-        .filter_map(|(name, symbol, ticker)| folded.find(name).map(|at| (at, *name, *symbol, *ticker)))
+        .filter_map(|(spelling, name, symbol, ticker)| folded.find(spelling).map(|at| (at, *name, *symbol, *ticker)))
         .min_by_key(|(at, name, ..)| (*name != "沪深300", *at))
         .map(|(_, name, symbol, ticker)| Benchmark { name: name.to_string(), symbol: symbol.map(str::to_string), ticker })
 }

@@ -163,6 +163,54 @@ fn ocr_noise_variants(#[case] statement: &str, #[case] lower: Option<i64>, #[cas
     assert_eq!(rule::bounds(body), (lower, upper), "{statement}");
 }
 
+/// How rules name their benchmark, with the spellings of §2.6's disclaimers (标普 500,
+/// 纳斯达克指数, …): the product's symbol, or a name for a human when it cannot price it.
+#[rstest]
+#[case::hang_seng("香港市场以恒生指数作为基准", Some(("恒生指数", Some("^HSI.HK"))))]
+#[case::hang_seng_short("相对同期恒指的涨跌幅", Some(("恒生指数", Some("^HSI.HK"))))]
+#[case::sp500_spaced("美国市场以标普 500 指数为基准", Some(("标普500", Some("^GSPC.US"))))]
+#[case::sp500_full("以标准普尔500指数为基准", Some(("标普500", Some("^GSPC.US"))))]
+#[case::sp500_latin("相对 S&P 500 的表现", Some(("标普500", Some("^GSPC.US"))))]
+#[case::nasdaq_composite("以纳斯达克综合指数为基准", Some(("纳斯达克综合指数", Some("^IXIC.US"))))]
+#[case::nasdaq_index("美国市场基准为纳斯达克指数", Some(("纳斯达克综合指数", Some("^IXIC.US"))))]
+#[case::nasdaq_100("以纳斯达克100指数为基准", Some(("纳斯达克100指数", None)))]
+#[case::dow("以道琼斯工业平均指数为基准", Some(("道琼斯工业平均指数", Some("^DJI.US"))))]
+#[case::msci_china("香港市场以摩根士丹利中国指数为基准", Some(("摩根士丹利中国指数", None)))]
+// Other Hang Seng indices are not the Hang Seng Index.
+#[case::hang_seng_tech("以恒生科技指数为基准", None)]
+#[case::hang_seng_composite("以恒生综合指数为基准", None)]
+// Words that merely contain an abbreviation name no index.
+#[case::words("据报道指出，公司采纳指导意见", None)]
+// A rule for several markets is the A-share one.
+#[case::several_markets("A股市场以沪深300指数作为基准；香港市场以恒生指数作为基准", Some(("沪深300", Some("000300.SH"))))]
+fn benchmarks_map_to_symbols(#[case] text: &str, #[case] expected: Option<(&str, Option<&str>)>) {
+    let benchmark = rule::parse(text, None).benchmark;
+    assert_eq!(benchmark.as_ref().map(|b| (b.name.as_str(), b.symbol.as_deref())), expected, "{text}");
+    if let Some(symbol) = benchmark.and_then(|b| b.symbol) {
+        assert_eq!(crate::symbol::Symbol::parse(&symbol).map(|s| s.to_string()), Ok(symbol.clone()), "canonical");
+    }
+}
+
+#[test]
+fn a_hang_seng_rule_is_written_with_its_symbol_and_the_pair_that_converts_cny_members() {
+    let text = "港股通信\n2023年2月14日\n行业评级：强于大市\n【通信】\n相关标的：中国移动、腾讯控股。\n评级标准为报告发布日后6个月内的相对市场表现，香港市场以恒生指数作为基准。\n强于大市\t相对涨幅10%以上\n中性\t相对涨幅-10-10%之间\n弱于大市\t相对跌幅10%以上\n中信建投";
+    let draft = parse(text);
+    let rendered = render(&draft, &resolve_members(&draft, &resolver()), &Overrides::default());
+    assert_eq!(rendered.gaps, Vec::<String>::new(), "{}", rendered.text);
+    assert!(!rendered.text.contains("# TODO:"), "{}", rendered.text);
+    assert!(rendered.text.contains("benchmark = \"^HSI.HK\"\nbenchmark_name = \"恒生指数\""), "{}", rendered.text);
+    // 中国移动 resolves to its A share (CNY): converting it into HKD takes HKD/CNY; 0700.HK is HKD already.
+    assert!(
+        rendered.text.contains("# FX pairs that convert members into the benchmark's currency (HKD).\nfx = [\"HKDCNY.FX\"]"),
+        "{}",
+        rendered.text
+    );
+    let report = parse_report(Path::new("hk.toml"), &rendered.text).unwrap();
+    assert_eq!(report.rule.benchmark.to_string(), "^HSI.HK");
+    let symbols: Vec<String> = report.companies.iter().map(|c| c.symbol.to_string()).collect();
+    assert_eq!(symbols, ["600941.SH", "0700.HK"]);
+}
+
 #[test]
 fn missing_date_and_broker_are_todos_that_name_the_flags() {
     let text = "某行业报告\n行业评级：看好\n【通信】\n相关标的：中国移动、联想。\n以报告日后的6个月内，行业指数相对于沪深300指数的涨跌幅为标准\n看好：+10%以上；\n中性：-10%~+10%；\n看淡：-10%以下。";

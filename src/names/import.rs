@@ -36,9 +36,15 @@ pub fn parse_instruments(file: &Path, reader: impl Read) -> Result<Vec<Instrumen
         }
         let name_en = Some(row.text(2)?).filter(|s| !s.is_empty()).map(str::to_string);
         let kind = match row.text(3)? {
+            // An index symbol (`000300.SH`, `^HSI.HK`) is an index whatever the file leaves out,
+            // so it never matches a company name.
+            "" if symbol.is_index() => Kind::Index,
             "" => Kind::Stock,
             text => text.parse::<Kind>().map_err(|e| row.error(3, e))?,
         };
+        if kind == Kind::Stock && symbol.global_index().is_some() {
+            return Err(row.error(3, format!("{symbol} is an index, not a stock")));
+        }
         let status = match row.text(4)? {
             "" => Status::Listed,
             text => text.parse::<Status>().map_err(|e| row.error(4, e))?,
@@ -75,6 +81,19 @@ mod tests {
         // Columns in any order, only the two required ones.
         let rows = parse("name,symbol\n微软,msft\n").unwrap();
         assert_eq!(rows[0].symbol.to_string(), "MSFT.US");
+    }
+
+    #[test]
+    fn index_symbols_are_indices_unless_the_file_says_otherwise_wrongly() {
+        let rows = parse("symbol,name,name_en,kind\n^HSI,恒生指数,Hang Seng Index,\n399006.SZ,创业板指,,\n").unwrap();
+        assert_eq!(
+            rows.iter().map(|i| (i.symbol.to_string(), i.kind)).collect::<Vec<_>>(),
+            [("^HSI.HK".to_string(), Kind::Index), ("399006.SZ".to_string(), Kind::Index)]
+        );
+        assert_eq!(
+            parse("symbol,name,kind\nSPX.US,标普500,stock\n").unwrap_err(),
+            "list.csv:2: column kind: ^GSPC.US is an index, not a stock"
+        );
     }
 
     #[test]

@@ -12,6 +12,10 @@
 //! table and any other ticker is probed 105 → 106 → 107 until `data` is not null (remembered
 //! for the process). Class shares use an underscore (`106.BRK_B`).
 //!
+//! Hong Kong and US indices are under `100.` (global indices): `100.HSI` (Hang Seng),
+//! `100.SPX` (S&P 500), `100.NDX` (NASDAQ Composite — Eastmoney's NASDAQ-100 is `100.NDX100`),
+//! `100.DJIA` (Dow Jones); their volume column is not a share count and is dropped.
+//!
 //! FX: `USDCNY` and `HKDCNY` map to `120.USDCNYC` / `120.HKDCNYC`, the PBOC central-parity
 //! fixing (中间价) — a different rate type from Yahoo's market close (`CNY=X`), chosen because
 //! it is the official onshore CNY rate; `…CNH` pairs map to the offshore `133.` quotes. Other
@@ -51,6 +55,11 @@ const UT: &str = "fa5fd1943c7b386f172d6893dbfba10b";
 const US_PREFIXES: [(&str, &str); 6] =
     [("MSFT", "105"), ("GOOGL", "105"), ("META", "105"), ("BIDU", "105"), ("NTES", "105"), ("BABA", "106")];
 
+/// Hong Kong and US indices, all under the global-index market `100.`. Eastmoney's `NDX` is
+/// the NASDAQ **Composite** (its quote centre lists it as 纳斯达克, next to `100.NDX100`,
+/// 纳斯达克100), not the NASDAQ-100 that other vendors call NDX; the Dow is `DJIA`.
+const INDEX_SECIDS: [(&str, &str); 4] = [("^HSI", "100.HSI"), ("^GSPC", "100.SPX"), ("^IXIC", "100.NDX"), ("^DJI", "100.DJIA")];
+
 /// The order unknown US tickers are probed in.
 const US_PROBE_ORDER: [&str; 3] = ["105", "106", "107"];
 
@@ -60,8 +69,19 @@ pub struct Eastmoney {
     us_prefixes: Mutex<HashMap<String, &'static str>>,
 }
 
+/// The secid of a Hong Kong or US index (`100.HSI`), `None` for anything else.
+pub fn index_secid(symbol: &Symbol) -> Option<&'static str> {
+    INDEX_SECIDS.iter().find(|(code, _)| symbol.global_index().is_some() && *code == symbol.code()).map(|(_, secid)| *secid)
+}
+
 /// Eastmoney's `secid`s for a symbol, in the order to try them, or `Unsupported`.
 pub fn secids(symbol: &Symbol) -> Result<Vec<String>, Failure> {
+    if symbol.global_index().is_some() {
+        return match index_secid(symbol) {
+            Some(secid) => Ok(vec![secid.to_string()]),
+            None => Err(Failure::unsupported(format!("Eastmoney has no secid for the index {symbol} in this build"))),
+        };
+    }
     let code = symbol.code();
     Ok(match symbol.market() {
         Market::Sh => vec![format!("1.{code}")],
@@ -171,7 +191,7 @@ impl Eastmoney {
     }
 
     pub async fn fetch(&self, request: &FetchRequest) -> Result<Fetched, Failure> {
-        let unit = VolumeUnit::chinese_vendor(request.symbol.market());
+        let unit = VolumeUnit::chinese_vendor(&request.symbol);
         raw_then_adjusted(request, self.endpoint.provider, self.fetch_raw(request, unit), |secid| async move {
             let response = self.endpoint.get(PATH, &query(&secid, Adjustment::Hfq, request.from, request.to)).await?;
             parse_klines(&response.body, unit)
@@ -227,6 +247,11 @@ mod tests {
     #[case("0700.HK", &["116.00700"])]
     #[case("9988.HK", &["116.09988"])]
     #[case("MSFT.US", &["105.MSFT"])]
+    #[case("^HSI.HK", &["100.HSI"])]
+    #[case("^GSPC.US", &["100.SPX"])]
+    // Eastmoney's NDX is the Composite; its NASDAQ-100 would be 100.NDX100.
+    #[case("^IXIC.US", &["100.NDX"])]
+    #[case("^DJI.US", &["100.DJIA"])]
     #[case("BABA.US", &["106.BABA"])]
     #[case("AAPL.US", &["105.AAPL", "106.AAPL", "107.AAPL"])]
     #[case("BRK-B.US", &["105.BRK_B", "106.BRK_B", "107.BRK_B"])]

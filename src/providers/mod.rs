@@ -35,6 +35,8 @@ mod yahoo;
 use http::HttpError;
 
 pub use crate::ids::ProviderName;
+pub use eastmoney::index_secid as eastmoney_index_secid;
+pub use yahoo::{from_yahoo_symbol, yahoo_symbol};
 
 impl ProviderName {
     /// The `Referer` each provider's own web pages send, which its API expects to see.
@@ -171,20 +173,9 @@ impl Providers {
     }
 }
 
-/// Whether a symbol is an exchange index rather than a share: SSE indices are `000xxx.SH`
-/// (Shanghai shares start with 6 or 9), SZSE indices `399xxx.SZ`. Indices have no
-/// corporate actions, so they are fetched once, unadjusted.
-pub fn is_index(symbol: &Symbol) -> bool {
-    match symbol.market() {
-        Market::Sh => symbol.code().starts_with("000"),
-        Market::Sz => symbol.code().starts_with("399"),
-        Market::Hk | Market::Us | Market::Fx => false,
-    }
-}
-
 /// The basis of the adjusted series a provider gives for a symbol.
 fn series_basis(provider: ProviderName, symbol: &Symbol) -> AdjBasis {
-    if symbol.is_fx() || is_index(symbol) {
+    if symbol.is_fx() || symbol.is_index() {
         AdjBasis::None
     } else if provider == ProviderName::Yahoo {
         AdjBasis::YahooAdjclose
@@ -350,9 +341,11 @@ impl VolumeUnit {
         }
     }
 
-    /// The unit Tencent and Eastmoney use for a market.
-    fn chinese_vendor(market: Market) -> VolumeUnit {
-        match market {
+    /// The unit Tencent and Eastmoney use for a security. Hong Kong and US indices have no
+    /// share volume (Tencent's `hkHSI` rows carry the turnover in HKD there): dropped.
+    fn chinese_vendor(symbol: &Symbol) -> VolumeUnit {
+        match symbol.market() {
+            Market::Hk | Market::Us if symbol.is_index() => VolumeUnit::Ignored,
             Market::Sh | Market::Sz => VolumeUnit::Lots,
             Market::Hk | Market::Us => VolumeUnit::Shares,
             Market::Fx => VolumeUnit::Ignored,
@@ -386,7 +379,7 @@ where
 {
     let symbol = &request.symbol;
     let (code, raw) = raw.await?;
-    if symbol.is_fx() || is_index(symbol) || raw.is_empty() {
+    if symbol.is_fx() || symbol.is_index() || raw.is_empty() {
         return Ok(Fetched { bars: raw, first_trade_date: None });
     }
     let adjusted_closes: BTreeMap<NaiveDate, f64> = adjusted(code).await?.iter().map(|bar| (bar.date, bar.close)).collect();
@@ -436,26 +429,14 @@ mod tests {
     }
 
     #[rstest]
-    #[case("000300.SH", true)]
-    #[case("000001.SH", true)]
-    #[case("600941.SH", false)]
-    #[case("688041.SH", false)]
-    #[case("399006.SZ", true)]
-    #[case("000063.SZ", false)]
-    #[case("300308.SZ", false)]
-    #[case("0700.HK", false)]
-    #[case("MSFT.US", false)]
-    #[case("USDCNY.FX", false)]
-    fn tells_indices_from_shares(#[case] symbol: &str, #[case] expected: bool) {
-        assert_eq!(is_index(&Symbol::parse(symbol).unwrap()), expected);
-    }
-
-    #[rstest]
     #[case(ProviderName::Tencent, "600941.SH", AdjBasis::Hfq)]
     #[case(ProviderName::Eastmoney, "0700.HK", AdjBasis::Hfq)]
     #[case(ProviderName::Yahoo, "MSFT.US", AdjBasis::YahooAdjclose)]
     #[case(ProviderName::Yahoo, "000300.SH", AdjBasis::None)]
     #[case(ProviderName::Tencent, "000300.SH", AdjBasis::None)]
+    #[case(ProviderName::Tencent, "^HSI.HK", AdjBasis::None)]
+    #[case(ProviderName::Eastmoney, "^IXIC.US", AdjBasis::None)]
+    #[case(ProviderName::Yahoo, "^GSPC.US", AdjBasis::None)]
     #[case(ProviderName::Eastmoney, "USDCNY.FX", AdjBasis::None)]
     fn basis_follows_provider_and_instrument(#[case] provider: ProviderName, #[case] symbol: &str, #[case] expected: AdjBasis) {
         assert_eq!(series_basis(provider, &Symbol::parse(symbol).unwrap()), expected);

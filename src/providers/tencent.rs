@@ -8,6 +8,11 @@
 //! - `/appstock/app/usfqkline/get?param=usMSFT.OQ,…` — US, with the exchange suffix `.OQ`
 //!   (NASDAQ), `.N` (NYSE) or `.AM` (NYSE American/Arca): a small table knows the seed's
 //!   names, others are probed in that order and the answer is remembered for the process;
+//! - indices of Hong Kong and the US on the same two endpoints under Tencent's index codes:
+//!   `hkfqkline/get?param=hkHSI,…` answers `data.hkHSI.day` (public clients use it for the
+//!   Hang Seng's daily history), `usfqkline/get?param=usINX,…` (S&P 500), `usIXIC` (NASDAQ
+//!   Composite), `usDJI` (Dow Jones), answering `data.usINX.day`. Index rows have no share
+//!   volume (the `hkHSI` column holds the turnover in HKD), so it is dropped;
 //! - `/appstock/app/kline/kline?param=whUSDCNY,day,START,END,640` — FX (no adjustment field).
 //!   Public clients call it with empty dates (`whUSDCNY,day,,,320`, the latest bars); dates are
 //!   sent here as for the other endpoints so long ranges page the same way. Whether the FX
@@ -210,8 +215,13 @@ pub fn api_path(market: Market) -> &'static str {
 }
 
 /// Tencent's spellings of a symbol, in the order to try them: one, except for US tickers
-/// not in the table, which get one per exchange suffix.
+/// not in the table, which get one per exchange suffix. Hong Kong and US indices are
+/// Tencent's own index codes (`hkHSI`, `usINX`, `usIXIC`, `usDJI`), kept in
+/// [`crate::symbol::GLOBAL_INDICES`].
 pub fn tencent_codes(symbol: &Symbol) -> Vec<String> {
+    if let Some(index) = symbol.global_index() {
+        return vec![index.tencent.to_string()];
+    }
     let code = symbol.code();
     match symbol.market() {
         Market::Sh => vec![format!("sh{code}")],
@@ -262,7 +272,7 @@ impl Tencent {
 
     pub async fn fetch(&self, request: &FetchRequest) -> Result<Fetched, Failure> {
         let market = request.symbol.market();
-        let unit = VolumeUnit::chinese_vendor(market);
+        let unit = VolumeUnit::chinese_vendor(&request.symbol);
         raw_then_adjusted(request, self.endpoint.provider, self.fetch_raw(request, unit), |code| async move {
             self.fetch_series(&code, market, Adjustment::Hfq, request.from, request.to, unit).await
         })
@@ -392,6 +402,10 @@ mod tests {
     #[case("BRK-B.US", &["usBRK.B.OQ", "usBRK.B.N", "usBRK.B.AM"], "/appstock/app/usfqkline/get")]
     #[case("USDCNY.FX", &["whUSDCNY"], "/appstock/app/kline/kline")]
     #[case("HKDCNY.FX", &["whHKDCNY"], "/appstock/app/kline/kline")]
+    #[case("^HSI.HK", &["hkHSI"], "/appstock/app/hkfqkline/get")]
+    #[case("^GSPC.US", &["usINX"], "/appstock/app/usfqkline/get")]
+    #[case("^IXIC.US", &["usIXIC"], "/appstock/app/usfqkline/get")]
+    #[case("^DJI.US", &["usDJI"], "/appstock/app/usfqkline/get")]
     fn maps_symbols(#[case] symbol: &str, #[case] codes: &[&str], #[case] path: &str) {
         let symbol = Symbol::parse(symbol).unwrap();
         assert_eq!(tencent_codes(&symbol), codes);

@@ -4,7 +4,7 @@
 //! `/v8/finance/chart/{SYMBOL}?period1=…&period2=…&interval=1d&events=div|split&includePrePost=false`,
 //! no crumb or cookie (the chart endpoint does not need them). Symbols: `600941.SS`,
 //! `300308.SZ`, `000300.SS` (CSI 300), `0700.HK`, `MSFT`, `BRK-B`, FX `CNY=X` (USD/CNY) and
-//! `HKDCNY=X`. The period is widened by a day on each side and the bars are then cut to the
+//! `HKDCNY=X`, indices `^HSI`, `^GSPC`, `^IXIC`, `^DJI` (the caret sent as `%5E`). The period is widened by a day on each side and the bars are then cut to the
 //! request by their exchange-local date, so no time zone can push a session out of range.
 //!
 //! Response: `chart.result[0]` holds `timestamp[]` (Unix seconds of each session OPEN),
@@ -35,15 +35,19 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::http::{Endpoint, HttpError};
-use super::{Failure, FetchRequest, Fetched, check_body, is_index, json_error};
+use super::{Failure, FetchRequest, Fetched, check_body, json_error};
 use crate::prices::Bar;
 use crate::symbol::{Market, Symbol};
 
 const PATH_PREFIX: &str = "/v8/finance/chart/";
 
-/// Yahoo's spelling of a symbol. All characters it uses are safe in a URL path.
+/// Yahoo's spelling of a symbol: `600941.SS`, `0700.HK`, `BRK-B`, `CNY=X`, `^HSI`.
 pub fn yahoo_symbol(symbol: &Symbol) -> String {
     let code = symbol.code();
+    if symbol.global_index().is_some() {
+        // The canonical code is Yahoo's own: `^HSI`, `^GSPC`, `^IXIC`, `^DJI`.
+        return code.to_string();
+    }
     match symbol.market() {
         Market::Sh => format!("{code}.SS"),
         Market::Sz => format!("{code}.SZ"),
@@ -55,6 +59,26 @@ pub fn yahoo_symbol(symbol: &Symbol) -> String {
             None => format!("{code}=X"),
         },
     }
+}
+
+/// The symbol Yahoo spells exactly `name` (the inverse of [`yahoo_symbol`]), if any.
+pub fn from_yahoo_symbol(name: &str) -> Option<Symbol> {
+    let symbol = match name.rsplit_once('.') {
+        _ if name.ends_with("=X") || name.starts_with('^') => Symbol::parse(name),
+        Some((code, "SS")) => Symbol::new(code, Market::Sh),
+        Some((code, "SZ")) => Symbol::new(code, Market::Sz),
+        Some((code, "HK")) => Symbol::new(code, Market::Hk),
+        Some(_) => return None,
+        None => Symbol::new(name, Market::Us),
+    }
+    .ok()?;
+    (yahoo_symbol(&symbol) == name).then_some(symbol)
+}
+
+/// The URL path of a symbol's chart: the caret of an index is percent-encoded (`%5EHSI`),
+/// as Yahoo's own pages send it; every other character Yahoo uses is safe in a path.
+pub fn chart_path(symbol: &Symbol) -> String {
+    format!("{PATH_PREFIX}{}", yahoo_symbol(symbol).replace('^', "%5E"))
 }
 
 /// The request window in Unix seconds: midnight UTC a day before `from` to midnight UTC two
@@ -284,7 +308,7 @@ impl Yahoo {
 
     pub async fn fetch(&self, request: &FetchRequest) -> Result<Fetched, Failure> {
         let symbol = &request.symbol;
-        let is_share = !(symbol.is_fx() || is_index(symbol));
+        let is_share = !(symbol.is_fx() || symbol.is_index());
         let (period1, period2) = period(request.from, request.to);
         let query = [
             ("period1", period1.to_string()),
@@ -293,7 +317,7 @@ impl Yahoo {
             ("events", "div|split".to_string()),
             ("includePrePost", "false".to_string()),
         ];
-        let path = format!("{PATH_PREFIX}{}", yahoo_symbol(symbol));
+        let path = chart_path(symbol);
         let body = match self.endpoint.get(&path, &query).await {
             Ok(response) => response.body,
             Err(failure) => {
@@ -333,8 +357,37 @@ mod tests {
     #[case("BRK-B.US", "BRK-B")]
     #[case("USDCNY.FX", "CNY=X")]
     #[case("HKDCNY.FX", "HKDCNY=X")]
+    #[case("^HSI.HK", "^HSI")]
+    #[case("^GSPC.US", "^GSPC")]
+    #[case("^IXIC.US", "^IXIC")]
+    #[case("^DJI.US", "^DJI")]
     fn maps_symbols(#[case] symbol: &str, #[case] expected: &str) {
-        assert_eq!(yahoo_symbol(&Symbol::parse(symbol).unwrap()), expected);
+        let symbol = Symbol::parse(symbol).unwrap();
+        assert_eq!(yahoo_symbol(&symbol), expected);
+        assert_eq!(from_yahoo_symbol(expected), Some(symbol));
+    }
+
+    #[rstest]
+    #[case("^HSI.HK", "/v8/finance/chart/%5EHSI")]
+    #[case("^IXIC.US", "/v8/finance/chart/%5EIXIC")]
+    #[case("USDCNY.FX", "/v8/finance/chart/CNY=X")]
+    #[case("BRK-B.US", "/v8/finance/chart/BRK-B")]
+    fn chart_paths_encode_the_caret(#[case] symbol: &str, #[case] expected: &str) {
+        assert_eq!(chart_path(&Symbol::parse(symbol).unwrap()), expected);
+    }
+
+    #[rstest]
+    #[case("0700.HK", Some("0700.HK"))]
+    #[case("000300.SS", Some("000300.SH"))]
+    // Spellings Yahoo does not use answer nothing, so the fake server does not serve them.
+    #[case("00700.HK", None)]
+    #[case("600941.SH", None)]
+    #[case("SPX", None)]
+    #[case("^SPX", None)]
+    #[case("USDCNY=X", None)]
+    #[case("^NDX", None)]
+    fn reads_back_only_yahoos_own_spelling(#[case] name: &str, #[case] expected: Option<&str>) {
+        assert_eq!(from_yahoo_symbol(name).map(|symbol| symbol.to_string()).as_deref(), expected);
     }
 
     #[test]

@@ -118,6 +118,55 @@ fn a_five_tier_report_is_drafted_added_and_judged_by_its_own_bands() {
 }
 
 #[test]
+fn a_hang_seng_report_is_drafted_with_no_todo_added_and_judged_against_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    import_instruments(dir.path());
+    let run = || {
+        let mut command = ratingwatch(dir.path());
+        command.env("RATINGWATCH__REPORTS__DIR", &reports);
+        command
+    };
+    let drafted = dir.path().join("hk.toml");
+    run()
+        .args(["reports", "draft"])
+        .arg(fixture("draft/csci-style-hang-seng.txt"))
+        .arg("--out")
+        .arg(&drafted)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("report csc-2023-02-14-ai with 2 companies in 2 sectors"));
+    let text = std::fs::read_to_string(&drafted).unwrap();
+    assert!(!text.contains("# TODO:"), "{text}");
+    let report = catalog::load_report(&drafted).unwrap();
+    assert_eq!((report.rule.benchmark.to_string().as_str(), report.rule.benchmark_name.as_str()), ("^HSI.HK", "恒生指数"));
+    assert_eq!(report.fx.iter().map(ToString::to_string).collect::<Vec<_>>(), ["HKDCNY.FX"]);
+
+    run().args(["reports", "add"]).arg(&drafted).assert().success();
+    for symbol in ["^HSI.HK", "600941.SH", "0700.HK", "HKDCNY.FX"] {
+        run().args(["import", "prices", "--symbol", symbol]).arg(fixture(&format!("indices/{symbol}.csv"))).assert().success();
+    }
+    let output = run().args(["verdict", "csc-2023-02-14-ai", "--as-of", "2023-12-31", "--format", "json"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let verdict: Value = serde_json::from_slice(&output.stdout).unwrap();
+    // 恒生指数 20000 → 19000: −5 %. 中国移动 (CNY) 30 → 33 is valued in HKD at HKDCNY 0.88 → 0.92:
+    // 1.1 × 0.88 / 0.92 − 1 = +5.2173913 %, excess +10.2173913 pp: 强于大市 (≥ +10), held.
+    // 腾讯控股 (HKD) 380 → 330: −13.1578947 %, excess −8.1578947 pp: 中性. Basket
+    // (5.2173913 − 13.1578947) / 2 = −3.9702517 %, excess +1.0297483 pp: 中性, so not held.
+    assert_eq!(verdict["benchmark"]["symbol"], "^HSI.HK");
+    assert!((verdict["benchmark"]["return"].as_f64().unwrap() + 0.05).abs() < 1e-12);
+    let sector = |name: &str| verdict["sectors"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap().clone();
+    assert!((sector("通信")["excess"].as_f64().unwrap() - (1.1 * 0.88 / 0.92 - 1.0 + 0.05)).abs() < 1e-12);
+    assert_eq!((sector("通信")["implied_rating"].as_str(), sector("通信")["held"].as_bool()), (Some("强于大市"), Some(true)));
+    assert_eq!(sector("互联网")["implied_rating"], "中性");
+    assert!(
+        (verdict["basket"]["excess"].as_f64().unwrap() - ((1.1 * 0.88 / 0.92 - 1.0) + (330.0 / 380.0 - 1.0)) / 2.0 - 0.05).abs() < 1e-12
+    );
+    assert_eq!((verdict["basket"]["implied_rating"].as_str(), verdict["status"].as_str()), (Some("中性"), Some("not_held")));
+}
+
+#[test]
 fn unresolved_names_are_listed_with_candidates_and_written_only_when_allowed() {
     let dir = tempfile::tempdir().unwrap();
     import_instruments(dir.path());

@@ -24,7 +24,7 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 
 use ratingwatch::prices::Bar;
-use ratingwatch::providers::{ProviderName, is_index};
+use ratingwatch::providers::ProviderName;
 use ratingwatch::symbol::{Market, Symbol};
 
 /// How the exchange misbehaves for one provider and symbol: the provider server's failure modes
@@ -178,12 +178,14 @@ impl Exchange {
                     return Bar::close_only(day, price(q.close));
                 }
                 let adj_close = match provider {
-                    _ if is_index(&symbol) => price(q.close),
+                    _ if symbol.is_index() => price(q.close),
                     ProviderName::Yahoo => adjclose(q.close, self.yahoo_factor(&symbol)),
                     ProviderName::Tencent | ProviderName::Eastmoney => price(3 * q.unadjusted[3]),
                 };
-                // Yahoo reports no volume for an index.
-                let volume = if provider == ProviderName::Yahoo && is_index(&symbol) { None } else { Some(q.volume as f64) };
+                // Yahoo reports no volume for an index, nor does any provider for a Hong Kong or US one.
+                let no_volume =
+                    symbol.is_index() && (provider == ProviderName::Yahoo || matches!(symbol.market(), Market::Hk | Market::Us));
+                let volume = if no_volume { None } else { Some(q.volume as f64) };
                 Bar {
                     date: day,
                     open: Some(price(q.open)),

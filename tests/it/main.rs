@@ -4,6 +4,7 @@ mod analysis;
 mod cli;
 mod draft;
 mod exchange;
+mod indices;
 mod instruments;
 mod notify;
 mod pipe;
