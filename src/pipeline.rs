@@ -104,11 +104,11 @@ fn load_closes(store: &Store, report: &ReportDef, end: NaiveDate) -> Result<Clos
     let mut closes = Closes::with_capacity(report.companies.len() + 3);
     let mut earliest = report_date;
     let companies: Vec<Symbol> = report.companies.iter().map(|company| company.symbol.clone()).collect();
-    for (symbol, points) in store.closes_from_as_of(&companies, report_date, end)? {
-        if let Some(&(first, _)) = points.first() {
+    for (symbol, columns) in store.close_columns_from_as_of(&companies, report_date, end)? {
+        if let Some(&first) = columns.dates.first() {
             earliest = earliest.min(first);
         }
-        closes.insert(symbol, Series::new(points));
+        closes.insert(symbol, Series::from_columns(columns.dates, columns.values));
     }
     // The benchmark and the FX pairs reach back to the oldest base close (a company
     // suspended over the report date has an old one), so its age can be counted in
@@ -121,8 +121,8 @@ fn load_closes(store: &Store, report: &ReportDef, end: NaiveDate) -> Result<Clos
             others.push(pair);
         }
     }
-    for (symbol, points) in store.closes_from_as_of(&others, earliest, end)? {
-        closes.insert(symbol, Series::new(points));
+    for (symbol, columns) in store.close_columns_from_as_of(&others, earliest, end)? {
+        closes.insert(symbol, Series::from_columns(columns.dates, columns.values));
     }
     Ok(closes)
 }

@@ -216,7 +216,13 @@ impl Holding<'_> {
     /// The latest close on or before `date` (the base itself before any later close), with
     /// the FX rate as of that close's own date.
     pub fn value_as_of(&self, date: NaiveDate) -> Valuation {
-        let close = self.series.as_of(date).filter(|p| p.date >= self.base.date).unwrap_or(self.base);
+        self.value_of(self.series.as_of(date))
+    }
+
+    /// The valuation of `close`, the series' latest close on or before some date (the base
+    /// when there is none since the base).
+    fn value_of(&self, close: Option<Point>) -> Valuation {
+        let close = close.filter(|p| p.date >= self.base.date).unwrap_or(self.base);
         // A rate exists on or before the base date (checked when pricing the base), so one
         // exists for every later close; the base factor is only a formal fallback.
         let fx = self.conversion.as_ref().map(|c| c.factor(close.date).unwrap_or(c.base_factor));
@@ -231,10 +237,6 @@ impl Holding<'_> {
     /// Return since the base in the listing currency.
     pub fn local_return_of(&self, valuation: &Valuation) -> f64 {
         valuation.close.value / self.base.value - 1.0
-    }
-
-    pub fn return_as_of(&self, date: NaiveDate) -> f64 {
-        self.return_of(&self.value_as_of(date))
     }
 }
 
@@ -254,7 +256,8 @@ impl<'a> ExcessPath<'a> {
 
     /// A holding's return as of each path date.
     pub fn member(&self, holding: &Holding<'_>) -> Vec<f64> {
-        self.dates.iter().map(|&date| holding.return_as_of(date)).collect()
+        // One walk along the holding's series for all the (ascending) path dates.
+        holding.series.as_of_each(self.dates).map(|close| holding.return_of(&holding.value_of(close))).collect()
     }
 
     /// The equal-weight basket of `members` (each a [`ExcessPath::member`] path) minus the

@@ -58,6 +58,34 @@ pub(super) fn unpack<'a>(symbol: &'a impl Display, year: i32, points: &'a [u8]) 
     }))
 }
 
+/// The points of a chunk's blob a read from `from_day` to `to_day` needs: from the latest on
+/// or before `from_day` (a base candidate; the first point when none is) through the last on
+/// or before `to_day`. Two binary searches on the packed days; a blob that is not whole
+/// points is returned whole, for [`unpack`] to refuse.
+pub(super) fn window(points: &[u8], from_day: i32, to_day: i32) -> &[u8] {
+    if !points.len().is_multiple_of(POINT) {
+        return points;
+    }
+    let count = points.len() / POINT;
+    let day = |index: usize| i32::from_le_bytes(points[index * POINT..index * POINT + 4].try_into().unwrap_or_default());
+    // `partition_point` over point indices: the number of points with day <= `bound`.
+    let on_or_before = |bound: i32| {
+        let (mut low, mut high) = (0, count);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            if day(middle) <= bound {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        low
+    };
+    let first = on_or_before(from_day).saturating_sub(1);
+    let end = on_or_before(to_day).max(first);
+    &points[first * POINT..end * POINT]
+}
+
 /// Column `index` of `row` read with `read` (a `FromSqlResult` reader borrowing the row's bytes).
 pub(super) fn column<'r, T>(
     row: &'r rusqlite::Row<'_>,

@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+pub use analysis::{CloseColumns, ClosePoints};
 pub use catalog::{LoadOutcome, ReportRow, WatchlistEntry};
 pub use dashboard::WrittenSummary;
 pub use instruments::InstrumentWrite;
