@@ -66,9 +66,7 @@ impl Store {
         today: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<WriteStats> {
-        validate_series(bars, today).map_err(|source| StoreError::InvalidBars { symbol: symbol.to_string(), source })?;
-        self.write(|tx| {
-            Store::require_security(tx, symbol)?;
+        self.write_series(symbol, bars, today, |tx| {
             let (current_basis, current_source): (Option<String>, Option<String>) =
                 tx.query_row("SELECT adj_basis, adj_source FROM securities WHERE symbol = ?1", [symbol.to_string()], |r| {
                     Ok((r.get(0)?, r.get(1)?))
@@ -96,9 +94,7 @@ impl Store {
         today: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<WriteStats> {
-        validate_series(bars, today).map_err(|source| StoreError::InvalidBars { symbol: symbol.to_string(), source })?;
-        self.write(|tx| {
-            Store::require_security(tx, symbol)?;
+        self.write_series(symbol, bars, today, |tx| {
             let before = Store::count_in(tx, symbol)?;
             if symbol.is_fx() {
                 tx.execute("DELETE FROM fx_rates WHERE pair = ?1", [symbol.to_string()])?;
@@ -110,6 +106,22 @@ impl Store {
             stats.replaced = before.min(bars.len());
             stats.added = bars.len() - stats.replaced;
             Ok(stats)
+        })
+    }
+
+    /// The gate of both series writes: `bars` must pass [`validate_series`] and `symbol` must
+    /// be tracked before `apply` runs, in one write transaction; otherwise nothing is written.
+    fn write_series(
+        &mut self,
+        symbol: &Symbol,
+        bars: &[Bar],
+        today: NaiveDate,
+        apply: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<WriteStats>,
+    ) -> Result<WriteStats> {
+        validate_series(bars, today).map_err(|source| StoreError::InvalidBars { symbol: symbol.to_string(), source })?;
+        self.write(|tx| {
+            Store::require_security(tx, symbol)?;
+            apply(tx)
         })
     }
 
@@ -322,6 +334,25 @@ mod tests {
         let err = store.upsert_bars(&symbol, &[bar(13, 10.0), bad], "csv", AdjBasis::Imported, d(20), Utc::now()).unwrap_err();
         assert!(err.to_string().contains("600941.SH") && err.to_string().contains("close is -1"), "{err}");
         assert_eq!(store.bar_stats(&symbol).unwrap(), None);
+    }
+
+    #[test]
+    fn a_replacement_is_checked_like_an_upsert_before_anything_is_deleted() {
+        let mut store = store_with_seed();
+        let symbol = Symbol::parse("600941.SH").unwrap();
+        store.upsert_bars(&symbol, &[bar(13, 10.0), bar(14, 11.0)], "tencent", AdjBasis::Hfq, d(20), Utc::now()).unwrap();
+        // An invalid replacement leaves the stored series whole (its delete never runs).
+        let err =
+            store.replace_bars(&symbol, &[bar(13, 10.0), bar(13, 10.5)], "yahoo", AdjBasis::YahooAdjclose, d(20), Utc::now()).unwrap_err();
+        assert!(matches!(err, StoreError::InvalidBars { .. }), "{err}");
+        assert_eq!(store.bar_stats(&symbol).unwrap().unwrap(), BarStats { first: d(13), last: d(14), count: 2 });
+        // Neither write reaches a security that is not tracked.
+        let untracked = Symbol::parse("TSLA.US").unwrap();
+        let upsert = store.upsert_bars(&untracked, &[bar(13, 300.0)], "yahoo", AdjBasis::YahooAdjclose, d(20), Utc::now());
+        let replace = store.replace_bars(&untracked, &[bar(13, 300.0)], "yahoo", AdjBasis::YahooAdjclose, d(20), Utc::now());
+        for result in [upsert, replace] {
+            assert!(matches!(result, Err(StoreError::NotFound(ref message)) if message.contains("TSLA.US")), "{result:?}");
+        }
     }
 
     #[test]
