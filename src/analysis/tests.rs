@@ -178,6 +178,16 @@ fn the_small_reports_final_verdict() {
     assert_close!(verdict.basket.total_return, 0.02);
     assert_close!(verdict.basket.excess, -0.03);
     assert_eq!((verdict.basket.implied_rating.as_str(), verdict.basket.held), ("中性", false));
+    // Exactly two warnings, the suspended member (9 benchmark days after 05-11: 05-12, 05-15 …
+    // 05-19, 06-01, 08-11, 08-14) and the later listing; the FX pair is up to date.
+    assert_eq!(
+        verdict.warnings,
+        [
+            "301165.SZ 锐捷网络: latest close 2023-05-11 is 9 trading days before 2023-08-14 (stale); counted at that close",
+            "603881.SH 数据港 is excluded from the baskets: no close on or before the report date 2023-02-14 \
+             (first close 2023-05-12: listed or priced only later)",
+        ]
+    );
     assert_eq!(
         verdict.method,
         "Equal-weight buy-and-hold baskets of adjusted closes, in CNY (HKD converted at same-day rates), \

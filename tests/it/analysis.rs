@@ -65,8 +65,11 @@ fn verdict_end_to_end_through_the_store() {
     assert_eq!(telecom.excluded.iter().map(|e| e.symbol.to_string()).collect::<Vec<_>>(), ["603881.SH"]);
     // Path: 10 benchmark days after T0; best 06-01 (600941 +16.25 %, 300308 +7.8 %, 301165
     // −22.5 %: mean 0.51667 %, index −1 %) → +1.51667 pp; worst 08-14 → −7.5 pp.
-    assert_eq!(telecom.path.len(), 10);
+    let path_dates: Vec<NaiveDate> = telecom.path.iter().map(|p| p.date).collect();
+    let benchmark_days = [d(2, 17), d(5, 12), d(5, 15), d(5, 16), d(5, 17), d(5, 18), d(5, 19), d(6, 1), d(8, 11), d(8, 14)];
+    assert_eq!(path_dates, benchmark_days);
     assert_eq!((telecom.best_excess_date, telecom.worst_excess_date), (Some(d(6, 1)), Some(d(8, 14))));
+    assert!(close_to(telecom.worst_excess.unwrap(), telecom.excess));
     assert!(close_to(telecom.best_excess.unwrap(), (0.1625 + 0.078 - 0.225) / 3.0 + 0.01));
 
     let apps = &verdict.sectors[1];

@@ -553,29 +553,14 @@ async fn the_weekly_job_prints_writes_and_records_the_summary_of_the_latest_comp
 
 // ---- The real binary ----
 
-/// `ratingwatch serve` in `dir`, with the same isolation as `support::ratingwatch`, its
-/// stdout and stderr going to files in `dir` so tests can wait on log lines.
+/// `ratingwatch serve` in `dir` (`support::serve_process`: isolated, the shipped reports, no
+/// job due), its stdout and stderr going to files in `dir` so tests can wait on log lines.
 fn spawn_serve(dir: &Path, envs: &[(&str, &str)]) -> Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ratingwatch"));
-    command.current_dir(dir).env_remove("RATINGWATCH_CONFIG").env_remove("RUST_LOG");
-    for (key, _) in std::env::vars() {
-        if key.starts_with("RATINGWATCH") {
-            command.env_remove(key);
-        }
-    }
-    command
-        .env("RATINGWATCH_DB", dir.join("test.db"))
-        .env("RATINGWATCH__REPORTS__DIR", reports_dir())
-        .env("RATINGWATCH__OUTPUT__DIR", dir.join("out"))
-        .env("RATINGWATCH__SERVICE__INITIAL_SYNC", "false")
-        .env("RATINGWATCH__HTTP__LISTEN", "127.0.0.1:0");
-    for job in JobKind::ALL {
-        command.env(format!("RATINGWATCH__SCHEDULE__JOBS__{}", job.name().to_uppercase()), NEVER_IN_A_TEST);
-    }
+    let mut command = support::serve_process(dir, &reports_dir());
     command.envs(envs.iter().copied());
     let stdout = std::fs::File::create(dir.join("serve.out")).unwrap();
     let stderr = std::fs::File::create(dir.join("serve.err")).unwrap();
-    command.stdin(Stdio::null()).stdout(stdout).stderr(stderr).arg("serve").spawn().unwrap()
+    command.stdin(Stdio::null()).stdout(stdout).stderr(stderr).spawn().unwrap()
 }
 
 fn stderr_of(dir: &Path) -> String {

@@ -52,6 +52,23 @@ pub fn ratingwatch_process(dir: &Path) -> std::process::Command {
     cmd
 }
 
+/// `ratingwatch serve` in `dir` as a plain process, isolated like [`ratingwatch_process`], with
+/// its reports from `reports`, weekly files under `dir/out`, no initial sync, and every job
+/// scheduled at midnight on 1 January (never while a test runs); the caller adds its own
+/// settings, wires the pipes and spawns it.
+pub fn serve_process(dir: &Path, reports: &Path) -> std::process::Command {
+    let mut command = ratingwatch_process(dir);
+    command
+        .env("RATINGWATCH__REPORTS__DIR", reports)
+        .env("RATINGWATCH__OUTPUT__DIR", dir.join("out"))
+        .env("RATINGWATCH__SERVICE__INITIAL_SYNC", "false");
+    for job in ratingwatch::service::JobKind::ALL {
+        command.env(format!("RATINGWATCH__SCHEDULE__JOBS__{}", job.name().to_uppercase()), "0 0 0 1 1 *");
+    }
+    command.arg("serve");
+    command
+}
+
 // ---------------------------------------------------------------------------------------------
 // The small report: the one fixture set of the analysis, report, web and service tests.
 

@@ -498,28 +498,13 @@ fn serve_runs_the_dashboard_and_stops_it_on_sigterm() {
             store.finish_job_run(run, ratingwatch::store::JobRunOutcome::Ok, &serde_json::json!({}), None, now).unwrap();
         }
     }
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ratingwatch"));
-    command.current_dir(d).env_remove("RATINGWATCH_CONFIG").env_remove("RUST_LOG");
-    for (key, _) in std::env::vars() {
-        if key.starts_with("RATINGWATCH") {
-            command.env_remove(key);
-        }
-    }
-    command
-        .env("RATINGWATCH_DB", d.join("test.db"))
-        .env("RATINGWATCH__REPORTS__DIR", d.join("reports"))
-        .env("RATINGWATCH__OUTPUT__DIR", d.join("out"))
-        .env("RATINGWATCH__SERVICE__INITIAL_SYNC", "false")
-        .env("RATINGWATCH__HTTP__LISTEN", "127.0.0.1:0");
-    for job in ["SYNC_CN_HK", "SYNC_US", "SYNC_FX", "WEEKLY_SUMMARY"] {
-        command.env(format!("RATINGWATCH__SCHEDULE__JOBS__{job}"), "0 0 0 1 1 *");
-    }
+    let mut command = support::serve_process(d, &d.join("reports"));
     // A catch-up sync must never reach the internet: every provider is a closed local port.
     for provider in ["TENCENT", "EASTMONEY", "YAHOO"] {
         command.env(format!("RATINGWATCH__PROVIDERS__{provider}__BASE_URL"), "http://127.0.0.1:9");
     }
     let stderr_path = d.join("serve.err");
-    command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(std::fs::File::create(&stderr_path).unwrap()).arg("serve");
+    command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(std::fs::File::create(&stderr_path).unwrap());
     let mut child = command.spawn().unwrap();
     let stderr = || std::fs::read_to_string(&stderr_path).unwrap_or_default();
     let started = std::time::Instant::now();
