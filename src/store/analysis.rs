@@ -1,28 +1,36 @@
 //! The reads the analysis needs: the closes of a set of securities, each from its as-of base
-//! onwards, in one statement per table. Every security is one seek on the `(symbol, date)`
-//! primary key for its base date and one range of the same key: never a table scan, and
-//! never one statement per security (a 5,000-company report would be 5,000 round trips).
+//! onwards, in one statement per table. Companies and indices are read from `close_chunks`
+//! (their closes packed one row per calendar year, see `store/chunks.rs`): a security is one
+//! seek on the `(symbol, year)` key for its base year and one range of the same key, so a
+//! 5,000-company verdict reads about 5,000 rows, not the 640,000 bars they pack. FX pairs
+//! (a few series) are read from `fx_rates` the same way, row by row. Never a table scan,
+//! never one statement per security.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rusqlite::params;
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 
+use super::chunks::{column, day_number, read_date, unpack};
 use super::{Result, Store};
 use crate::symbol::Symbol;
 
 /// A security's closes, oldest first, as `(date, value)`.
 pub type ClosePoints = Vec<(NaiveDate, f64)>;
 
-/// Companies give their adjusted close, indices their close (stored as published in
-/// `adj_close` too), FX pairs their rate. `?1` is a JSON array of symbols: `json_each` walks
-/// it, and its `key` (the array index) says whose row each result is without a string lookup.
-/// For each symbol the base date is found with a seek (`ORDER BY date DESC LIMIT 1` on the
-/// primary key), evaluated once per symbol as the lower bound of its range.
-const BARS_SQL: &str = "SELECT wanted.key, b.date, b.adj_close
+/// `?1` is a JSON array of symbols: `json_each` walks it, and its `key` (the array index) says
+/// whose row each result is without a string lookup. `?2` is the start as days since
+/// 1970-01-01, `?3` its year, `?4` the last year wanted. A security's base chunk is the latest
+/// one holding a close on or before the start: the start's year when its first close is on
+/// or before it, else the latest earlier year (a security suspended over the start). It is
+/// found with a seek (`ORDER BY year DESC LIMIT 1` on the primary key, reading `first_day`
+/// only), evaluated once per symbol as the lower bound of its range of chunks.
+const CHUNKS_SQL: &str = "SELECT wanted.key, c.year, c.points
      FROM json_each(?1) AS wanted
-     JOIN daily_bars AS b ON b.symbol = wanted.value
-     WHERE b.date <= ?3 AND b.date >= COALESCE(
-         (SELECT date FROM daily_bars WHERE symbol = wanted.value AND date <= ?2 ORDER BY date DESC LIMIT 1), ?2)";
+     JOIN close_chunks AS c ON c.symbol = wanted.value
+     WHERE c.year <= ?4 AND c.year >= COALESCE(
+         (SELECT year FROM close_chunks WHERE symbol = wanted.value AND year <= ?3 AND (year < ?3 OR first_day <= ?2)
+          ORDER BY year DESC LIMIT 1), ?3)";
+/// FX pairs give their rate, read row by row: the base date is found with a seek on the
+/// `(pair, date)` key and is the lower bound of the pair's range.
 const RATES_SQL: &str = "SELECT wanted.key, r.date, r.rate
      FROM json_each(?1) AS wanted
      JOIN fx_rates AS r ON r.pair = wanted.value
@@ -33,74 +41,92 @@ impl Store {
     /// For each of `symbols`, in the same order: its closes from its latest close on or
     /// before `start` through `end`, oldest first — the base close as of `start`, then every
     /// close after it. When nothing is stored on or before `start`, the closes in
-    /// `start..=end`; when nothing is stored in that window, none.
+    /// `start..=end`; when nothing is stored in that window, none. Companies give their
+    /// adjusted close, indices their close (stored as published in `adj_close` too), FX pairs
+    /// their rate.
     pub fn closes_from_as_of(&self, symbols: &[Symbol], start: NaiveDate, end: NaiveDate) -> Result<Vec<(Symbol, ClosePoints)>> {
         let mut closes: Vec<(Symbol, ClosePoints)> = symbols.iter().map(|symbol| (symbol.clone(), Vec::new())).collect();
+        // Points after both bounds are never kept (the base is on or before `start`).
+        let last = start.max(end);
         for fx in [false, true] {
             let indices: Vec<usize> = (0..symbols.len()).filter(|&i| symbols[i].is_fx() == fx).collect();
             if indices.is_empty() {
                 continue;
             }
             let wanted = serde_json::Value::from(indices.iter().map(|&i| symbols[i].to_string()).collect::<Vec<_>>()).to_string();
-            let mut stmt = self.conn.prepare_cached(if fx { RATES_SQL } else { BARS_SQL })?;
-            let mut rows = stmt.query(params![wanted, start, end])?;
-            while let Some(row) = rows.next()? {
-                let key: i64 = row.get(0)?;
-                let position = usize::try_from(key).ok().and_then(|key| indices.get(key)).ok_or_else(|| {
+            let position = |key: i64| {
+                usize::try_from(key).ok().and_then(|key| indices.get(key)).copied().ok_or({
                     rusqlite::Error::IntegralValueOutOfRange(0, key) // json_each numbers the array from 0
-                })?;
-                closes[*position].1.push((row.get::<_, IsoDate>(1)?.0, row.get(2)?));
+                })
+            };
+            if fx {
+                let mut stmt = self.conn.prepare_cached(RATES_SQL)?;
+                let mut rows = stmt.query(params![wanted, start, end])?;
+                while let Some(row) = rows.next()? {
+                    let position = position(row.get(0)?)?;
+                    closes[position].1.push((column(row, 1, read_date)?, row.get(2)?));
+                }
+            } else {
+                let mut stmt = self.conn.prepare_cached(CHUNKS_SQL)?;
+                let mut rows = stmt.query(params![wanted, day_number(start), start.year(), last.year()])?;
+                while let Some(row) = rows.next()? {
+                    let position = position(row.get(0)?)?;
+                    let (symbol, points) = &mut closes[position];
+                    for point in unpack(&*symbol, row.get(1)?, column(row, 2, |value| value.as_blob())?) {
+                        let point = point?;
+                        if point.0 > last {
+                            break;
+                        }
+                        points.push(point);
+                    }
+                }
             }
         }
-        // Rows come grouped and in key order from the nested seeks, but SQL promises no order
-        // without ORDER BY (whose sort the plan would show as a temporary B-tree): sort here,
-        // a no-op pass over data that is already in order.
         for (_, points) in &mut closes {
+            // Rows come grouped and in key order from the nested seeks, but SQL promises no
+            // order without ORDER BY (whose sort the plan would show as a temporary B-tree):
+            // sort here, a no-op pass over data that is already in order.
             points.sort_unstable_by_key(|&(date, _)| date);
+            // The base chunk may hold closes before the base, and `last` may be after `end`.
+            let after_base = points.partition_point(|&(date, _)| date <= start).saturating_sub(1);
+            let lower = points.get(after_base).map_or(start, |&(date, _)| date.min(start));
+            points.retain(|&(date, _)| lower <= date && date <= end);
         }
         Ok(closes)
     }
 
-    /// The query plans of [`Store::closes_from_as_of`] (bars, then rates), for the test that
-    /// they never scan a table.
+    /// The same answer as [`Store::closes_from_as_of`] for companies and indices, read row by
+    /// row from `daily_bars` (the read the chunks replaced), for the test that both agree.
     #[cfg(test)]
-    fn closes_plans(&self) -> Result<Vec<Vec<String>>> {
-        [BARS_SQL, RATES_SQL]
+    fn closes_from_bars(&self, symbols: &[Symbol], start: NaiveDate, end: NaiveDate) -> Result<Vec<(Symbol, ClosePoints)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT b.date, b.adj_close FROM daily_bars AS b WHERE b.symbol = ?1 AND b.date <= ?3 AND b.date >= COALESCE(
+                 (SELECT date FROM daily_bars WHERE symbol = ?1 AND date <= ?2 ORDER BY date DESC LIMIT 1), ?2)
+             ORDER BY b.date",
+        )?;
+        symbols
             .iter()
-            .map(|sql| {
-                let mut stmt = self.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
-                let rows =
-                    stmt.query_map(params![r#"["600941.SH","USDCNY.FX"]"#, "2023-02-14", "2023-08-14"], |r| r.get::<_, String>(3))?;
-                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            .map(|symbol| {
+                let rows = stmt.query_map(params![symbol.to_string(), start, end], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                Ok((symbol.clone(), rows.collect::<rusqlite::Result<_>>()?))
             })
             .collect()
     }
-}
 
-/// A `YYYY-MM-DD` date read straight from the row's bytes. This is the store's one
-/// hand-written date parser, kept for this hot path only (a 5,000-company verdict reads
-/// 640,000 rows): rusqlite's `FromSql for NaiveDate` runs chrono's format-driven
-/// `parse_from_str`, which took a fifth of the verdict's CPU time. Every other read uses
-/// rusqlite's conversion; both read every stored date alike (see the tests).
-struct IsoDate(NaiveDate);
-
-impl FromSql for IsoDate {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        let bytes = value.as_bytes()?;
-        parse_iso_date(bytes)
-            .map(IsoDate)
-            .ok_or_else(|| FromSqlError::Other(format!("`{}` is not a date like 2023-02-14", String::from_utf8_lossy(bytes)).into()))
+    /// The query plans of [`Store::closes_from_as_of`] (chunks, then rates), for the test that
+    /// they never scan a table.
+    #[cfg(test)]
+    fn closes_plans(&self) -> Result<Vec<Vec<String>>> {
+        let plan = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> Result<Vec<String>> {
+            let mut stmt = self.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+            let rows = stmt.query_map(params, |r| r.get::<_, String>(3))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        };
+        Ok(vec![
+            plan(CHUNKS_SQL, params![r#"["600941.SH"]"#, 19402, 2023, 2023])?,
+            plan(RATES_SQL, params![r#"["USDCNY.FX"]"#, "2023-02-14", "2023-08-14"])?,
+        ])
     }
-}
-
-fn parse_iso_date(bytes: &[u8]) -> Option<NaiveDate> {
-    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
-        return None;
-    }
-    let number = |range: std::ops::Range<usize>| {
-        bytes[range].iter().try_fold(0u32, |acc, &b| b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0')))
-    };
-    NaiveDate::from_ymd_opt(i32::try_from(number(0..4)?).ok()?, number(5..7)?, number(8..10)?)
 }
 
 #[cfg(test)]
@@ -175,21 +201,28 @@ mod tests {
 
     #[test]
     fn reads_are_index_seeks_not_scans() {
-        // The plan pinned whole (the bundled SQLite is pinned by Cargo.lock): the one loop is
+        // The plans pinned whole (the bundled SQLite is pinned by Cargo.lock): the one loop is
         // over the symbols asked for (`wanted`, the JSON array); for each, a search of the
-        // primary key for its range, whose lower bound is a second search for its base date.
-        // No table scan, no temporary B-tree for a sort.
+        // primary key for its range (of years in `close_chunks`, of dates in `fx_rates`), whose
+        // lower bound is a second search for its base. No table scan, no temporary B-tree.
         let store = seeded();
         let plans = store.closes_plans().unwrap();
-        let expected = |alias: &str, table: &str, key: &str| {
+        let expected = |alias: &str, table: &str, using: &str, key: &str, order: &str| {
             vec![
                 "SCAN wanted VIRTUAL TABLE INDEX 1:".to_string(),
-                format!("SEARCH {alias} USING PRIMARY KEY ({key}=? AND date>? AND date<?)"),
+                format!("SEARCH {alias} USING {using} ({key}=? AND {order}>? AND {order}<?)"),
                 "CORRELATED SCALAR SUBQUERY 1".to_string(),
-                format!("SEARCH {table} USING PRIMARY KEY ({key}=? AND date<?)"),
+                format!("SEARCH {table} USING {using} ({key}=? AND {order}<?)"),
             ]
         };
-        assert_eq!(plans, vec![expected("b", "daily_bars", "symbol"), expected("r", "fx_rates", "pair")]);
+        // `close_chunks` is a rowid table: its key is the index behind PRIMARY KEY.
+        assert_eq!(
+            plans,
+            vec![
+                expected("c", "close_chunks", "INDEX sqlite_autoindex_close_chunks_1", "symbol", "year"),
+                expected("r", "fx_rates", "PRIMARY KEY", "pair", "date")
+            ]
+        );
     }
 
     #[test]
@@ -208,20 +241,153 @@ mod tests {
 
     #[test]
     fn the_fast_date_reader_agrees_with_rusqlites() {
-        // Every day of 1990–2040 as stored (rusqlite's `ToSql`) reads back the same both ways.
+        // Every day of 1990–2040 as stored (rusqlite's `ToSql`) reads back the same both ways,
+        // and its day number (the chunks' date) converts back to it.
         let store = Store::open_in_memory().unwrap();
         let mut date = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap();
         while date.year() <= 2040 {
-            let (fast, chrono): (IsoDate, NaiveDate) =
-                store.conn.query_row("SELECT ?1, ?1", [date], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
-            assert_eq!((fast.0, chrono), (date, date));
+            let (fast, chrono): (NaiveDate, NaiveDate) =
+                store.conn.query_row("SELECT ?1, ?1", [date], |r| Ok((column(r, 0, read_date)?, r.get(1)?))).unwrap();
+            assert_eq!((fast, chrono), (date, date));
             date = date.succ_opt().unwrap();
         }
-        // Text that is not a stored date is refused, with the text in the error.
-        for bad in ["2023-2-14", "2023-02-30", "2023/02/14", "20230214xx", "2023-0a-14", "", "2023-02-14 "] {
-            assert_eq!(parse_iso_date(bad.as_bytes()), None, "{bad}");
-            let err = store.conn.query_row("SELECT ?1", [bad], |r| r.get::<_, IsoDate>(0)).err().unwrap();
-            assert!(err.to_string().contains(&format!("`{bad}` is not a date like 2023-02-14")), "{err}");
+        // 1970-01-01 is day 0; 2023-02-14 is 53 years (13 of them leap) and 44 days later.
+        assert_eq!(day_number(NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()), 0);
+        assert_eq!(day_number(d(2, 14)), 53 * 365 + 13 + 44);
+        // Text the fast path does not take goes to rusqlite's conversion: the same answer.
+        for other in ["2023-2-14", "2023-02-30", "2023/02/14", "20230214xx", "2023-0a-14", "", "2023-02-14 ", "2023-02-14T10:00:00"] {
+            assert_eq!(super::super::chunks::parse_iso_date(other.as_bytes()), None, "{other}");
+            let (fast, chrono) =
+                store.conn.query_row("SELECT ?1", [other], |r| Ok((column(r, 0, read_date).ok(), r.get::<_, NaiveDate>(0).ok()))).unwrap();
+            assert_eq!(fast, chrono, "{other}");
+        }
+        assert!(store.conn.query_row("SELECT 'soon'", [], |r| column(r, 0, read_date)).is_err());
+    }
+
+    /// A symbol of the seed report's: companies, the benchmark index.
+    fn seeded_symbols() -> Vec<Symbol> {
+        ["600941.SH", "0700.HK", "000300.SH", "688041.SH"].iter().map(|s| sym(s)).collect()
+    }
+
+    fn day(offset: u16) -> NaiveDate {
+        // Offsets count days from 2019-12-20, so random series cross several new years.
+        NaiveDate::from_ymd_opt(2019, 12, 20).unwrap() + chrono::Days::new(u64::from(offset))
+    }
+
+    fn series(points: &[(u16, u32)]) -> Vec<Bar> {
+        let by_day: std::collections::BTreeMap<u16, u32> = points.iter().copied().collect();
+        by_day.into_iter().map(|(offset, cents)| bar(day(offset), 1.0, f64::from(cents + 1) / 100.0)).collect()
+    }
+
+    fn today() -> NaiveDate {
+        day(u16::MAX)
+    }
+
+    #[test]
+    fn chunked_reads_match_row_reads_in_the_named_cases() {
+        let mut store = seeded();
+        let (mobile, tencent, index, empty) = (sym("600941.SH"), sym("0700.HK"), sym("000300.SH"), sym("688041.SH"));
+        let upsert = |store: &mut Store, symbol: &Symbol, bars: &[Bar]| {
+            store.upsert_bars(symbol, bars, "csv", AdjBasis::Imported, today(), Utc::now()).unwrap();
+            store.verify_close_chunks().unwrap();
+        };
+        // Day 0 is 2019-12-20, 12 is 2020-01-01, 378 is 2021-01-01, 529 2021-06-01, 743
+        // 2022-01-01, 1108 2023-01-01. 600941.SH: 2019-12-20, 2020-01-02, then nothing until
+        // 2022-03-01 (suspended over the whole of 2021), then 2023-06-30. 0700.HK: only
+        // closes after 2021-06-01 (2021-08-11 and -12).
+        upsert(&mut store, &mobile, &[bar(day(0), 1.0, 1.0), bar(day(13), 1.0, 2.0), bar(day(802), 1.0, 3.0), bar(day(1288), 1.0, 4.0)]);
+        upsert(&mut store, &tencent, &[bar(day(600), 1.0, 5.0), bar(day(601), 1.0, 6.0)]);
+        upsert(&mut store, &index, &series(&[(0, 1), (400, 2), (800, 3), (1200, 4)]));
+        let all = [mobile.clone(), tencent.clone(), index.clone(), empty.clone()];
+        let both = |store: &Store, start, end| {
+            let chunked = store.closes_from_as_of(&all, start, end).unwrap();
+            assert_eq!(chunked, store.closes_from_bars(&all, start, end).unwrap(), "{start} to {end}");
+            chunked
+        };
+        // The base in an earlier year, two years back (2021 has no chunk), a multi-year window.
+        let closes = both(&store, NaiveDate::from_ymd_opt(2021, 6, 1).unwrap(), NaiveDate::from_ymd_opt(2023, 12, 31).unwrap());
+        assert_eq!(closes[0].1, vec![(day(13), 2.0), (day(802), 3.0), (day(1288), 4.0)]);
+        // Data only after the start: from the start on, without a base.
+        assert_eq!(closes[1].1, vec![(day(600), 5.0), (day(601), 6.0)]);
+        // No data at all.
+        assert_eq!(closes[3].1, vec![]);
+        // Re-upserting a date with a new value, then replace shrinking a series to one close.
+        upsert(&mut store, &mobile, &[bar(day(802), 1.0, 30.0)]);
+        let closes = both(&store, day(802), day(1288));
+        assert_eq!(closes[0].1, vec![(day(802), 30.0), (day(1288), 4.0)]);
+        store.replace_bars(&mobile, &[bar(day(5), 1.0, 7.0)], "yahoo", AdjBasis::YahooAdjclose, today(), Utc::now()).unwrap();
+        store.verify_close_chunks().unwrap();
+        let closes = both(&store, day(802), day(1288));
+        assert_eq!(closes[0].1, vec![(day(5), 7.0)], "the one close left is the base");
+        // A start after the end, as the row read answers it.
+        both(&store, day(1288), day(400));
+    }
+
+    #[test]
+    fn verify_notices_chunks_that_differ_from_the_bars() {
+        let mut store = seeded();
+        let mobile = sym("600941.SH");
+        store.upsert_bars(&mobile, &series(&[(0, 1), (20, 2)]), "csv", AdjBasis::Imported, today(), Utc::now()).unwrap();
+        store.verify_close_chunks().unwrap();
+        // A bar written behind the chunks' back (not through the store's writes).
+        store.conn.execute("UPDATE daily_bars SET adj_close = 9.5 WHERE symbol = '600941.SH' AND date = '2020-01-09'", []).unwrap();
+        let error = store.verify_close_chunks().unwrap_err().to_string();
+        assert!(error.contains("600941.SH 2020"), "{error}");
+        // A chunk left behind for a year without bars.
+        store.upsert_bars(&mobile, &series(&[(20, 3)]), "csv", AdjBasis::Imported, today(), Utc::now()).unwrap();
+        store.verify_close_chunks().unwrap();
+        store.conn.execute("DELETE FROM daily_bars WHERE symbol = '600941.SH' AND date < '2020-01-01'", []).unwrap();
+        let error = store.verify_close_chunks().unwrap_err().to_string();
+        assert!(error.contains("600941.SH 2019 has no bars"), "{error}");
+    }
+
+    #[test]
+    fn a_corrupt_chunk_is_an_error_naming_the_security() {
+        let mut store = seeded();
+        let mobile = sym("600941.SH");
+        store.upsert_bars(&mobile, &series(&[(20, 3)]), "csv", AdjBasis::Imported, today(), Utc::now()).unwrap();
+        // Points of a chunk moved to another year, then a blob that is not whole points.
+        store.conn.execute("UPDATE close_chunks SET year = year + 1", []).unwrap();
+        let error = store.closes_from_as_of(std::slice::from_ref(&mobile), day(0), day(800)).unwrap_err().to_string();
+        assert!(error.contains("600941.SH: a stored close chunk is corrupt"), "{error}");
+        store.conn.execute("UPDATE close_chunks SET points = x'0102030405', year = year - 1", []).unwrap();
+        let error = store.closes_from_as_of(&[mobile], day(0), day(30)).unwrap_err().to_string();
+        assert!(error.contains("600941.SH: a stored close chunk is corrupt"), "{error}");
+    }
+
+    /// One write of a random series: `true` replaces the whole series.
+    type Write = (bool, Vec<(u16, u32)>);
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        #[test]
+        fn chunked_reads_match_row_reads(
+            writes in proptest::collection::vec(
+                (0usize..4, proptest::bool::weighted(0.2), proptest::collection::vec((0u16..1500, 0u32..100_000), 0..40)),
+                0..10,
+            ),
+            windows in proptest::collection::vec((0u16..1600, 0u16..1600), 1..6),
+        ) {
+            let mut store = seeded();
+            let symbols = seeded_symbols();
+            for (which, replace, points) in writes {
+                let (replace, points): Write = (replace, points);
+                let bars = series(&points);
+                let symbol = &symbols[which];
+                if replace {
+                    store.replace_bars(symbol, &bars, "csv", AdjBasis::Imported, today(), Utc::now()).unwrap();
+                } else {
+                    store.upsert_bars(symbol, &bars, "csv", AdjBasis::Imported, today(), Utc::now()).unwrap();
+                }
+                store.verify_close_chunks().unwrap();
+            }
+            for (start, length) in windows {
+                let (start, end) = (day(start), day(start.saturating_add(length)));
+                proptest::prop_assert_eq!(
+                    store.closes_from_as_of(&symbols, start, end).unwrap(),
+                    store.closes_from_bars(&symbols, start, end).unwrap()
+                );
+            }
         }
     }
 }

@@ -232,6 +232,24 @@ CREATE TABLE announcements (
 ) WITHOUT ROWID;
 "#,
         ),
+        // 7: every security's adjusted closes packed per calendar year (see store/chunks.rs),
+        // derived from daily_bars and rewritten in the same transaction as every write to it;
+        // the hook packs the bars stored before this migration.
+        M::up_with_hook(
+            r#"
+CREATE TABLE close_chunks (
+    symbol    TEXT NOT NULL REFERENCES securities(symbol),
+    year      INTEGER NOT NULL,
+    -- the first point's date, days since 1970-01-01
+    first_day INTEGER NOT NULL,
+    -- (days since 1970-01-01 as i32 LE, adj_close as f64 LE) per stored bar, by date
+    points    BLOB NOT NULL,
+    PRIMARY KEY (symbol, year)
+);  -- a rowid table: in a WITHOUT ROWID table a row is its own key, and a seek reads the
+    -- whole ~3 KB of every row it compares (overflow pages included)
+"#,
+            super::chunks::build_all,
+        ),
     ])
 }
 

@@ -10,6 +10,7 @@
 
 mod analysis;
 mod catalog;
+mod chunks;
 mod dashboard;
 mod instruments;
 mod migrations;

@@ -1,6 +1,6 @@
 //! Daily bars and FX rates.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
@@ -100,6 +100,8 @@ impl Store {
                 tx.execute("DELETE FROM fx_rates WHERE pair = ?1", [symbol.to_string()])?;
             } else {
                 tx.execute("DELETE FROM daily_bars WHERE symbol = ?1", [symbol.to_string()])?;
+                // The chunks follow the bars: `write_rows` rebuilds the years of the new ones.
+                tx.execute("DELETE FROM close_chunks WHERE symbol = ?1", [symbol.to_string()])?;
             }
             let mut stats = Store::write_rows(tx, symbol, bars, source, basis, now)?;
             // Dates present before count as replaced, the rest as added.
@@ -177,6 +179,8 @@ impl Store {
                     fetched_at
                 ])?;
             }
+            // The packed closes of the years written, in this same transaction (store/chunks.rs).
+            Store::rebuild_chunks(tx, symbol, bars.iter().map(|bar| bar.date.year()))?;
         }
         tx.execute(
             "UPDATE securities SET adj_basis = ?2, adj_source = ?3 WHERE symbol = ?1",

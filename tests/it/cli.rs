@@ -152,6 +152,7 @@ fn import_then_export_round_trips() {
         .assert()
         .success()
         .stdout("date,open,high,low,close,volume,adj_close\n2023-02-13,10,11,9,10.5,1000,5.25\n2023-02-14,10.5,11.5,10,11,2000,5.5\n");
+    ratingwatch::store::Store::open_existing(&dir.path().join("test.db")).unwrap().verify_close_chunks().unwrap();
 }
 
 #[test]
@@ -174,6 +175,8 @@ fn bad_csv_names_line_and_column_and_writes_nothing() {
         .assert()
         .success()
         .stdout(predicate::str::contains("2023-02-14,10.5,11.5,10,11,2000,5.5"));
+    // The packed closes the verdict reads hold what the import left, nothing of the refused file.
+    ratingwatch::store::Store::open_existing(&dir.path().join("test.db")).unwrap().verify_close_chunks().unwrap();
 }
 
 #[test]

@@ -122,6 +122,7 @@ async fn first_sync_fills_everything_with_what_the_servers_sent_and_a_second_run
     assert_eq!(stored(&config, "USDCNY.FX").last().unwrap().date, date("2023-02-28"));
     let requests = exchange.take_log();
     assert!(requests.iter().all(|(provider, _)| *provider != ProviderName::Eastmoney), "nothing fell back");
+    Store::open(&config.database.path).unwrap().verify_close_chunks().unwrap();
 
     // The same evening again, a no-op: Shanghai, Shenzhen and Hong Kong hold today's bar; the
     // US shares and FX pairs hold 02-28, their latest closed session (New York closes at 21:00
@@ -148,6 +149,8 @@ async fn first_sync_fills_everything_with_what_the_servers_sent_and_a_second_run
         let provider = if matches!(symbol.market(), Market::Us | Market::Fx) { ProviderName::Yahoo } else { ProviderName::Tencent };
         assert_series(&stored(&config, &name), &exchange.expected(provider, &name, "2022-02-14", "2023-03-02"), &name);
     }
+    // The packed closes the verdict reads followed every write (store/chunks.rs).
+    Store::open(&config.database.path).unwrap().verify_close_chunks().unwrap();
 }
 
 #[tokio::test]
@@ -302,6 +305,7 @@ async fn a_yahoo_dividend_rebase_refetches_the_whole_adjusted_history() {
     assert_eq!(urls.len(), 2);
     assert!(urls[0].contains("period1=1676592000") && urls[1].contains("period1=1644710400"), "{urls:#?}");
     assert_series(&stored(&config, "MSFT.US"), &exchange.expected(ProviderName::Yahoo, "MSFT.US", "2022-02-14", "2023-03-01"), "MSFT.US");
+    Store::open(&config.database.path).unwrap().verify_close_chunks().unwrap();
 }
 
 /// Points every provider of the real binary at the servers, retries and rate limits off.
