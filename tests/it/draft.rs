@@ -217,6 +217,43 @@ fn reports_add_refuses_an_invalid_file_with_its_line() {
 }
 
 #[test]
+fn a_failed_load_leaves_the_reports_folder_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    let run = || {
+        let mut command = ratingwatch(dir.path());
+        command.env("RATINGWATCH__REPORTS__DIR", &reports);
+        command
+    };
+    let id = "zheshang-2023-02-14-chatgpt";
+    let target = reports.join(format!("{id}.toml"));
+    let seed = std::fs::read_to_string(crate::support::seed_report_path()).unwrap();
+    let first = dir.path().join("first.toml");
+    std::fs::write(&first, &seed).unwrap();
+    run().args(["init"]).assert().success();
+    // A trigger planted in the database makes every load fail after the file validated.
+    let db = rusqlite::Connection::open(dir.path().join("test.db")).unwrap();
+    let plant = "CREATE TRIGGER planted BEFORE INSERT ON reports BEGIN SELECT RAISE(ABORT, 'planted failure'); END;";
+    db.execute_batch(plant).unwrap();
+
+    run().args(["reports", "add"]).arg(&first).assert().failure().stderr(predicate::str::contains("planted failure"));
+    assert!(!target.exists(), "a report that did not load has no file");
+    assert_eq!(std::fs::read_dir(&reports).unwrap().count(), 0, "no staged file is left either");
+
+    // Loaded once the database accepts it; then a replacing version whose load fails keeps the old file.
+    db.execute_batch("DROP TRIGGER planted;").unwrap();
+    run().args(["reports", "add"]).arg(&first).assert().success();
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), seed);
+    db.execute_batch(plant).unwrap();
+    let other = dir.path().join("other.toml");
+    std::fs::write(&other, seed.replacen("ChatGPT研究框架（AIGC算力时代系列报告）", "ChatGPT研究框架（修订版）", 1)).unwrap();
+    run().args(["reports", "add", "--replace"]).arg(&other).assert().failure().stderr(predicate::str::contains("planted failure"));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), seed, "the old version stays");
+    assert_eq!(std::fs::read_dir(&reports).unwrap().count(), 1);
+}
+
+#[test]
 fn reports_add_never_silently_replaces_another_version_of_a_report() {
     let dir = tempfile::tempdir().unwrap();
     let reports = dir.path().join("reports");
