@@ -10,9 +10,11 @@
 //!   basket and named in `excluded` and `warnings`.
 //! - As-of: a value "as of D" is the latest close on or before D ([`Series::as_of`]); the
 //!   dates a verdict or summary is taken on are benchmark trading days.
-//! - Currency: in CNY mode a company quoted in another currency is valued as
-//!   `close × fx(close date)`, with the rate as of that close's own date; the return is
-//!   `(end_close × fx_end) / (base_close × fx_base) − 1`.
+//! - Currency: in CNY mode (`--currency cny`) a company quoted in another currency than the
+//!   benchmark is valued in the benchmark's currency as `close × fx(close date)`, with `fx` =
+//!   `rate(listing → CNY) / rate(benchmark currency → CNY)` as of that close's own date (the
+//!   second rate is 1 for a CNY benchmark such as 沪深300; for 恒生指数 a CNY member is divided
+//!   by HKDCNY); the return is `(end_close × fx_end) / (base_close × fx_base) − 1`.
 //! - Basket: equal weight, buy and hold from the base: the mean of the members' returns.
 //!   The whole report's basket holds every company once.
 //! - Excess = basket return − benchmark return over the same dates (fractions; 0.1 = 10 pp),
