@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Independent hand calculation of a report's verdict from CSV price files (documentation).
 
-Recomputes, with nothing but the standard library and the definitions in SPEC.md, what
+Recomputes, with nothing but the standard library and the method the verdict states (equal-weight
+buy-and-hold baskets of adjusted closes against the benchmark; README.md), what
 `ratingwatch verdict --format json` reports, and optionally compares the two:
 
     python3 examples/crosscheck_verdict.py --prices DIR --report data/reports/REPORT.toml \

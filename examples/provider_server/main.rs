@@ -14,7 +14,7 @@
 //! client side; for benchmarks add `RATINGWATCH__PROVIDERS__<NAME>__REQUESTS_PER_SECOND=0`.
 //!
 //! Data: `DIR/<CANONICAL SYMBOL>.csv` (`600941.SH.csv`, `0700.HK.csv`, `MSFT.US.csv`,
-//! `000300.SH.csv`, `USDCNY.FX.csv`) in the import format `date,open,high,low,close,volume[,adj_close]`
+//! `000300.SH.csv`, `^HSI.HK.csv`, `USDCNY.FX.csv`) in the import format `date,open,high,low,close,volume[,adj_close]`
 //! (FX files may carry only `close`), read once at start with `csv_import::parse_prices`. Volume
 //! is in shares. A missing `adj_close` column means `adj_close = close`. Other files are ignored.
 //!
@@ -40,7 +40,10 @@
 //!
 //! Symbol spellings: Tencent `sh600941`, `hk00700`, `usMSFT.OQ`, `whUSDCNY`; Eastmoney
 //! `1.600941`, `0.300308`, `116.00700`, `105.MSFT`, `120.USDCNYC`, `133.USDCNH`; Yahoo
-//! `600941.SS`, `0700.HK`, `MSFT`, `CNY=X`, `HKDCNY=X`. A US ticker is served under exactly one
+//! `600941.SS`, `0700.HK`, `MSFT`, `CNY=X`, `HKDCNY=X`. Hong Kong and US indices under the
+//! library's own spellings: Tencent `hkHSI` (hk endpoints), `usINX`, `usIXIC`, `usDJI` (us
+//! endpoint), Eastmoney `100.HSI`, `100.SPX`, `100.NDX`, `100.DJIA`, Yahoo `^HSI`, `^GSPC`,
+//! `^IXIC`, `^DJI` (sent as `%5EHSI`); Yahoo names are read with `providers::from_yahoo_symbol`. A US ticker is served under exactly one
 //! venue, so clients have to probe as they do live: the seed report's listings where they trade
 //! (MSFT, GOOGL, META, BIDU, NTES on NASDAQ, BABA on NYSE), any other ticker by the sum of its
 //! bytes modulo 3 (0 NASDAQ `.OQ`/`105`, 1 NYSE `.N`/`106`, 2 other `.AM`/`107`).

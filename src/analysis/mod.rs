@@ -10,9 +10,11 @@
 //!   basket and named in `excluded` and `warnings`.
 //! - As-of: a value "as of D" is the latest close on or before D ([`Series::as_of`]); the
 //!   dates a verdict or summary is taken on are benchmark trading days.
-//! - Currency: in CNY mode a company quoted in another currency is valued as
-//!   `close × fx(close date)`, with the rate as of that close's own date; the return is
-//!   `(end_close × fx_end) / (base_close × fx_base) − 1`.
+//! - Currency: in CNY mode (`--currency cny`) a company quoted in another currency than the
+//!   benchmark is valued in the benchmark's currency as `close × fx(close date)`, with `fx` =
+//!   `rate(listing → CNY) / rate(benchmark currency → CNY)` as of that close's own date (the
+//!   second rate is 1 for a CNY benchmark such as 沪深300; for 恒生指数 a CNY member is divided
+//!   by HKDCNY); the return is `(end_close × fx_end) / (base_close × fx_base) − 1`.
 //! - Basket: equal weight, buy and hold from the base: the mean of the members' returns.
 //!   The whole report's basket holds every company once.
 //! - Excess = basket return − benchmark return over the same dates (fractions; 0.1 = 10 pp),
@@ -70,6 +72,28 @@ pub enum AnalysisError {
         "no company of report `{report_id}` can be priced ({example}); run `ratingwatch sync` or `ratingwatch import prices --symbol SYMBOL FILE.csv`"
     )]
     NoMemberPrices { report_id: String, example: String },
+    #[error(
+        "no prices in week {week} ({week_start} to {week_end}): the latest close of {benchmark_name} by then is from {latest_close}; \
+         it may be a market holiday week, or prices are not synced yet (`ratingwatch sync`)"
+    )]
+    NoPricesInWeek { week: crate::ids::Week, week_start: NaiveDate, week_end: NaiveDate, benchmark_name: String, latest_close: NaiveDate },
+}
+
+/// A summary asked for one week whose benchmark has no close in it (a holiday week, or
+/// prices not synced yet) is measured from one close to the same close: 0.00 % everywhere,
+/// which reads as a flat week rather than as no data. The week's questions (`report`, the
+/// week page and its API) refuse it with this.
+pub fn check_week_has_prices(summary: &model::WeeklySummary) -> Result<(), AnalysisError> {
+    if summary.as_of < summary.week_start {
+        return Err(AnalysisError::NoPricesInWeek {
+            week: summary.week,
+            week_start: summary.week_start,
+            week_end: summary.week_end,
+            benchmark_name: summary.benchmark_name.clone(),
+            latest_close: summary.as_of,
+        });
+    }
+    Ok(())
 }
 
 /// The one rule on dates: a verdict or summary is as of the report date or later. The

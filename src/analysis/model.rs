@@ -61,7 +61,8 @@ pub struct MemberReturn {
     pub total_return: f64,
     /// Return in the listing currency.
     pub local_return: f64,
-    /// FX rates (listing currency → CNY) used at base and end, when converted.
+    /// FX factors (listing currency → the benchmark's currency, `rate(listing → CNY) /
+    /// rate(benchmark currency → CNY)`) used at base and end, when converted.
     pub fx_base: Option<f64>,
     pub fx_end: Option<f64>,
     /// The end close is older than the staleness limit at the as-of date.

@@ -42,19 +42,7 @@ pub fn run(context: &Context, args: &ReportArgs) -> anyhow::Result<u8> {
         (None, None) => WeekSelection::Latest { today: context.today() },
     };
     let summary = pipeline::weekly(&store, &report, &selection, &context.analysis_options(args.currency))?;
-    if summary.as_of < summary.week_start {
-        // Measured from the last close before the week to the same close: 0.00 % everywhere,
-        // which would read as a flat week rather than as no data.
-        anyhow::bail!(
-            "no prices in week {} ({} to {}): the latest close of {} by then is from {}; \
-             it may be a market holiday week, or prices are not synced yet (`ratingwatch sync`)",
-            summary.week,
-            summary.week_start,
-            summary.week_end,
-            summary.benchmark_name,
-            summary.as_of
-        );
-    }
+    crate::analysis::check_week_has_prices(&summary)?;
     let text = report::render_weekly_with(&summary, args.format, &RenderOptions::from_rule(&report.rule));
     emit(&text, args.output.as_deref())?;
     Ok(exit::OK)

@@ -110,11 +110,14 @@ fn run_draft(context: &Context, args: &DraftArgs) -> anyhow::Result<u8> {
         );
         return Ok(exit::PARTIAL);
     }
-    if out.exists() {
-        bail!("{} already exists; choose another --out or remove it", out.display());
-    }
     create_parent(&out)?;
-    report::write_atomically(&out, rendered.text.as_bytes())?;
+    // Created, never replaced: a file that appears at `out` meanwhile is not overwritten either.
+    match report::write_new(&out, rendered.text.as_bytes()) {
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            bail!("{} already exists; choose another --out or remove it", out.display())
+        }
+        result => result?,
+    }
     let companies = rendered.text.matches("[[companies]]").count();
     let sectors = rendered.text.matches("[[sectors]]").count();
     outln(&format!("{}: report {} with {companies} companies in {sectors} sectors", out.display(), rendered.id))?;
@@ -175,11 +178,30 @@ fn add(context: &Context, path: &Path, replace: bool) -> anyhow::Result<u8> {
         (true, true) => "replaced",
         (true, false) => "written",
     };
-    if write {
+    // The file is staged beside its target, the report loaded in its transaction, and only
+    // then the file put in place: a failed load leaves no file behind (and an old version
+    // untouched).
+    let staged = if write {
         create_parent(&target)?;
-        report::write_atomically(&target, text.as_bytes())?;
-    }
+        Some(report::stage(&target, text.as_bytes())?)
+    } else {
+        None
+    };
     let outcome = store.load_report(&report, context.now).with_context(|| format!("loading report `{}`", report.id))?;
+    match staged {
+        Some(staged) if existed => staged.commit()?,
+        // Another `reports add` may have written this id since the check above: not replaced.
+        Some(staged) => match staged.commit_new() {
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => bail!(
+                "report `{}` is loaded, but {} appeared meanwhile and was left as it is; compare it with {} and run `reports add --replace` with the right one",
+                report.id,
+                target.display(),
+                path.display()
+            ),
+            result => result?,
+        },
+        None => {}
+    }
     let said = match outcome {
         LoadOutcome::Added => "added",
         LoadOutcome::Updated => "updated",

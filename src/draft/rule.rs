@@ -9,8 +9,8 @@
 //! Numbers are read after OCR noise is folded away (full-width `～ － ％`, TeX `$5\%$`, spaces
 //! inside numbers, `-10-10%`). Falling words (跌幅, 下跌, 弱于, 落后) turn magnitudes
 //! negative. Which band owns a boundary is never read from the words (brokers do not define
-//! 以上/以下 consistently): a boundary belongs to the band farther from zero, as SPEC's
-//! "以上/以下 include the bound" reads for the seed (看好 ≥ +10, 看淡 ≤ −10). A band stated
+//! 以上/以下 consistently): a boundary belongs to the band farther from zero, as the seed's
+//! rule has it (以上/以下 include the bound: 看好 ≥ +10, 看淡 ≤ −10). A band stated
 //! only in words (明显强于) gets no number: it is marked qualitative, for a human.
 
 use regex::Regex;

@@ -57,6 +57,28 @@ fn check_report_id(id: &str) -> io::Result<()> {
 /// it over `path` (atomic on one file system). A symlink at `path` is replaced by the file,
 /// never followed: the link's target is left untouched.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    stage(path, bytes)?.commit()
+}
+
+/// Like [`write_atomically`], but only where nothing exists: when anything is at `path` (a
+/// file, a folder, a symlink, dangling or not), even one created a moment ago by another
+/// process, the write fails with [`io::ErrorKind::AlreadyExists`] and `path` is untouched.
+/// There is no gap between a check and the write: the rename itself refuses to replace.
+pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    stage(path, bytes)?.commit_new()
+}
+
+/// A file written and flushed beside its target but not yet in place: [`StagedFile::commit`]
+/// renames it over the target, [`StagedFile::commit_new`] only where nothing exists; dropped
+/// uncommitted, it is removed. Stage before a step that may fail (a database load), commit
+/// after it, and a failure leaves no file behind.
+pub struct StagedFile {
+    file: tempfile::NamedTempFile,
+    path: PathBuf,
+}
+
+/// Writes `bytes` to a new temporary file in `path`'s folder and flushes it to disk.
+pub fn stage(path: &Path, bytes: &[u8]) -> io::Result<StagedFile> {
     let folder = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -67,11 +89,26 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
             tempfile::NamedTempFile::new_in(folder).map_err(|error| error.raw_os_error().map_or(error, io::Error::from_raw_os_error))?;
         file.write_all(bytes)?;
         file.as_file().sync_all()?;
-        // On failure the temporary file is removed when the returned error drops it.
-        file.persist(path).map_err(|error| error.error)?;
-        Ok(())
+        Ok(file)
     })();
-    result.map_err(|error| with_path(error, path, "cannot write"))
+    // On failure the temporary file is removed when the error drops it.
+    result.map(|file| StagedFile { file, path: path.to_path_buf() }).map_err(|error| with_path(error, path, "cannot write"))
+}
+
+impl StagedFile {
+    /// Renames the file over its target, replacing whatever is there (a symlink is replaced,
+    /// not followed).
+    pub fn commit(self) -> io::Result<()> {
+        let path = self.path;
+        self.file.persist(&path).map(drop).map_err(|error| with_path(error.error, &path, "cannot write"))
+    }
+
+    /// Puts the file at its target only if nothing is there ([`io::ErrorKind::AlreadyExists`]
+    /// otherwise, the target untouched).
+    pub fn commit_new(self) -> io::Result<()> {
+        let path = self.path;
+        self.file.persist_noclobber(&path).map(drop).map_err(|error| with_path(error.error, &path, "cannot write"))
+    }
 }
 
 fn with_path(error: io::Error, path: &Path, what: &str) -> io::Error {
@@ -114,6 +151,59 @@ mod tests {
         let names: Vec<String> =
             std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         assert_eq!(names.len(), 4, "{names:?}");
+    }
+
+    #[test]
+    fn a_new_file_never_replaces_anything_that_is_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("drafted.toml");
+        write_new(&path, b"first").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"first");
+        let error = write_new(&path, b"second").unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::AlreadyExists, "{error}");
+        assert!(error.to_string().contains(&path.display().to_string()), "{error}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"first");
+        // A dangling symlink is something too: neither followed nor replaced.
+        let link = dir.path().join("link.toml");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &link).unwrap();
+        assert_eq!(write_new(&link, b"x").unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+        assert!(!dir.path().join("nowhere").exists() && std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        // No temporary file is left behind by the refusals.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn of_writers_racing_for_one_new_path_exactly_one_wins_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("race.toml");
+        let barrier = std::sync::Barrier::new(8);
+        let results: Vec<(usize, io::Result<()>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|writer| {
+                    let (path, barrier) = (&path, &barrier);
+                    scope.spawn(move || {
+                        let staged = stage(path, writer.to_string().repeat(10_000).as_bytes()).unwrap();
+                        barrier.wait();
+                        (writer, staged.commit_new())
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|handle| handle.join().unwrap()).collect()
+        });
+        let winners: Vec<usize> = results.iter().filter(|(_, result)| result.is_ok()).map(|(writer, _)| *writer).collect();
+        assert_eq!(winners.len(), 1, "{results:?}");
+        assert!(results.iter().all(|(_, result)| result.as_ref().map_or_else(|e| e.kind() == io::ErrorKind::AlreadyExists, |()| true)));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), winners[0].to_string().repeat(10_000));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "the losers' staged files are gone");
+    }
+
+    #[test]
+    fn a_staged_file_dropped_uncommitted_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let staged = stage(&dir.path().join("a.toml"), b"data").unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        drop(staged);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

@@ -28,7 +28,7 @@ use crate::analysis::model::{Verdict, WeeklySummary};
 use crate::catalog::{Boundary, Label, RatingRule, boundaries, three_tier_bands};
 
 pub use chart::{ChartSpec, chart_svg};
-pub use files::{weekly_file_stem, write_atomically, write_weekly_files_with};
+pub use files::{StagedFile, stage, weekly_file_stem, write_atomically, write_new, write_weekly_files_with};
 pub use ledger::{LedgerCounts, ledger_counts};
 pub use numbers::{percent, points};
 pub use status::{STATUS_FORMATS, render_status};

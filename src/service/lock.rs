@@ -114,6 +114,17 @@ pub fn process_alive(pid: u32) -> bool {
 mod tests {
     use super::*;
 
+    /// Whether the lock of `database` is free within two seconds.
+    fn released_soon(database: &Path) -> bool {
+        (0..200).any(|_| {
+            let free = !InstanceLock::is_held(database);
+            if !free {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            free
+        })
+    }
+
     #[test]
     fn a_second_lock_on_the_same_database_is_refused_until_the_first_is_dropped() {
         let dir = tempfile::tempdir().unwrap();
@@ -128,7 +139,11 @@ mod tests {
         assert!(message.contains("already running on the database") && message.contains("--db"), "{message}");
 
         drop(first);
-        assert!(!InstanceLock::is_held(&database));
+        // Another test of this binary may be spawning a child process right now: between its
+        // fork and exec the child shares every open file description of this process, ours
+        // included, and so the lock. That window is short; wait it out (bounded) instead of
+        // failing on it. What is asserted stays the same: dropping the lock frees it.
+        assert!(released_soon(&database), "the lock is still held after it was dropped");
         let again = InstanceLock::acquire(&database).unwrap();
         assert_eq!(std::fs::read_to_string(again.path()).unwrap(), std::process::id().to_string());
     }

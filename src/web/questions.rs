@@ -56,6 +56,7 @@ pub fn weekly(
 ) -> Result<(ReportDef, WeeklySummary, RenderOptions), WebError> {
     let report = report(store, id)?;
     let summary = pipeline::weekly(store, &report, &WeekSelection::Week(week), &analysis_options(config, currency))?;
+    crate::analysis::check_week_has_prices(&summary).map_err(PipelineError::from)?;
     let options = RenderOptions::from_rule(&report.rule);
     Ok((report, summary, options))
 }

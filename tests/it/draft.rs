@@ -23,6 +23,28 @@ fn import_instruments(dir: &Path) {
     store.upsert_instruments(&rows, "import", chrono::Utc::now()).unwrap();
 }
 
+/// A temporary folder holding the database and an empty `reports/` folder the binary writes to.
+struct Workspace {
+    dir: tempfile::TempDir,
+    reports: PathBuf,
+}
+
+impl Workspace {
+    fn new() -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        let reports = dir.path().join("reports");
+        std::fs::create_dir(&reports).unwrap();
+        Workspace { dir, reports }
+    }
+
+    /// The binary on this folder's database, with `reports.dir` set to its `reports/`.
+    fn run(&self) -> assert_cmd::Command {
+        let mut command = ratingwatch(self.dir.path());
+        command.env("RATINGWATCH__REPORTS__DIR", &self.reports);
+        command
+    }
+}
+
 #[path = "../shared/report_structure.rs"]
 mod report_structure;
 use report_structure::structure;
@@ -55,15 +77,10 @@ fn drafting_the_seed_text_gives_the_shipped_seed_report() {
 
 #[test]
 fn a_five_tier_report_is_drafted_added_and_judged_by_its_own_bands() {
-    let dir = tempfile::tempdir().unwrap();
-    let reports = dir.path().join("reports");
-    std::fs::create_dir(&reports).unwrap();
+    let workspace = Workspace::new();
+    let (dir, reports) = (&workspace.dir, &workspace.reports);
     import_instruments(dir.path());
-    let run = || {
-        let mut command = ratingwatch(dir.path());
-        command.env("RATINGWATCH__REPORTS__DIR", &reports);
-        command
-    };
+    let run = || workspace.run();
     run()
         .args(["reports", "draft"])
         .arg(fixture("draft/csc-style-five-tier.txt"))
@@ -119,15 +136,10 @@ fn a_five_tier_report_is_drafted_added_and_judged_by_its_own_bands() {
 
 #[test]
 fn a_hang_seng_report_is_drafted_with_no_todo_added_and_judged_against_the_index() {
-    let dir = tempfile::tempdir().unwrap();
-    let reports = dir.path().join("reports");
-    std::fs::create_dir(&reports).unwrap();
+    let workspace = Workspace::new();
+    let dir = &workspace.dir;
     import_instruments(dir.path());
-    let run = || {
-        let mut command = ratingwatch(dir.path());
-        command.env("RATINGWATCH__REPORTS__DIR", &reports);
-        command
-    };
+    let run = || workspace.run();
     let drafted = dir.path().join("hk.toml");
     run()
         .args(["reports", "draft"])
@@ -213,19 +225,46 @@ fn reports_add_refuses_an_invalid_file_with_its_line() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(format!("bad.toml:{line}: lower_pp = NaN must be a finite number")));
-    assert_eq!(std::fs::read_dir(&reports).unwrap().count(), 0, "nothing copied");
+    assert_eq!(std::fs::read_dir(reports).unwrap().count(), 0, "nothing copied");
+}
+
+#[test]
+fn a_failed_load_leaves_the_reports_folder_as_it_was() {
+    let workspace = Workspace::new();
+    let (dir, reports) = (&workspace.dir, &workspace.reports);
+    let run = || workspace.run();
+    let id = "zheshang-2023-02-14-chatgpt";
+    let target = reports.join(format!("{id}.toml"));
+    let seed = std::fs::read_to_string(crate::support::seed_report_path()).unwrap();
+    let first = dir.path().join("first.toml");
+    std::fs::write(&first, &seed).unwrap();
+    run().args(["init"]).assert().success();
+    // A trigger planted in the database makes every load fail after the file validated.
+    let db = rusqlite::Connection::open(dir.path().join("test.db")).unwrap();
+    let plant = "CREATE TRIGGER planted BEFORE INSERT ON reports BEGIN SELECT RAISE(ABORT, 'planted failure'); END;";
+    db.execute_batch(plant).unwrap();
+
+    run().args(["reports", "add"]).arg(&first).assert().failure().stderr(predicate::str::contains("planted failure"));
+    assert!(!target.exists(), "a report that did not load has no file");
+    assert_eq!(std::fs::read_dir(reports).unwrap().count(), 0, "no staged file is left either");
+
+    // Loaded once the database accepts it; then a replacing version whose load fails keeps the old file.
+    db.execute_batch("DROP TRIGGER planted;").unwrap();
+    run().args(["reports", "add"]).arg(&first).assert().success();
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), seed);
+    db.execute_batch(plant).unwrap();
+    let other = dir.path().join("other.toml");
+    std::fs::write(&other, seed.replacen("ChatGPT研究框架（AIGC算力时代系列报告）", "ChatGPT研究框架（修订版）", 1)).unwrap();
+    run().args(["reports", "add", "--replace"]).arg(&other).assert().failure().stderr(predicate::str::contains("planted failure"));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), seed, "the old version stays");
+    assert_eq!(std::fs::read_dir(reports).unwrap().count(), 1);
 }
 
 #[test]
 fn reports_add_never_silently_replaces_another_version_of_a_report() {
-    let dir = tempfile::tempdir().unwrap();
-    let reports = dir.path().join("reports");
-    std::fs::create_dir(&reports).unwrap();
-    let run = || {
-        let mut command = ratingwatch(dir.path());
-        command.env("RATINGWATCH__REPORTS__DIR", &reports);
-        command
-    };
+    let workspace = Workspace::new();
+    let (dir, reports) = (&workspace.dir, &workspace.reports);
+    let run = || workspace.run();
     let id = "zheshang-2023-02-14-chatgpt";
     let target = reports.join(format!("{id}.toml"));
     let seed = std::fs::read_to_string(crate::support::seed_report_path()).unwrap();
@@ -283,7 +322,7 @@ fn reports_add_never_silently_replaces_another_version_of_a_report() {
     assert!(listed().contains("修订版"), "{}", listed());
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
     // No temporary file is left beside it (only the planted link, which is not ours).
-    assert_eq!(std::fs::read_dir(&reports).unwrap().count(), 2);
+    assert_eq!(std::fs::read_dir(reports).unwrap().count(), 2);
 }
 
 #[test]

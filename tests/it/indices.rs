@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use tokio_util::sync::CancellationToken;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -20,8 +20,9 @@ use ratingwatch::store::Store;
 use ratingwatch::symbol::Symbol;
 use ratingwatch::sync::{Selection, SyncOptions, run_sync};
 
-use crate::exchange::{Exchange, Fault, Servers, start};
+use crate::exchange::{Exchange, Fault, start};
 use crate::support;
+use crate::sync::{config, evening};
 
 macro_rules! fixture {
     ($path:literal) => {
@@ -126,28 +127,6 @@ fn fixtures() -> PathBuf {
 
 fn hsi_report() -> catalog::ReportDef {
     catalog::load_report(&fixtures().join("hsi-report.toml")).unwrap()
-}
-
-fn config(dir: &Path, servers: &Servers) -> Config {
-    let mut config = Config::default();
-    config.database.path = dir.join("test.db");
-    for (provider, server) in [
-        (&mut config.providers.tencent, &servers.tencent),
-        (&mut config.providers.eastmoney, &servers.eastmoney),
-        (&mut config.providers.yahoo, &servers.yahoo),
-    ] {
-        provider.base_url = server.uri();
-        provider.max_retries = 0;
-        provider.requests_per_second = 0.0;
-        provider.timeout_secs = 5;
-    }
-    config
-}
-
-/// 10:00 UTC: after the Hong Kong close (16:00 HKT = 08:00 UTC) of `day`.
-fn evening(day: &str) -> DateTime<Utc> {
-    let d = date(day);
-    Utc.with_ymd_and_hms(d.year(), d.month(), d.day(), 10, 0, 0).unwrap()
 }
 
 async fn sync_hsi(config: &Config, now: DateTime<Utc>) {

@@ -21,7 +21,7 @@ use crate::exchange::{Exchange, Fault, Servers, date, start, start_with, symbol}
 use crate::support::{ratingwatch, seeded_store};
 
 /// Config pointing at the servers: no retries, no rate limit, short timeouts.
-fn config(dir: &std::path::Path, servers: &Servers) -> Config {
+pub(crate) fn config(dir: &std::path::Path, servers: &Servers) -> Config {
     let mut config = Config::default();
     config.database.path = dir.join("test.db");
     for (provider, server) in [
@@ -38,7 +38,7 @@ fn config(dir: &std::path::Path, servers: &Servers) -> Config {
 }
 
 /// 18:00 in Shanghai (10:00 UTC) on `day`: after the A-share and HK closes, before New York opens.
-fn evening(day: &str) -> DateTime<Utc> {
+pub(crate) fn evening(day: &str) -> DateTime<Utc> {
     let d = date(day);
     Utc.with_ymd_and_hms(d.year(), d.month(), d.day(), 10, 0, 0).unwrap()
 }

@@ -174,6 +174,13 @@ async fn error_messages_name_what_was_asked_and_show_the_expected_form() {
     // A week before the report names the first week: Tuesday 2023-02-14's Friday is in W07.
     let before = message(server.get(&format!("/api/v1/reports/{REPORT}/weeks/2023-W06")).await);
     assert!(before.contains("2023-W06") && before.contains("2023-W07"), "{before}");
+    // A week without a benchmark close (the fixtures end on 2023-08-18) is no data, not a
+    // flat 0.00 % week: a 404 as `report --week` exits 2, on the page and in the API.
+    let empty = server.get(&format!("/api/v1/reports/{REPORT}/weeks/2023-W40")).await;
+    assert_eq!(empty.status, 404, "{}", empty.body);
+    let empty = message(empty);
+    assert!(empty.contains("no prices in week 2023-W40 (2023-10-02 to 2023-10-06)") && empty.contains("2023-08-18"), "{empty}");
+    assert_eq!(server.get(&format!("/reports/{REPORT}/weeks/2023-W40")).await.status, 404);
     let symbol = message(server.get("/api/v1/securities/ZZZZ.US/prices").await);
     assert!(symbol.contains("ZZZZ.US"), "{symbol}");
 }
