@@ -21,7 +21,8 @@
 //!   sector i mod 5, and every tenth company also in the next sector.
 //!
 //! Writes go through the store's public API (`load_report`, `upsert_bars`): one IMMEDIATE
-//! transaction of prepared-statement inserts per security. One transaction for all 26 M rows
+//! transaction of prepared-statement inserts per security, which also packs the security's
+//! `close_chunks` (the verdict's read). One transaction for all 26 M rows
 //! would not be faster in WAL mode (commits do not sync) but would grow the WAL file to the
 //! size of the whole database before its checkpoint.
 //! PATH must not exist. Expect a few minutes and ~3 GB on disk.

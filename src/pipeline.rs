@@ -4,11 +4,14 @@
 //!
 //! What is loaded: the report as it stands in the database, and for each company its
 //! closes from the base close (its latest on or before the report date) to the end date;
-//! the benchmark and FX pairs from the oldest of those base closes. Each security is one
-//! index seek plus one range of the `(symbol, date)` key, so a verdict reads a few hundred
-//! rows per company however long the stored history is, and all companies are read by one
-//! statement ([`Store::closes_from_as_of`]), not one each. Nothing is cached between calls:
-//! every verdict reads the database as it stands.
+//! the benchmark and FX pairs from the oldest of those base closes. Companies and the
+//! benchmark come from `close_chunks` (each security's adjusted closes packed one row per
+//! year, written in the same transaction as its bars): each security is one seek for its
+//! base year plus one range of the `(symbol, year)` key, so a 6-month verdict reads one or
+//! two rows per company however long the stored history is, and all companies are read by
+//! one statement ([`Store::close_columns_from_as_of`]), not one each, straight into the
+//! analysis's columns. Nothing is cached between calls: every verdict reads the database as
+//! it stands.
 
 use chrono::NaiveDate;
 
