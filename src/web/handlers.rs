@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, PageError, WebError, json_error};
-use super::params::{Representation, Week, parse_currency, parse_date, parse_report_id, parse_symbol, parse_week};
+use super::params::{Representation, parse_currency, parse_date, parse_report_id, parse_symbol, parse_week};
 use super::{Mode, WebState, metrics, pages, questions};
 use crate::analysis::model::CurrencyMode;
 use crate::report::{self, Format, HtmlBody};
@@ -217,13 +217,17 @@ pub async fn week_page(
         let id = parse_report_id(&id)?;
         let week = parse_week(stem)?;
         let currency = params.currency()?;
-        let (report, summary, options) = state.db(move |store, state| questions::weekly(store, &state.config, &id, week, currency)).await?;
+        let today = state.today();
+        let (report, summary, options, archive) = state
+            .db(move |store, state| {
+                let (report, summary, options) = questions::weekly(store, &state.config, &id, week, currency)?;
+                let archive = questions::archive_weeks(store, &report, today)?;
+                Ok((report, summary, options, archive))
+            })
+            .await?;
         Ok(match representation {
             Representation::Html => {
-                let previous = week.previous();
-                let previous = (previous >= questions::first_week(&report)).then(|| previous.to_string());
-                let next = Week::containing(week.friday() + chrono::Days::new(7));
-                let next = (next <= Week::latest_complete(state.today())).then(|| next.to_string());
+                let (previous, next) = questions::neighbours(&archive, week);
                 let body = HtmlBody::Weekly(&summary, &options).render();
                 answer(representation, pages::week(&report, &week.to_string(), previous, next, &body, currency).into_string())
             }

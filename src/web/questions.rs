@@ -121,29 +121,49 @@ pub fn first_week(report: &ReportDef) -> Week {
     Week::first_friday_on_or_after(report.report_date)
 }
 
-/// Every week from the report's first to the latest complete week with a benchmark close,
-/// newest first, each marked with whether the service has written it.
+/// Every complete week from the report's first in which the benchmark has a close, newest
+/// first, each marked with whether the service has written it. A week without one (a
+/// market holiday week, or prices not synced) has no summary (see
+/// [`crate::analysis::check_week_has_prices`]), so it is not listed.
 pub fn archive(store: &Store, id: &ReportId, today: NaiveDate) -> Result<(ReportDef, Vec<ArchiveWeek>), WebError> {
     let report = report(store, id)?;
-    let written = store.written_summaries(&report.id)?;
-    let Some(latest_close) = store.bar_as_of(&report.rule.benchmark, today)?.map(|bar| bar.date) else {
-        return Ok((report, Vec::new()));
-    };
-    let last_friday = Week::latest_complete(today).friday().min(Week::containing(latest_close).friday());
-    let mut weeks = Vec::new();
-    let mut week = first_week(&report);
-    while week.friday() <= last_friday {
-        let label = week.to_string();
-        weeks.push(ArchiveWeek {
-            written_at: written.get(&label).map(|summary: &WrittenSummary| summary.written_at),
-            week: label,
-            week_start: week.monday(),
-            week_end: week.friday(),
-        });
-        week = Week::containing(week.friday() + chrono::Days::new(7));
-    }
-    weeks.reverse();
+    let weeks = archive_weeks(store, &report, today)?;
     Ok((report, weeks))
+}
+
+/// The weeks of [`archive`] for a report already read.
+pub fn archive_weeks(store: &Store, report: &ReportDef, today: NaiveDate) -> Result<Vec<ArchiveWeek>, WebError> {
+    let written = store.written_summaries(&report.id)?;
+    let first = first_week(report);
+    let last_friday = Week::latest_complete(today).friday();
+    if last_friday < first.monday() {
+        return Ok(Vec::new());
+    }
+    let closes = store.bars(&report.rule.benchmark, first.monday(), last_friday)?;
+    let mut weeks: Vec<Week> = closes.iter().map(|bar| Week::containing(bar.date)).filter(|week| week.friday() <= last_friday).collect();
+    weeks.dedup();
+    let weeks = weeks
+        .into_iter()
+        .rev()
+        .map(|week| {
+            let label = week.to_string();
+            ArchiveWeek {
+                written_at: written.get(&label).map(|summary: &WrittenSummary| summary.written_at),
+                week: label,
+                week_start: week.monday(),
+                week_end: week.friday(),
+            }
+        })
+        .collect();
+    Ok(weeks)
+}
+
+/// The archive's weeks before and after `week` (`archive` is newest first), for a week
+/// page's links.
+pub fn neighbours(archive: &[ArchiveWeek], week: Week) -> (Option<String>, Option<String>) {
+    let previous = archive.iter().find(|w| w.week_end < week.monday()).map(|w| w.week.clone());
+    let next = archive.iter().rev().find(|w| w.week_start > week.friday()).map(|w| w.week.clone());
+    (previous, next)
 }
 
 /// Turns a pipeline error about a missing benchmark into the empty-ledger case: a database
@@ -174,5 +194,22 @@ mod tests {
         assert_eq!(first_week(&report).to_string(), "2023-W07");
         report.report_date = NaiveDate::from_ymd_opt(2023, 2, 18).unwrap();
         assert_eq!(first_week(&report).to_string(), "2023-W08");
+    }
+
+    #[test]
+    fn a_weeks_neighbours_are_the_archives_nearest_weeks_with_prices() {
+        let listed = |label: &str| {
+            let week: Week = label.parse().unwrap();
+            ArchiveWeek { week: label.to_string(), week_start: week.monday(), week_end: week.friday(), written_at: None }
+        };
+        // Newest first, as `archive` lists them; 2023-W40 (Golden Week) has no close.
+        let archive = [listed("2023-W41"), listed("2023-W39"), listed("2023-W38")];
+        let week = |label: &str| label.parse::<Week>().unwrap();
+        assert_eq!(neighbours(&archive, week("2023-W39")), (Some("2023-W38".to_string()), Some("2023-W41".to_string())));
+        // A week outside the archive (asked for by name) still finds the weeks around it.
+        assert_eq!(neighbours(&archive, week("2023-W40")), (Some("2023-W39".to_string()), Some("2023-W41".to_string())));
+        assert_eq!(neighbours(&archive, week("2023-W38")), (None, Some("2023-W39".to_string())));
+        assert_eq!(neighbours(&archive, week("2023-W41")), (Some("2023-W39".to_string()), None));
+        assert_eq!(neighbours(&[], week("2023-W41")), (None, None));
     }
 }
