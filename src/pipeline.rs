@@ -104,7 +104,7 @@ pub fn weekly(
 /// whatever the report's size: the companies, then the benchmark, then the FX pairs.
 fn load_closes(store: &Store, report: &ReportDef, end: NaiveDate) -> Result<Closes, PipelineError> {
     let report_date = report.report_date;
-    let mut closes = Closes::with_capacity(report.companies.len() + 3);
+    let mut closes = Closes::with_capacity_and_hasher(report.companies.len() + 3, Default::default());
     let mut earliest = report_date;
     let companies: Vec<Symbol> = report.companies.iter().map(|company| company.symbol.clone()).collect();
     for (symbol, columns) in store.close_columns_from_as_of(&companies, report_date, end)? {

@@ -43,8 +43,10 @@ pub use week::WeekSpec;
 pub use weekly::compute_weekly;
 
 /// Every series the analysis reads, by symbol: companies' adjusted closes, the benchmark's
-/// closes as published, and FX rates (`USDCNY.FX`, `HKDCNY.FX`: CNY per unit).
-pub type Closes = HashMap<Symbol, Series>;
+/// closes as published, and FX rates (`USDCNY.FX`, `HKDCNY.FX`: CNY per unit). Hashed with
+/// rustc-hash's `FxHasher`: a 5,000-company summary looks symbols up tens of thousands of
+/// times, and the keys are our own validated symbols (no hash-flooding risk).
+pub type Closes = HashMap<Symbol, Series, rustc_hash::FxBuildHasher>;
 
 /// What a verdict or summary is computed with.
 #[derive(Clone, Debug, PartialEq)]
