@@ -266,8 +266,23 @@ serde_via_str!(Tz);
 
 /// A price provider, by its config name (`tencent`, `eastmoney`, `yahoo`). The names are
 /// listed here once: config chains, the command line and the store all parse through this.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, strum::Display, strum::IntoStaticStr, clap::ValueEnum)]
-#[strum(serialize_all = "lowercase")]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+    strum::EnumIter,
+    clap::ValueEnum,
+)]
+#[strum(serialize_all = "lowercase", parse_err_ty = ParseError, parse_err_fn = unknown_provider)]
 #[value(rename_all = "lowercase")]
 pub enum ProviderName {
     Tencent,
@@ -284,21 +299,17 @@ impl ProviderName {
 
     /// The provider of this config name, or `None`.
     pub fn parse(name: &str) -> Option<ProviderName> {
-        ProviderName::ALL.into_iter().find(|p| p.as_str() == name)
+        name.parse().ok()
     }
 
     /// `tencent, eastmoney, yahoo`: the names, for messages.
     pub fn names() -> String {
-        ProviderName::ALL.map(ProviderName::as_str).join(", ")
+        <ProviderName as strum::VariantNames>::VARIANTS.join(", ")
     }
 }
 
-impl FromStr for ProviderName {
-    type Err = ParseError;
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        ProviderName::parse(name)
-            .ok_or_else(|| ParseError(format!("unknown provider `{}` (known: {})", quote(name), ProviderName::names())))
-    }
+fn unknown_provider(name: &str) -> ParseError {
+    ParseError(format!("unknown provider `{}` (known: {})", quote(name), ProviderName::names()))
 }
 
 serde_via_str!(ProviderName);
@@ -347,6 +358,21 @@ mod tests {
         // The caller decides how the input is echoed.
         let error = parse_date("x\ny", |text| text.replace('\n', "")).unwrap_err();
         assert_eq!(error.to_string(), "`xy` is not a date; expected the form 2023-05-19");
+    }
+
+    #[test]
+    fn every_provider_keeps_its_config_name() {
+        use strum::IntoEnumIterator;
+        // Config chains, `--provider`, `securities.adj_source` and `daily_bars.source`: never change.
+        let names = ["tencent", "eastmoney", "yahoo"];
+        assert_eq!(ProviderName::iter().collect::<Vec<_>>(), ProviderName::ALL);
+        for (provider, name) in ProviderName::iter().zip(names) {
+            assert_eq!((provider.as_str(), provider.to_string()), (name, name.to_string()));
+            assert_eq!(name.parse::<ProviderName>(), Ok(provider));
+            assert_eq!(<ProviderName as clap::ValueEnum>::from_str(name, false), Ok(provider));
+            assert_eq!(serde_json::to_string(&provider).unwrap(), format!("\"{name}\""));
+        }
+        assert_eq!("Yahoo".parse::<ProviderName>().unwrap_err().to_string(), "unknown provider `Yahoo` (known: tencent, eastmoney, yahoo)");
     }
 
     #[test]
