@@ -455,8 +455,9 @@ impl Default for NotifyConfig {
 }
 
 /// The kinds of channel a message can go to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr, strum::VariantNames, strum::EnumIter)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum ChannelKind {
     /// Any HTTP endpoint: JSON signed in the Standard Webhooks style.
     Webhook,
@@ -469,20 +470,30 @@ pub enum ChannelKind {
 
 impl ChannelKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            ChannelKind::Webhook => "webhook",
-            ChannelKind::Slack => "slack",
-            ChannelKind::Wecom => "wecom",
-            ChannelKind::Dingtalk => "dingtalk",
-            ChannelKind::Feishu => "feishu",
-            ChannelKind::Email => "email",
-        }
+        self.into()
     }
 }
 
 /// The events a channel can receive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum EventKind {
     WeeklySummary,
     Verdict,
@@ -496,25 +507,11 @@ impl EventKind {
     pub const SUBSCRIBABLE: [EventKind; 4] = [EventKind::WeeklySummary, EventKind::Verdict, EventKind::RatingChange, EventKind::DataHealth];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::WeeklySummary => "weekly_summary",
-            EventKind::Verdict => "verdict",
-            EventKind::RatingChange => "rating_change",
-            EventKind::DataHealth => "data_health",
-            EventKind::Test => "test",
-        }
+        self.into()
     }
 
     pub fn parse(text: &str) -> Option<EventKind> {
-        [EventKind::WeeklySummary, EventKind::Verdict, EventKind::RatingChange, EventKind::DataHealth, EventKind::Test]
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
-    }
-}
-
-impl std::fmt::Display for EventKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        text.parse().ok()
     }
 }
 
@@ -856,6 +853,26 @@ fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Res
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn channel_and_event_kinds_print_as_the_config_spells_them() {
+        use strum::{IntoEnumIterator, VariantNames};
+        // The names in config files, dedup keys and `notify status`: they must never change.
+        let channels = ["webhook", "slack", "wecom", "dingtalk", "feishu", "email"];
+        assert_eq!(ChannelKind::VARIANTS, channels);
+        for (kind, text) in ChannelKind::iter().zip(channels) {
+            assert_eq!(kind.as_str(), text);
+            assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{text}\""));
+        }
+        let events = ["weekly_summary", "verdict", "rating_change", "data_health", "test"];
+        assert_eq!(EventKind::VARIANTS, events);
+        for (event, text) in EventKind::iter().zip(events) {
+            assert_eq!((event.as_str(), event.to_string()), (text, text.to_string()));
+            assert_eq!(EventKind::parse(text), Some(event));
+            assert_eq!(serde_json::to_string(&event).unwrap(), format!("\"{text}\""));
+        }
+        assert_eq!(EventKind::parse("Verdict"), None);
+    }
 
     fn load_text(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let dir = tempfile::tempdir().unwrap();

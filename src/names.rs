@@ -36,17 +36,37 @@
 //! `alternates`, in preference order. A delisted listing is never preferred over a live one.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+use strum::{IntoEnumIterator, VariantNames};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::symbol::{Market, Symbol};
+use crate::text::one_of;
 
 /// What kind of security an instrument is. Only `Stock` matches a company name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+///
+/// Text (`Display`, serde, the store): `stock`, `index`, `fund`, `etf`. Parsing is
+/// hand-written because it trims and takes aliases (`share`, `equity`, `reit`).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Kind {
     Stock,
     Index,
@@ -58,18 +78,7 @@ impl Kind {
     pub const ALL: [Kind; 4] = [Kind::Stock, Kind::Index, Kind::Fund, Kind::Etf];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Stock => "stock",
-            Kind::Index => "index",
-            Kind::Fund => "fund",
-            Kind::Etf => "etf",
-        }
-    }
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
@@ -81,14 +90,30 @@ impl FromStr for Kind {
             "index" => Ok(Kind::Index),
             "fund" | "reit" => Ok(Kind::Fund),
             "etf" => Ok(Kind::Etf),
-            _ => Err(format!("unknown kind `{}` (expected stock, index, fund or etf)", s.trim())),
+            _ => Err(format!("unknown kind `{}` (expected {})", s.trim(), one_of(Kind::VARIANTS))),
         }
     }
 }
 
-/// Whether an instrument still trades.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// Whether an instrument still trades. Parsing trims and ignores case.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Status {
     Listed,
     /// Listed, but not trading today (Eastmoney shows `-` prices).
@@ -99,29 +124,17 @@ pub enum Status {
 
 impl Status {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Listed => "listed",
-            Status::Suspended => "suspended",
-            Status::Delisted => "delisted",
-        }
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
 impl FromStr for Status {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "listed" => Ok(Status::Listed),
-            "suspended" => Ok(Status::Suspended),
-            "delisted" => Ok(Status::Delisted),
-            _ => Err(format!("unknown listing status `{}` (expected listed, suspended or delisted)", s.trim())),
-        }
+        let text = s.trim();
+        Status::iter()
+            .find(|status| status.as_str().eq_ignore_ascii_case(text))
+            .ok_or_else(|| format!("unknown listing status `{text}` (expected {})", one_of(Status::VARIANTS)))
     }
 }
 
@@ -142,8 +155,24 @@ impl Instrument {
     }
 }
 
-/// The three listing venues a company can have, for the listing preference.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// The three listing venues a company can have, for the listing preference. Parsing is
+/// hand-written because it trims and takes aliases (`CN`, `SH`, `SZ` for `A`).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "UPPERCASE")]
 pub enum Venue {
     /// Shanghai or Shenzhen A-shares.
     #[serde(rename = "A")]
@@ -172,7 +201,7 @@ impl FromStr for Venue {
             "A" | "CN" | "SH" | "SZ" => Ok(Venue::A),
             "HK" => Ok(Venue::Hk),
             "US" => Ok(Venue::Us),
-            _ => Err(format!("unknown listing venue `{}` (expected A, HK or US)", s.trim())),
+            _ => Err(format!("unknown listing venue `{}` (expected {})", s.trim(), one_of(Venue::VARIANTS))),
         }
     }
 }
@@ -261,25 +290,25 @@ pub enum Resolution {
 }
 
 /// Which step of the resolution order matched (see the module documentation).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// Serialized (JSON) as the variant's name; [`Step::as_str`] is the phrase messages show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumIter)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
+    #[strum(serialize = "alias")]
     Alias,
+    #[strum(serialize = "exact name")]
     Exact,
+    #[strum(serialize = "folded name")]
     Folded,
+    #[strum(serialize = "name without suffix or legal form")]
     Reduced,
+    #[strum(serialize = "English name")]
     English,
 }
 
 impl Step {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Step::Alias => "alias",
-            Step::Exact => "exact name",
-            Step::Folded => "folded name",
-            Step::Reduced => "name without suffix or legal form",
-            Step::English => "English name",
-        }
+        self.into()
     }
 }
 

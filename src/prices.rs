@@ -4,9 +4,6 @@
 //! (never lots); `close` is the price as traded; `adj_close` belongs to exactly one adjusted
 //! series whose [`AdjBasis`] and source are recorded once per security, never per bar mix.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -34,8 +31,23 @@ impl Bar {
 }
 
 /// How a security's `adj_close` series was produced. One basis per security.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case", parse_err_ty = String, parse_err_fn = unknown_basis)]
 pub enum AdjBasis {
     /// Not adjusted: indices and FX, used as published.
     None,
@@ -50,35 +62,14 @@ pub enum AdjBasis {
 }
 
 impl AdjBasis {
+    /// The stored text (`securities.adj_basis`, `daily_bars.adj_basis`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            AdjBasis::None => "none",
-            AdjBasis::Hfq => "hfq",
-            AdjBasis::YahooAdjclose => "yahoo_adjclose",
-            AdjBasis::Imported => "imported",
-            AdjBasis::CloseAsAdjusted => "close_as_adjusted",
-        }
+        self.into()
     }
 }
 
-impl fmt::Display for AdjBasis {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for AdjBasis {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "none" => AdjBasis::None,
-            "hfq" => AdjBasis::Hfq,
-            "yahoo_adjclose" => AdjBasis::YahooAdjclose,
-            "imported" => AdjBasis::Imported,
-            "close_as_adjusted" => AdjBasis::CloseAsAdjusted,
-            other => return Err(format!("unknown adjustment basis `{other}`")),
-        })
-    }
+fn unknown_basis(text: &str) -> String {
+    format!("unknown adjustment basis `{text}`")
 }
 
 /// Why a set of bars must not be stored.
@@ -174,5 +165,19 @@ mod tests {
         for basis in [AdjBasis::None, AdjBasis::Hfq, AdjBasis::YahooAdjclose, AdjBasis::Imported, AdjBasis::CloseAsAdjusted] {
             assert_eq!(basis.as_str().parse::<AdjBasis>().unwrap(), basis);
         }
+    }
+
+    #[test]
+    fn every_basis_keeps_its_stored_text() {
+        use strum::{IntoEnumIterator, VariantNames};
+        // The text in existing databases: it must never change.
+        let stored = ["none", "hfq", "yahoo_adjclose", "imported", "close_as_adjusted"];
+        assert_eq!(AdjBasis::VARIANTS, stored);
+        for (basis, text) in AdjBasis::iter().zip(stored) {
+            assert_eq!((basis.as_str(), basis.to_string()), (text, text.to_string()));
+            assert_eq!(text.parse::<AdjBasis>(), Ok(basis));
+            assert_eq!(serde_json::to_string(&basis).unwrap(), format!("\"{text}\""));
+        }
+        assert_eq!("HFQ".parse::<AdjBasis>(), Err("unknown adjustment basis `HFQ`".to_string()));
     }
 }

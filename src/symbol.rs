@@ -17,26 +17,55 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A market a security trades on. `Fx` holds currency pairs such as `USDCNY`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Printed as the canonical suffix (`SH`); parsed in any case, also from the suffixes other
+/// sites use (`SS`, `SSE`, `O`, `NASDAQ`, …).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+    strum::EnumIter,
+)]
+#[strum(ascii_case_insensitive, parse_err_ty = String, parse_err_fn = unknown_market)]
 pub enum Market {
+    #[strum(to_string = "SH", serialize = "SS", serialize = "SSE")]
     Sh,
+    #[strum(to_string = "SZ", serialize = "SZSE")]
     Sz,
+    #[strum(to_string = "HK", serialize = "HKEX")]
     Hk,
+    #[strum(
+        to_string = "US",
+        serialize = "O",
+        serialize = "OQ",
+        serialize = "N",
+        serialize = "AM",
+        serialize = "NASDAQ",
+        serialize = "NYSE"
+    )]
     Us,
+    #[strum(to_string = "FX")]
     Fx,
+}
+
+fn unknown_market(text: &str) -> String {
+    format!("unknown market `{text}` (expected {})", crate::text::one_of(<Market as strum::VariantNames>::VARIANTS))
 }
 
 impl Market {
     pub const ALL: [Market; 5] = [Market::Sh, Market::Sz, Market::Hk, Market::Us, Market::Fx];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Market::Sh => "SH",
-            Market::Sz => "SZ",
-            Market::Hk => "HK",
-            Market::Us => "US",
-            Market::Fx => "FX",
-        }
+        self.into()
     }
 
     /// The currency prices on this market are quoted in. For FX pairs it is the quote
@@ -58,49 +87,48 @@ impl Market {
         }
     }
 
+    /// The market of a suffix in any spelling `FromStr` takes, or `None`.
     pub fn from_suffix(s: &str) -> Option<Market> {
-        match s.to_ascii_uppercase().as_str() {
-            "SH" | "SS" | "SSE" => Some(Market::Sh),
-            "SZ" | "SZSE" => Some(Market::Sz),
-            "HK" | "HKEX" => Some(Market::Hk),
-            "US" | "O" | "OQ" | "N" | "AM" | "NASDAQ" | "NYSE" => Some(Market::Us),
-            "FX" => Some(Market::Fx),
-            _ => None,
-        }
+        s.parse().ok()
     }
 }
 
-impl fmt::Display for Market {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Market {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Market::from_suffix(s).ok_or_else(|| format!("unknown market `{s}` (expected SH, SZ, HK, US or FX)"))
-    }
-}
-
-/// The currencies the product converts between.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// The currencies the product converts between. Parsed in any case; `RMB` is CNY.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "UPPERCASE")]
+#[strum(serialize_all = "UPPERCASE", ascii_case_insensitive, parse_err_ty = String, parse_err_fn = unknown_currency)]
 pub enum Currency {
+    #[strum(to_string = "CNY", serialize = "RMB")]
     Cny,
     Hkd,
     Usd,
+}
+
+fn unknown_currency(text: &str) -> String {
+    format!("unknown currency `{text}` (expected {})", crate::text::one_of(<Currency as strum::VariantNames>::VARIANTS))
 }
 
 impl Currency {
     pub const ALL: [Currency; 3] = [Currency::Cny, Currency::Hkd, Currency::Usd];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Currency::Cny => "CNY",
-            Currency::Hkd => "HKD",
-            Currency::Usd => "USD",
-        }
+        self.into()
     }
 
     /// The FX series that converts this currency into CNY, or `None` for CNY itself.
@@ -109,24 +137,6 @@ impl Currency {
             Currency::Cny => None,
             Currency::Hkd => Some(Symbol::new_unchecked("HKDCNY", Market::Fx)),
             Currency::Usd => Some(Symbol::new_unchecked("USDCNY", Market::Fx)),
-        }
-    }
-}
-
-impl fmt::Display for Currency {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Currency {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_uppercase().as_str() {
-            "CNY" | "RMB" => Ok(Currency::Cny),
-            "HKD" => Ok(Currency::Hkd),
-            "USD" => Ok(Currency::Usd),
-            _ => Err(format!("unknown currency `{s}` (expected CNY, HKD or USD)")),
         }
     }
 }
@@ -472,6 +482,47 @@ impl<'de> Deserialize<'de> for Symbol {
 mod tests {
     use super::*;
     use rstest::rstest;
+
+    #[test]
+    fn markets_and_currencies_keep_their_text_and_aliases() {
+        use strum::IntoEnumIterator;
+        // The suffixes in every stored symbol and the currency codes in JSON: they must never change.
+        let markets = ["SH", "SZ", "HK", "US", "FX"];
+        assert_eq!(Market::iter().collect::<Vec<_>>(), Market::ALL);
+        for (market, text) in Market::iter().zip(markets) {
+            assert_eq!((market.as_str(), market.to_string()), (text, text.to_string()));
+            assert_eq!(text.parse::<Market>(), Ok(market));
+            assert_eq!(text.to_lowercase().parse::<Market>(), Ok(market));
+        }
+        for (alias, market) in [
+            ("ss", Market::Sh),
+            ("SSE", Market::Sh),
+            ("szse", Market::Sz),
+            ("HKEX", Market::Hk),
+            ("o", Market::Us),
+            ("Nasdaq", Market::Us),
+            ("NYSE", Market::Us),
+            ("AM", Market::Us),
+        ] {
+            assert_eq!(Market::from_suffix(alias), Some(market), "{alias}");
+        }
+        assert_eq!(Market::from_suffix("SHH"), None);
+        let currencies = ["CNY", "HKD", "USD"];
+        assert_eq!(Currency::iter().collect::<Vec<_>>(), Currency::ALL);
+        for (currency, text) in Currency::iter().zip(currencies) {
+            assert_eq!((currency.as_str(), currency.to_string()), (text, text.to_string()));
+            assert_eq!(text.parse::<Currency>(), Ok(currency));
+            assert_eq!(text.to_lowercase().parse::<Currency>(), Ok(currency));
+            assert_eq!(serde_json::to_string(&currency).unwrap(), format!("\"{text}\""));
+        }
+        assert_eq!("rmb".parse::<Currency>(), Ok(Currency::Cny));
+    }
+
+    #[test]
+    fn market_and_currency_errors_list_the_accepted_values() {
+        assert_eq!("XX".parse::<Market>(), Err("unknown market `XX` (expected SH, SZ, HK, US or FX)".to_string()));
+        assert_eq!("eur".parse::<Currency>(), Err("unknown currency `eur` (expected CNY, HKD or USD)".to_string()));
+    }
 
     #[test]
     fn six_bytes_of_non_ascii_text_are_an_error_not_a_panic() {

@@ -19,9 +19,27 @@ pub fn quote(text: &str) -> String {
     excerpt(text, EXCERPT_CHARS)
 }
 
+/// `a, b or c`: accepted values listed in an error message (from an enum's
+/// `strum::VariantNames`, so the list cannot drift from what parses).
+pub fn one_of(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [only] => only.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_of_lists_values_with_a_final_or() {
+        assert_eq!(one_of(&["stock", "index", "fund", "etf"]), "stock, index, fund or etf");
+        assert_eq!(one_of(&["A", "HK"]), "A or HK");
+        assert_eq!(one_of(&["json"]), "json");
+        assert_eq!(one_of(&[]), "");
+    }
 
     #[test]
     fn excerpt_cuts_on_characters() {

@@ -267,3 +267,48 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn kinds_statuses_venues_and_steps_keep_their_text() {
+    use strum::IntoEnumIterator;
+    // The text in the store (`instruments.kind`, `.status`), in JSON and in config: it must never change.
+    let kinds = ["stock", "index", "fund", "etf"];
+    for (kind, text) in Kind::iter().zip(kinds) {
+        assert_eq!((kind.as_str(), kind.to_string()), (text, text.to_string()));
+        assert_eq!(text.parse::<Kind>(), Ok(kind));
+        assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{text}\""));
+    }
+    assert_eq!(Kind::iter().count(), kinds.len());
+    let statuses = ["listed", "suspended", "delisted"];
+    for (status, text) in Status::iter().zip(statuses) {
+        assert_eq!((status.as_str(), status.to_string()), (text, text.to_string()));
+        assert_eq!(text.parse::<Status>(), Ok(status));
+        assert_eq!(serde_json::to_string(&status).unwrap(), format!("\"{text}\""));
+    }
+    assert_eq!(Status::iter().count(), statuses.len());
+    let venues = ["A", "HK", "US"];
+    for (venue, text) in Venue::iter().zip(venues) {
+        assert_eq!(<&str>::from(venue), text);
+        assert_eq!(text.parse::<Venue>(), Ok(venue));
+        assert_eq!(format!(" {} ", text.to_lowercase()).parse::<Venue>(), Ok(venue));
+        assert_eq!(serde_json::to_string(&venue).unwrap(), format!("\"{text}\""));
+    }
+    assert_eq!(Venue::iter().count(), venues.len());
+    // Aliases that parsing keeps.
+    for (alias, kind) in [("share", Kind::Stock), ("Equity", Kind::Stock), ("REIT", Kind::Fund)] {
+        assert_eq!(alias.parse::<Kind>(), Ok(kind));
+    }
+    for alias in ["cn", "SH", "sz"] {
+        assert_eq!(alias.parse::<Venue>(), Ok(Venue::A));
+    }
+    let steps = ["alias", "exact name", "folded name", "name without suffix or legal form", "English name"];
+    assert_eq!(Step::iter().map(Step::as_str).collect::<Vec<_>>(), steps);
+    assert_eq!(serde_json::to_string(&Step::Reduced).unwrap(), "\"reduced\"");
+}
+
+#[test]
+fn kind_status_and_venue_errors_list_the_accepted_values() {
+    assert_eq!(" bond ".parse::<Kind>(), Err("unknown kind `bond` (expected stock, index, fund or etf)".to_string()));
+    assert_eq!("gone".parse::<Status>(), Err("unknown listing status `gone` (expected listed, suspended or delisted)".to_string()));
+    assert_eq!("EU".parse::<Venue>(), Err("unknown listing venue `EU` (expected A, HK or US)".to_string()));
+}

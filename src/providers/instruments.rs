@@ -50,10 +50,14 @@ const MAX_PAGES: usize = 2000;
 /// moves while it is paged): below it, the list counts as truncated and nothing is written.
 const MISSING_TOLERANCE: f64 = 0.01;
 
-/// One of the lists `instruments sync` fetches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// One of the lists `instruments sync` fetches: `A`, `HK` or `US` (any case, `CN` is `A`).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, strum::IntoStaticStr, strum::EnumString, strum::VariantNames, strum::EnumIter,
+)]
+#[strum(serialize_all = "UPPERCASE", ascii_case_insensitive)]
 pub enum ListSegment {
     /// Shanghai and Shenzhen A-shares (main boards, ChiNext, STAR).
+    #[strum(to_string = "A", serialize = "CN")]
     A,
     Hk,
     Us,
@@ -63,20 +67,12 @@ impl ListSegment {
     pub const ALL: [ListSegment; 3] = [ListSegment::A, ListSegment::Hk, ListSegment::Us];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            ListSegment::A => "A",
-            ListSegment::Hk => "HK",
-            ListSegment::Us => "US",
-        }
+        self.into()
     }
 
+    /// The segment named by `text` (surrounding spaces ignored), or `None`.
     pub fn parse(text: &str) -> Option<ListSegment> {
-        match text.trim().to_ascii_uppercase().as_str() {
-            "A" | "CN" => Some(ListSegment::A),
-            "HK" => Some(ListSegment::Hk),
-            "US" => Some(ListSegment::Us),
-            _ => None,
-        }
+        text.trim().parse().ok()
     }
 
     /// Eastmoney's `fs` filter for this segment.

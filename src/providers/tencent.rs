@@ -73,11 +73,14 @@ pub struct Tencent {
     us_suffixes: Mutex<HashMap<String, &'static str>>,
 }
 
-/// Which series a response carried.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which series a response carried, by its key in Tencent's JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
 pub enum SeriesKey {
+    #[strum(serialize = "day")]
     Day,
+    #[strum(serialize = "hfqday")]
     Hfq,
+    #[strum(serialize = "qfqday")]
     Qfq,
 }
 
@@ -85,11 +88,7 @@ impl SeriesKey {
     const ALL: [SeriesKey; 3] = [SeriesKey::Hfq, SeriesKey::Day, SeriesKey::Qfq];
 
     fn as_str(self) -> &'static str {
-        match self {
-            SeriesKey::Day => "day",
-            SeriesKey::Hfq => "hfqday",
-            SeriesKey::Qfq => "qfqday",
-        }
+        self.into()
     }
 
     fn wanted(adjustment: Adjustment) -> SeriesKey {

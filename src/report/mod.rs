@@ -22,7 +22,6 @@ mod verdict;
 mod weekly;
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use crate::analysis::model::{Verdict, WeeklySummary};
 use crate::catalog::{Boundary, Label, RatingRule, boundaries, three_tier_bands};
@@ -36,10 +35,27 @@ pub use tables::{REPORTS_FORMATS, WATCHLIST_FORMATS, render_reports, render_watc
 
 /// An output format (`--format`). Not every format suits every report; each renderer says
 /// what it writes, and each command offers the formats it renders.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+///
+/// Text form: `table`, `markdown`, `json`, `csv`, `html`; parsed in any case, `md` is markdown
+/// (the same for `FromStr` through strum and for `--format` through clap).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive, parse_err_ty = String, parse_err_fn = unknown_format)]
 pub enum Format {
     Table,
     #[value(alias = "md")]
+    #[strum(to_string = "markdown", serialize = "md")]
     Markdown,
     Json,
     Csv,
@@ -50,13 +66,7 @@ impl Format {
     pub const ALL: [Format; 5] = [Format::Table, Format::Markdown, Format::Json, Format::Csv, Format::Html];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Table => "table",
-            Format::Markdown => "markdown",
-            Format::Json => "json",
-            Format::Csv => "csv",
-            Format::Html => "html",
-        }
+        self.into()
     }
 
     /// The file extension for files written in this format.
@@ -71,13 +81,8 @@ impl Format {
     }
 }
 
-impl FromStr for Format {
-    type Err = String;
-    /// A format by name, any case; `md` is markdown.
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        <Format as clap::ValueEnum>::from_str(text, true)
-            .map_err(|_| format!("unknown format `{text}` (expected table, markdown, json, csv or html)"))
-    }
+fn unknown_format(text: &str) -> String {
+    format!("unknown format `{text}` (expected {})", crate::text::one_of(<Format as strum::VariantNames>::VARIANTS))
 }
 
 /// A `--format` value parser offering only `allowed`: each command lists the formats it
@@ -87,12 +92,6 @@ pub fn format_parser(allowed: &'static [Format]) -> impl clap::builder::TypedVal
     use clap::builder::TypedValueParser as _;
     clap::builder::PossibleValuesParser::new(allowed.iter().filter_map(Format::to_possible_value))
         .try_map(|name: String| <Format as clap::ValueEnum>::from_str(&name, true))
-}
-
-impl std::fmt::Display for Format {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 /// What a renderer needs beyond the model values: where the rule's bands meet, with their
@@ -194,4 +193,32 @@ fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     // The model holds only strings, numbers, dates and plain enums, which always serialize;
     // a failure here is a bug in the model, not bad input.
     serde_json::to_string_pretty(value).expect("model values serialize to JSON") + "\n"
+}
+
+#[cfg(test)]
+mod format_tests {
+    use strum::IntoEnumIterator;
+
+    use super::Format;
+
+    #[test]
+    fn every_format_keeps_its_name_and_parses_like_format_flag() {
+        // The names `--format` takes and the web's representations: they must never change.
+        let names = ["table", "markdown", "json", "csv", "html"];
+        assert_eq!(Format::iter().collect::<Vec<_>>(), Format::ALL);
+        for (format, name) in Format::iter().zip(names) {
+            assert_eq!((format.as_str(), format.to_string()), (name, name.to_string()));
+            assert_eq!(name.parse::<Format>(), Ok(format));
+            assert_eq!(name.to_uppercase().parse::<Format>(), Ok(format));
+            // `--format` (clap) takes the same names.
+            assert_eq!(<Format as clap::ValueEnum>::from_str(name, true), Ok(format));
+        }
+        assert_eq!("MD".parse::<Format>(), Ok(Format::Markdown));
+        assert_eq!(<Format as clap::ValueEnum>::from_str("md", true), Ok(Format::Markdown));
+    }
+
+    #[test]
+    fn an_unknown_format_lists_the_accepted_names() {
+        assert_eq!("svg".parse::<Format>(), Err("unknown format `svg` (expected table, markdown, json, csv or html)".to_string()));
+    }
 }

@@ -18,8 +18,10 @@ pub struct NewOutboxMessage {
     pub payload: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// A message's delivery state; the text is what `outbox.state` stores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString, strum::VariantNames, strum::EnumIter)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum OutboxState {
     Pending,
     Sent,
@@ -31,21 +33,12 @@ pub enum OutboxState {
 
 impl OutboxState {
     pub fn as_str(self) -> &'static str {
-        match self {
-            OutboxState::Pending => "pending",
-            OutboxState::Sent => "sent",
-            OutboxState::Failed => "failed",
-            OutboxState::Expired => "expired",
-        }
+        self.into()
     }
 
+    /// The stored text; anything unknown reads as pending.
     fn parse(text: &str) -> OutboxState {
-        match text {
-            "sent" => OutboxState::Sent,
-            "failed" => OutboxState::Failed,
-            "expired" => OutboxState::Expired,
-            _ => OutboxState::Pending,
-        }
+        text.parse().unwrap_or(OutboxState::Pending)
     }
 }
 
@@ -328,6 +321,20 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_outbox_state_keeps_its_stored_text() {
+        use strum::{IntoEnumIterator, VariantNames};
+        // The text in existing databases and in `notify status --json`: it must never change.
+        let stored = ["pending", "sent", "failed", "expired"];
+        assert_eq!(OutboxState::VARIANTS, stored);
+        for (state, text) in OutboxState::iter().zip(stored) {
+            assert_eq!(state.as_str(), text);
+            assert_eq!(OutboxState::parse(text), state);
+            assert_eq!(serde_json::to_string(&state).unwrap(), format!("\"{text}\""));
+        }
+        assert_eq!(OutboxState::parse("Sent"), OutboxState::Pending);
+    }
 
     fn at(seconds: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_684_490_400 + seconds, 0).unwrap()

@@ -38,9 +38,10 @@ pub struct ProviderStreak {
     pub last_reason: String,
 }
 
-/// How a job run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// How a job run ended; the text is what `job_runs.outcome` stores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString, strum::VariantNames, strum::EnumIter)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum JobRunOutcome {
     Running,
     Ok,
@@ -51,23 +52,12 @@ pub enum JobRunOutcome {
 
 impl JobRunOutcome {
     pub fn as_str(self) -> &'static str {
-        match self {
-            JobRunOutcome::Running => "running",
-            JobRunOutcome::Ok => "ok",
-            JobRunOutcome::Failed => "failed",
-            JobRunOutcome::Skipped => "skipped",
-            JobRunOutcome::Cancelled => "cancelled",
-        }
+        self.into()
     }
 
+    /// The stored text; anything unknown reads as still running.
     fn parse(text: &str) -> JobRunOutcome {
-        match text {
-            "ok" => JobRunOutcome::Ok,
-            "failed" => JobRunOutcome::Failed,
-            "skipped" => JobRunOutcome::Skipped,
-            "cancelled" => JobRunOutcome::Cancelled,
-            _ => JobRunOutcome::Running,
-        }
+        text.parse().unwrap_or(JobRunOutcome::Running)
     }
 }
 
@@ -362,6 +352,20 @@ impl Store {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn every_job_outcome_keeps_its_stored_text() {
+        use strum::{IntoEnumIterator, VariantNames};
+        // The text in existing databases and in `status --json`: it must never change.
+        let stored = ["running", "ok", "failed", "skipped", "cancelled"];
+        assert_eq!(JobRunOutcome::VARIANTS, stored);
+        for (outcome, text) in JobRunOutcome::iter().zip(stored) {
+            assert_eq!(outcome.as_str(), text);
+            assert_eq!(JobRunOutcome::parse(text), outcome);
+            assert_eq!(serde_json::to_string(&outcome).unwrap(), format!("\"{text}\""));
+        }
+        assert_eq!(JobRunOutcome::parse("OK"), JobRunOutcome::Running);
+    }
 
     #[test]
     fn job_runs_remember_the_last_success_and_abandoned_runs_are_closed() {

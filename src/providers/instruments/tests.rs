@@ -197,3 +197,18 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn list_segments_keep_their_names_and_aliases() {
+    use strum::IntoEnumIterator;
+    // The names `instruments sync --market` takes and progress lines print.
+    let names = ["A", "HK", "US"];
+    assert_eq!(ListSegment::iter().collect::<Vec<_>>(), ListSegment::ALL);
+    for (segment, name) in ListSegment::iter().zip(names) {
+        assert_eq!(segment.as_str(), name);
+        assert_eq!(ListSegment::parse(name), Some(segment));
+        assert_eq!(ListSegment::parse(&format!(" {} ", name.to_lowercase())), Some(segment));
+    }
+    assert_eq!(ListSegment::parse("cn"), Some(ListSegment::A));
+    assert_eq!(ListSegment::parse("EU"), None);
+}
