@@ -578,7 +578,39 @@ impl<R: JobRunner> Engine<R> {
                 let _ = handle.await;
             }
         }
+        if fired.is_some_and(JobKind::is_sync) && !self.shutdown.is_cancelled() {
+            self.retry_skipped_summary().await;
+        }
         Some(state)
+    }
+
+    /// After a sync tick: a weekly summary whose latest run was skipped for its slot (a week
+    /// without prices) and that is still missing ([`recorded_state`]) runs again, so prices
+    /// synced late produce it without waiting for a restart. A market-closed week is not
+    /// missing, so it is not retried.
+    async fn retry_skipped_summary(self: &Arc<Self>) {
+        let now = self.clock.now();
+        let schedules = self.schedules.clone();
+        let Some(slot) = schedules.get(JobKind::WeeklySummary).latest_at_or_before(now) else { return };
+        let due = self
+            .db(move |store| {
+                let last = store.last_job_run(JobKind::WeeklySummary.name())?;
+                if !last.is_some_and(|run| run.outcome == JobRunOutcome::Skipped && run.scheduled_for == Some(slot)) {
+                    return Ok(false);
+                }
+                Ok(!recorded_state(store, &schedules, now)?.reports_missing_summary.is_empty())
+            })
+            .await;
+        match due {
+            Ok(true) => {
+                info!(job = %JobKind::WeeklySummary, "retrying the summary skipped for want of prices after a sync");
+                if let Some(handle) = self.start(JobKind::WeeklySummary, Some(slot), Trigger::CatchUp) {
+                    let _ = handle.await;
+                }
+            }
+            Ok(false) => {}
+            Err(error) => warn!(%error, "cannot check whether a skipped weekly summary is due again"),
+        }
     }
 
     /// What the database says about the jobs ([`recorded_state`]).

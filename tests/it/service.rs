@@ -92,6 +92,8 @@ struct FakeJobs {
     running: AtomicUsize,
     most_at_once: AtomicUsize,
     verdicts_shown: AtomicUsize,
+    /// The weekly job finds no prices in its week and says so (`JobStatus::Skipped`).
+    weekly_skips: bool,
 }
 
 impl FakeJobs {
@@ -119,6 +121,7 @@ impl JobRunner for FakeJobs {
         let _guard = RunningGuard(&self.running);
         self.most_at_once.fetch_max(now_running, Ordering::SeqCst);
         let duration = self.durations.iter().find(|(job, _)| *job == request.job).map_or(Duration::ZERO, |(_, d)| *d);
+        let job = request.job;
         self.requests.lock().unwrap().push(request);
         let cancelled = if self.ignores_cancel {
             tokio::time::sleep(duration).await;
@@ -129,7 +132,11 @@ impl JobRunner for FakeJobs {
                 _ = cancel.cancelled() => true,
             }
         };
-        let status = if cancelled { JobStatus::Cancelled } else { JobStatus::Done };
+        let status = match (cancelled, job) {
+            (true, _) => JobStatus::Cancelled,
+            (false, JobKind::WeeklySummary) if self.weekly_skips => JobStatus::Skipped { reason: "no prices in week".to_string() },
+            (false, _) => JobStatus::Done,
+        };
         Ok(JobOutcome { counts: serde_json::json!({ "fake": true }), status })
     }
 
@@ -556,6 +563,38 @@ async fn the_weekly_job_prints_writes_and_records_the_summary_of_the_latest_comp
 }
 
 // ---- A week without prices (Golden Week, or prices not synced yet) ----
+
+/// A summary skipped for want of prices runs again after the next sync tick (prices may have
+/// arrived); one that was written (here: done) is not run again by a sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_summary_skipped_for_want_of_prices_is_retried_after_each_sync_tick() {
+    for weekly_skips in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = test_config(dir.path());
+        // The real clock: the latest Friday's week has no prices in this database (the seed
+        // reports, nothing synced), so the start-up catch-up runs the summary once.
+        config.schedule.jobs.weekly_summary = "0 0 18 * * Fri".to_string();
+        config.schedule.jobs.sync_fx = EVERY_SECOND.to_string();
+        let jobs = Arc::new(FakeJobs { weekly_skips, ..FakeJobs::default() });
+        let service = start_service(&config, jobs.clone(), quick_options(), Arc::new(SystemClock));
+        let database = config.database.path.clone();
+        let synced = wait_for_async(Duration::from_secs(20), || count(&database, JobKind::SyncFx, JobRunOutcome::Ok) >= 2).await;
+        let (result, _) = service.stop().await;
+        result.unwrap();
+        assert!(synced, "{:?}", jobs.jobs_run());
+        let ran = jobs.jobs_run();
+        let weekly = ran.iter().filter(|job| **job == JobKind::WeeklySummary).count();
+        if weekly_skips {
+            // The catch-up's run, then one after each of at least two sync ticks.
+            assert!(weekly >= 2, "{ran:?}");
+            assert_eq!(ran[0], JobKind::WeeklySummary, "{ran:?}");
+            assert!(ran.windows(2).any(|pair| pair == [JobKind::SyncFx, JobKind::WeeklySummary]), "{ran:?}");
+            assert!(runs(&database, JobKind::WeeklySummary).iter().all(|run| run.outcome == JobRunOutcome::Skipped));
+        } else {
+            assert_eq!(weekly, 1, "{ran:?}");
+        }
+    }
+}
 
 /// The small report's closes end on Friday 2023-08-18 (W33); the summary job is pinned to
 /// Friday 2023-08-25 18:00, so it covers W34 (2023-08-21 to 08-25), which has no close yet.
