@@ -1,5 +1,6 @@
 //! Small validated values, parsed once at the edge (command-line flags, config, report files)
-//! and trusted everywhere after: [`ReportId`], [`Week`], [`Tz`] and [`ProviderName`].
+//! and trusted everywhere after: [`ReportId`], [`Week`], [`Tz`] and [`ProviderName`], and
+//! dates typed by users ([`parse_date`]).
 //!
 //! Invariants: a value of these types is always valid, so nothing downstream re-checks it;
 //! each parses from and prints to exactly one text form (`FromStr`/`Display`, and the same
@@ -205,6 +206,15 @@ impl FromStr for Week {
     }
 }
 
+/// A date typed by a user (a command-line flag, a query parameter) in the one form the
+/// product prints, `2023-05-19`; surrounding spaces are ignored. `shown` is how the caller
+/// echoes the input in the error: [`quote`] on the command line, shorter and without control
+/// characters on the web.
+pub fn parse_date(text: &str, shown: impl FnOnce(&str) -> String) -> Result<NaiveDate, ParseError> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| ParseError(format!("`{}` is not a date; expected the form 2023-05-19", shown(text))))
+}
+
 impl From<chrono::IsoWeek> for Week {
     fn from(iso: chrono::IsoWeek) -> Week {
         Week { year: iso.year(), number: iso.week() }
@@ -256,8 +266,23 @@ serde_via_str!(Tz);
 
 /// A price provider, by its config name (`tencent`, `eastmoney`, `yahoo`). The names are
 /// listed here once: config chains, the command line and the store all parse through this.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, strum::Display, strum::IntoStaticStr, clap::ValueEnum)]
-#[strum(serialize_all = "lowercase")]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+    strum::EnumIter,
+    clap::ValueEnum,
+)]
+#[strum(serialize_all = "lowercase", parse_err_ty = ParseError, parse_err_fn = unknown_provider)]
 #[value(rename_all = "lowercase")]
 pub enum ProviderName {
     Tencent,
@@ -274,21 +299,17 @@ impl ProviderName {
 
     /// The provider of this config name, or `None`.
     pub fn parse(name: &str) -> Option<ProviderName> {
-        ProviderName::ALL.into_iter().find(|p| p.as_str() == name)
+        name.parse().ok()
     }
 
     /// `tencent, eastmoney, yahoo`: the names, for messages.
     pub fn names() -> String {
-        ProviderName::ALL.map(ProviderName::as_str).join(", ")
+        <ProviderName as strum::VariantNames>::VARIANTS.join(", ")
     }
 }
 
-impl FromStr for ProviderName {
-    type Err = ParseError;
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        ProviderName::parse(name)
-            .ok_or_else(|| ParseError(format!("unknown provider `{}` (known: {})", quote(name), ProviderName::names())))
-    }
+fn unknown_provider(name: &str) -> ParseError {
+    ParseError(format!("unknown provider `{}` (known: {})", quote(name), ProviderName::names()))
 }
 
 serde_via_str!(ProviderName);
@@ -321,6 +342,37 @@ mod tests {
     fn bad_report_ids_show_the_rule(#[case] text: &str) {
         let message = ReportId::parse(text).unwrap_err().to_string();
         assert!(message.contains(&format!("`{text}`")) && message.contains("zheshang-2023-02-14-chatgpt"), "{message}");
+    }
+
+    #[test]
+    fn dates_parse_in_one_form_and_errors_show_the_input_as_the_caller_quotes_it() {
+        assert_eq!(parse_date(" 2023-05-19 ", quote), Ok(d(2023, 5, 19)));
+        assert_eq!(parse_date("2024-02-29", quote), Ok(d(2024, 2, 29)));
+        for bad in ["2023-02-29", "2023-13-01", "19/05/2023", "20230519", "", "２０２３-05-19"] {
+            assert_eq!(
+                parse_date(bad, quote).unwrap_err().to_string(),
+                format!("`{bad}` is not a date; expected the form 2023-05-19"),
+                "{bad}"
+            );
+        }
+        // The caller decides how the input is echoed.
+        let error = parse_date("x\ny", |text| text.replace('\n', "")).unwrap_err();
+        assert_eq!(error.to_string(), "`xy` is not a date; expected the form 2023-05-19");
+    }
+
+    #[test]
+    fn every_provider_keeps_its_config_name() {
+        use strum::IntoEnumIterator;
+        // Config chains, `--provider`, `securities.adj_source` and `daily_bars.source`: never change.
+        let names = ["tencent", "eastmoney", "yahoo"];
+        assert_eq!(ProviderName::iter().collect::<Vec<_>>(), ProviderName::ALL);
+        for (provider, name) in ProviderName::iter().zip(names) {
+            assert_eq!((provider.as_str(), provider.to_string()), (name, name.to_string()));
+            assert_eq!(name.parse::<ProviderName>(), Ok(provider));
+            assert_eq!(<ProviderName as clap::ValueEnum>::from_str(name, false), Ok(provider));
+            assert_eq!(serde_json::to_string(&provider).unwrap(), format!("\"{name}\""));
+        }
+        assert_eq!("Yahoo".parse::<ProviderName>().unwrap_err().to_string(), "unknown provider `Yahoo` (known: tencent, eastmoney, yahoo)");
     }
 
     #[test]

@@ -168,10 +168,10 @@ impl Context {
     }
 }
 
-/// A date argument in the one form the product prints.
-pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("`{}` is not a date; expected the form 2023-05-19", crate::text::quote(text)))
+/// A date argument in the one form the product prints (`ids::parse_date`), the input
+/// excerpted as every command-line message does.
+pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, crate::ids::ParseError> {
+    crate::ids::parse_date(text, crate::text::quote)
 }
 
 /// Prints the text, or writes it to `output` and prints the path.

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -22,6 +22,7 @@ use crate::providers::Providers;
 use crate::providers::instruments::{InstrumentSources, ListSegment};
 use crate::report::{self, Format};
 use crate::store::{Store, StoreError};
+use crate::symbol::Symbol;
 use crate::sync::{self, Selection, SyncError, SyncOptions};
 
 /// One run of one job.
@@ -57,6 +58,11 @@ pub enum JobStatus {
     },
     /// Stopped early by shutdown; what finished is stored.
     Cancelled,
+    /// Nothing to do, for the reason given (a week without prices): recorded `skipped`,
+    /// which data_health neither counts as a failure nor as a recovery.
+    Skipped {
+        reason: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -255,11 +261,28 @@ impl LibraryJobs {
             let options = LibraryJobs::analysis_options(&config);
             let mut written = 0usize;
             let mut problems = Vec::new();
+            let mut no_prices = Vec::new();
             let report_ids = store.report_ids()?;
             for id in &report_ids {
-                let result = (|| -> Result<usize, JobError> {
+                let result = (|| -> Result<Result<usize, String>, JobError> {
                     let report = store.report(id)?;
                     let summary = pipeline::weekly(&store, &report, &selection, &options)?;
+                    // The rule `report` and the week page apply: a week without a benchmark
+                    // close would read 0.00 %. Nothing is written, recorded or queued for it.
+                    if crate::analysis::check_week_has_prices(&summary).is_err() {
+                        let reason = match market_closed_week(&store, &report.rule.benchmark, week)? {
+                            Some(next_close) => format!(
+                                "no prices in week {week} for report {id}: market closed ({} has no close from {} to {}; its next close is {next_close}); no summary for this week",
+                                summary.benchmark_name, summary.week_start, summary.week_end
+                            ),
+                            None => format!(
+                                "no prices in week {week} for report {id}: market closed or prices not synced (the latest close of {} is {}); retried once prices arrive",
+                                summary.benchmark_name, summary.as_of
+                            ),
+                        };
+                        tracing::info!(report = %id, week = %week, "weekly summary skipped: {reason}");
+                        return Ok(Err(reason));
+                    }
                     // The chart's bands and labels come from this report's own rule.
                     let render = report::RenderOptions::from_rule(&report.rule);
                     output.print(&report::render_weekly_with(&summary, Format::Table, &render));
@@ -270,23 +293,48 @@ impl LibraryJobs {
                     let rows = notifier.as_ref().map(|n| n.weekly_rows(&summary, &render, None, now)).unwrap_or_default();
                     store.record_weekly_summary_and_notify(id, &summary.week.to_string(), summary.as_of, &names, &rows, now)?;
                     tracing::info!(report = %id, week = %summary.week, files = ?names, "weekly summary written");
-                    Ok(files.len())
+                    Ok(Ok(files.len()))
                 })();
                 match result {
-                    Ok(files) => written += files,
+                    Ok(Ok(files)) => written += files,
+                    Ok(Err(reason)) => no_prices.push(reason),
                     Err(error) => problems.push(format!("{id}: {error}")),
                 }
             }
-            let counts = json!({ "reports": report_ids.len(), "failed_reports": problems.len(), "files": written });
-            let status = match problems.len() {
-                0 => JobStatus::Done,
-                n if n == report_ids.len() => JobStatus::Failed { problems: problems.join("; ") },
-                _ => JobStatus::Partial { problems: problems.join("; ") },
+            let mut counts = json!({ "reports": report_ids.len(), "failed_reports": problems.len(), "files": written });
+            if !no_prices.is_empty() {
+                counts["no_prices_reports"] = json!(no_prices.len());
+            }
+            let summarised = report_ids.len() - problems.len() - no_prices.len();
+            let status = match (problems.len(), no_prices.len()) {
+                (0, 0) => JobStatus::Done,
+                // Every report skipped for want of prices: nothing failed, nothing was done.
+                (0, _) if summarised == 0 => JobStatus::Skipped { reason: no_prices.join("; ") },
+                (failed, _) if failed == report_ids.len() => JobStatus::Failed { problems: problems.join("; ") },
+                _ if summarised == 0 => {
+                    JobStatus::Failed { problems: problems.into_iter().chain(no_prices).collect::<Vec<_>>().join("; ") }
+                }
+                _ => JobStatus::Partial { problems: problems.into_iter().chain(no_prices).collect::<Vec<_>>().join("; ") },
             };
             Ok(JobOutcome { counts, status })
         });
         task.await.map_err(|e| JobError::Failed(format!("the weekly summary task failed: {e}")))?
     }
+}
+
+/// Whether `week` is one the market was closed for: `benchmark` has no close in it (Monday
+/// to Sunday) but has one after it, so no close will ever come. Returns that next close.
+/// A week with no close and none after it may just not be synced yet: `None`, and the
+/// summary is retried (catch-up) until a later close shows which it was.
+pub fn market_closed_week(store: &Store, benchmark: &Symbol, week: Week) -> Result<Option<NaiveDate>, StoreError> {
+    let (monday, sunday) = (week.monday(), week.monday() + Days::new(6));
+    let Some(latest) = store.bar_stats(benchmark)?.map(|stats| stats.last) else { return Ok(None) };
+    if latest <= sunday || !store.bars(benchmark, monday, sunday)?.is_empty() {
+        return Ok(None);
+    }
+    // The first close after the week, for the message; a month covers any holiday.
+    let next = store.bars(benchmark, sunday + Days::new(1), latest.min(sunday + Days::new(31)))?.first().map(|bar| bar.date);
+    Ok(Some(next.unwrap_or(latest)))
 }
 
 impl JobRunner for LibraryJobs {

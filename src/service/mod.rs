@@ -304,6 +304,28 @@ fn open_and_seed(database: &Path, reports_dir: &Path, now: DateTime<Utc>) -> Res
     Ok(store)
 }
 
+/// What the database says about the jobs, for a catch-up at `now`: prices present, each
+/// job's last success, and the reports without the summary of the week the summary job
+/// covers at `now`. A week the market was closed for ([`jobs::market_closed_week`]) has no
+/// summary to miss; a week without prices that may still come is missing until they do.
+pub fn recorded_state(store: &Store, schedules: &Schedules, now: DateTime<Utc>) -> Result<schedule::RecordedState, StoreError> {
+    let week = schedule::summary_week_at(schedules.get(JobKind::WeeklySummary), now);
+    let mut state = schedule::RecordedState { has_prices: store.has_prices()?, ..Default::default() };
+    for job in JobKind::ALL {
+        if let Some(run) = store.last_successful_job_run(job.name())? {
+            state.last_success.insert(job, (&run).into());
+        }
+    }
+    for id in store.report_ids()? {
+        if !store.has_weekly_summary(&id, &week.to_string())?
+            && jobs::market_closed_week(store, &store.report(&id)?.rule.benchmark, week)?.is_none()
+        {
+            state.reports_missing_summary.push(id);
+        }
+    }
+    Ok(state)
+}
+
 /// How a run came to be asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Trigger {
@@ -446,6 +468,7 @@ impl<R: JobRunner> Engine<R> {
                 JobStatus::Partial { problems } => (JobRunOutcome::Ok, counts, Some(problems)),
                 JobStatus::Failed { problems } => (JobRunOutcome::Failed, counts, Some(problems)),
                 JobStatus::Cancelled => (JobRunOutcome::Cancelled, counts, Some("stopped by shutdown before it finished".to_string())),
+                JobStatus::Skipped { reason } => (JobRunOutcome::Skipped, counts, Some(reason)),
             },
             Some(Err(error)) if cancel.is_cancelled() => (JobRunOutcome::Cancelled, serde_json::json!({}), Some(error.to_string())),
             Some(Err(error)) => (JobRunOutcome::Failed, serde_json::json!({}), Some(error.to_string())),
@@ -459,6 +482,7 @@ impl<R: JobRunner> Engine<R> {
         match (outcome, &message) {
             (JobRunOutcome::Ok, None) => info!(job = %job, seconds, counts = %counts, "job finished"),
             (JobRunOutcome::Ok, Some(problems)) => warn!(job = %job, seconds, counts = %counts, problems, "job finished with failures"),
+            (JobRunOutcome::Skipped, Some(reason)) => info!(job = %job, seconds, counts = %counts, reason, "job skipped"),
             (outcome, message) => {
                 warn!(job = %job, seconds, outcome = outcome.as_str(), error = message.as_deref().unwrap_or(""), "job did not finish")
             }
@@ -554,28 +578,45 @@ impl<R: JobRunner> Engine<R> {
                 let _ = handle.await;
             }
         }
+        if fired.is_some_and(JobKind::is_sync) && !self.shutdown.is_cancelled() {
+            self.retry_skipped_summary().await;
+        }
         Some(state)
     }
 
-    /// What the database says about the jobs: prices present, each job's last success, and
-    /// the reports without the summary of the week the summary job covers at `now`.
+    /// After a sync tick: a weekly summary whose latest run was skipped for its slot (a week
+    /// without prices) and that is still missing ([`recorded_state`]) runs again, so prices
+    /// synced late produce it without waiting for a restart. A market-closed week is not
+    /// missing, so it is not retried.
+    async fn retry_skipped_summary(self: &Arc<Self>) {
+        let now = self.clock.now();
+        let schedules = self.schedules.clone();
+        let Some(slot) = schedules.get(JobKind::WeeklySummary).latest_at_or_before(now) else { return };
+        let due = self
+            .db(move |store| {
+                let last = store.last_job_run(JobKind::WeeklySummary.name())?;
+                if !last.is_some_and(|run| run.outcome == JobRunOutcome::Skipped && run.scheduled_for == Some(slot)) {
+                    return Ok(false);
+                }
+                Ok(!recorded_state(store, &schedules, now)?.reports_missing_summary.is_empty())
+            })
+            .await;
+        match due {
+            Ok(true) => {
+                info!(job = %JobKind::WeeklySummary, "retrying the summary skipped for want of prices after a sync");
+                if let Some(handle) = self.start(JobKind::WeeklySummary, Some(slot), Trigger::CatchUp) {
+                    let _ = handle.await;
+                }
+            }
+            Ok(false) => {}
+            Err(error) => warn!(%error, "cannot check whether a skipped weekly summary is due again"),
+        }
+    }
+
+    /// What the database says about the jobs ([`recorded_state`]).
     async fn recorded_state(&self, now: DateTime<Utc>) -> Result<schedule::RecordedState, ServiceError> {
-        let week = schedule::summary_week_at(self.schedules.get(JobKind::WeeklySummary), now).to_string();
-        self.db(move |store| {
-            let mut state = schedule::RecordedState { has_prices: store.has_prices()?, ..Default::default() };
-            for job in JobKind::ALL {
-                if let Some(run) = store.last_successful_job_run(job.name())? {
-                    state.last_success.insert(job, (&run).into());
-                }
-            }
-            for id in store.report_ids()? {
-                if !store.has_weekly_summary(&id, &week)? {
-                    state.reports_missing_summary.push(id);
-                }
-            }
-            Ok(state)
-        })
-        .await
+        let schedules = self.schedules.clone();
+        self.db(move |store| recorded_state(store, &schedules, now)).await
     }
 
     /// Runs every job the recorded state says is due ([`Engine::run_due`]). At start-up on a

@@ -19,9 +19,25 @@ use crate::ids::Week;
 use crate::store::JobRun;
 use crate::symbol::Market;
 
-/// The service's jobs, named as their keys under `[schedule.jobs]`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+/// The service's jobs, named as their keys under `[schedule.jobs]` (also `job_runs.job`).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum JobKind {
     SyncCnHk,
     SyncUs,
@@ -36,17 +52,11 @@ impl JobKind {
     pub const ALL: [JobKind; 5] = [JobKind::SyncCnHk, JobKind::SyncUs, JobKind::SyncFx, JobKind::WeeklySummary, JobKind::SyncInstruments];
 
     pub fn name(self) -> &'static str {
-        match self {
-            JobKind::SyncCnHk => "sync_cn_hk",
-            JobKind::SyncUs => "sync_us",
-            JobKind::SyncFx => "sync_fx",
-            JobKind::WeeklySummary => "weekly_summary",
-            JobKind::SyncInstruments => "sync_instruments",
-        }
+        self.into()
     }
 
     pub fn parse(name: &str) -> Option<JobKind> {
-        JobKind::ALL.into_iter().find(|job| job.name() == name)
+        name.parse().ok()
     }
 
     /// The config key of the job's cron expression, for error messages.
@@ -81,12 +91,6 @@ impl JobKind {
     /// A valid expression for this job (its default), shown in error messages.
     fn example(self) -> String {
         self.expression(&JobsConfig::default()).to_string()
-    }
-}
-
-impl std::fmt::Display for JobKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
     }
 }
 
@@ -342,6 +346,21 @@ mod tests {
     use rstest::rstest;
 
     use super::*;
+
+    #[test]
+    fn every_job_keeps_its_config_key_and_stored_name() {
+        use strum::{IntoEnumIterator, VariantNames};
+        // `[schedule.jobs]` keys and `job_runs.job` in existing databases: they must never change.
+        let names = ["sync_cn_hk", "sync_us", "sync_fx", "weekly_summary", "sync_instruments"];
+        assert_eq!(JobKind::VARIANTS, names);
+        assert_eq!(JobKind::iter().collect::<Vec<_>>(), JobKind::ALL);
+        for (job, name) in JobKind::iter().zip(names) {
+            assert_eq!((job.name(), job.to_string()), (name, name.to_string()));
+            assert_eq!(JobKind::parse(name), Some(job));
+            assert_eq!(serde_json::to_string(&job).unwrap(), format!("\"{name}\""));
+        }
+        assert_eq!(JobKind::parse("Sync_US"), None);
+    }
 
     fn shanghai(expression: &str, job: JobKind) -> Schedule {
         Schedule::parse(job, expression, chrono_tz::Asia::Shanghai).unwrap()

@@ -2,7 +2,6 @@
 //! (A full history always replaces the stored series whole; nothing to decide there.)
 
 use std::collections::HashMap;
-use std::fmt;
 
 use crate::prices::{AdjBasis, Bar};
 
@@ -20,23 +19,17 @@ pub enum Apply {
     RefetchFull(RefetchReason),
 }
 
-/// Why an incremental answer cannot be merged into the stored series.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Why an incremental answer cannot be merged into the stored series (`Display`: the phrase
+/// sync summaries and logs show).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::Display)]
 pub enum RefetchReason {
     /// The provider's adjusted series now has another basis than the stored one.
+    #[strum(to_string = "adjustment basis changed")]
     BasisChanged,
     /// The provider re-based its adjusted history (a dividend under Yahoo `adjclose`, or a
     /// split that rescaled every earlier price).
+    #[strum(to_string = "adjusted history re-based")]
     Rebased,
-}
-
-impl fmt::Display for RefetchReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            RefetchReason::BasisChanged => "adjustment basis changed",
-            RefetchReason::Rebased => "adjusted history re-based",
-        })
-    }
 }
 
 /// Decides how to apply an incremental answer: upserted unless its basis differs from the
@@ -84,6 +77,13 @@ mod tests {
     use super::*;
     use chrono::NaiveDate;
     use rstest::rstest;
+
+    #[test]
+    fn refetch_reasons_read_as_before() {
+        // Shown in sync summaries and logs.
+        assert_eq!(RefetchReason::BasisChanged.to_string(), "adjustment basis changed");
+        assert_eq!(RefetchReason::Rebased.to_string(), "adjusted history re-based");
+    }
 
     fn bar(day: u32, close: f64, adj_close: f64) -> Bar {
         let date = NaiveDate::from_ymd_opt(2023, 3, day).unwrap();

@@ -22,8 +22,7 @@ pub fn parse_week(text: &str) -> Result<Week, WebError> {
 
 /// A date query parameter (`as_of`, `from`, `to`); `name` is the parameter, for the message.
 pub fn parse_date(name: &str, text: &str) -> Result<NaiveDate, WebError> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| WebError::BadRequest(format!("{name}: `{}` is not a date; expected the form 2023-05-19", shown(text))))
+    crate::ids::parse_date(text, shown).map_err(|error| WebError::BadRequest(format!("{name}: {error}")))
 }
 
 /// A symbol in a path (forgiving input, as on the command line); one that cannot name a

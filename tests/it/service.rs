@@ -92,6 +92,8 @@ struct FakeJobs {
     running: AtomicUsize,
     most_at_once: AtomicUsize,
     verdicts_shown: AtomicUsize,
+    /// The weekly job finds no prices in its week and says so (`JobStatus::Skipped`).
+    weekly_skips: bool,
 }
 
 impl FakeJobs {
@@ -119,6 +121,7 @@ impl JobRunner for FakeJobs {
         let _guard = RunningGuard(&self.running);
         self.most_at_once.fetch_max(now_running, Ordering::SeqCst);
         let duration = self.durations.iter().find(|(job, _)| *job == request.job).map_or(Duration::ZERO, |(_, d)| *d);
+        let job = request.job;
         self.requests.lock().unwrap().push(request);
         let cancelled = if self.ignores_cancel {
             tokio::time::sleep(duration).await;
@@ -129,7 +132,11 @@ impl JobRunner for FakeJobs {
                 _ = cancel.cancelled() => true,
             }
         };
-        let status = if cancelled { JobStatus::Cancelled } else { JobStatus::Done };
+        let status = match (cancelled, job) {
+            (true, _) => JobStatus::Cancelled,
+            (false, JobKind::WeeklySummary) if self.weekly_skips => JobStatus::Skipped { reason: "no prices in week".to_string() },
+            (false, _) => JobStatus::Done,
+        };
         Ok(JobOutcome { counts: serde_json::json!({ "fake": true }), status })
     }
 
@@ -280,7 +287,11 @@ async fn a_restart_after_a_missed_slot_runs_that_job_once_and_summarises_the_mis
         let report = ratingwatch::catalog::load_report(&reports_dir().join("zheshang-2023-02-14-chatgpt.toml")).unwrap();
         store.load_report(&report, now).unwrap();
         let day = chrono::NaiveDate::from_ymd_opt(2027, 1, 4).unwrap();
-        store.upsert_bars(&Symbol::parse("000300.SH").unwrap(), &[Bar::close_only(day, 4000.0)], "csv", AdjBasis::None, day, now).unwrap();
+        // A close inside the summary's week (2026-W53) too: a week without one, followed by a
+        // close, is a market-closed week, which has no summary to catch up.
+        let in_week = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+        let closes = [Bar::close_only(in_week, 3990.0), Bar::close_only(day, 4000.0)];
+        store.upsert_bars(&Symbol::parse("000300.SH").unwrap(), &closes, "csv", AdjBasis::None, day, now).unwrap();
         record_success(&mut store, JobKind::SyncCnHk, at(1, 1, 16, 30));
         record_success(&mut store, JobKind::SyncFx, at(1, 1, 16, 45));
         // The US job last ran on the 10th; it was due daily in January, so the 11th..20th were
@@ -334,9 +345,9 @@ async fn after_a_wake_from_suspend_the_jobs_missed_while_asleep_run_once() {
         let report = ratingwatch::catalog::load_report(&reports_dir().join("zheshang-2023-02-14-chatgpt.toml")).unwrap();
         store.load_report(&report, start).unwrap();
         let day = chrono::NaiveDate::from_ymd_opt(2027, 1, 4).unwrap();
-        store
-            .upsert_bars(&Symbol::parse("000300.SH").unwrap(), &[Bar::close_only(day, 4000.0)], "csv", AdjBasis::None, day, start)
-            .unwrap();
+        // A close inside the summary's week (2026-W53) too, or it is a market-closed week.
+        let closes = [Bar::close_only(chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(), 3990.0), Bar::close_only(day, 4000.0)];
+        store.upsert_bars(&Symbol::parse("000300.SH").unwrap(), &closes, "csv", AdjBasis::None, day, start).unwrap();
         for job in [JobKind::SyncCnHk, JobKind::SyncUs, JobKind::SyncFx] {
             record_success(&mut store, job, start);
         }
@@ -549,6 +560,186 @@ async fn the_weekly_job_prints_writes_and_records_the_summary_of_the_latest_comp
     assert!(store.has_weekly_summary(support::SMALL_REPORT, "2023-W20").unwrap());
     let text = printed.text();
     assert!(text.contains("2023-W20") && text.contains("沪深300"), "printed: {text}");
+}
+
+// ---- A week without prices (Golden Week, or prices not synced yet) ----
+
+/// A summary skipped for want of prices runs again after the next sync tick (prices may have
+/// arrived); one that was written (here: done) is not run again by a sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_summary_skipped_for_want_of_prices_is_retried_after_each_sync_tick() {
+    for weekly_skips in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = test_config(dir.path());
+        // The real clock: the latest Friday's week has no prices in this database (the seed
+        // reports, nothing synced), so the start-up catch-up runs the summary once.
+        config.schedule.jobs.weekly_summary = "0 0 18 * * Fri".to_string();
+        config.schedule.jobs.sync_fx = EVERY_SECOND.to_string();
+        let jobs = Arc::new(FakeJobs { weekly_skips, ..FakeJobs::default() });
+        let service = start_service(&config, jobs.clone(), quick_options(), Arc::new(SystemClock));
+        let database = config.database.path.clone();
+        let synced = wait_for_async(Duration::from_secs(20), || count(&database, JobKind::SyncFx, JobRunOutcome::Ok) >= 2).await;
+        let (result, _) = service.stop().await;
+        result.unwrap();
+        assert!(synced, "{:?}", jobs.jobs_run());
+        let ran = jobs.jobs_run();
+        let weekly = ran.iter().filter(|job| **job == JobKind::WeeklySummary).count();
+        if weekly_skips {
+            // The catch-up's run, then one after each of at least two sync ticks.
+            assert!(weekly >= 2, "{ran:?}");
+            assert_eq!(ran[0], JobKind::WeeklySummary, "{ran:?}");
+            assert!(ran.windows(2).any(|pair| pair == [JobKind::SyncFx, JobKind::WeeklySummary]), "{ran:?}");
+            assert!(runs(&database, JobKind::WeeklySummary).iter().all(|run| run.outcome == JobRunOutcome::Skipped));
+        } else {
+            assert_eq!(weekly, 1, "{ran:?}");
+        }
+    }
+}
+
+/// The small report's closes end on Friday 2023-08-18 (W33); the summary job is pinned to
+/// Friday 2023-08-25 18:00, so it covers W34 (2023-08-21 to 08-25), which has no close yet.
+/// A webhook channel on a closed port is configured, so a queued summary stays in the outbox.
+fn week_without_prices_setup(dir: &Path) -> Config {
+    let mut config = test_config(dir);
+    config.reports.dir = support::small_report_dir();
+    config.schedule.jobs.weekly_summary = "0 0 18 25 8 Fri".to_string();
+    let file = dir.join("notify.toml");
+    std::fs::write(&file, "[[notify.channels]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/hook\"\n").unwrap();
+    config.notify = Config::load(Some(&file), []).unwrap().notify;
+    let mut store = Store::open(&config.database.path).unwrap();
+    support::load_small_report_into(&mut store, &support::small_report());
+    for job in [JobKind::SyncCnHk, JobKind::SyncUs, JobKind::SyncFx] {
+        record_success(&mut store, job, shanghai(2023, 8, 25, 17));
+    }
+    config
+}
+
+fn shanghai(year: i32, month: u32, day: u32, hour: u32) -> DateTime<Utc> {
+    chrono_tz::Asia::Shanghai.with_ymd_and_hms(year, month, day, hour, 0, 0).unwrap().with_timezone(&Utc)
+}
+
+/// Stores CSI 300 closes on `days` of August 2023 (an index: stored as published).
+fn add_benchmark_closes(database: &Path, days: &[u32]) {
+    let bars: Vec<Bar> = days
+        .iter()
+        .map(|&day| Bar {
+            date: chrono::NaiveDate::from_ymd_opt(2023, 8, day).unwrap(),
+            open: None,
+            high: None,
+            low: None,
+            close: 4242.0 + f64::from(day),
+            volume: None,
+            adj_close: 4242.0 + f64::from(day),
+        })
+        .collect();
+    let benchmark = Symbol::parse("000300.SH").unwrap();
+    let now = Utc::now();
+    Store::open(database).unwrap().upsert_bars(&benchmark, &bars, "csv", AdjBasis::None, now.date_naive(), now).unwrap();
+}
+
+/// Runs the real service at `now` until it has recorded `runs` finished weekly runs (its
+/// start-up catch-up), then stops it.
+async fn serve_weekly_catch_up(config: &Config, now: DateTime<Utc>, runs_expected: usize) {
+    let jobs = Arc::new(service::LibraryJobs::new(config.clone(), service::Output::new(Printed::default())).unwrap());
+    let shutdown = CancellationToken::new();
+    let handle = {
+        let (config, token) = (config.clone(), shutdown.clone());
+        tokio::spawn(async move { service::run(&config, jobs, quick_options(), token, Arc::new(FixedClock(now))).await })
+    };
+    let database = config.database.path.clone();
+    let done = wait_for_async(Duration::from_secs(30), || {
+        runs(&database, JobKind::WeeklySummary).iter().filter(|run| run.finished_at.is_some()).count() >= runs_expected
+    })
+    .await;
+    shutdown.cancel();
+    handle.await.unwrap().unwrap();
+    assert!(done, "{:?}", runs(&database, JobKind::WeeklySummary));
+}
+
+fn weekly_outbox_keys(database: &Path) -> Vec<String> {
+    let rows = Store::open(database).unwrap().outbox_messages(None, 1000).unwrap();
+    rows.into_iter().map(|row| row.dedup_key).filter(|key| key.starts_with("weekly_summary:")).collect()
+}
+
+fn week_files(config: &Config, week: &str) -> Vec<PathBuf> {
+    let folder = config.output.dir.join(support::SMALL_REPORT);
+    ["md", "json", "html"].iter().map(|ext| folder.join(format!("{week}.{ext}"))).filter(|path| path.exists()).collect()
+}
+
+/// Whether a catch-up at `now` would run the weekly summary (the service's own decision).
+fn catch_up_plans_the_summary(config: &Config, now: DateTime<Utc>) -> bool {
+    let schedules = service::Schedules::from_config(&config.schedule).unwrap();
+    let store = Store::open(&config.database.path).unwrap();
+    let state = service::recorded_state(&store, &schedules, now).unwrap();
+    service::schedule::plan_due(&schedules, &state, false, now, None).iter().any(|run| run.job == JobKind::WeeklySummary)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holiday_week_writes_and_queues_nothing_and_is_not_retried_once_the_market_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = week_without_prices_setup(dir.path());
+    let database = config.database.path.clone();
+
+    // Saturday after W34: no close in W34 and none after it yet. The catch-up runs the job,
+    // which skips the week: nothing written, recorded or queued; the run says why.
+    serve_weekly_catch_up(&config, shanghai(2023, 8, 26, 10), 1).await;
+    let run = runs(&database, JobKind::WeeklySummary).pop().unwrap();
+    assert_eq!(run.outcome, JobRunOutcome::Skipped, "{run:?}");
+    let message = run.error.clone().unwrap_or_default();
+    assert!(
+        message.contains(&format!("no prices in week 2023-W34 for report {}", support::SMALL_REPORT)) && message.contains("not synced"),
+        "{message}"
+    );
+    assert_eq!(run.counts["no_prices_reports"], 1);
+    assert!(week_files(&config, "2023-W34").is_empty());
+    assert!(weekly_outbox_keys(&database).is_empty(), "{:?}", weekly_outbox_keys(&database));
+    assert!(!Store::open(&database).unwrap().has_weekly_summary(support::SMALL_REPORT, "2023-W34").unwrap());
+    // Still no later close: a catch-up would try again.
+    assert!(catch_up_plans_the_summary(&config, shanghai(2023, 8, 26, 11)));
+
+    // The market reopens on Monday 08-28 and W34 never got a close: a closed week. A later
+    // catch-up does not plan it again, and the job itself calls it a market-closed week.
+    add_benchmark_closes(&database, &[28]);
+    let tuesday = shanghai(2023, 8, 29, 10);
+    assert!(!catch_up_plans_the_summary(&config, tuesday));
+    let jobs = service::LibraryJobs::new(config.clone(), service::Output::new(Printed::default())).unwrap();
+    let request = JobRequest { job: JobKind::WeeklySummary, scheduled_for: None, now: tuesday, week: Some("2023-W34".parse().unwrap()) };
+    let outcome = jobs.run(request, CancellationToken::new()).await.unwrap();
+    match outcome.status {
+        JobStatus::Skipped { reason } => assert!(
+            reason.contains("2023-W34") && reason.contains("market closed (") && reason.contains("next close is 2023-08-28"),
+            "{reason}"
+        ),
+        other => panic!("expected a skipped run, got {other:?}"),
+    }
+    serve_weekly_catch_up(&config, tuesday, 1).await;
+    assert_eq!(runs(&database, JobKind::WeeklySummary).len(), 1, "the closed week is not retried");
+    assert!(week_files(&config, "2023-W34").is_empty() && weekly_outbox_keys(&database).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_week_summarised_before_its_prices_arrive_is_written_by_the_next_catch_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = week_without_prices_setup(dir.path());
+    let database = config.database.path.clone();
+
+    serve_weekly_catch_up(&config, shanghai(2023, 8, 26, 10), 1).await;
+    assert_eq!(runs(&database, JobKind::WeeklySummary)[0].outcome, JobRunOutcome::Skipped);
+    assert!(week_files(&config, "2023-W34").is_empty() && weekly_outbox_keys(&database).is_empty());
+
+    // A late sync brings W34's closes; the next catch-up writes the summary and queues it.
+    add_benchmark_closes(&database, &[21, 22, 23, 24, 25]);
+    serve_weekly_catch_up(&config, shanghai(2023, 8, 27, 10), 2).await;
+    let run = runs(&database, JobKind::WeeklySummary).pop().unwrap();
+    assert_eq!(run.outcome, JobRunOutcome::Ok, "{run:?}");
+    assert_eq!(run.counts, serde_json::json!({ "reports": 1, "failed_reports": 0, "files": 3 }));
+    assert_eq!(week_files(&config, "2023-W34").len(), 3);
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&week_files(&config, "2023-W34")[1]).unwrap()).unwrap();
+    // Measured from the W33 close (4242) to the Friday close stored above (4242 + 25).
+    assert_eq!(json["as_of"], "2023-08-25");
+    assert_eq!(json["previous_as_of"], "2023-08-18");
+    assert_eq!(weekly_outbox_keys(&database), vec![format!("weekly_summary:{}:2023-W34:hook", support::SMALL_REPORT)]);
+    assert!(!catch_up_plans_the_summary(&config, shanghai(2023, 8, 27, 11)), "done once written");
 }
 
 // ---- The real binary ----
