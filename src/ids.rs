@@ -266,22 +266,8 @@ serde_via_str!(Tz);
 
 /// A price provider, by its config name (`tencent`, `eastmoney`, `yahoo`). The names are
 /// listed here once: config chains, the command line and the store all parse through this.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    strum::Display,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantNames,
-    strum::EnumIter,
-    clap::ValueEnum,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
+#[derive(strum::Display, strum::IntoStaticStr, strum::EnumString, strum::VariantNames, strum::EnumIter)]
 #[strum(serialize_all = "lowercase", parse_err_ty = ParseError, parse_err_fn = unknown_provider)]
 #[value(rename_all = "lowercase")]
 pub enum ProviderName {

@@ -49,22 +49,8 @@ use crate::text::one_of;
 ///
 /// Text (`Display`, serde, the store): `stock`, `index`, `fund`, `etf`. Parsing is
 /// hand-written because it trims and takes aliases (`share`, `equity`, `reit`).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    strum::Display,
-    strum::IntoStaticStr,
-    strum::VariantNames,
-    strum::EnumIter,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(strum::Display, strum::IntoStaticStr, strum::VariantNames, strum::EnumIter)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
 pub enum Kind {
@@ -96,22 +82,8 @@ impl FromStr for Kind {
 }
 
 /// Whether an instrument still trades. Parsing trims and ignores case.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    strum::Display,
-    strum::IntoStaticStr,
-    strum::VariantNames,
-    strum::EnumIter,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(strum::Display, strum::IntoStaticStr, strum::VariantNames, strum::EnumIter)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
 pub enum Status {
@@ -157,21 +129,8 @@ impl Instrument {
 
 /// The three listing venues a company can have, for the listing preference. Parsing is
 /// hand-written because it trims and takes aliases (`CN`, `SH`, `SZ` for `A`).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::VariantNames,
-    strum::EnumIter,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(strum::IntoStaticStr, strum::VariantNames, strum::EnumIter)]
 #[strum(serialize_all = "UPPERCASE")]
 pub enum Venue {
     /// Shanghai or Shenzhen A-shares.

@@ -20,21 +20,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 ///
 /// Printed as the canonical suffix (`SH`); parsed in any case, also from the suffixes other
 /// sites use (`SS`, `SSE`, `O`, `NASDAQ`, …).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    strum::Display,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantNames,
-    strum::EnumIter,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(strum::Display, strum::IntoStaticStr, strum::EnumString, strum::VariantNames, strum::EnumIter)]
 #[strum(ascii_case_insensitive, parse_err_ty = String, parse_err_fn = unknown_market)]
 pub enum Market {
     #[strum(to_string = "SH", serialize = "SS", serialize = "SSE")]
@@ -94,23 +81,8 @@ impl Market {
 }
 
 /// The currencies the product converts between. Parsed in any case; `RMB` is CNY.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    strum::Display,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantNames,
-    strum::EnumIter,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(strum::Display, strum::IntoStaticStr, strum::EnumString, strum::VariantNames, strum::EnumIter)]
 #[serde(rename_all = "UPPERCASE")]
 #[strum(serialize_all = "UPPERCASE", ascii_case_insensitive, parse_err_ty = String, parse_err_fn = unknown_currency)]
 pub enum Currency {

@@ -52,7 +52,18 @@ const MISSING_TOLERANCE: f64 = 0.01;
 
 /// One of the lists `instruments sync` fetches: `A`, `HK` or `US` (any case, `CN` is `A`).
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, strum::IntoStaticStr, strum::EnumString, strum::VariantNames, strum::EnumIter,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+    strum::EnumIter
 )]
 #[strum(serialize_all = "UPPERCASE", ascii_case_insensitive)]
 pub enum ListSegment {

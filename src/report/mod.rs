@@ -38,19 +38,8 @@ pub use tables::{REPORTS_FORMATS, WATCHLIST_FORMATS, render_reports, render_watc
 ///
 /// Text form: `table`, `markdown`, `json`, `csv`, `html`; parsed in any case, `md` is markdown
 /// (the same for `FromStr` through strum and for `--format` through clap).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    clap::ValueEnum,
-    strum::Display,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantNames,
-    strum::EnumIter,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(strum::Display, strum::IntoStaticStr, strum::EnumString, strum::VariantNames, strum::EnumIter)]
 #[strum(serialize_all = "lowercase", ascii_case_insensitive, parse_err_ty = String, parse_err_fn = unknown_format)]
 pub enum Format {
     Table,

@@ -43,6 +43,15 @@ impl Workspace {
         command.env("RATINGWATCH__REPORTS__DIR", &self.reports);
         command
     }
+
+    /// The seed report's text, a copy of it at `first.toml` in this folder to add, and the
+    /// file `reports add` files it as.
+    fn seed_to_add(&self) -> (String, PathBuf, PathBuf) {
+        let seed = std::fs::read_to_string(crate::support::seed_report_path()).unwrap();
+        let first = self.dir.path().join("first.toml");
+        std::fs::write(&first, &seed).unwrap();
+        (seed, first, self.reports.join("zheshang-2023-02-14-chatgpt.toml"))
+    }
 }
 
 #[path = "../shared/report_structure.rs"]
@@ -233,11 +242,7 @@ fn a_failed_load_leaves_the_reports_folder_as_it_was() {
     let workspace = Workspace::new();
     let (dir, reports) = (&workspace.dir, &workspace.reports);
     let run = || workspace.run();
-    let id = "zheshang-2023-02-14-chatgpt";
-    let target = reports.join(format!("{id}.toml"));
-    let seed = std::fs::read_to_string(crate::support::seed_report_path()).unwrap();
-    let first = dir.path().join("first.toml");
-    std::fs::write(&first, &seed).unwrap();
+    let (seed, first, target) = workspace.seed_to_add();
     run().args(["init"]).assert().success();
     // A trigger planted in the database makes every load fail after the file validated.
     let db = rusqlite::Connection::open(dir.path().join("test.db")).unwrap();
@@ -266,14 +271,11 @@ fn reports_add_never_silently_replaces_another_version_of_a_report() {
     let (dir, reports) = (&workspace.dir, &workspace.reports);
     let run = || workspace.run();
     let id = "zheshang-2023-02-14-chatgpt";
-    let target = reports.join(format!("{id}.toml"));
-    let seed = std::fs::read_to_string(crate::support::seed_report_path()).unwrap();
+    let (seed, first, target) = workspace.seed_to_add();
     // A planted link at the old writer's predictable temporary name must not be written through.
     let victim = dir.path().join("victim.txt");
     std::fs::write(&victim, "keep me").unwrap();
     std::os::unix::fs::symlink(&victim, reports.join(format!("{id}.toml.tmp"))).unwrap();
-    let first = dir.path().join("first.toml");
-    std::fs::write(&first, &seed).unwrap();
     run().args(["reports", "add"]).arg(&first).assert().success().stdout(predicate::str::contains(format!(
         "report {id}: added (45 companies in 5 sectors, rating 看好), file {} written",
         target.display()
