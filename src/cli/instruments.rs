@@ -80,7 +80,7 @@ fn sync(context: &Context, markets: &[String]) -> anyhow::Result<u8> {
             let cancel = cancel.clone();
             tokio::spawn(async move {
                 if tokio::signal::ctrl_c().await.is_ok() {
-                    eprintln!("interrupted: the list being fetched is dropped, nothing of it is stored");
+                    crate::cli::errln!("interrupted: the list being fetched is dropped, nothing of it is stored");
                     cancel.cancel();
                 }
             })
@@ -125,7 +125,7 @@ fn find(context: &Context, name: &str, format: &str, limit: usize, online: bool)
     let mut resolver = resolver(&context.config, &store)?;
     let (mut resolution, mut step) = resolver.resolve_with_step(name);
     if online && matches!(resolution, Resolution::NotFound { .. }) {
-        eprintln!("{}", lookup_online(&context.config, &mut store, name, context.now)?);
+        crate::cli::errln!("{}", lookup_online(&context.config, &mut store, name, context.now)?);
         resolver = self::resolver(&context.config, &store)?;
         (resolution, step) = resolver.resolve_with_step(name);
     }

@@ -33,7 +33,7 @@ use crate::config::Config;
 use crate::ids::ReportId;
 use crate::store::Store;
 
-pub(crate) use stdout::{out, outln};
+pub(crate) use stdout::{errln, out, outln};
 
 /// Exit codes, documented in README.md.
 pub mod exit {
@@ -210,7 +210,13 @@ fn init_logging(config: &Config) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(format!("{},rusqlite_migration=warn,tokio_cron_scheduler=warn", config.log.level)));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        // A closed stderr (`ratingwatch sync 2>&1 | head`) drops log lines instead of making
+        // tracing-subscriber report the failure with `eprintln!`, which panics.
+        .log_internal_errors(false);
     let _ = if config.log.format == "json" { builder.json().try_init() } else { builder.compact().try_init() };
 }
 
@@ -224,7 +230,7 @@ pub fn main() -> ExitCode {
     let context = match load_context(&cli) {
         Ok(context) => context,
         Err(error) => {
-            eprintln!("error: {}", one_line_error(&error));
+            errln!("error: {}", one_line_error(&error));
             return ExitCode::from(exit::ERROR);
         }
     };
@@ -248,7 +254,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("error: {}", one_line_error(&error));
+            errln!("error: {}", one_line_error(&error));
             ExitCode::from(exit::ERROR)
         }
     }

@@ -105,7 +105,7 @@ pub fn run_export(context: &Context, command: &ExportCommand) -> anyhow::Result<
             let mut text = Vec::new();
             csv_import::write_prices(&bars, &mut text)?;
             crate::report::write_atomically(path, &text)?;
-            eprintln!("{symbol}: {} bars written to {}", bars.len(), path.display());
+            crate::cli::errln!("{symbol}: {} bars written to {}", bars.len(), path.display());
         }
         None => {
             let mut text = Vec::new();

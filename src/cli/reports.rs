@@ -96,15 +96,15 @@ fn run_draft(context: &Context, args: &DraftArgs) -> anyhow::Result<u8> {
         rendered.gaps.push(format!("the drafted file does not validate: {error}"));
     }
     if resolver.is_empty() && answers.values().any(|a| matches!(a, MemberAnswer::Unresolved { .. })) {
-        eprintln!(
+        crate::cli::errln!(
             "note: the security master is empty; run `ratingwatch instruments sync` or `ratingwatch instruments import FILE.csv` first"
         );
     }
     for gap in &rendered.gaps {
-        eprintln!("TODO {gap}");
+        crate::cli::errln!("TODO {gap}");
     }
     if !rendered.gaps.is_empty() && !args.allow_unresolved {
-        eprintln!(
+        crate::cli::errln!(
             "{} item(s) need a human; nothing written (pass --allow-unresolved to write them as `# TODO` comments, or --date/--broker where asked)",
             rendered.gaps.len()
         );

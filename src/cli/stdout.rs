@@ -18,6 +18,22 @@ pub(crate) fn outln(line: &str) -> anyhow::Result<()> {
     out(&format!("{line}\n"))
 }
 
+/// Writes one line to stderr and never fails: with stderr closed or failing there is nowhere
+/// left to report anything, so the line is dropped and the command goes on (`eprintln!` would
+/// panic with exit 101, in the middle of a sync when its log reader went away). Use it
+/// through [`errln!`](crate::cli::errln).
+pub(crate) fn err_line(args: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "{args}");
+}
+
+/// `eprintln!` that never panics (see [`err_line`]).
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::cli::stdout::err_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use errln;
+
 /// Writes and flushes; a closed reader (`BrokenPipe`) counts as success.
 fn write_quietly(writer: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
     match writer.write_all(bytes).and_then(|()| writer.flush()) {

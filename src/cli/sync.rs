@@ -50,7 +50,7 @@ async fn cancel_on_ctrl_c(cancel: CancellationToken) {
     if tokio::signal::ctrl_c().await.is_err() {
         return;
     }
-    eprintln!("interrupted: finishing the securities in flight; press Ctrl-C again to stop now");
+    crate::cli::errln!("interrupted: finishing the securities in flight; press Ctrl-C again to stop now");
     cancel.cancel();
     if tokio::signal::ctrl_c().await.is_ok() {
         // Every security's write is one transaction: stopping here loses no stored data.
@@ -60,28 +60,32 @@ async fn cancel_on_ctrl_c(cancel: CancellationToken) {
 
 fn print_summary(summary: &SyncSummary) -> anyhow::Result<()> {
     match summary.all_unreachable() {
-        Some(line) => eprintln!("failed: {line}"),
+        Some(line) => crate::cli::errln!("failed: {line}"),
         None => {
             for failure in &summary.failures {
-                eprintln!("failed: {failure}");
+                crate::cli::errln!("failed: {failure}");
             }
             for deferred in &summary.deferred {
-                eprintln!("deferred: {deferred}");
+                crate::cli::errln!("deferred: {deferred}");
             }
         }
     }
     for fallback in &summary.fell_back {
-        eprintln!("fell back: {fallback}");
+        crate::cli::errln!("fell back: {fallback}");
     }
     // Offline, the one line above already says every provider is unreachable.
     let offline = summary.all_unreachable().is_some();
     for circuit in summary.circuits.iter().filter(|c| !(offline && c.unreachable)) {
         let state = if circuit.open_at_end { "skipped for the rest of the run" } else { "used again after a probe succeeded" };
-        eprintln!("note: {} failed repeatedly ({}); its circuit opened and it was {state}", circuit.provider, circuit.last_failure);
+        crate::cli::errln!(
+            "note: {} failed repeatedly ({}); its circuit opened and it was {state}",
+            circuit.provider,
+            circuit.last_failure
+        );
     }
     outln(&summary_line(summary))?;
     if summary.cancelled {
-        eprintln!("interrupted: {} securities not synced; run `ratingwatch sync` again to complete", summary.not_finished);
+        crate::cli::errln!("interrupted: {} securities not synced; run `ratingwatch sync` again to complete", summary.not_finished);
     }
     Ok(())
 }

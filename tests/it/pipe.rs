@@ -41,3 +41,44 @@ fn a_closed_stdout_ends_quietly_with_exit_0(#[case] args: &[&str]) {
     assert!(!stderr.contains("Broken pipe"), "{args:?} reported the closed pipe: {stderr}");
     assert_eq!(code, Some(0), "{args:?} exit code; stderr: {stderr}");
 }
+
+/// Runs `args` with a closed stderr (`… 2>&1 | head` after `head` left); returns the exit code
+/// and stdout.
+fn run_with_closed_stderr(dir: &Path, args: &[&str], log: &str) -> (Option<i32>, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = ratingwatch_process(dir)
+        .env("RUST_LOG", log)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(writer)
+        .output()
+        .unwrap();
+    (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[test]
+fn a_closed_stderr_drops_log_and_note_lines_and_the_command_completes() {
+    // Log lines: `init` at debug level logs (migrations, the report load) before it finishes.
+    // tracing-subscriber used to report the failed write with `eprintln!`, which panicked
+    // (exit 101) at the first log line: a sync piped into `head` stopped mid-run.
+    let dir = tempfile::tempdir().unwrap();
+    let live = ratingwatch(dir.path()).env("RUST_LOG", "debug").args(["init"]).assert().success();
+    assert!(!live.get_output().stderr.is_empty(), "init logs nothing at debug level, so the closed stderr is not hit");
+    let other = tempfile::tempdir().unwrap();
+    let (code, stdout) = run_with_closed_stderr(other.path(), &["init"], "debug");
+    assert_eq!(code, Some(0), "stdout: {stdout}");
+    assert!(stdout.contains("report zheshang-2023-02-14-chatgpt: added"), "{stdout}");
+    ratingwatch(other.path()).args(["reports", "list"]).assert().success().stdout(predicates::str::contains("zheshang-2023-02-14-chatgpt"));
+
+    // A note line (`export prices --output` says on stderr what it wrote).
+    let csv = dir.path().join("p.csv");
+    std::fs::write(&csv, "date,open,high,low,close,volume\n2023-02-13,10,11,9,10.5,1000\n").unwrap();
+    ratingwatch(dir.path()).args(["import", "prices", "--symbol", "600941.SH"]).arg(&csv).assert().success();
+    let out = dir.path().join("out.csv");
+    let (code, _) =
+        run_with_closed_stderr(dir.path(), &["export", "prices", "--symbol", "600941.SH", "--output", out.to_str().unwrap()], "warn");
+    assert_eq!(code, Some(0));
+    assert!(std::fs::read_to_string(&out).unwrap().contains("2023-02-13"), "the file was written");
+}
