@@ -28,7 +28,7 @@ fn seed_overrides() -> Overrides {
     Overrides { id: Some("zheshang-2023-02-14-chatgpt".into()), source: "seed text".into(), ..Overrides::default() }
 }
 
-#[path = "../../tests/shared/report_structure.rs"]
+#[path = "../../tests/common/report_structure.rs"]
 mod report_structure;
 use report_structure::structure;
 

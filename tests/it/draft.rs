@@ -54,7 +54,7 @@ impl Workspace {
     }
 }
 
-#[path = "../shared/report_structure.rs"]
+#[path = "../common/report_structure.rs"]
 mod report_structure;
 use report_structure::structure;
 
