@@ -87,7 +87,7 @@ pub fn weekly(
 ) -> Result<WeeklySummary, PipelineError> {
     let week = selection.resolve();
     let closes = load_closes(store, report, week.cutoff.max(report.report_date))?;
-    analysis::compute_weekly(report, &closes, &week, options).map_err(|error| match error {
+    let summary = analysis::compute_weekly(report, &closes, &week, options).map_err(|error| match error {
         // Say which week to ask for instead, in the form the week was asked in.
         AnalysisError::AsOfBeforeReport { report_id, as_of, report_date } => {
             let instead = match selection {
@@ -96,8 +96,12 @@ pub fn weekly(
             };
             PipelineError::WeekBeforeReport { report_id, week: week.week, cutoff: as_of, report_date, instead }
         }
-        other => other.into(),
-    })
+        other => PipelineError::from(other),
+    })?;
+    // One rule for every weekly question (`report`, `notify send`, the week page, the weekly
+    // job): a week without a benchmark close would read 0.00 %, so it has no summary.
+    analysis::check_week_has_prices(&summary)?;
+    Ok(summary)
 }
 
 /// The closes a verdict or summary to `end` needs, and no others, in three statements

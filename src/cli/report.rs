@@ -42,7 +42,6 @@ pub fn run(context: &Context, args: &ReportArgs) -> anyhow::Result<u8> {
         (None, None) => WeekSelection::Latest { today: context.today() },
     };
     let summary = pipeline::weekly(&store, &report, &selection, &context.analysis_options(args.currency))?;
-    crate::analysis::check_week_has_prices(&summary)?;
     let text = report::render_weekly_with(&summary, args.format, &RenderOptions::from_rule(&report.rule));
     emit(&text, args.output.as_deref())?;
     Ok(exit::OK)

@@ -13,6 +13,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::schedule::JobKind;
+use crate::analysis::AnalysisError;
 use crate::analysis::model::CurrencyMode;
 use crate::config::Config;
 use crate::ids::Week;
@@ -266,23 +267,29 @@ impl LibraryJobs {
             for id in &report_ids {
                 let result = (|| -> Result<Result<usize, String>, JobError> {
                     let report = store.report(id)?;
-                    let summary = pipeline::weekly(&store, &report, &selection, &options)?;
-                    // The rule `report` and the week page apply: a week without a benchmark
-                    // close would read 0.00 %. Nothing is written, recorded or queued for it.
-                    if crate::analysis::check_week_has_prices(&summary).is_err() {
-                        let reason = match market_closed_week(&store, &report.rule.benchmark, week)? {
-                            Some(next_close) => format!(
-                                "no prices in week {week} for report {id}: market closed ({} has no close from {} to {}; its next close is {next_close}); no summary for this week",
-                                summary.benchmark_name, summary.week_start, summary.week_end
-                            ),
-                            None => format!(
-                                "no prices in week {week} for report {id}: market closed or prices not synced (the latest close of {} is {}); retried once prices arrive",
-                                summary.benchmark_name, summary.as_of
-                            ),
-                        };
-                        tracing::info!(report = %id, week = %week, "weekly summary skipped: {reason}");
-                        return Ok(Err(reason));
-                    }
+                    // A week without a benchmark close has no summary (`pipeline::weekly`'s
+                    // rule): nothing is written, recorded or queued for it.
+                    let summary = match pipeline::weekly(&store, &report, &selection, &options) {
+                        Err(PipelineError::Analysis(AnalysisError::NoPricesInWeek {
+                            week_start,
+                            week_end,
+                            benchmark_name,
+                            latest_close,
+                            ..
+                        })) => {
+                            let reason = match market_closed_week(&store, &report.rule.benchmark, week)? {
+                                Some(next_close) => format!(
+                                    "no prices in week {week} for report {id}: market closed ({benchmark_name} has no close from {week_start} to {week_end}; its next close is {next_close}); no summary for this week"
+                                ),
+                                None => format!(
+                                    "no prices in week {week} for report {id}: market closed or prices not synced (the latest close of {benchmark_name} is {latest_close}); retried once prices arrive"
+                                ),
+                            };
+                            tracing::info!(report = %id, week = %week, "weekly summary skipped: {reason}");
+                            return Ok(Err(reason));
+                        }
+                        other => other?,
+                    };
                     // The chart's bands and labels come from this report's own rule.
                     let render = report::RenderOptions::from_rule(&report.rule);
                     output.print(&report::render_weekly_with(&summary, Format::Table, &render));
@@ -310,7 +317,6 @@ impl LibraryJobs {
                 (0, 0) => JobStatus::Done,
                 // Every report skipped for want of prices: nothing failed, nothing was done.
                 (0, _) if summarised == 0 => JobStatus::Skipped { reason: no_prices.join("; ") },
-                (failed, _) if failed == report_ids.len() => JobStatus::Failed { problems: problems.join("; ") },
                 _ if summarised == 0 => {
                     JobStatus::Failed { problems: problems.into_iter().chain(no_prices).collect::<Vec<_>>().join("; ") }
                 }
@@ -328,13 +334,13 @@ impl LibraryJobs {
 /// summary is retried (catch-up) until a later close shows which it was.
 pub fn market_closed_week(store: &Store, benchmark: &Symbol, week: Week) -> Result<Option<NaiveDate>, StoreError> {
     let (monday, sunday) = (week.monday(), week.monday() + Days::new(6));
-    let Some(latest) = store.bar_stats(benchmark)?.map(|stats| stats.last) else { return Ok(None) };
-    if latest <= sunday || !store.bars(benchmark, monday, sunday)?.is_empty() {
-        return Ok(None);
-    }
-    // The first close after the week, for the message; a month covers any holiday.
-    let next = store.bars(benchmark, sunday + Days::new(1), latest.min(sunday + Days::new(31)))?.first().map(|bar| bar.date);
-    Ok(Some(next.unwrap_or(latest)))
+    // The first close from the week's Monday on; a month covers any holiday.
+    Ok(match store.bars(benchmark, monday, sunday + Days::new(31))?.first().map(|bar| bar.date) {
+        Some(first) if first <= sunday => None,
+        Some(next) => Some(next),
+        // No close within a month after the week: the latest one, if it is after the week.
+        None => store.bar_stats(benchmark)?.map(|stats| stats.last).filter(|&last| last > sunday),
+    })
 }
 
 impl JobRunner for LibraryJobs {

@@ -218,10 +218,12 @@ pub async fn week_page(
         let week = parse_week(stem)?;
         let currency = params.currency()?;
         let today = state.today();
+        let html = representation == Representation::Html;
         let (report, summary, options, archive) = state
             .db(move |store, state| {
                 let (report, summary, options) = questions::weekly(store, &state.config, &id, week, currency)?;
-                let archive = questions::archive_weeks(store, &report, today)?;
+                // Only the page links to its neighbours in the archive.
+                let archive = if html { questions::archive_weeks(store, &report, today)? } else { Vec::new() };
                 Ok((report, summary, options, archive))
             })
             .await?;

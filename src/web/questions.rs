@@ -56,7 +56,6 @@ pub fn weekly(
 ) -> Result<(ReportDef, WeeklySummary, RenderOptions), WebError> {
     let report = report(store, id)?;
     let summary = pipeline::weekly(store, &report, &WeekSelection::Week(week), &analysis_options(config, currency))?;
-    crate::analysis::check_week_has_prices(&summary).map_err(PipelineError::from)?;
     let options = RenderOptions::from_rule(&report.rule);
     Ok((report, summary, options))
 }
@@ -124,7 +123,7 @@ pub fn first_week(report: &ReportDef) -> Week {
 /// Every complete week from the report's first in which the benchmark has a close, newest
 /// first, each marked with whether the service has written it. A week without one (a
 /// market holiday week, or prices not synced) has no summary (see
-/// [`crate::analysis::check_week_has_prices`]), so it is not listed.
+/// [`crate::pipeline::weekly`]), so it is not listed.
 pub fn archive(store: &Store, id: &ReportId, today: NaiveDate) -> Result<(ReportDef, Vec<ArchiveWeek>), WebError> {
     let report = report(store, id)?;
     let weeks = archive_weeks(store, &report, today)?;
@@ -140,7 +139,8 @@ pub fn archive_weeks(store: &Store, report: &ReportDef, today: NaiveDate) -> Res
         return Ok(Vec::new());
     }
     let closes = store.bars(&report.rule.benchmark, first.monday(), last_friday)?;
-    let mut weeks: Vec<Week> = closes.iter().map(|bar| Week::containing(bar.date)).filter(|week| week.friday() <= last_friday).collect();
+    // Every close is on or before `last_friday`, so every week it falls in is complete.
+    let mut weeks: Vec<Week> = closes.iter().map(|bar| Week::containing(bar.date)).collect();
     weeks.dedup();
     let weeks = weeks
         .into_iter()

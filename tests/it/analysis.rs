@@ -95,6 +95,22 @@ fn verdict_end_to_end_through_the_store() {
 }
 
 #[test]
+fn a_week_without_a_benchmark_close_has_no_weekly_summary() {
+    // W21 is Mon 05-22 … Fri 05-26; the fixture's 沪深300 closes on 05-19 and next on 06-01,
+    // so the week would read 0.00 % measured from 05-19 to 05-19. `pipeline::weekly` refuses
+    // it for every caller (`report`, `notify send`, the week page, the weekly job).
+    let dir = tempfile::tempdir().unwrap();
+    let store = imported(dir.path());
+    let week = WeekSelection::Week("2023-W21".parse().unwrap());
+    let err = pipeline::weekly(&store, &store.report(SMALL_REPORT).unwrap(), &week, &AnalysisOptions::default()).unwrap_err();
+    assert!(
+        matches!(&err, PipelineError::Analysis(AnalysisError::NoPricesInWeek { week_start, week_end, latest_close, .. })
+            if (*week_start, *week_end, *latest_close) == (d(5, 22), d(5, 26), d(5, 19))),
+        "{err:?}"
+    );
+}
+
+#[test]
 fn weekly_end_to_end_through_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let store = imported(dir.path());

@@ -77,6 +77,10 @@ fn a_closed_stderr_drops_log_and_note_lines_and_the_command_completes() {
     std::fs::write(&csv, "date,open,high,low,close,volume\n2023-02-13,10,11,9,10.5,1000\n").unwrap();
     ratingwatch(dir.path()).args(["import", "prices", "--symbol", "600941.SH"]).arg(&csv).assert().success();
     let out = dir.path().join("out.csv");
+    // With a live stderr the note is there, so the closed stderr below is really written to.
+    let live = ratingwatch(dir.path()).args(["export", "prices", "--symbol", "600941.SH", "--output"]).arg(&out).assert().success();
+    assert!(String::from_utf8_lossy(&live.get_output().stderr).contains("1 bars written to"), "no note on stderr");
+    std::fs::remove_file(&out).unwrap();
     let (code, _) =
         run_with_closed_stderr(dir.path(), &["export", "prices", "--symbol", "600941.SH", "--output", out.to_str().unwrap()], "warn");
     assert_eq!(code, Some(0));
