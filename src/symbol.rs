@@ -130,6 +130,10 @@ pub struct GlobalIndex {
     /// Tencent's own spelling (`hkHSI`, `usINX`): what `providers::tencent` requests, and
     /// accepted as input, also with a dot (`us.INX`).
     pub tencent: &'static str,
+    /// Eastmoney's code under its global-index market `100` (secid `100.HSI`). Eastmoney's
+    /// `NDX` is the NASDAQ **Composite** (its quote centre lists it as 纳斯达克, next to
+    /// `100.NDX100`, 纳斯达克100), not the NASDAQ-100 other vendors call NDX; the Dow is `DJIA`.
+    pub eastmoney: &'static str,
 }
 
 /// The Hong Kong and US indices the product knows: the benchmarks Chinese reports name for
@@ -144,6 +148,7 @@ pub const GLOBAL_INDICES: [GlobalIndex; 4] = [
         marked: &["HSI"],
         bare: &["HSI"],
         tencent: "hkHSI",
+        eastmoney: "HSI",
     },
     GlobalIndex {
         code: "^GSPC",
@@ -153,6 +158,7 @@ pub const GLOBAL_INDICES: [GlobalIndex; 4] = [
         marked: &["GSPC", "SPX", "INX"],
         bare: &["GSPC", "SPX"],
         tencent: "usINX",
+        eastmoney: "SPX",
     },
     GlobalIndex {
         code: "^IXIC",
@@ -162,6 +168,7 @@ pub const GLOBAL_INDICES: [GlobalIndex; 4] = [
         marked: &["IXIC"],
         bare: &["IXIC"],
         tencent: "usIXIC",
+        eastmoney: "NDX",
     },
     GlobalIndex {
         code: "^DJI",
@@ -171,6 +178,7 @@ pub const GLOBAL_INDICES: [GlobalIndex; 4] = [
         marked: &["DJI", "DJIA"],
         bare: &[],
         tencent: "usDJI",
+        eastmoney: "DJIA",
     },
 ];
 
@@ -242,21 +250,20 @@ impl Symbol {
                     Err(err("Shanghai and Shenzhen codes have 6 digits"))
                 }
             }
-            Market::Hk if code.bytes().any(|b| !b.is_ascii_digit()) && !code.is_empty() => {
-                match GlobalIndex::find(code, Some(market), true) {
-                    Some(index) => Ok(index.symbol()),
-                    None => Err(err(&format!(
-                        "Hong Kong codes have 1 to 5 digits; the Hong Kong index is ^HSI (known indices: {})",
-                        GlobalIndex::known()
-                    ))),
-                }
-            }
+            Market::Hk if code.bytes().any(|b| !b.is_ascii_digit()) => match GlobalIndex::find(code, Some(market), true) {
+                Some(index) => Ok(index.symbol()),
+                None => Err(err(&format!(
+                    "Hong Kong codes have 1 to 5 digits; the Hong Kong index is ^HSI (known indices: {})",
+                    GlobalIndex::known()
+                ))),
+            },
             Market::Us if code.starts_with('^') => match GlobalIndex::find(code, Some(market), true) {
                 Some(index) => Ok(index.symbol()),
                 None => Err(err(&format!("unknown index (known indices: {})", GlobalIndex::known()))),
             },
             Market::Hk => {
-                if code.is_empty() || code.len() > 5 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                // Only digits reach here (letters are an index, above).
+                if code.is_empty() || code.len() > 5 {
                     return Err(err("Hong Kong codes have 1 to 5 digits"));
                 }
                 let trimmed = code.trim_start_matches('0');

@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 
 use ratingwatch::csv_import::parse_prices;
 use ratingwatch::prices::Bar;
-use ratingwatch::providers::{ProviderName, eastmoney_index_secid, from_yahoo_symbol};
+use ratingwatch::providers::{ProviderName, from_yahoo_symbol};
 use ratingwatch::symbol::{GLOBAL_INDICES, Market, Symbol};
 
 // ---------------------------------------------------------------------------------------
@@ -581,11 +581,10 @@ pub(crate) fn eastmoney_symbol(secid: &str) -> Option<Symbol> {
 
 /// Eastmoney's code and market number for a symbol, as in `data.code` and `data.market`.
 pub(crate) fn eastmoney_code(symbol: &Symbol) -> (String, u32) {
-    // Indices: the library's secid (`100.HSI`), the one spelling Eastmoney has for each.
-    if let Some((market, code)) = eastmoney_index_secid(symbol).and_then(|secid| secid.split_once('.'))
-        && let Ok(market) = market.parse::<u32>()
-    {
-        return (code.to_string(), market);
+    // Indices: the library's code under the global-index market (`100.HSI`), the one
+    // spelling Eastmoney has for each.
+    if let Some(index) = symbol.global_index() {
+        return (index.eastmoney.to_string(), 100);
     }
     let code = symbol.code();
     match symbol.market() {

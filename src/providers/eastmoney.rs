@@ -55,11 +55,6 @@ const UT: &str = "fa5fd1943c7b386f172d6893dbfba10b";
 const US_PREFIXES: [(&str, &str); 6] =
     [("MSFT", "105"), ("GOOGL", "105"), ("META", "105"), ("BIDU", "105"), ("NTES", "105"), ("BABA", "106")];
 
-/// Hong Kong and US indices, all under the global-index market `100.`. Eastmoney's `NDX` is
-/// the NASDAQ **Composite** (its quote centre lists it as 纳斯达克, next to `100.NDX100`,
-/// 纳斯达克100), not the NASDAQ-100 that other vendors call NDX; the Dow is `DJIA`.
-const INDEX_SECIDS: [(&str, &str); 4] = [("^HSI", "100.HSI"), ("^GSPC", "100.SPX"), ("^IXIC", "100.NDX"), ("^DJI", "100.DJIA")];
-
 /// The order unknown US tickers are probed in.
 const US_PROBE_ORDER: [&str; 3] = ["105", "106", "107"];
 
@@ -69,18 +64,11 @@ pub struct Eastmoney {
     us_prefixes: Mutex<HashMap<String, &'static str>>,
 }
 
-/// The secid of a Hong Kong or US index (`100.HSI`), `None` for anything else.
-pub fn index_secid(symbol: &Symbol) -> Option<&'static str> {
-    INDEX_SECIDS.iter().find(|(code, _)| symbol.global_index().is_some() && *code == symbol.code()).map(|(_, secid)| *secid)
-}
-
 /// Eastmoney's `secid`s for a symbol, in the order to try them, or `Unsupported`.
 pub fn secids(symbol: &Symbol) -> Result<Vec<String>, Failure> {
-    if symbol.global_index().is_some() {
-        return match index_secid(symbol) {
-            Some(secid) => Ok(vec![secid.to_string()]),
-            None => Err(Failure::unsupported(format!("Eastmoney has no secid for the index {symbol} in this build"))),
-        };
+    // Hong Kong and US indices are all under the global-index market `100`.
+    if let Some(index) = symbol.global_index() {
+        return Ok(vec![format!("100.{}", index.eastmoney)]);
     }
     let code = symbol.code();
     Ok(match symbol.market() {

@@ -35,7 +35,6 @@ mod yahoo;
 use http::HttpError;
 
 pub use crate::ids::ProviderName;
-pub use eastmoney::index_secid as eastmoney_index_secid;
 pub use yahoo::{from_yahoo_symbol, yahoo_symbol};
 
 impl ProviderName {
