@@ -83,8 +83,8 @@ pub enum AnalysisError {
 
 /// A summary asked for one week whose benchmark has no close in it (a holiday week, or
 /// prices not synced yet) is measured from one close to the same close: 0.00 % everywhere,
-/// which reads as a flat week rather than as no data. The week's questions (`report`, the
-/// week page and its API) refuse it with this.
+/// which reads as a flat week rather than as no data. `pipeline::weekly` refuses it with
+/// this, for every weekly question (`report`, `notify send`, the week page and API, the job).
 pub fn check_week_has_prices(summary: &model::WeeklySummary) -> Result<(), AnalysisError> {
     if summary.as_of < summary.week_start {
         return Err(AnalysisError::NoPricesInWeek {
