@@ -128,9 +128,9 @@ impl Context {
         if store.report_ids()?.is_empty() {
             init::load_reports(&mut store, &self.config.reports.dir, self.now)?;
         }
-        let service_running = crate::service::InstanceLock::is_held(&self.config.database.path);
+        let service_running = crate::lock::InstanceLock::is_held(&self.config.database.path);
         // A reader who may not write still gets its answer; the next writer closes the runs.
-        match store.close_stale_runs(self.now, service_running, &crate::service::lock::process_alive) {
+        match store.close_stale_runs(self.now, service_running, &crate::lock::process_alive) {
             Ok(0) => {}
             Ok(closed) => tracing::info!(closed, "runs left unfinished by a process that has ended are now marked interrupted/cancelled"),
             Err(error) => tracing::debug!(%error, "cannot mark stale runs"),

@@ -12,10 +12,10 @@ use super::{Context, exit, outln, parse_date};
 use crate::analysis::CurrencyMode;
 use crate::config::EventKind;
 use crate::ids::{ReportId, Week};
+use crate::lock::InstanceLock;
 use crate::notify::{Notifier, Outcome, Sender, SenderOptions, events};
 use crate::pipeline::{self, WeekSelection};
 use crate::report::RenderOptions;
-use crate::service::InstanceLock;
 use crate::store::{NewOutboxMessage, OutboxRow, OutboxState};
 
 #[derive(clap::Subcommand, Debug)]

@@ -8,7 +8,11 @@ use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
 use super::{Context, exit};
-use crate::service::{self, InstanceLock, LibraryJobs, Liveness, Output, Schedules, ServiceOptions, SystemClock};
+use crate::clock::SystemClock;
+use crate::lock::InstanceLock;
+use crate::schedule::Schedules;
+use crate::service::{self, LibraryJobs, Output, ServiceOptions};
+use crate::status::Liveness;
 use crate::web::{self, Mode, WebServer, WebState};
 
 #[derive(clap::Args, Debug)]

@@ -1,9 +1,9 @@
 //! `ratingwatch status [--format json]`: each job's last and next run, data freshness.
 
 use super::{Context, exit, out};
+use crate::lock::InstanceLock;
 use crate::report::{self, Format, STATUS_FORMATS};
-use crate::service::InstanceLock;
-use crate::service::status::collect;
+use crate::status::collect;
 
 #[derive(clap::Args, Debug)]
 pub struct StatusArgs {

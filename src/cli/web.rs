@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::serve::spawn_signal_listener;
 use super::{Context, exit};
-use crate::service::SystemClock;
+use crate::clock::SystemClock;
 use crate::store::Store;
 use crate::web::{self, Mode, WebServer, WebState};
 

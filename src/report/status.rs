@@ -1,11 +1,11 @@
 //! `ratingwatch status`: the service's state ([`StatusReport`], gathered by
-//! [`crate::service::status::collect`]) as text or JSON.
+//! [`crate::status::collect`]) as text or JSON.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use comfy_table::Table;
 
 use super::{Format, json};
-use crate::service::status::StatusReport;
+use crate::status::StatusReport;
 
 /// The formats [`render_status`] writes; any other renders as the text.
 pub const STATUS_FORMATS: &[Format] = &[Format::Table, Format::Json];

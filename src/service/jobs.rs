@@ -12,7 +12,6 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::schedule::JobKind;
 use crate::analysis::AnalysisError;
 use crate::analysis::model::CurrencyMode;
 use crate::config::Config;
@@ -22,6 +21,7 @@ use crate::pipeline::{self, AnalysisOptions, PipelineError, WeekSelection};
 use crate::providers::Providers;
 use crate::providers::instruments::{InstrumentSources, ListSegment};
 use crate::report::{self, Format};
+use crate::schedule::JobKind;
 use crate::store::{Store, StoreError};
 use crate::symbol::Symbol;
 use crate::sync::{self, Selection, SyncError, SyncOptions};

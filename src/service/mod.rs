@@ -25,9 +25,6 @@
 //! - The wall clock is read only through [`Clock`].
 
 pub mod jobs;
-pub mod lock;
-pub mod schedule;
-pub mod status;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -44,26 +41,14 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, error, info, warn};
 
 use crate::catalog::{self, CatalogError};
+use crate::clock::Clock;
 use crate::config::Config;
+use crate::lock::{self, InstanceLock, LockError};
 use crate::notify::{Notifier, Sender, SenderOptions};
+use crate::schedule::{self, JobKind, ScheduleError, Schedules};
+use crate::status::{self, Liveness};
 use crate::store::{JobRunOutcome, Store, StoreError};
 pub use jobs::{JobError, JobOutcome, JobRequest, JobRunner, JobStatus, LibraryJobs, Output};
-pub use lock::{InstanceLock, LockError};
-pub use schedule::{JobKind, ScheduleError, Schedules};
-
-/// The service's only way to read the wall clock, so tests can pin it.
-pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
 
 /// Knobs that are not user configuration.
 #[derive(Clone, Debug)]
@@ -105,60 +90,6 @@ pub enum ServiceError {
 impl From<JobSchedulerError> for ServiceError {
     fn from(error: JobSchedulerError) -> Self {
         ServiceError::Scheduler(format!("{error:?}"))
-    }
-}
-
-/// What `/healthz` asks of a running service: has its loop started, and is it still turning.
-/// The loop beats on every watch tick; a loop that stops beating is reported dead.
-#[derive(Clone, Debug, Default)]
-pub struct Liveness {
-    state: Arc<Mutex<LivenessState>>,
-}
-
-#[derive(Debug, Default)]
-struct LivenessState {
-    /// When the scheduler started and the watch interval, once it has.
-    started: Option<Duration>,
-    last_beat: Option<std::time::Instant>,
-    stopping: bool,
-}
-
-impl Liveness {
-    pub fn new() -> Liveness {
-        Liveness::default()
-    }
-
-    fn update(&self, f: impl FnOnce(&mut LivenessState)) {
-        f(&mut self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-    }
-
-    fn started(&self, watch_interval: Duration) {
-        self.update(|state| {
-            state.started = Some(watch_interval);
-            state.last_beat = Some(std::time::Instant::now());
-        });
-    }
-
-    fn beat(&self) {
-        self.update(|state| state.last_beat = Some(std::time::Instant::now()));
-    }
-
-    fn stopping(&self) {
-        self.update(|state| state.stopping = true);
-    }
-
-    /// `Ok` while the scheduler runs and its loop beat within three watch intervals;
-    /// otherwise the reason, for `/healthz`.
-    pub fn check(&self) -> Result<(), String> {
-        let state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        match (state.started, state.last_beat) {
-            _ if state.stopping => Err("the service is stopping".to_string()),
-            (None, _) | (_, None) => Err("the scheduler has not started yet".to_string()),
-            (Some(interval), Some(beat)) if beat.elapsed() > interval * 3 + Duration::from_secs(1) => {
-                Err(format!("the scheduler loop last turned {} s ago", beat.elapsed().as_secs()))
-            }
-            _ => Ok(()),
-        }
     }
 }
 

@@ -1,10 +1,13 @@
 //! The notification outbox: messages waiting for delivery, every attempt, and what has been
-//! announced. `notify` decides; this only stores.
+//! announced. `notify` decides; this only stores. The writes that record a fact together with
+//! its messages (a job's end, a written weekly summary) live here, in one transaction each;
+//! `runs.rs` knows nothing of the outbox.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
+use super::runs::{finish_job_run_in, record_weekly_summary_in};
 use super::{Result, Store, StoreError, time_text};
 
 /// A message to queue: `dedup_key` makes a second queueing of the same event a no-op.
@@ -179,7 +182,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<usize> {
         self.write(|tx| {
-            super::runs::finish_job_run_in(tx, run_id, outcome, counts, error, now)?;
+            finish_job_run_in(tx, run_id, outcome, counts, error, now)?;
             match announcement {
                 Some((key, value, messages)) => {
                     set_announcement_in(tx, key, value, now)?;
@@ -187,6 +190,24 @@ impl Store {
                 }
                 None => Ok(0),
             }
+        })
+    }
+
+    /// Records a written summary and queues its notifications in one transaction, so a
+    /// summary is never recorded without its messages (nor the reverse). Returns how many
+    /// messages were new (a re-run of the same week queues nothing twice).
+    pub fn record_weekly_summary_and_notify(
+        &mut self,
+        report_id: &str,
+        week: &str,
+        as_of: NaiveDate,
+        files: &[String],
+        messages: &[NewOutboxMessage],
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
+        self.write(|tx| {
+            record_weekly_summary_in(tx, report_id, week, as_of, files, now)?;
+            enqueue_in(tx, messages, now)
         })
     }
 

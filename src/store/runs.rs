@@ -1,7 +1,7 @@
 //! Sync runs, job runs and written weekly summaries: the service's memory across restarts.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use super::{Result, Store, time_text};
@@ -114,6 +114,25 @@ pub(crate) fn finish_job_run_in(
     tx.execute(
         "UPDATE job_runs SET finished_at = ?2, outcome = ?3, counts = ?4, error = ?5 WHERE id = ?1",
         params![run_id, time_text(now), outcome.as_str(), counts.to_string(), error],
+    )?;
+    Ok(())
+}
+
+/// Records a written weekly summary inside `tx` (the caller's transaction, so that
+/// `outbox` can queue its messages in the same one).
+pub(crate) fn record_weekly_summary_in(
+    tx: &Transaction<'_>,
+    report_id: &str,
+    week: &str,
+    as_of: NaiveDate,
+    files: &[String],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let files = serde_json::to_string(files).unwrap_or_else(|_| "[]".into());
+    tx.execute(
+        "INSERT INTO weekly_summaries (report_id, week, as_of, written_at, files) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (report_id, week) DO UPDATE SET as_of = excluded.as_of, written_at = excluded.written_at, files = excluded.files",
+        params![report_id, week, as_of, time_text(now), files],
     )?;
     Ok(())
 }
@@ -313,30 +332,7 @@ impl Store {
         files: &[String],
         now: DateTime<Utc>,
     ) -> Result<()> {
-        self.record_weekly_summary_and_notify(report_id, week, as_of, files, &[], now).map(|_| ())
-    }
-
-    /// Records a written summary and queues its notifications in one transaction, so a
-    /// summary is never recorded without its messages (nor the reverse). Returns how many
-    /// messages were new (a re-run of the same week queues nothing twice).
-    pub fn record_weekly_summary_and_notify(
-        &mut self,
-        report_id: &str,
-        week: &str,
-        as_of: NaiveDate,
-        files: &[String],
-        messages: &[super::NewOutboxMessage],
-        now: DateTime<Utc>,
-    ) -> Result<usize> {
-        let files = serde_json::to_string(files).unwrap_or_else(|_| "[]".into());
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO weekly_summaries (report_id, week, as_of, written_at, files) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (report_id, week) DO UPDATE SET as_of = excluded.as_of, written_at = excluded.written_at, files = excluded.files",
-                params![report_id, week, as_of, time_text(now), files],
-            )?;
-            super::outbox::enqueue_in(tx, messages, now)
-        })
+        self.write(|tx| record_weekly_summary_in(tx, report_id, week, as_of, files, now))
     }
 
     pub fn has_weekly_summary(&self, report_id: &str, week: &str) -> Result<bool> {

@@ -121,7 +121,7 @@ impl From<WebError> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let status = self.0.status();
-        let page = super::pages::error_page(status, self.0.message());
+        let page = super::frame::error_page(status, self.0.message());
         (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page.into_string()).into_response()
     }
 }

@@ -264,7 +264,7 @@ async fn status_json(state: Arc<WebState>) -> Result<Response, WebError> {
 }
 
 pub async fn stylesheet() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], pages::stylesheet())
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], super::frame::stylesheet())
         .into_response()
 }
 

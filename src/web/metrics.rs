@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::service::status::StatusReport;
+use crate::status::StatusReport;
 
 /// How long a stored-bar count is reused: counting reads every row.
 pub const BAR_COUNT_TTL: Duration = Duration::from_secs(60);

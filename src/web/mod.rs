@@ -13,6 +13,7 @@
 //! - SQL stays in `store`; blocking database work runs on the blocking pool.
 
 mod error;
+mod frame;
 mod handlers;
 pub mod metrics;
 mod pages;
@@ -38,8 +39,9 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::clock::Clock;
 use crate::config::Config;
-use crate::service::{Clock, Liveness};
+use crate::status::Liveness;
 use crate::store::Store;
 pub use error::WebError;
 

@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::pipeline::{self, AnalysisOptions, PipelineError, WeekSelection};
 use crate::prices::Bar;
 use crate::report::RenderOptions;
-use crate::service::status::{self, StatusReport};
+use crate::status::{self, StatusReport};
 use crate::store::{ReportRow, Store, WatchlistEntry, WrittenSummary};
 use crate::symbol::Symbol;
 
@@ -72,7 +72,7 @@ pub fn reports(store: &Store) -> Result<Vec<ReportRow>, WebError> {
 
 /// `ratingwatch status --format json`; `service_running` from the lock probe.
 pub fn status(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<StatusReport, WebError> {
-    let running = crate::service::InstanceLock::is_held(&config.database.path);
+    let running = crate::lock::InstanceLock::is_held(&config.database.path);
     status::collect(store, config, now, running).map_err(WebError::internal)
 }
 

@@ -6,6 +6,7 @@ mod draft;
 mod exchange;
 mod indices;
 mod instruments;
+mod layers;
 mod notify;
 mod pipe;
 // The provider server example's formats, routing and failure injection, serving `exchange`'s model.

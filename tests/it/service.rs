@@ -15,11 +15,11 @@ use crate::exchange::{Exchange, Servers};
 use crate::support;
 use chrono::{DateTime, TimeZone, Utc};
 use ratingwatch::catalog::{Rating, three_tier_bands};
+use ratingwatch::clock::{Clock, SystemClock};
 use ratingwatch::config::Config;
 use ratingwatch::prices::{AdjBasis, Bar};
-use ratingwatch::service::{
-    self, Clock, JobError, JobKind, JobOutcome, JobRequest, JobRunner, JobStatus, ServiceError, ServiceOptions, SystemClock,
-};
+use ratingwatch::schedule::JobKind;
+use ratingwatch::service::{self, JobError, JobOutcome, JobRequest, JobRunner, JobStatus, ServiceError, ServiceOptions};
 use ratingwatch::store::{JobRun, JobRunOutcome, Store};
 use ratingwatch::symbol::Symbol;
 use tokio::task::JoinHandle;
@@ -456,8 +456,8 @@ async fn a_second_service_on_the_same_database_is_refused_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let config = test_config(dir.path());
     let first = start_service(&config, Arc::new(FakeJobs::default()), quick_options(), Arc::new(SystemClock));
-    let lock = ratingwatch::service::InstanceLock::path_for(&config.database.path);
-    assert!(wait_for_async(Duration::from_secs(10), || ratingwatch::service::InstanceLock::is_held(&config.database.path)).await);
+    let lock = ratingwatch::lock::InstanceLock::path_for(&config.database.path);
+    assert!(wait_for_async(Duration::from_secs(10), || ratingwatch::lock::InstanceLock::is_held(&config.database.path)).await);
 
     let began = Instant::now();
     let second =
@@ -668,10 +668,10 @@ fn week_files(config: &Config, week: &str) -> Vec<PathBuf> {
 
 /// Whether a catch-up at `now` would run the weekly summary (the service's own decision).
 fn catch_up_plans_the_summary(config: &Config, now: DateTime<Utc>) -> bool {
-    let schedules = service::Schedules::from_config(&config.schedule).unwrap();
+    let schedules = ratingwatch::schedule::Schedules::from_config(&config.schedule).unwrap();
     let store = Store::open(&config.database.path).unwrap();
     let state = service::recorded_state(&store, &schedules, now).unwrap();
-    service::schedule::plan_due(&schedules, &state, false, now, None).iter().any(|run| run.job == JobKind::WeeklySummary)
+    ratingwatch::schedule::plan_due(&schedules, &state, false, now, None).iter().any(|run| run.job == JobKind::WeeklySummary)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -903,9 +903,9 @@ async fn a_first_start_seeds_syncs_prints_the_summary_and_verdict_then_waits() {
         assert_eq!(run.outcome, JobRunOutcome::Ok, "{run:?}");
     }
     // The week summarised is the latest complete one for the default Friday 18:00 schedule.
-    let schedules = service::Schedules::from_config(&Config::default().schedule).unwrap();
+    let schedules = ratingwatch::schedule::Schedules::from_config(&Config::default().schedule).unwrap();
     assert_eq!(schedules.get(JobKind::WeeklySummary).expression, "0 0 18 * * Fri");
-    let week = service::schedule::summary_week_at(schedules.get(JobKind::WeeklySummary), Utc::now()).to_string();
+    let week = ratingwatch::schedule::summary_week_at(schedules.get(JobKind::WeeklySummary), Utc::now()).to_string();
     let folder = dir.path().join("out").join(support::SMALL_REPORT);
     for extension in ["md", "json", "html"] {
         assert!(folder.join(format!("{week}.{extension}")).is_file(), "{week}.{extension} in {:?}", std::fs::read_dir(&folder).ok());

@@ -62,7 +62,7 @@ pub fn serve_process(dir: &Path, reports: &Path) -> std::process::Command {
         .env("RATINGWATCH__REPORTS__DIR", reports)
         .env("RATINGWATCH__OUTPUT__DIR", dir.join("out"))
         .env("RATINGWATCH__SERVICE__INITIAL_SYNC", "false");
-    for job in ratingwatch::service::JobKind::ALL {
+    for job in ratingwatch::schedule::JobKind::ALL {
         command.env(format!("RATINGWATCH__SCHEDULE__JOBS__{}", job.name().to_uppercase()), "0 0 0 1 1 *");
     }
     command.arg("serve");

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use ratingwatch::clock::SystemClock;
 use ratingwatch::config::Config;
-use ratingwatch::service::SystemClock;
 use ratingwatch::web::{self, Mode, WebServer, WebState};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -446,7 +446,7 @@ async fn healthz_reports_the_database_alone_in_web_mode() {
     assert!(health.get("scheduler").is_none());
 
     // A server inside a service whose scheduler has not started answers 503 with the reason.
-    let waiting = start(config(dir.path()), Mode::Service(ratingwatch::service::Liveness::new()), None).await;
+    let waiting = start(config(dir.path()), Mode::Service(ratingwatch::status::Liveness::new()), None).await;
     let answer = waiting.get("/healthz").await;
     assert_eq!(answer.status, 503);
     assert!(answer.body.contains("the scheduler has not started yet"), "{}", answer.body);

@@ -7,12 +7,15 @@
 //! counted up to the benchmark's latest stored date; a security without prices is stale.
 //! How far the benchmark itself lags shows in the per-market dates.
 
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::schedule::{JobKind, ScheduleError, Schedules};
 use crate::config::Config;
 use crate::ids::Tz;
+use crate::schedule::{JobKind, ScheduleError, Schedules};
 use crate::store::{ChannelDeliveries, JobRun, JobRunOutcome, PriceFreshness, Store, StoreError, SyncFailureRow};
 use crate::symbol::{Market, Symbol};
 
@@ -199,6 +202,60 @@ pub fn stale_securities(freshness: &[PriceFreshness], benchmark_dates: &[NaiveDa
 
 fn market_name<S: serde::Serializer>(market: &Market, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(market.as_str())
+}
+
+/// What `/healthz` asks of a running service: has its loop started, and is it still turning.
+/// The loop beats on every watch tick; a loop that stops beating is reported dead.
+#[derive(Clone, Debug, Default)]
+pub struct Liveness {
+    state: Arc<Mutex<LivenessState>>,
+}
+
+#[derive(Debug, Default)]
+struct LivenessState {
+    /// When the scheduler started and the watch interval, once it has.
+    started: Option<Duration>,
+    last_beat: Option<std::time::Instant>,
+    stopping: bool,
+}
+
+impl Liveness {
+    pub fn new() -> Liveness {
+        Liveness::default()
+    }
+
+    fn update(&self, f: impl FnOnce(&mut LivenessState)) {
+        f(&mut self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    }
+
+    pub(crate) fn started(&self, watch_interval: Duration) {
+        self.update(|state| {
+            state.started = Some(watch_interval);
+            state.last_beat = Some(std::time::Instant::now());
+        });
+    }
+
+    pub(crate) fn beat(&self) {
+        self.update(|state| state.last_beat = Some(std::time::Instant::now()));
+    }
+
+    pub(crate) fn stopping(&self) {
+        self.update(|state| state.stopping = true);
+    }
+
+    /// `Ok` while the scheduler runs and its loop beat within three watch intervals;
+    /// otherwise the reason, for `/healthz`.
+    pub fn check(&self) -> Result<(), String> {
+        let state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match (state.started, state.last_beat) {
+            _ if state.stopping => Err("the service is stopping".to_string()),
+            (None, _) | (_, None) => Err("the scheduler has not started yet".to_string()),
+            (Some(interval), Some(beat)) if beat.elapsed() > interval * 3 + Duration::from_secs(1) => {
+                Err(format!("the scheduler loop last turned {} s ago", beat.elapsed().as_secs()))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 #[cfg(test)]
