@@ -369,6 +369,13 @@ impl Default for ServiceConfig {
     }
 }
 
+/// `http.listen`: an address and port, with the message the key has always had.
+fn socket_address<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<std::net::SocketAddr, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    text.parse()
+        .map_err(|_| serde::de::Error::custom(format!("`{}` is not an address and port (example: \"127.0.0.1:8321\")", excerpt(&text))))
+}
+
 /// The read-only web dashboard, JSON API, `/healthz` and `/metrics` that `serve` (and
 /// `ratingwatch web`) runs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -377,7 +384,9 @@ pub struct HttpConfig {
     /// Run the web server inside `serve`.
     pub enabled: bool,
     /// Address and port to listen on. Anything but a loopback address needs `token_env`.
-    pub listen: String,
+    /// Parsed when the file is read, so nothing downstream parses it again.
+    #[serde(deserialize_with = "socket_address")]
+    pub listen: std::net::SocketAddr,
     /// Name of the environment variable holding the bearer token every request must carry.
     /// Unset: no token (allowed on loopback addresses only).
     pub token_env: Option<String>,
@@ -391,7 +400,7 @@ impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
             enabled: true,
-            listen: "127.0.0.1:8321".to_string(),
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8321)),
             token_env: None,
             request_timeout_secs: 10,
             max_concurrent_requests: 32,
@@ -746,9 +755,6 @@ impl Config {
                 return invalid(key, format!("`{url}` must start with http:// or https://"));
             }
         }
-        if self.http.listen.parse::<std::net::SocketAddr>().is_err() {
-            return invalid("http.listen", format!("`{}` is not an address and port (example: \"127.0.0.1:8321\")", self.http.listen));
-        }
         if self.http.request_timeout_secs == 0 {
             return invalid("http.request_timeout_secs", "must be at least 1".to_string());
         }
@@ -864,6 +870,16 @@ mod tests {
         let path = dir.path().join("c.toml");
         std::fs::write(&path, text).unwrap();
         Config::load(Some(&path), env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn http_listen_is_an_address_parsed_once_with_its_key_named() {
+        let config = load_text("[http]\nlisten = \"0.0.0.0:9000\"\n", &[]).unwrap();
+        assert_eq!(config.http.listen, std::net::SocketAddr::from(([0, 0, 0, 0], 9000)));
+        let error = load_text("[http]\nlisten = \"localhost\"\n", &[]).unwrap_err().to_string();
+        assert!(error.contains("listen") && error.contains("`localhost` is not an address and port"), "{error}");
+        let error = load_text("", &[("RATINGWATCH__HTTP__LISTEN", "localhost:x")]).unwrap_err().to_string();
+        assert!(error.contains("RATINGWATCH__HTTP__LISTEN") && error.contains("`localhost:x` is not an address and port"), "{error}");
     }
 
     #[test]

@@ -16,13 +16,13 @@ use crate::web::{self, Mode, WebServer, WebState};
 pub struct WebArgs {
     /// Listen on this address and port [default: [http] listen, 127.0.0.1:8321]
     #[arg(long, value_name = "ADDR:PORT")]
-    pub listen: Option<String>,
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 pub fn run(context: &Context, args: &WebArgs) -> anyhow::Result<u8> {
     let mut config = context.config.clone();
     if let Some(listen) = &args.listen {
-        config.http.listen = listen.clone();
+        config.http.listen = *listen;
         config.validate()?;
     }
     let path = &config.database.path;

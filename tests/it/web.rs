@@ -32,7 +32,7 @@ fn config(dir: &Path) -> Config {
     config.database.path = dir.join("test.db");
     config.reports.dir = dir.join("reports");
     config.output.dir = dir.join("out");
-    config.http.listen = "127.0.0.1:0".to_string();
+    config.http.listen = "127.0.0.1:0".parse().unwrap();
     config
 }
 
@@ -330,7 +330,7 @@ async fn a_configured_token_is_required_and_non_loopback_needs_one() {
 
     // Binding a non-loopback address without a token is refused, naming the key.
     let mut open = config(dir.path());
-    open.http.listen = "0.0.0.0:0".to_string();
+    open.http.listen = "0.0.0.0:0".parse().unwrap();
     let error = WebServer::bind(WebState::new(open.clone(), Arc::new(SystemClock), Mode::Standalone, None)).await.err().unwrap();
     assert!(error.to_string().contains("http.token_env"), "{error}");
     let error = web::resolve_token(&open, |_| None).unwrap_err();
