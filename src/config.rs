@@ -322,7 +322,9 @@ pub struct InstrumentsConfig {
     /// win). Unset: only the shipped aliases.
     pub aliases: Option<PathBuf>,
     /// Which listing of a multi-listed company is primary: venues `A`, `HK`, `US`, best first.
-    pub prefer: Vec<String>,
+    /// Parsed when the file is read (unknown or repeated venues are errors naming the key).
+    #[serde(deserialize_with = "listing_preference")]
+    pub prefer: crate::names::ListingPreference,
     /// Eastmoney's list endpoint host (`/api/qt/clist/get`); timeouts, retries and the rate
     /// limit are `[providers.eastmoney]`'s.
     pub list_base_url: String,
@@ -338,19 +340,12 @@ impl Default for InstrumentsConfig {
     fn default() -> Self {
         InstrumentsConfig {
             aliases: None,
-            prefer: vec!["A".to_string(), "HK".to_string(), "US".to_string()],
+            prefer: crate::names::ListingPreference::default(),
             list_base_url: "https://push2.eastmoney.com".to_string(),
             list_page_size: 100,
             search_base_url: "https://search-codetable.eastmoney.com".to_string(),
             smartbox_base_url: "https://smartbox.gtimg.cn".to_string(),
         }
-    }
-}
-
-impl InstrumentsConfig {
-    /// `prefer` as a listing preference; valid after [`Config::validate`].
-    pub fn preference(&self) -> crate::names::ListingPreference {
-        crate::names::ListingPreference::parse(&self.prefer).unwrap_or_default()
     }
 }
 
@@ -367,6 +362,13 @@ impl Default for ServiceConfig {
     fn default() -> Self {
         ServiceConfig { grace_period_secs: 30, initial_sync: true }
     }
+}
+
+/// `instruments.prefer`: venues best first, with the key named in the message.
+fn listing_preference<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<crate::names::ListingPreference, D::Error> {
+    let items = Vec::<String>::deserialize(deserializer)?;
+    crate::names::ListingPreference::parse(&items)
+        .map_err(|message| serde::de::Error::custom(format!("config key `instruments.prefer`: {message}")))
 }
 
 /// `http.listen`: an address and port, with the message the key has always had.
@@ -412,15 +414,28 @@ impl Default for HttpConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     /// `text` (human-readable) or `json`.
-    pub format: String,
+    pub format: LogFormat,
     /// A tracing filter such as `info` or `ratingwatch=debug`; `RUST_LOG` wins when set.
     pub level: String,
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { format: "text".to_string(), level: "info".to_string() }
+        LogConfig { format: LogFormat::Text, level: "info".to_string() }
     }
+}
+
+/// How log lines on stderr are written (`log.format`, `--log-format`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(strum::Display, strum::EnumString, strum::VariantNames)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Where messages go (`[notify]` and `[[notify.channels]]`); see the README, "Notifications".
@@ -740,9 +755,6 @@ impl Config {
                 format!("{} must be at most {MAX_BREAKER_COOLDOWN_SECS} (one day)", self.sync.breaker_cooldown_secs),
             );
         }
-        if let Err(message) = crate::names::ListingPreference::parse(&self.instruments.prefer) {
-            return invalid("instruments.prefer", message);
-        }
         if !(1..=100).contains(&self.instruments.list_page_size) {
             return invalid("instruments.list_page_size", "must be 1 to 100 (Eastmoney serves at most 100 rows a page)".to_string());
         }
@@ -768,9 +780,6 @@ impl Config {
                 "http.token_env",
                 format!("`{name}` is not an environment variable name (example: \"RATINGWATCH_HTTP_TOKEN\")"),
             );
-        }
-        if !matches!(self.log.format.as_str(), "text" | "json") {
-            return invalid("log.format", format!("`{}` is neither \"text\" nor \"json\"", excerpt(&self.log.format)));
         }
         self.notify.validate()
     }
@@ -880,6 +889,13 @@ mod tests {
         assert!(error.contains("listen") && error.contains("`localhost` is not an address and port"), "{error}");
         let error = load_text("", &[("RATINGWATCH__HTTP__LISTEN", "localhost:x")]).unwrap_err().to_string();
         assert!(error.contains("RATINGWATCH__HTTP__LISTEN") && error.contains("`localhost:x` is not an address and port"), "{error}");
+    }
+
+    #[test]
+    fn log_format_is_a_word_of_the_enum_with_its_key_named() {
+        assert_eq!(load_text("[log]\nformat = \"json\"\n", &[]).unwrap().log.format, LogFormat::Json);
+        let error = load_text("[log]\nformat = \"xml\"\n", &[]).unwrap_err().to_string();
+        assert!(error.contains("format") && error.contains("xml") && error.contains("`text`") && error.contains("`json`"), "{error}");
     }
 
     #[test]
@@ -1008,6 +1024,6 @@ mod tests {
         assert!(err.contains("instruments.prefer") && err.contains("JP"), "{err}");
         let config = load_text("[instruments]\nprefer = [\"US\"]\n", &[]).unwrap();
         use crate::names::Venue;
-        assert_eq!(config.instruments.preference().venues(), &[Venue::Us, Venue::A, Venue::Hk]);
+        assert_eq!(config.instruments.prefer.venues(), &[Venue::Us, Venue::A, Venue::Hk]);
     }
 }

@@ -166,8 +166,17 @@ impl FromStr for Venue {
 }
 
 /// Which listing of a multi-listed company is the primary one: venues in order of preference.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Config (`instruments.prefer`) holds one, parsed when the file is read; it is written back
+/// as the full order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(into = "Vec<Venue>")]
 pub struct ListingPreference(Vec<Venue>);
+
+impl From<ListingPreference> for Vec<Venue> {
+    fn from(preference: ListingPreference) -> Vec<Venue> {
+        preference.0
+    }
+}
 
 impl Default for ListingPreference {
     /// A-share > HK > US.

@@ -57,7 +57,7 @@ pub fn resolver(config: &Config, store: &Store) -> anyhow::Result<Resolver> {
             .with_context(|| format!("cannot read the alias file {} (config key instruments.aliases)", path.display()))?;
         aliases.extend(Aliases::parse(&text, &path.display().to_string())?);
     }
-    Ok(Resolver::new(store.instruments()?, aliases, &config.instruments.preference()))
+    Ok(Resolver::new(store.instruments()?, aliases, &config.instruments.prefer))
 }
 
 pub fn run(context: &Context, command: &InstrumentsCommand) -> anyhow::Result<u8> {

@@ -55,8 +55,8 @@ pub struct Cli {
     #[arg(long, global = true, env = "RATINGWATCH_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// Log format on stderr: text or json [default: [log] format in the config]
-    #[arg(long, global = true, value_name = "FORMAT", value_parser = ["text", "json"])]
-    pub log_format: Option<String>,
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub log_format: Option<crate::config::LogFormat>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -201,7 +201,7 @@ fn load_context(cli: &Cli) -> anyhow::Result<Context> {
         config.database.path = db.clone();
     }
     if let Some(format) = &cli.log_format {
-        config.log.format = format.clone();
+        config.log.format = *format;
     }
     Ok(Context { config, config_path, now: Utc::now(), interactive: std::io::stderr().is_terminal() })
 }
@@ -217,7 +217,7 @@ fn init_logging(config: &Config) {
         // A closed stderr (`ratingwatch sync 2>&1 | head`) drops log lines instead of making
         // tracing-subscriber report the failure with `eprintln!`, which panics.
         .log_internal_errors(false);
-    let _ = if config.log.format == "json" { builder.json().try_init() } else { builder.compact().try_init() };
+    let _ = if config.log.format == crate::config::LogFormat::Json { builder.json().try_init() } else { builder.compact().try_init() };
 }
 
 /// Builds the tokio runtime for the commands that do network or scheduled work.
