@@ -189,8 +189,7 @@ pub async fn send_http(client: &reqwest::Client, channel: &Channel, body: &Value
         }
     };
     let status = response.status().as_u16();
-    let retry_after =
-        response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| parse_retry_after(v, now));
+    let retry_after = retry_after(response.headers(), now);
     let text = match response.text().await {
         Ok(text) => text,
         Err(error) => {
@@ -203,17 +202,10 @@ pub async fn send_http(client: &reqwest::Client, channel: &Channel, body: &Value
     Attempted { outcome: classify(channel.kind, status, retry_after, &text), http_status: Some(status) }
 }
 
-/// `Retry-After` as seconds or an HTTP date, capped at one hour.
-pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
-    let value = value.trim();
-    let seconds = match value.parse::<u64>() {
-        Ok(seconds) => seconds,
-        Err(_) => {
-            let at: DateTime<Utc> = httpdate::parse_http_date(value).ok()?.into();
-            (at - now).num_seconds().max(0) as u64
-        }
-    };
-    Some(Duration::from_secs(seconds.min(3600)))
+/// `Retry-After` as seconds or an HTTP date counted from the sender's `now` (the shared
+/// parser in `providers::http`), capped at one hour.
+pub fn retry_after(headers: &reqwest::header::HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
+    crate::providers::parse_retry_after(headers, Some(now)).map(|delay| delay.min(Duration::from_secs(3600)))
 }
 
 fn short(text: &str) -> String {
@@ -388,10 +380,15 @@ mod tests {
     #[test]
     fn retry_after_reads_seconds_and_dates() {
         let now = DateTime::parse_from_rfc3339("2023-05-19T10:00:00Z").unwrap().with_timezone(&Utc);
-        assert_eq!(parse_retry_after("30", now), Some(Duration::from_secs(30)));
-        assert_eq!(parse_retry_after("Fri, 19 May 2023 10:02:00 GMT", now), Some(Duration::from_secs(120)));
-        assert_eq!(parse_retry_after("99999", now), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_retry_after("soon", now), None);
+        let header = |value: &'static str| {
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert(reqwest::header::RETRY_AFTER, reqwest::header::HeaderValue::from_static(value));
+            headers
+        };
+        assert_eq!(retry_after(&header("30"), now), Some(Duration::from_secs(30)));
+        assert_eq!(retry_after(&header("Fri, 19 May 2023 10:02:00 GMT"), now), Some(Duration::from_secs(120)));
+        assert_eq!(retry_after(&header("99999"), now), Some(Duration::from_secs(3600)));
+        assert_eq!(retry_after(&header("soon"), now), None);
     }
 
     fn message(markdown: String) -> Message {

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
+use chrono::{DateTime, Utc};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, ACCEPT_LANGUAGE, HeaderMap, HeaderValue, REFERER, RETRY_AFTER};
@@ -118,11 +119,24 @@ pub fn next_delay(error: &HttpError, backoff_delay: Option<Duration>) -> Option<
     }
 }
 
-/// Reads `Retry-After` in its seconds form. The HTTP-date form is ignored (the backoff
-/// delay applies); providers here only send seconds.
-pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let text = headers.get(RETRY_AFTER)?.to_str().ok()?;
-    text.trim().parse::<u64>().ok().map(Duration::from_secs)
+/// Reads `Retry-After` (RFC 9110 §10.2.3): delay seconds, or an HTTP date counted from
+/// `now`. The one parser, for the price clients and the notification sender alike; each
+/// caps the delay its own way. The price clients pass the answer's own `Date` header as
+/// `now` (the server's clock, and no wall-clock read here); without one a date is ignored
+/// and the backoff delay applies.
+pub fn parse_retry_after(headers: &HeaderMap, now: Option<DateTime<Utc>>) -> Option<Duration> {
+    let text = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at: DateTime<Utc> = httpdate::parse_http_date(text).ok()?.into();
+    Some(Duration::from_secs((at - now?).num_seconds().max(0) as u64))
+}
+
+/// The answer's `Date` header, the server's "now" for a `Retry-After` date.
+pub fn response_date(headers: &HeaderMap) -> Option<DateTime<Utc>> {
+    let text = headers.get(reqwest::header::DATE)?.to_str().ok()?;
+    Some(httpdate::parse_http_date(text.trim()).ok()?.into())
 }
 
 /// A successful (2xx) response.
@@ -236,7 +250,7 @@ impl Endpoint {
         let classify = |error| classify_reqwest_error(error, self.timeout);
         let mut response = request.send().await.map_err(classify)?;
         let status = response.status();
-        let retry_after = parse_retry_after(response.headers());
+        let retry_after = parse_retry_after(response.headers(), response_date(response.headers()));
         if response.content_length().is_some_and(|length| length > self.max_body_bytes as u64) {
             return Err(HttpError::TooLarge { limit: self.max_body_bytes });
         }
@@ -349,6 +363,7 @@ mod tests {
     #[rstest]
     #[case(Some("1"), Some(Duration::from_secs(1)))]
     #[case(Some(" 30 "), Some(Duration::from_secs(30)))]
+    // A date without the answer's `Date` to count from is ignored (the backoff applies).
     #[case(Some("Wed, 21 Oct 2026 07:28:00 GMT"), None)]
     #[case(Some("-5"), None)]
     #[case(None, None)]
@@ -357,7 +372,19 @@ mod tests {
         if let Some(value) = header {
             headers.insert(RETRY_AFTER, HeaderValue::from_str(value).unwrap());
         }
-        assert_eq!(parse_retry_after(&headers), expected);
+        assert_eq!(parse_retry_after(&headers, response_date(&headers)), expected);
+    }
+
+    #[test]
+    fn a_retry_after_date_counts_from_the_answers_own_date() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("Fri, 19 May 2023 10:02:00 GMT"));
+        headers.insert(reqwest::header::DATE, HeaderValue::from_static("Fri, 19 May 2023 10:00:30 GMT"));
+        // 10:02:00 - 10:00:30 = 90 s.
+        assert_eq!(parse_retry_after(&headers, response_date(&headers)), Some(Duration::from_secs(90)));
+        // A date already past asks for no wait.
+        headers.insert(reqwest::header::DATE, HeaderValue::from_static("Fri, 19 May 2023 10:05:00 GMT"));
+        assert_eq!(parse_retry_after(&headers, response_date(&headers)), Some(Duration::ZERO));
     }
 
     #[test]
