@@ -174,8 +174,8 @@ pub fn parse_prices(file: &Path, reader: impl Read, today: NaiveDate) -> Result<
     let mut bars = Vec::new();
     let mut seen: HashSet<NaiveDate> = HashSet::new();
     while let Some(row) = rows.next_row()? {
-        let date =
-            parse_date(row.cell(DATE)).ok_or_else(|| row.error(DATE, format!("`{}` is not a date like 2023-02-14", row.quoted(DATE))))?;
+        let date = crate::ids::parse_date_bytes(row.cell(DATE))
+            .ok_or_else(|| row.error(DATE, format!("`{}` is not a date like 2023-02-14", row.quoted(DATE))))?;
         if date > today {
             return Err(row.error(DATE, format!("{date} is in the future (today is {today})")));
         }
@@ -228,17 +228,6 @@ pub fn parse_prices(file: &Path, reader: impl Read, today: NaiveDate) -> Result<
         return Err(ImportError::new(file, None, "has no rows"));
     }
     Ok(ParsedCsv { bars, has_adj_close })
-}
-
-/// `YYYY-MM-DD` without allocation (the import's hot path).
-fn parse_date(bytes: &[u8]) -> Option<NaiveDate> {
-    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
-        return None;
-    }
-    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
-        bytes[range].iter().try_fold(0u32, |acc, &b| b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0')))
-    };
-    NaiveDate::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)
 }
 
 /// Writes bars in the import format (with `adj_close`), so export → import round-trips.

@@ -101,21 +101,11 @@ pub(super) fn column<'r, T>(
 /// conversion, so both read every stored date alike.
 pub(super) fn read_date(value: ValueRef<'_>) -> FromSqlResult<NaiveDate> {
     if let ValueRef::Text(bytes) = value
-        && let Some(date) = parse_iso_date(bytes)
+        && let Some(date) = crate::ids::parse_date_bytes(bytes)
     {
         return Ok(date);
     }
     NaiveDate::column_result(value)
-}
-
-pub(super) fn parse_iso_date(bytes: &[u8]) -> Option<NaiveDate> {
-    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
-        return None;
-    }
-    let number = |range: std::ops::Range<usize>| {
-        bytes[range].iter().try_fold(0u32, |acc, &b| b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0')))
-    };
-    NaiveDate::from_ymd_opt(i32::try_from(number(0..4)?).ok()?, number(5..7)?, number(8..10)?)
 }
 
 /// One chunk computed from `daily_bars`.
