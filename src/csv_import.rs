@@ -263,6 +263,17 @@ mod tests {
         parse_prices(Path::new("p.csv"), text.as_bytes(), today())
     }
 
+    #[test]
+    fn a_control_sequence_in_the_header_is_escaped_in_the_error() {
+        // ESC ] 0 ; … BEL sets a terminal's title; ESC [ 31 m turns it red.
+        let err = parse("date,\u{1b}]0;pwned\u{7}\u{1b}[31m,close\n").unwrap_err().to_string();
+        assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+        assert_eq!(
+            err,
+            "p.csv:1: column \\u{1b}]0;pwned\\u{7}\\u{1b}[31m: unknown column; expected the header date,open,high,low,close,volume,adj_close"
+        );
+    }
+
     const GOOD: &str =
         "date,open,high,low,close,volume,adj_close\n2023-02-13,10,11,9,10.5,1000,5.25\n2023-02-14,10.5,11.5,10,11,2000,5.5\n";
 

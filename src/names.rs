@@ -43,7 +43,7 @@ use strum::{IntoEnumIterator, VariantNames};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::symbol::{Market, Symbol};
-use crate::text::one_of;
+use crate::text::{one_of, quote};
 
 /// What kind of security an instrument is. Only `Stock` matches a company name.
 ///
@@ -339,19 +339,19 @@ impl Aliases {
         for (name, target) in file.aliases {
             let key = fold(&name);
             if key.is_empty() {
-                return Err(AliasError { origin: origin.to_string(), message: format!("alias `{name}` is empty once folded") });
+                return Err(AliasError { origin: origin.to_string(), message: format!("alias `{}` is empty once folded", quote(&name)) });
             }
             let (targets, many) = match target {
                 OneOrMany::One(symbol) => (vec![symbol], false),
                 OneOrMany::Many(symbols) => (symbols, true),
             };
             if targets.is_empty() {
-                return Err(AliasError { origin: origin.to_string(), message: format!("alias `{name}` names no symbol") });
+                return Err(AliasError { origin: origin.to_string(), message: format!("alias `{}` names no symbol", quote(&name)) });
             }
             if let Some(previous) = aliases.by_key.get(&key) {
                 return Err(AliasError {
                     origin: origin.to_string(),
-                    message: format!("aliases `{}` and `{name}` are the same name once folded", previous.name),
+                    message: format!("aliases `{}` and `{}` are the same name once folded", quote(&previous.name), quote(&name)),
                 });
             }
             aliases.by_key.insert(key, Alias { name, targets, many });

@@ -15,6 +15,7 @@ use crate::names::{Aliases, Candidate, Company, Resolution, Resolver, Step, impo
 use crate::providers::instruments::{InstrumentSources, ListSegment};
 use crate::store::Store;
 use crate::sync::instruments::sync_instruments;
+use crate::text::quote;
 
 #[derive(Subcommand, Debug)]
 pub enum InstrumentsCommand {
@@ -157,10 +158,12 @@ fn find(context: &Context, name: &str, format: &str, limit: usize, online: bool)
     })
 }
 
+/// Names come from input files and providers: shown through [`quote`], so a control
+/// character in one is printed as a visible escape, never raw.
 fn company_line(c: &Company) -> String {
-    let mut line = format!("{} {}", c.primary, c.name);
+    let mut line = format!("{} {}", c.primary, quote(&c.name));
     if let Some(en) = &c.name_en {
-        line.push_str(&format!(" ({en})"));
+        line.push_str(&format!(" ({})", quote(en)));
     }
     if !c.alternates.is_empty() {
         let alternates: Vec<String> = c.alternates.iter().map(|s| s.to_string()).collect();
@@ -171,6 +174,7 @@ fn company_line(c: &Company) -> String {
 
 /// One line saying what a name resolved to, for people.
 pub fn describe(name: &str, resolution: &Resolution, step: Option<Step>) -> String {
+    let name = &quote(name);
     let by = step.map(|s| format!(" (by {})", s.as_str())).unwrap_or_default();
     match resolution {
         Resolution::Resolved(c) => format!("{name} → {}{by}", company_line(c)),
@@ -194,11 +198,28 @@ fn candidate_table(candidates: &[Candidate]) -> Table {
     for c in candidates {
         table.add_row([
             c.symbol.to_string(),
-            c.name.clone(),
-            c.name_en.clone().unwrap_or_default(),
+            quote(&c.name),
+            c.name_en.as_deref().map(quote).unwrap_or_default(),
             c.kind.to_string(),
             c.status.to_string(),
         ]);
     }
     table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_escapes_control_characters_in_names() {
+        let company = Company {
+            primary: "0700.HK".parse().unwrap(),
+            alternates: Vec::new(),
+            name: "\u{1b}]0;pwned\u{7}腾讯控股".to_string(),
+            name_en: Some("Ten\u{1b}[31mcent".to_string()),
+        };
+        let line = describe("腾讯", &Resolution::Resolved(company), None);
+        assert_eq!(line, "腾讯 → 0700.HK \\u{1b}]0;pwned\\u{7}腾讯控股 (Ten\\u{1b}[31mcent)");
+    }
 }

@@ -8,14 +8,29 @@ use std::io::Read;
 use std::path::Path;
 
 use super::{Instrument, Kind, Status};
-use crate::csv_import::{CsvRows, ImportError};
+use crate::csv_import::{CsvRow, CsvRows, ImportError};
 use crate::symbol::Symbol;
 
 pub const COLUMNS: [&str; 5] = ["symbol", "name", "name_en", "kind", "status"];
 
+/// The longest name (`name` or `name_en`, in characters) an instrument file may give; a
+/// longer one is a row error, never stored or cut silently.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// An error naming the row's line and `column` when `name` is over [`MAX_NAME_CHARS`].
+fn too_long<const N: usize>(row: &CsvRow<'_, N>, column: usize, name: &str) -> Result<(), ImportError> {
+    match name.chars().count() {
+        chars if chars > MAX_NAME_CHARS => {
+            Err(row.error(column, format!("{chars} characters long; a name may have at most {MAX_NAME_CHARS}")))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Parses an instrument file. `symbol` takes any form [`Symbol::parse`] accepts (`00700.HK`,
 /// `hk00700`, `BABA.N`, `600941`); `name_en` may be empty; `kind` defaults to `stock`,
-/// `status` to `listed`. A symbol given twice is an error naming both lines.
+/// `status` to `listed`. A symbol given twice is an error naming both lines; so is a kind
+/// other than `index` for an index symbol, and a name over [`MAX_NAME_CHARS`] characters.
 pub fn parse_instruments(file: &Path, reader: impl Read) -> Result<Vec<Instrument>, ImportError> {
     const SYMBOL: usize = 0;
     const NAME: usize = 1;
@@ -34,7 +49,11 @@ pub fn parse_instruments(file: &Path, reader: impl Read) -> Result<Vec<Instrumen
         if name.is_empty() {
             return Err(row.error(NAME, "empty; every instrument needs its listed name"));
         }
+        too_long(&row, NAME, name)?;
         let name_en = Some(row.text(2)?).filter(|s| !s.is_empty()).map(str::to_string);
+        if let Some(name_en) = &name_en {
+            too_long(&row, 2, name_en)?;
+        }
         let kind = match row.text(3)? {
             // An index symbol (`000300.SH`, `^HSI.HK`) is an index whatever the file leaves out,
             // so it never matches a company name.
@@ -42,8 +61,11 @@ pub fn parse_instruments(file: &Path, reader: impl Read) -> Result<Vec<Instrumen
             "" => Kind::Stock,
             text => text.parse::<Kind>().map_err(|e| row.error(3, e))?,
         };
-        if kind == Kind::Stock && symbol.global_index().is_some() {
-            return Err(row.error(3, format!("{symbol} is an index, not a stock")));
+        // The kind must agree with the symbol: an index given as a stock would match a
+        // company name.
+        if kind != Kind::Index && symbol.is_index() {
+            let article = if kind == Kind::Etf { "an" } else { "a" };
+            return Err(row.error(3, format!("{symbol} is an index, not {article} {kind}")));
         }
         let status = match row.text(4)? {
             "" => Status::Listed,
@@ -94,6 +116,29 @@ mod tests {
             parse("symbol,name,kind\nSPX.US,标普500,stock\n").unwrap_err(),
             "list.csv:2: column kind: ^GSPC.US is an index, not a stock"
         );
+        // An SSE or SZSE index the table of global indices does not list is an index too.
+        assert_eq!(
+            parse("symbol,name,kind\n000300.SH,沪深300,stock\n").unwrap_err(),
+            "list.csv:2: column kind: 000300.SH is an index, not a stock"
+        );
+        assert_eq!(
+            parse("symbol,name,name_en,kind\n0700.HK,腾讯,,\n399006.SZ,创业板指,,etf\n").unwrap_err(),
+            "list.csv:3: column kind: 399006.SZ is an index, not an etf"
+        );
+    }
+
+    #[test]
+    fn names_over_the_cap_are_row_errors_not_cut() {
+        let at_cap = "腾".repeat(MAX_NAME_CHARS);
+        let rows = parse(&format!("symbol,name\n0700.HK,{at_cap}\n")).unwrap();
+        assert_eq!(rows[0].name.chars().count(), 200);
+        // 10 MB of one character: the error gives its length, not the name.
+        let huge = "腾".repeat(10 * 1024 * 1024 / 3);
+        // (`map` so a failure reports the row count, not 10 MB of name.)
+        let err = parse(&format!("symbol,name\n0700.HK,腾讯\n9988.HK,{huge}\n")).map(|rows| rows.len()).unwrap_err();
+        assert_eq!(err, "list.csv:3: column name: 3495253 characters long; a name may have at most 200");
+        let err = parse(&format!("symbol,name,name_en\n0700.HK,腾讯,{}\n", "T".repeat(201))).unwrap_err();
+        assert_eq!(err, "list.csv:2: column name_en: 201 characters long; a name may have at most 200");
     }
 
     #[test]

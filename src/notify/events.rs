@@ -70,7 +70,8 @@ pub fn verdict(verdict: &Verdict, render: &RenderOptions, pointer: String, now: 
     message
 }
 
-/// `rating_change`: one sector's (or the basket's) implied rating moved to another band.
+/// `rating_change`: one sector's (or the basket's) implied rating moved to another band;
+/// titled with the date of the change.
 pub fn rating_change(
     verdict: &Verdict,
     group: &GroupVerdict,
@@ -81,7 +82,9 @@ pub fn rating_change(
     now: DateTime<Utc>,
 ) -> Message {
     let (from, to) = (rule.label(change.from), rule.label(change.to));
-    let title = format!("{} · {} {} → {}", verdict.title, group.name, from.zh, to.zh);
+    // The change's date (its first close in the new band) is in the title, so the email
+    // subject of one crossing differs from a later crossing of the same line.
+    let title = format!("{} · {} {} → {} · {}", verdict.title, group.name, from.zh, to.zh, change.since);
     let markdown = format!(
         "### {title}\n\n\
          **{name}** ({name_en}): implied rating **{from_zh} → {to_zh}** ({from_en} → {to_en}) \

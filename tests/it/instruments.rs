@@ -73,6 +73,20 @@ fn import_then_find_on_the_command_line() {
 }
 
 #[test]
+fn find_prints_control_characters_in_names_as_escapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("evil.csv");
+    std::fs::write(&file, "symbol,name,name_en\n0700.HK,\u{1b}]0;pwned\u{7}腾讯控股,Ten\u{1b}[31mcent\n").unwrap();
+    ratingwatch(dir.path()).args(["instruments", "import"]).arg(&file).assert().success();
+    // The name no longer matches a plain query, so `find` lists it as a candidate (exit 1).
+    let out = ratingwatch(dir.path()).args(["instruments", "find", "腾讯"]).assert().code(1);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(!stdout.contains('\u{1b}') && !stdout.contains('\u{7}'), "{stdout:?}");
+    let row = stdout.lines().find(|line| line.contains("0700.HK")).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(row.contains("\\u{1b}]0;pwned\\u{7}腾讯控股") && row.contains("Ten\\u{1b}[31mcent"), "{row}");
+}
+
+#[test]
 fn a_bad_import_names_line_and_column_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.csv");

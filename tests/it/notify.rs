@@ -483,3 +483,38 @@ async fn email_carries_the_html_report_with_the_chart_as_an_inline_png() {
     let attempts = Store::open(&database).unwrap().outbox_attempts(row.id).unwrap();
     assert!(attempts[0].detail.starts_with("250"), "{attempts:?}");
 }
+
+#[test]
+fn two_crossings_of_the_same_line_have_distinct_titles_and_subjects_naming_their_dates() {
+    use chrono::NaiveDate;
+    use ratingwatch::notify::rating::BandChange;
+    let report = support::small_report();
+    let verdict = support::small_verdict("2023-06-30");
+    let group = &verdict.sectors[0];
+    let (neutral, overweight) = (report.rule.implied(0.0), report.rule.implied(0.5));
+    assert_ne!(neutral, overweight);
+    let change = |since: NaiveDate| BandChange {
+        from: neutral,
+        to: overweight,
+        since,
+        excess_since: 0.11,
+        confirmed: since.succ_opt().unwrap(),
+        excess_confirmed: 0.12,
+    };
+    let (april, may) = (NaiveDate::from_ymd_opt(2023, 4, 3).unwrap(), NaiveDate::from_ymd_opt(2023, 5, 17).unwrap());
+    let now = Utc::now();
+    let first = events::rating_change(&verdict, group, &change(april), &report.rule, 2, String::new(), now);
+    let second = events::rating_change(&verdict, group, &change(may), &report.rule, 2, String::new(), now);
+    assert_ne!(first.title, second.title);
+    let (from, to) = (&report.rule.label(neutral).zh, &report.rule.label(overweight).zh);
+    assert_eq!(first.title, format!("{} · {} {from} → {to} · 2023-04-03", verdict.title, group.name));
+    assert_eq!(second.title, format!("{} · {} {from} → {to} · 2023-05-17", verdict.title, group.name));
+    assert!(first.markdown.starts_with(&format!("### {}\n", first.title)));
+    // The email subject is the title, so the two mails differ too.
+    let subject = |message: &ratingwatch::notify::Message| {
+        let mail = ratingwatch::notify::email::build(message, "rw@example.com", &["to@example.com".to_string()]).unwrap();
+        mail.headers().get_raw("Subject").unwrap().to_string()
+    };
+    assert_eq!(subject(&first), first.title);
+    assert_ne!(subject(&first), subject(&second));
+}
