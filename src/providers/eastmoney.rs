@@ -30,13 +30,11 @@
 //! indistinguishable here, so it is returned as an empty series; sync, which knows the stored
 //! sessions, treats an empty answer for a window holding sessions as a failure).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::http::Endpoint;
+use super::us::{self, ProbedExchanges, UsExchange};
 use super::{
     Adjustment, Failure, FetchRequest, Fetched, ProviderErrorKind, VolumeUnit, check_body, describe_body, excerpt, json_error, parse_date,
     parse_number, raw_then_adjusted,
@@ -51,17 +49,21 @@ const PATH: &str = "/api/qt/stock/kline/get";
 /// The static token Eastmoney's own quote pages send; results do not depend on it.
 const UT: &str = "fa5fd1943c7b386f172d6893dbfba10b";
 
-/// US market prefixes of the seed report's US listings, so they need no probing.
-const US_PREFIXES: [(&str, &str); 6] =
-    [("MSFT", "105"), ("GOOGL", "105"), ("META", "105"), ("BIDU", "105"), ("NTES", "105"), ("BABA", "106")];
-
-/// The order unknown US tickers are probed in.
-const US_PROBE_ORDER: [&str; 3] = ["105", "106", "107"];
+/// Eastmoney's secid of a US ticker on `exchange`: the market prefix, then the ticker with
+/// `_` for a class share's dash.
+fn us_secid(ticker: &str, exchange: UsExchange) -> String {
+    let prefix = match exchange {
+        UsExchange::Nasdaq => "105",
+        UsExchange::Nyse => "106",
+        UsExchange::NyseAmerican => "107",
+    };
+    format!("{prefix}.{}", ticker.replace('-', "_"))
+}
 
 pub struct Eastmoney {
     endpoint: Endpoint,
-    /// US prefixes found by probing, by ticker.
-    us_prefixes: Mutex<HashMap<String, &'static str>>,
+    /// US exchanges found by probing.
+    us_exchanges: ProbedExchanges,
 }
 
 /// Eastmoney's `secid`s for a symbol, in the order to try them, or `Unsupported`.
@@ -75,13 +77,7 @@ pub fn secids(symbol: &Symbol) -> Result<Vec<String>, Failure> {
         Market::Sh => vec![format!("1.{code}")],
         Market::Sz => vec![format!("0.{code}")],
         Market::Hk => vec![format!("116.{code:0>5}")],
-        Market::Us => {
-            let ticker = code.replace('-', "_");
-            match US_PREFIXES.iter().find(|(known, _)| *known == code) {
-                Some((_, prefix)) => vec![format!("{prefix}.{ticker}")],
-                None => US_PROBE_ORDER.iter().map(|prefix| format!("{prefix}.{ticker}")).collect(),
-            }
-        }
+        Market::Us => us::candidates(code).into_iter().map(|exchange| us_secid(code, exchange)).collect(),
         Market::Fx if code.ends_with("CNY") => vec![format!("120.{code}C")],
         Market::Fx if code.ends_with("CNH") => vec![format!("133.{code}")],
         Market::Fx => {
@@ -175,7 +171,7 @@ fn parse_row(row: &str, unit: VolumeUnit) -> Result<Option<Bar>, String> {
 
 impl Eastmoney {
     pub fn new(endpoint: Endpoint) -> Eastmoney {
-        Eastmoney { endpoint, us_prefixes: Mutex::new(HashMap::new()) }
+        Eastmoney { endpoint, us_exchanges: ProbedExchanges::default() }
     }
 
     pub async fn fetch(&self, request: &FetchRequest) -> Result<Fetched, Failure> {
@@ -191,21 +187,22 @@ impl Eastmoney {
     /// Returns the secid that answered.
     async fn fetch_raw(&self, request: &FetchRequest, unit: VolumeUnit) -> Result<(String, Vec<Bar>), Failure> {
         let symbol = &request.symbol;
-        let remembered = self.us_prefixes.lock().ok().and_then(|cache| cache.get(symbol.code()).copied());
-        let candidates = match remembered {
-            Some(prefix) => vec![format!("{prefix}.{}", symbol.code().replace('-', "_"))],
-            None => secids(symbol)?,
+        // Each secid with the US exchange it stands for, when it stands for one.
+        let candidates: Vec<(String, Option<UsExchange>)> = match symbol.market() {
+            Market::Us if symbol.global_index().is_none() => {
+                let code = symbol.code();
+                self.us_exchanges.candidates(code).into_iter().map(|exchange| (us_secid(code, exchange), Some(exchange))).collect()
+            }
+            _ => secids(symbol)?.into_iter().map(|secid| (secid, None)).collect(),
         };
+        let probed = candidates.len() > 1;
         let mut not_found = Vec::new();
-        for secid in &candidates {
+        for (secid, exchange) in &candidates {
             let response = self.endpoint.get(PATH, &query(secid, Adjustment::Raw, request.from, request.to)).await?;
             match parse_klines(&response.body, unit) {
                 Ok(bars) => {
-                    if candidates.len() > 1
-                        && let Some(prefix) = US_PROBE_ORDER.iter().find(|prefix| secid.starts_with(&format!("{prefix}.")))
-                        && let Ok(mut cache) = self.us_prefixes.lock()
-                    {
-                        cache.insert(symbol.code().to_string(), prefix);
+                    if let Some(exchange) = exchange {
+                        self.us_exchanges.remember(symbol.code(), *exchange, probed);
                     }
                     return Ok((secid.clone(), bars));
                 }

@@ -30,6 +30,7 @@ mod eastmoney;
 mod http;
 pub mod instruments;
 mod tencent;
+pub mod us;
 mod yahoo;
 
 use http::HttpError;

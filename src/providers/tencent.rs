@@ -37,14 +37,14 @@
 //! (≤ 522 weekdays each). A window that still comes back full is split around the dates it
 //! covered and the remainder is fetched again, whichever end Tencent chose to keep.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::collections::VecDeque;
 
 use chrono::{Months, NaiveDate};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::http::Endpoint;
+use super::us::{self, ProbedExchanges, UsExchange};
 use super::{Adjustment, Failure, FetchRequest, Fetched, VolumeUnit, check_body, json_error, parse_date, parse_number, raw_then_adjusted};
 use crate::prices::Bar;
 use crate::symbol::{Market, Symbol};
@@ -60,17 +60,25 @@ const WINDOW_MONTHS: u32 = 24;
 /// A guard against a server that keeps answering full pages: no real range needs this many.
 const MAX_PAGES: usize = 200;
 
-/// US exchange suffixes of the seed report's US listings, so they need no probing.
-const US_SUFFIXES: [(&str, &str); 6] =
-    [("MSFT", ".OQ"), ("GOOGL", ".OQ"), ("META", ".OQ"), ("BIDU", ".OQ"), ("NTES", ".OQ"), ("BABA", ".N")];
+/// Tencent's suffix for a US exchange.
+fn us_suffix(exchange: UsExchange) -> &'static str {
+    match exchange {
+        UsExchange::Nasdaq => ".OQ",
+        UsExchange::Nyse => ".N",
+        UsExchange::NyseAmerican => ".AM",
+    }
+}
 
-/// The order unknown US tickers are probed in.
-const US_PROBE_ORDER: [&str; 3] = [".OQ", ".N", ".AM"];
+/// Tencent's code of a US ticker on `exchange`; class shares are written with a dot
+/// (`BRK.B`), unverified against the live API.
+fn us_code(ticker: &str, exchange: UsExchange) -> String {
+    format!("us{}{}", ticker.replace('-', "."), us_suffix(exchange))
+}
 
 pub struct Tencent {
     endpoint: Endpoint,
-    /// US suffixes found by probing, by ticker.
-    us_suffixes: Mutex<HashMap<String, &'static str>>,
+    /// US exchanges found by probing.
+    us_exchanges: ProbedExchanges,
 }
 
 /// Which series a response carried, by its key in Tencent's JSON.
@@ -227,14 +235,7 @@ pub fn tencent_codes(symbol: &Symbol) -> Vec<String> {
         Market::Sz => vec![format!("sz{code}")],
         Market::Hk => vec![format!("hk{code:0>5}")],
         Market::Fx => vec![format!("wh{code}")],
-        Market::Us => {
-            // Class shares are written with a dot (`BRK.B`); unverified against the live API.
-            let ticker = code.replace('-', ".");
-            match US_SUFFIXES.iter().find(|(known, _)| *known == code) {
-                Some((_, suffix)) => vec![format!("us{ticker}{suffix}")],
-                None => US_PROBE_ORDER.iter().map(|suffix| format!("us{ticker}{suffix}")).collect(),
-            }
-        }
+        Market::Us => us::candidates(code).into_iter().map(|exchange| us_code(code, exchange)).collect(),
     }
 }
 
@@ -266,7 +267,7 @@ pub fn windows(from: NaiveDate, to: NaiveDate) -> Vec<(NaiveDate, NaiveDate)> {
 
 impl Tencent {
     pub fn new(endpoint: Endpoint) -> Tencent {
-        Tencent { endpoint, us_suffixes: Mutex::new(HashMap::new()) }
+        Tencent { endpoint, us_exchanges: ProbedExchanges::default() }
     }
 
     pub async fn fetch(&self, request: &FetchRequest) -> Result<Fetched, Failure> {
@@ -282,21 +283,22 @@ impl Tencent {
     /// Returns the code that answered.
     async fn fetch_raw(&self, request: &FetchRequest, unit: VolumeUnit) -> Result<(String, Vec<Bar>), Failure> {
         let symbol = &request.symbol;
-        let remembered = self.us_suffixes.lock().ok().and_then(|cache| cache.get(symbol.code()).copied());
-        let candidates = match remembered {
-            Some(suffix) => vec![format!("us{}{suffix}", symbol.code().replace('-', "."))],
-            None => tencent_codes(symbol),
+        // Each code with the US exchange it stands for, when it stands for one.
+        let candidates: Vec<(String, Option<UsExchange>)> = match symbol.market() {
+            Market::Us if symbol.global_index().is_none() => {
+                let code = symbol.code();
+                self.us_exchanges.candidates(code).into_iter().map(|exchange| (us_code(code, exchange), Some(exchange))).collect()
+            }
+            _ => tencent_codes(symbol).into_iter().map(|code| (code, None)).collect(),
         };
+        let probed = candidates.len() > 1;
         let mut empty_answer = None;
         let mut not_found = Vec::new();
-        for code in &candidates {
+        for (code, exchange) in &candidates {
             match self.fetch_series(code, symbol.market(), Adjustment::Raw, request.from, request.to, unit).await {
                 Ok(bars) if !bars.is_empty() => {
-                    if candidates.len() > 1
-                        && let Some(suffix) = US_PROBE_ORDER.iter().find(|suffix| code.ends_with(*suffix))
-                        && let Ok(mut cache) = self.us_suffixes.lock()
-                    {
-                        cache.insert(symbol.code().to_string(), suffix);
+                    if let Some(exchange) = exchange {
+                        self.us_exchanges.remember(symbol.code(), *exchange, probed);
                     }
                     return Ok((code.clone(), bars));
                 }
