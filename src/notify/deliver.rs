@@ -12,6 +12,7 @@ use super::channel::{Channel, Target};
 use super::render::{Fit, fit, truncate_bytes};
 use super::sign;
 use crate::config::ChannelKind;
+use crate::providers::TransportFailure;
 
 /// What one attempt came to.
 #[derive(Clone, Debug, PartialEq)]
@@ -175,12 +176,10 @@ pub async fn send_http(client: &reqwest::Client, channel: &Channel, body: &Value
         Ok(response) => response,
         // `without_url`: the URL carries the key on most platforms.
         Err(error) => {
-            let kind = if error.is_timeout() {
-                "timed out"
-            } else if error.is_connect() {
-                "cannot connect"
-            } else {
-                "request failed"
+            let kind = match TransportFailure::of(&error) {
+                TransportFailure::Timeout => "timed out",
+                TransportFailure::Connect => "cannot connect",
+                TransportFailure::Other => "request failed",
             };
             return Attempted {
                 outcome: Outcome::Retry { after: None, reason: format!("{kind}: {}", error.without_url()) },

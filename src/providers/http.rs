@@ -286,16 +286,38 @@ fn record_attempt(provider: ProviderName, error: Option<&HttpError>) {
     }
 }
 
+/// How a request that got no answer failed: the one classifier of transport errors, for the
+/// price clients and the notification sender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransportFailure {
+    /// The whole-request timeout passed.
+    Timeout,
+    /// No connection could be made (refused, unreachable, DNS, TLS handshake).
+    Connect,
+    /// The connection broke or the request failed otherwise.
+    Other,
+}
+
+impl TransportFailure {
+    pub fn of(error: &reqwest::Error) -> TransportFailure {
+        if error.is_timeout() {
+            TransportFailure::Timeout
+        } else if error.is_connect() {
+            TransportFailure::Connect
+        } else {
+            TransportFailure::Other
+        }
+    }
+}
+
 fn classify_reqwest_error(error: reqwest::Error, timeout: Duration) -> HttpError {
     // The URL is long (every query parameter) and the caller's message already names the
     // symbol and provider.
     let error = error.without_url();
-    if error.is_timeout() {
-        HttpError::Timeout { after: timeout }
-    } else if error.is_connect() {
-        HttpError::Connect(error_chain(&error))
-    } else {
-        HttpError::Closed(error_chain(&error))
+    match TransportFailure::of(&error) {
+        TransportFailure::Timeout => HttpError::Timeout { after: timeout },
+        TransportFailure::Connect => HttpError::Connect(error_chain(&error)),
+        TransportFailure::Other => HttpError::Closed(error_chain(&error)),
     }
 }
 
