@@ -72,6 +72,24 @@ pub fn adjusted_history_rebased(stored_overlap: &[Bar], fetched: &[Bar]) -> bool
     adjusted_changes >= 2
 }
 
+/// What a security does when the provider that holds its series (its sticky provider)
+/// failed it this run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OwnProviderFailed {
+    /// Keep the provider and try again next run (the security is deferred, not failed).
+    Defer,
+    /// Move on along the market's fallback chain now.
+    Switch,
+}
+
+/// The keep-or-switch rule: a provider that does not serve the symbol (not found,
+/// unsupported) is left at once; any other failure keeps the provider until it has failed
+/// `switch_after_runs` runs in a row, this one included (`failed_runs`). Switching replaces
+/// the series whole, so one bad run must not move a security off its basis.
+pub fn after_own_provider_failed(failed_runs: u32, switch_after_runs: u32, serves_symbol: bool) -> OwnProviderFailed {
+    if serves_symbol && failed_runs < switch_after_runs { OwnProviderFailed::Defer } else { OwnProviderFailed::Switch }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +148,22 @@ mod tests {
     #[case::unknown_stored_basis_refetches(None, AdjBasis::Hfq, Apply::RefetchFull(RefetchReason::BasisChanged))]
     fn decisions(#[case] stored_basis: Option<AdjBasis>, #[case] fetched_basis: AdjBasis, #[case] expected: Apply) {
         assert_eq!(decide(stored_basis, fetched_basis, &[], &[]), expected);
+    }
+
+    #[rstest]
+    // failed_runs counts this run: the first failure with the default of 3 defers.
+    #[case::first_failure_defers(1, 3, true, OwnProviderFailed::Defer)]
+    #[case::second_failure_defers(2, 3, true, OwnProviderFailed::Defer)]
+    #[case::third_failure_in_a_row_switches(3, 3, true, OwnProviderFailed::Switch)]
+    #[case::beyond_the_limit_switches(7, 3, true, OwnProviderFailed::Switch)]
+    #[case::a_limit_of_one_switches_at_once(1, 1, true, OwnProviderFailed::Switch)]
+    #[case::not_serving_the_symbol_switches_at_once(1, 3, false, OwnProviderFailed::Switch)]
+    fn keep_or_switch_a_failing_provider(
+        #[case] failed_runs: u32,
+        #[case] switch_after_runs: u32,
+        #[case] serves_symbol: bool,
+        #[case] expected: OwnProviderFailed,
+    ) {
+        assert_eq!(after_own_provider_failed(failed_runs, switch_after_runs, serves_symbol), expected);
     }
 }

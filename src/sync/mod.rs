@@ -614,7 +614,9 @@ impl Run<'_> {
                     let reason = format!("{provider}: {}", error.describe());
                     own_provider_failed = Some((provider, reason.clone()));
                     let failed_runs = self.streaks.get(&(symbol.clone(), provider)).copied().unwrap_or(0) + 1;
-                    if !error.leaves_at_once() && failed_runs < self.switch_after_runs {
+                    if decide::after_own_provider_failed(failed_runs, self.switch_after_runs, !error.leaves_at_once())
+                        == decide::OwnProviderFailed::Defer
+                    {
                         let deferred = SyncFailure {
                             symbol: symbol.clone(),
                             provider: Some(provider),
