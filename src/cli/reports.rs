@@ -6,7 +6,7 @@ use anyhow::{Context as _, bail};
 use chrono::NaiveDate;
 use clap::Subcommand;
 
-use super::{Context, exit, out, outln};
+use super::{Context, exit, out, outln, parse_date};
 use crate::catalog;
 use crate::draft::{self, render::MemberAnswer, render::Overrides};
 use crate::ids::ReportId;
@@ -45,7 +45,7 @@ pub struct DraftArgs {
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
     /// The report date, when the text does not state it.
-    #[arg(long, value_name = "YYYY-MM-DD")]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub date: Option<NaiveDate>,
     /// The broker, when the text does not name it.
     #[arg(long)]

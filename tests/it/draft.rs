@@ -370,3 +370,15 @@ fn reports_draft_refuses_an_id_that_is_not_a_report_id_and_writes_nothing() {
     assert!(!dir.path().join("abs-evil.toml").exists());
     assert_eq!(std::fs::read_dir(&cwd).unwrap().count(), 0);
 }
+
+#[test]
+fn reports_draft_date_that_does_not_exist_is_named_with_the_expected_form() {
+    let dir = tempfile::tempdir().unwrap();
+    ratingwatch(dir.path())
+        .args(["reports", "draft"])
+        .arg(fixture("draft/zheshang-2023-02-14-chatgpt.txt"))
+        .args(["--date", "2023-02-30"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`2023-02-30` is not a date; expected the form 2023-05-19"));
+}
