@@ -316,6 +316,21 @@ async fn report_supplied_text_renders_as_text_and_traversal_finds_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bearer_scheme_is_accepted_in_any_case() {
+    let dir = imported(&["small-report/small-report.toml"]);
+    let server = start(config(dir.path()), Mode::Standalone, Some("s3cret-token")).await;
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let value = format!("{scheme} s3cret-token");
+        let response = server.get_with("/api/v1/reports", &[("authorization", value.as_str())]).await;
+        assert_eq!(response.status, 200, "{scheme}");
+    }
+    // The token itself stays exact, and another scheme is still refused.
+    assert_eq!(server.get_with("/api/v1/reports", &[("authorization", "bearer S3CRET-TOKEN")]).await.status, 401);
+    assert_eq!(server.get_with("/api/v1/reports", &[("authorization", "Basic s3cret-token")]).await.status, 401);
+    assert_eq!(server.get_with("/api/v1/reports", &[("authorization", "Bearers3cret-token")]).await.status, 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_configured_token_is_required_and_non_loopback_needs_one() {
     let dir = imported(&["small-report/small-report.toml"]);
     let server = start(config(dir.path()), Mode::Standalone, Some("s3cret-token")).await;
