@@ -613,6 +613,15 @@ impl NotifyConfig {
                 if channel.from.as_deref().unwrap_or("").is_empty() {
                     return invalid(key("from"), "is required for email (example: \"ratingwatch <bot@example.com>\")".to_string());
                 }
+                // Parsed as `notify::email::build` parses it, so a message never fails on it later.
+                if let Some(from) = &channel.from
+                    && let Err(error) = from.parse::<lettre::message::Mailbox>()
+                {
+                    return invalid(
+                        key("from"),
+                        format!("`{}` is not an email address ({error}; example: \"ratingwatch <bot@example.com>\")", excerpt(from)),
+                    );
+                }
                 if channel.to.is_empty() {
                     return invalid(key("to"), "needs at least one address".to_string());
                 }
