@@ -394,7 +394,7 @@ pub struct HttpConfig {
     pub token_env: Option<String>,
     /// A request taking longer than this many seconds is answered 408.
     pub request_timeout_secs: u64,
-    /// Requests handled at once; more wait their turn.
+    /// Requests handled at once (1 to [`MAX_CONCURRENT_REQUESTS`]); more wait their turn.
     pub max_concurrent_requests: usize,
 }
 
@@ -637,6 +637,15 @@ impl NotifyConfig {
                 if channel.from.as_deref().unwrap_or("").is_empty() {
                     return invalid(key("from"), "is required for email (example: \"ratingwatch <bot@example.com>\")".to_string());
                 }
+                // Parsed as `notify::email::build` parses it, so a message never fails on it later.
+                if let Some(from) = &channel.from
+                    && let Err(error) = from.parse::<lettre::message::Mailbox>()
+                {
+                    return invalid(
+                        key("from"),
+                        format!("`{}` is not an email address ({error}; example: \"ratingwatch <bot@example.com>\")", excerpt(from)),
+                    );
+                }
                 if channel.to.is_empty() {
                     return invalid(key("to"), "needs at least one address".to_string());
                 }
@@ -773,6 +782,12 @@ impl Config {
         if self.http.max_concurrent_requests == 0 {
             return invalid("http.max_concurrent_requests", "must be at least 1".to_string());
         }
+        if self.http.max_concurrent_requests > MAX_CONCURRENT_REQUESTS {
+            return invalid(
+                "http.max_concurrent_requests",
+                format!("{} must be at most {MAX_CONCURRENT_REQUESTS}", self.http.max_concurrent_requests),
+            );
+        }
         if let Some(name) = &self.http.token_env
             && (name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
         {
@@ -802,6 +817,7 @@ pub fn is_http_url(text: &str) -> bool {
 }
 
 pub const MAX_CONCURRENCY: usize = 256;
+pub const MAX_CONCURRENT_REQUESTS: usize = 10_000;
 pub const MAX_OVERLAP_DAYS: u32 = 3660;
 pub const MAX_GRACE_PERIOD_SECS: u64 = 86_400;
 pub const MAX_BREAKER_THRESHOLD: u32 = 1000;
@@ -978,6 +994,15 @@ mod tests {
         for rate in ["0", "0.001", "1000"] {
             load_text(&format!("[providers.yahoo]\nrequests_per_second = {rate}\n"), &[]).unwrap();
         }
+    }
+
+    #[test]
+    fn http_max_concurrent_requests_is_bounded_naming_the_key() {
+        let err = load_text("[http]\nmax_concurrent_requests = 100000000000\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("http.max_concurrent_requests") && err.contains("100000000000 must be at most 10000"), "{err}");
+        let err = load_text("[http]\nmax_concurrent_requests = 10001\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("http.max_concurrent_requests") && err.contains("10001 must be at most 10000"), "{err}");
+        assert_eq!(load_text("[http]\nmax_concurrent_requests = 10000\n", &[]).unwrap().http.max_concurrent_requests, 10_000);
     }
 
     #[test]

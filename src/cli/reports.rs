@@ -6,9 +6,10 @@ use anyhow::{Context as _, bail};
 use chrono::NaiveDate;
 use clap::Subcommand;
 
-use super::{Context, exit, out, outln};
+use super::{Context, exit, out, outln, parse_date};
 use crate::catalog;
 use crate::draft::{self, render::MemberAnswer, render::Overrides};
+use crate::ids::ReportId;
 use crate::report::{self, Format, REPORTS_FORMATS};
 use crate::store::LoadOutcome;
 
@@ -38,13 +39,13 @@ pub struct DraftArgs {
     /// The report's text: UTF-8 `.txt` or `.md`, as converted from the PDF.
     pub file: PathBuf,
     /// The report id [default: broker-date-title words, e.g. zheshang-2023-02-14-chatgpt]
-    #[arg(long)]
-    pub id: Option<String>,
+    #[arg(long, value_parser = clap::value_parser!(ReportId))]
+    pub id: Option<ReportId>,
     /// Where to write the report file [default: <id>.toml in the current folder]
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
     /// The report date, when the text does not state it.
-    #[arg(long, value_name = "YYYY-MM-DD")]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub date: Option<NaiveDate>,
     /// The broker, when the text does not name it.
     #[arg(long)]

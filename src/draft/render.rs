@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use super::rule::{Benchmark, DraftBand};
 use super::{Draft, DraftMember};
 use crate::catalog::Bound;
+use crate::ids::ReportId;
 use crate::symbol::{Currency, Symbol};
 
 /// One company a member name stands for.
@@ -36,7 +37,7 @@ pub enum MemberAnswer {
 /// What the command line adds to the text.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
-    pub id: Option<String>,
+    pub id: Option<ReportId>,
     pub report_date: Option<NaiveDate>,
     pub broker: Option<String>,
     /// Where the text came from, for the file's first comment.
@@ -126,7 +127,7 @@ pub fn render(draft: &Draft, answers: &HashMap<String, MemberAnswer>, overrides:
     let mut out = String::new();
     let mut gaps = Vec::new();
     let report_date = overrides.report_date.or(draft.report_date);
-    let id = overrides.id.clone().unwrap_or_else(|| default_id(draft, report_date));
+    let id = overrides.id.as_ref().map_or_else(|| default_id(draft, report_date), ToString::to_string);
     let line = |out: &mut String, text: &str| {
         out.push_str(text);
         out.push('\n');

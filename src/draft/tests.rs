@@ -25,7 +25,7 @@ fn resolver() -> Resolver {
 }
 
 fn seed_overrides() -> Overrides {
-    Overrides { id: Some("zheshang-2023-02-14-chatgpt".into()), source: "seed text".into(), ..Overrides::default() }
+    Overrides { id: Some("zheshang-2023-02-14-chatgpt".parse().unwrap()), source: "seed text".into(), ..Overrides::default() }
 }
 
 #[path = "../../tests/common/report_structure.rs"]

@@ -168,6 +168,30 @@ mod tests {
     }
 
     #[test]
+    fn an_email_from_that_does_not_parse_is_refused_at_load_naming_the_key() {
+        let email = |from: &str| {
+            format!(
+                "[[notify.channels]]\nname = \"mail\"\nkind = \"email\"\nsmtp_url = \"smtp://h\"\nfrom = {from:?}\nto = [\"c@d.example\"]\n"
+            )
+        };
+        for from in ["not an address", "bot@", "ratingwatch <bot@example.com"] {
+            let err = load(&email(from)).unwrap_err().to_string();
+            assert!(err.contains("notify.channels[0].from") && err.contains(&format!("`{from}` is not an email address")), "{from}: {err}");
+        }
+        // What `email::build` accepts loads and resolves.
+        for from in ["bot@example.com", "ratingwatch <bot@example.com>"] {
+            let config = load(&email(from)).unwrap();
+            let channels = Channels::from_config(&config.notify, |_| None).unwrap();
+            assert!(matches!(&channels.get("mail").unwrap().target, Target::Email { from: got, .. } if got == from));
+            assert!(
+                crate::notify::email::build(&crate::notify::events::test("mail", chrono::Utc::now()), from, &["c@d.example".to_string()])
+                    .is_ok(),
+                "{from}"
+            );
+        }
+    }
+
+    #[test]
     fn config_errors_name_the_key() {
         let cases = [
             ("[[notify.channels]]\nname = \"a\"\nkind = \"telegram\"\nurl = \"https://x\"\n", "telegram"),

@@ -1,6 +1,7 @@
 //! The route handlers: parse the request into validated types, ask [`super::questions`] on
 //! a read-only connection, write the answer as a page, a download or API JSON.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -10,7 +11,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, PageError, WebError, json_error};
-use super::params::{Representation, parse_currency, parse_date, parse_report_id, parse_symbol, parse_week};
+use super::params::{Representation, parse_currency, parse_date, parse_report_id, parse_symbol, parse_week, unknown_parameter};
 use super::{Mode, WebState, metrics, pages, questions};
 use crate::analysis::model::CurrencyMode;
 use crate::report::{self, Format, HtmlBody};
@@ -25,9 +26,28 @@ pub struct Params {
     report: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    /// Every other parameter, refused by [`Params::only`].
+    #[serde(flatten)]
+    unknown: BTreeMap<String, String>,
 }
 
 impl Params {
+    /// Refuses any parameter outside `known` (the ones this route takes), naming it.
+    fn only(&self, known: &[&str]) -> Result<(), WebError> {
+        let given = [
+            ("as_of", self.as_of.is_some()),
+            ("currency", self.currency.is_some()),
+            ("report", self.report.is_some()),
+            ("from", self.from.is_some()),
+            ("to", self.to.is_some()),
+        ];
+        let mut unexpected = given.into_iter().filter(|(name, present)| *present && !known.contains(name)).map(|(name, _)| name);
+        match unexpected.next().or_else(|| self.unknown.keys().next().map(String::as_str)) {
+            Some(name) => Err(unknown_parameter(name, known)),
+            None => Ok(()),
+        }
+    }
+
     /// The as-of date asked for (an empty form field counts as none).
     fn as_of(&self) -> Result<Option<NaiveDate>, WebError> {
         match self.as_of.as_deref().map(str::trim) {
@@ -98,6 +118,7 @@ pub async fn ledger_page(State(state): AppState, Query(params): Query<Params>, h
 }
 
 async fn ledger(state: Arc<WebState>, params: Params, representation: Representation) -> Result<Response, WebError> {
+    params.only(&["as_of"])?;
     let explicit = params.as_of()?;
     let as_of = explicit.unwrap_or_else(|| state.today());
     if representation != Representation::Html {
@@ -121,15 +142,24 @@ pub async fn top_level_download(State(state): AppState, Path(page): Path<String>
     };
     let result = match (stem, representation) {
         ("ledger", _) => ledger(state, params, representation).await,
-        ("status", Representation::Json) => status_json(state).await,
-        ("reports", Representation::Json) => reports_json(state).await,
+        ("status", Representation::Json) => match params.only(&[]) {
+            Ok(()) => status_json(state).await,
+            Err(error) => Err(error),
+        },
+        ("reports", Representation::Json) => match params.only(&[]) {
+            Ok(()) => reports_json(state).await,
+            Err(error) => Err(error),
+        },
         _ => Err(WebError::NotFound(format!("no download `/{page}`"))),
     };
     result.unwrap_or_else(|error| failure(representation, error))
 }
 
-pub async fn reports_page(State(state): AppState, headers: HeaderMap) -> Response {
+pub async fn reports_page(State(state): AppState, Query(params): Query<Params>, headers: HeaderMap) -> Response {
     let representation = wanted(None, &headers);
+    if let Err(error) = params.only(&[]) {
+        return failure(representation, error);
+    }
     let result = match representation {
         Representation::Html => state
             .db(|store, _| questions::reports(store))
@@ -154,6 +184,7 @@ pub async fn verdict_page(
 ) -> Response {
     let (stem, representation) = negotiate(&segment, &headers);
     let result = async {
+        params.only(&["as_of", "currency"])?;
         let id = parse_report_id(stem)?;
         let explicit = params.as_of()?;
         let as_of = explicit.unwrap_or_else(|| state.today());
@@ -173,16 +204,22 @@ pub async fn verdict_page(
 }
 
 /// `/reports/<id>/weeks.json`: the archive as JSON (other names under a report are 404).
-pub async fn report_file(State(state): AppState, Path((id, file)): Path<(String, String)>) -> Response {
+pub async fn report_file(State(state): AppState, Path((id, file)): Path<(String, String)>, Query(params): Query<Params>) -> Response {
     if file != "weeks.json" {
         return PageError(WebError::NotFound(format!("no page `{}` under this report", file.chars().take(60).collect::<String>())))
             .into_response();
     }
+    if let Err(error) = params.only(&[]) {
+        return json_error(&error);
+    }
     archive_json(state, &id).await.unwrap_or_else(|error| json_error(&error))
 }
 
-pub async fn archive_page(State(state): AppState, Path(id): Path<String>, headers: HeaderMap) -> Response {
+pub async fn archive_page(State(state): AppState, Path(id): Path<String>, Query(params): Query<Params>, headers: HeaderMap) -> Response {
     let representation = wanted(None, &headers);
+    if let Err(error) = params.only(&[]) {
+        return failure(representation, error);
+    }
     let result = match representation {
         Representation::Json => archive_json(state, &id).await,
         Representation::Html => {
@@ -214,6 +251,7 @@ pub async fn week_page(
 ) -> Response {
     let (stem, representation) = negotiate(&segment, &headers);
     let result = async {
+        params.only(&["currency"])?;
         let id = parse_report_id(&id)?;
         let week = parse_week(stem)?;
         let currency = params.currency()?;
@@ -240,8 +278,11 @@ pub async fn week_page(
     result.unwrap_or_else(|error| failure(representation, error))
 }
 
-pub async fn status_page(State(state): AppState, headers: HeaderMap) -> Response {
+pub async fn status_page(State(state): AppState, Query(params): Query<Params>, headers: HeaderMap) -> Response {
     let representation = wanted(None, &headers);
+    if let Err(error) = params.only(&[]) {
+        return failure(representation, error);
+    }
     let result = match representation {
         Representation::Html => {
             async {
@@ -326,7 +367,8 @@ pub async fn metrics_text(State(state): AppState) -> Response {
 
 // ---- the JSON API ----
 
-pub async fn api_reports(State(state): AppState) -> Result<Response, ApiError> {
+pub async fn api_reports(State(state): AppState, Query(params): Query<Params>) -> Result<Response, ApiError> {
+    params.only(&[])?;
     Ok(reports_json(state).await?)
 }
 
@@ -335,6 +377,7 @@ pub async fn api_ledger(State(state): AppState, Query(params): Query<Params>) ->
 }
 
 pub async fn api_verdict(State(state): AppState, Path(id): Path<String>, Query(params): Query<Params>) -> Result<Response, ApiError> {
+    params.only(&["as_of", "currency"])?;
     let id = parse_report_id(&id)?;
     let as_of = params.as_of()?.unwrap_or_else(|| state.today());
     let currency = params.currency()?;
@@ -342,7 +385,8 @@ pub async fn api_verdict(State(state): AppState, Path(id): Path<String>, Query(p
     Ok(json(report::render_verdict_with(&verdict, Format::Json, &options)))
 }
 
-pub async fn api_archive(State(state): AppState, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn api_archive(State(state): AppState, Path(id): Path<String>, Query(params): Query<Params>) -> Result<Response, ApiError> {
+    params.only(&[])?;
     Ok(archive_json(state, &id).await?)
 }
 
@@ -351,6 +395,7 @@ pub async fn api_week(
     Path((id, week)): Path<(String, String)>,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
+    params.only(&["currency"])?;
     let id = parse_report_id(&id)?;
     let week = parse_week(&week)?;
     let currency = params.currency()?;
@@ -358,17 +403,20 @@ pub async fn api_week(
     Ok(json(report::render_weekly_with(&summary, Format::Json, &options)))
 }
 
-pub async fn api_status(State(state): AppState) -> Result<Response, ApiError> {
+pub async fn api_status(State(state): AppState, Query(params): Query<Params>) -> Result<Response, ApiError> {
+    params.only(&[])?;
     Ok(status_json(state).await?)
 }
 
 pub async fn api_watchlist(State(state): AppState, Query(params): Query<Params>) -> Result<Response, ApiError> {
+    params.only(&["report"])?;
     let report = params.report.as_deref().map(str::trim).filter(|id| !id.is_empty()).map(parse_report_id).transpose()?;
     let entries = state.db(move |store, _| questions::watchlist(store, report.as_ref())).await?;
     Ok(json(json_text(&entries)?))
 }
 
 pub async fn api_prices(State(state): AppState, Path(symbol): Path<String>, Query(params): Query<Params>) -> Result<Response, ApiError> {
+    params.only(&["from", "to"])?;
     let symbol = parse_symbol(&symbol)?;
     let from = Params::date("from", &params.from)?;
     let to = Params::date("to", &params.to)?;

@@ -201,8 +201,10 @@ async fn authorize(State(state): State<Arc<WebState>>, request: Request, next: N
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim);
+        // RFC 7235: the scheme is case-insensitive (`bearer`, `BEARER` are `Bearer`).
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
+        .map(|(_, presented)| presented.trim());
     if presented.is_some_and(|presented| constant_time_eq(presented.as_bytes(), token.as_bytes())) {
         return next.run(request).await;
     }

@@ -25,6 +25,13 @@ pub fn parse_date(name: &str, text: &str) -> Result<NaiveDate, WebError> {
     crate::ids::parse_date(text, shown).map_err(|error| WebError::BadRequest(format!("{name}: {error}")))
 }
 
+/// A query parameter `name` the route does not take: a 400 naming it and the ones it takes
+/// (`known`), rather than silently answering as if it were absent.
+pub fn unknown_parameter(name: &str, known: &[&str]) -> WebError {
+    let takes = if known.is_empty() { "none".to_string() } else { known.join(", ") };
+    WebError::BadRequest(format!("unknown query parameter `{}`; this address takes: {takes}", shown(name)))
+}
+
 /// A symbol in a path (forgiving input, as on the command line); one that cannot name a
 /// security is a 404.
 pub fn parse_symbol(text: &str) -> Result<Symbol, WebError> {

@@ -347,3 +347,38 @@ fn reports_draft_out_does_not_write_through_a_planted_link() {
     assert!(!std::fs::symlink_metadata(&out).unwrap().file_type().is_symlink());
     assert_eq!(catalog::load_report(&out).unwrap().companies.len(), 45);
 }
+
+#[test]
+fn reports_draft_refuses_an_id_that_is_not_a_report_id_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    import_instruments(dir.path());
+    // Run two folders down, so `../../evil.toml` would land in `dir` itself.
+    let cwd = dir.path().join("a/b");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let absolute = dir.path().join("abs-evil");
+    for id in ["../../evil", absolute.to_str().unwrap(), "Upper"] {
+        ratingwatch(dir.path())
+            .current_dir(&cwd)
+            .args(["reports", "draft"])
+            .arg(fixture("draft/zheshang-2023-02-14-chatgpt.txt"))
+            .args(["--id", id, "--allow-unresolved"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!("report id `{id}` must be 1 to 80 lowercase letters")));
+    }
+    assert!(!dir.path().join("evil.toml").exists());
+    assert!(!dir.path().join("abs-evil.toml").exists());
+    assert_eq!(std::fs::read_dir(&cwd).unwrap().count(), 0);
+}
+
+#[test]
+fn reports_draft_date_that_does_not_exist_is_named_with_the_expected_form() {
+    let dir = tempfile::tempdir().unwrap();
+    ratingwatch(dir.path())
+        .args(["reports", "draft"])
+        .arg(fixture("draft/zheshang-2023-02-14-chatgpt.txt"))
+        .args(["--date", "2023-02-30"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`2023-02-30` is not a date; expected the form 2023-05-19"));
+}

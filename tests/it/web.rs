@@ -186,6 +186,49 @@ async fn error_messages_name_what_was_asked_and_show_the_expected_form() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_query_parameter_is_a_400_naming_it_and_the_known_ones() {
+    let dir = imported(&["small-report/small-report.toml"]);
+    let server = start(config(dir.path()), Mode::Standalone, None).await;
+    let cases = [
+        ("/api/v1/ledger?asof=2023-08-31".to_string(), "asof", "as_of"),
+        (format!("/api/v1/reports/{REPORT}/verdict?as_of=2023-08-31&curency=local"), "curency", "as_of, currency"),
+        (format!("/api/v1/reports/{REPORT}/weeks/2023-W20?as_of=2023-05-19"), "as_of", "currency"),
+        (format!("/api/v1/reports/{REPORT}/weeks?currency=local"), "currency", "none"),
+        ("/api/v1/status?verbose=1".to_string(), "verbose", "none"),
+        ("/api/v1/reports?report=x".to_string(), "report", "none"),
+        // A parameter another route takes is still unknown here.
+        ("/api/v1/watchlist?as_of=2023-08-31".to_string(), "as_of", "report"),
+        ("/api/v1/securities/600941.SH/prices?since=2023-05-01".to_string(), "since", "from, to"),
+        ("/ledger.json?currency=local".to_string(), "currency", "as_of"),
+        ("/status.json?x=1".to_string(), "x", "none"),
+        (format!("/reports/{REPORT}/weeks.json?x=1"), "x", "none"),
+    ];
+    for (path, name, known) in &cases {
+        let answer = server.get(path).await;
+        assert_eq!((answer.status, answer.content_type.as_str()), (400, "application/json"), "{path}: {}", answer.body);
+        let message = serde_json::from_str::<Value>(&answer.body).unwrap()["message"].as_str().unwrap().to_string();
+        assert_eq!(message, format!("unknown query parameter `{name}`; this address takes: {known}"), "{path}");
+    }
+    // Pages answer the same as a page.
+    for (path, name, known) in
+        [("/status?x=1".to_string(), "x", "none"), (format!("{}?as_of=2023-08-31&page=2", verdict_path()), "page", "as_of, currency")]
+    {
+        let answer = server.get(&path).await;
+        assert_eq!((answer.status, answer.content_type.as_str()), (400, "text/html; charset=utf-8"), "{path}: {}", answer.body);
+        assert!(answer.body.contains(&format!("unknown query parameter `{name}`; this address takes: {known}")), "{path}: {}", answer.body);
+    }
+    // The known ones, as the pages' own forms and links send them, are still answered.
+    for path in [
+        "/?as_of=2023-08-31".to_string(),
+        format!("{}?as_of=2023-08-31&currency=local", verdict_path()),
+        format!("/api/v1/reports/{REPORT}/weeks/2023-W20?currency=local"),
+        "/api/v1/securities/600941.SH/prices?from=2023-05-01&to=2023-06-30".to_string(),
+    ] {
+        assert_eq!(server.get(&path).await.status, 200, "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_json_and_downloads_equal_the_command_line_output() {
     let dir = imported(&["small-report/small-report.toml"]);
     let d = dir.path();
@@ -313,6 +356,21 @@ async fn report_supplied_text_renders_as_text_and_traversal_finds_nothing() {
         assert_eq!(answer.status, 404, "{path}: {}", answer.body);
         assert!(!answer.body.contains("root:") && !answer.body.contains("[package]"), "{path}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bearer_scheme_is_accepted_in_any_case() {
+    let dir = imported(&["small-report/small-report.toml"]);
+    let server = start(config(dir.path()), Mode::Standalone, Some("s3cret-token")).await;
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let value = format!("{scheme} s3cret-token");
+        let response = server.get_with("/api/v1/reports", &[("authorization", value.as_str())]).await;
+        assert_eq!(response.status, 200, "{scheme}");
+    }
+    // The token itself stays exact, and another scheme is still refused.
+    assert_eq!(server.get_with("/api/v1/reports", &[("authorization", "bearer S3CRET-TOKEN")]).await.status, 401);
+    assert_eq!(server.get_with("/api/v1/reports", &[("authorization", "Basic s3cret-token")]).await.status, 401);
+    assert_eq!(server.get_with("/api/v1/reports", &[("authorization", "Bearers3cret-token")]).await.status, 401);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
