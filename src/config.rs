@@ -190,15 +190,7 @@ impl ProviderConfig {
     /// The one place these rules live: [`Config::validate`] and the provider clients call it.
     pub fn validate(&self, key: &str) -> Result<(), ConfigError> {
         let invalid = |field: &str, message: String| Err(ConfigError::Invalid { key: format!("{key}.{field}"), message });
-        let url_problem = match reqwest::Url::parse(&self.base_url) {
-            Err(error) => Some(error.to_string()),
-            Ok(url) if !matches!(url.scheme(), "http" | "https") => Some("the scheme must be http or https".to_string()),
-            Ok(url) if url.query().is_some() || url.fragment().is_some() => {
-                Some("a base URL takes no query or fragment; the client adds them".to_string())
-            }
-            Ok(_) => None,
-        };
-        if let Some(reason) = url_problem {
+        if let Err(reason) = checked_url(&self.base_url, &["http", "https"], true) {
             return invalid(
                 "base_url",
                 format!("`{}` is not a usable base URL ({reason}); example: \"https://web.ifzq.gtimg.cn\"", excerpt(&self.base_url)),
@@ -599,12 +591,11 @@ impl NotifyConfig {
                 return invalid(key("events"), "`test` is not subscribable (`notify test` reaches every channel)".to_string());
             }
             let is_email = channel.kind == ChannelKind::Email;
-            let env_name_ok = |name: &str| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             for (field, value) in
                 [("secret_env", &channel.secret_env), ("password_env", &channel.password_env), ("url_env", &channel.url_env)]
             {
                 if let Some(name) = value
-                    && !env_name_ok(name)
+                    && !is_env_var_name(name)
                 {
                     return invalid(
                         key(field),
@@ -623,8 +614,8 @@ impl NotifyConfig {
                 let Some(smtp_url) = &channel.smtp_url else {
                     return invalid(key("smtp_url"), "is required for email (example: \"smtp://127.0.0.1:2525\")".to_string());
                 };
-                match url::Url::parse(smtp_url) {
-                    Ok(parsed) if matches!(parsed.scheme(), "smtp" | "smtps") && parsed.host_str().is_some() => {
+                match checked_url(smtp_url, &["smtp", "smtps"], false) {
+                    Ok(parsed) => {
                         if parsed.password().is_some() {
                             return invalid(
                                 key("smtp_url"),
@@ -789,11 +780,11 @@ impl Config {
             );
         }
         if let Some(name) = &self.http.token_env
-            && (name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            && !is_env_var_name(name)
         {
             return invalid(
                 "http.token_env",
-                format!("`{name}` is not an environment variable name (example: \"RATINGWATCH_HTTP_TOKEN\")"),
+                format!("`{}` is not an environment variable name (example: \"RATINGWATCH_HTTP_TOKEN\")", excerpt(name)),
             );
         }
         self.notify.validate()
@@ -813,7 +804,29 @@ impl Config {
 /// Whether `text` is an absolute http(s) URL with a host (the URL itself is never echoed in
 /// errors: for Slack and WeCom it is the secret).
 pub fn is_http_url(text: &str) -> bool {
-    url::Url::parse(text).is_ok_and(|parsed| matches!(parsed.scheme(), "http" | "https") && parsed.host_str().is_some())
+    checked_url(text, &["http", "https"], false).is_ok()
+}
+
+/// The one URL check: `text` parsed, with one of `schemes` and a host; a `base` URL (one the
+/// client appends paths and queries to) also has no query or fragment. The error says why.
+pub fn checked_url(text: &str, schemes: &[&str], base: bool) -> Result<url::Url, String> {
+    let url = url::Url::parse(text).map_err(|error| error.to_string())?;
+    if !schemes.contains(&url.scheme()) {
+        return Err(format!("the scheme must be {}", schemes.join(" or ")));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("it has no host".to_string());
+    }
+    if base && (url.query().is_some() || url.fragment().is_some()) {
+        return Err("a base URL takes no query or fragment; the client adds them".to_string());
+    }
+    Ok(url)
+}
+
+/// The one check of an environment variable's name (`secret_env`, `token_env`, …): letters,
+/// digits and `_`, not empty. The value itself never goes in a config file.
+pub fn is_env_var_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 pub const MAX_CONCURRENCY: usize = 256;
@@ -912,6 +925,23 @@ mod tests {
         assert_eq!(load_text("[log]\nformat = \"json\"\n", &[]).unwrap().log.format, LogFormat::Json);
         let error = load_text("[log]\nformat = \"xml\"\n", &[]).unwrap_err().to_string();
         assert!(error.contains("format") && error.contains("xml") && error.contains("`text`") && error.contains("`json`"), "{error}");
+    }
+
+    #[test]
+    fn one_url_check_serves_base_urls_webhooks_and_smtp() {
+        let http = ["http", "https"];
+        assert!(checked_url("https://web.ifzq.gtimg.cn", &http, true).is_ok());
+        assert!(checked_url("https://x.example/hook?key=1", &http, false).is_ok());
+        assert_eq!(
+            checked_url("https://x.example/?a=1", &http, true).unwrap_err(),
+            "a base URL takes no query or fragment; the client adds them"
+        );
+        assert_eq!(checked_url("ftp://x.example", &http, false).unwrap_err(), "the scheme must be http or https");
+        assert_eq!(checked_url("smtp://127.0.0.1:2525", &http, false).unwrap_err(), "the scheme must be http or https");
+        assert!(checked_url("smtp://127.0.0.1:2525", &["smtp", "smtps"], false).is_ok());
+        assert_eq!(checked_url("smtp:relay", &["smtp", "smtps"], false).unwrap_err(), "it has no host");
+        assert!(checked_url("not a url", &http, false).is_err());
+        assert!(is_env_var_name("RW_TOKEN_2") && !is_env_var_name("") && !is_env_var_name("RW-TOKEN") && !is_env_var_name("s3cret value"));
     }
 
     #[test]
