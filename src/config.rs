@@ -366,8 +366,12 @@ fn listing_preference<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Resu
 /// `http.listen`: an address and port, with the message the key has always had.
 fn socket_address<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<std::net::SocketAddr, D::Error> {
     let text = String::deserialize(deserializer)?;
-    text.parse()
-        .map_err(|_| serde::de::Error::custom(format!("`{}` is not an address and port (example: \"127.0.0.1:8321\")", excerpt(&text))))
+    text.parse().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "config key `http.listen`: `{}` is not an address and port (example: \"127.0.0.1:8321\")",
+            excerpt(&text)
+        ))
+    })
 }
 
 /// The read-only web dashboard, JSON API, `/healthz` and `/metrics` that `serve` (and
@@ -915,7 +919,7 @@ mod tests {
         let config = load_text("[http]\nlisten = \"0.0.0.0:9000\"\n", &[]).unwrap();
         assert_eq!(config.http.listen, std::net::SocketAddr::from(([0, 0, 0, 0], 9000)));
         let error = load_text("[http]\nlisten = \"localhost\"\n", &[]).unwrap_err().to_string();
-        assert!(error.contains("listen") && error.contains("`localhost` is not an address and port"), "{error}");
+        assert!(error.contains("config key `http.listen`: `localhost` is not an address and port"), "{error}");
         let error = load_text("", &[("RATINGWATCH__HTTP__LISTEN", "localhost:x")]).unwrap_err().to_string();
         assert!(error.contains("RATINGWATCH__HTTP__LISTEN") && error.contains("`localhost:x` is not an address and port"), "{error}");
     }
