@@ -10,6 +10,7 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use resvg::{tiny_skia, usvg};
+use sha2::{Digest, Sha256};
 
 use super::Message;
 use super::channel::{Channel, Target};
@@ -116,10 +117,22 @@ pub fn extract_chart(html: &str) -> (String, Option<String>) {
     (format!("{}{img}{}", &html[..start], &html[end..]), Some(svg))
 }
 
-/// Builds the email for `message`.
+/// The `Message-ID` of part `part` of the message with outbox dedup key `dedup_key`:
+/// `<` + the first 32 hex digits of SHA-256(`{dedup_key}:{part}`) + `@ratingwatch>`. The same
+/// on every attempt, so a resend after a kill between the server's acceptance and the outbox
+/// commit carries the same id, and servers and mail clients that collapse duplicates by
+/// `Message-ID` show it once.
+pub fn message_id(dedup_key: &str, part: u32) -> String {
+    let digest = Sha256::digest(format!("{dedup_key}:{part}").as_bytes());
+    let hex: String = digest.iter().take(16).map(|byte| format!("{byte:02x}")).collect();
+    format!("<{hex}@ratingwatch>")
+}
+
+/// Builds the email for `message` (one part: an email is never split), with the stable
+/// [`message_id`] of its dedup key.
 pub fn build(message: &Message, from: &str, to: &[String]) -> Result<lettre::Message, String> {
     let from: Mailbox = from.parse().map_err(|e| format!("from address `{from}`: {e}"))?;
-    let mut builder = lettre::Message::builder().from(from).subject(message.title.clone());
+    let mut builder = lettre::Message::builder().from(from).subject(message.title.clone()).message_id(Some(message_id(&message.id, 0)));
     for address in to {
         builder = builder.to(address.parse().map_err(|e| format!("to address `{address}`: {e}"))?);
     }
@@ -184,6 +197,43 @@ fn transport(smtp_url: &str, password: Option<&str>, timeout: Duration) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn message(id: &str) -> Message {
+        Message {
+            id: id.to_string(),
+            event: crate::config::EventKind::WeeklySummary,
+            report_id: Some("r".to_string()),
+            occurred_at: chrono::DateTime::from_timestamp(1_681_700_000, 0).unwrap(),
+            title: "Weekly summary".to_string(),
+            markdown: "# Weekly summary".to_string(),
+            data: serde_json::Value::Null,
+            html: None,
+            pointer: String::new(),
+        }
+    }
+
+    /// The `Message-ID` header of the email built for a message with dedup key `id`.
+    fn built_message_id(id: &str) -> String {
+        let email = build(&message(id), "ratingwatch <bot@example.com>", &["team@example.com".to_string()]).unwrap();
+        let formatted = String::from_utf8(email.formatted()).unwrap();
+        let line =
+            formatted.lines().find(|line| line.starts_with("Message-ID: ")).unwrap_or_else(|| panic!("no Message-ID in {formatted}"));
+        line["Message-ID: ".len()..].to_string()
+    }
+
+    #[test]
+    fn the_message_id_is_stable_across_a_resend_and_comes_from_the_dedup_key() {
+        let key = "weekly_summary:r:2023-W20:mail";
+        let first = built_message_id(key);
+        // A resend after a kill builds the email again from the same outbox row.
+        assert_eq!(first, built_message_id(key));
+        assert_ne!(first, built_message_id("weekly_summary:r:2023-W21:mail"));
+        let local = first.strip_prefix('<').and_then(|id| id.strip_suffix("@ratingwatch>")).unwrap_or_else(|| panic!("{first}"));
+        assert_eq!(local.len(), 32, "{first}");
+        assert!(local.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()), "{first}");
+        // SHA-256 of `weekly_summary:r:2023-W20:mail:0`, first 32 hex digits.
+        assert_eq!(first, "<439ec260128e87373fb93bc89667d933@ratingwatch>");
+    }
 
     #[test]
     fn the_chart_becomes_a_cid_image() {

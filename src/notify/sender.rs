@@ -4,8 +4,11 @@
 //! At-least-once, never twice after acceptance: a message (or part of a split message) is
 //! marked accepted in the same transaction that records the attempt, right after the platform
 //! accepts it, and accepted parts are never sent again. The only window for a duplicate is
-//! a crash between the platform's answer and that commit. Pending messages survive restarts:
-//! they are rows, and the sender looks for due rows when it starts.
+//! a crash between the platform's answer and that commit; nothing else (not even the log
+//! line) runs in it. A resend carries the same idempotency key: the email's `Message-ID`
+//! ([`email::message_id`]) and the generic webhook's `webhook-id` both come from the dedup
+//! key. Pending messages survive restarts: they are rows, and the sender looks for due rows
+//! when it starts.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -208,14 +211,6 @@ impl Sender {
             }
             Outcome::Permanent { reason } => ("permanent", reason.clone(), OutboxState::Failed, None),
         };
-        match state {
-            OutboxState::Sent => info!(channel, key = %row.dedup_key, parts = parts_sent, "message delivered"),
-            OutboxState::Pending if outcome == "retry" => {
-                warn!(channel, key = %row.dedup_key, error = %detail, next_attempt = ?next, "delivery failed; will retry")
-            }
-            OutboxState::Failed => warn!(channel, key = %row.dedup_key, error = %detail, "delivery failed permanently; not retrying"),
-            _ => {}
-        }
         let record = AttemptRecord {
             part,
             at: now,
@@ -227,7 +222,23 @@ impl Sender {
             parts_sent,
         };
         let id = row.id;
-        self.db(move |store| store.record_attempt(id, &record)).await?;
+        // The commit first: between the endpoint's answer and it is the only window in which
+        // a kill resends an accepted part, so nothing else (not even a log line) runs there.
+        let record = self
+            .db(move |store| {
+                store.record_attempt(id, &record)?;
+                Ok(record)
+            })
+            .await?;
+        let detail = record.detail;
+        match state {
+            OutboxState::Sent => info!(channel, key = %row.dedup_key, parts = parts_sent, "message delivered"),
+            OutboxState::Pending if outcome == "retry" => {
+                warn!(channel, key = %row.dedup_key, error = %detail, next_attempt = ?next, "delivery failed; will retry")
+            }
+            OutboxState::Failed => warn!(channel, key = %row.dedup_key, error = %detail, "delivery failed permanently; not retrying"),
+            _ => {}
+        }
         Ok(state)
     }
 
