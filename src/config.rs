@@ -644,6 +644,14 @@ impl NotifyConfig {
                 if channel.to.is_empty() {
                     return invalid(key("to"), "needs at least one address".to_string());
                 }
+                for (index, to) in channel.to.iter().enumerate() {
+                    if let Err(error) = to.parse::<lettre::message::Mailbox>() {
+                        return invalid(
+                            format!("{}[{index}]", key("to")),
+                            format!("`{}` is not an email address ({error}; example: \"team@example.com\")", excerpt(to)),
+                        );
+                    }
+                }
             } else {
                 for (field, present) in [
                     ("smtp_url", channel.smtp_url.is_some()),

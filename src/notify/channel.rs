@@ -192,6 +192,21 @@ mod tests {
     }
 
     #[test]
+    fn an_email_to_address_that_does_not_parse_is_refused_at_load_naming_the_key() {
+        let email = |to: &str| {
+            format!(
+                "[[notify.channels]]\nname = \"mail\"\nkind = \"email\"\nsmtp_url = \"smtp://h\"\nfrom = \"bot@example.com\"\nto = [\"a@b.example\", {to:?}]\n"
+            )
+        };
+        // The second address is index 1.
+        for to in ["not an address", "team@", "<team@example.com"] {
+            let err = load(&email(to)).unwrap_err().to_string();
+            assert!(err.contains("notify.channels[0].to[1]") && err.contains(&format!("`{to}` is not an email address")), "{to}: {err}");
+        }
+        assert!(load(&email("Team <team@example.com>")).is_ok());
+    }
+
+    #[test]
     fn config_errors_name_the_key() {
         let cases = [
             ("[[notify.channels]]\nname = \"a\"\nkind = \"telegram\"\nurl = \"https://x\"\n", "telegram"),
