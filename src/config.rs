@@ -632,25 +632,17 @@ impl NotifyConfig {
                 if channel.from.as_deref().unwrap_or("").is_empty() {
                     return invalid(key("from"), "is required for email (example: \"ratingwatch <bot@example.com>\")".to_string());
                 }
-                // Parsed as `notify::email::build` parses it, so a message never fails on it later.
-                if let Some(from) = &channel.from
-                    && let Err(error) = from.parse::<lettre::message::Mailbox>()
-                {
-                    return invalid(
-                        key("from"),
-                        format!("`{}` is not an email address ({error}; example: \"ratingwatch <bot@example.com>\")", excerpt(from)),
-                    );
+                // Every address parsed as `notify::email::build` parses it, so a message never
+                // fails on one later.
+                let from = channel.from.iter().map(|from| (key("from"), from, "ratingwatch <bot@example.com>"));
+                let to = channel.to.iter().enumerate().map(|(index, to)| (format!("{}[{index}]", key("to")), to, "team@example.com"));
+                for (field, address, example) in from.chain(to) {
+                    if let Err(error) = address.parse::<lettre::message::Mailbox>() {
+                        return invalid(field, format!("`{}` is not an email address ({error}; example: \"{example}\")", excerpt(address)));
+                    }
                 }
                 if channel.to.is_empty() {
                     return invalid(key("to"), "needs at least one address".to_string());
-                }
-                for (index, to) in channel.to.iter().enumerate() {
-                    if let Err(error) = to.parse::<lettre::message::Mailbox>() {
-                        return invalid(
-                            format!("{}[{index}]", key("to")),
-                            format!("`{}` is not an email address ({error}; example: \"team@example.com\")", excerpt(to)),
-                        );
-                    }
                 }
             } else {
                 for (field, present) in [
@@ -775,8 +767,8 @@ impl Config {
             ("instruments.search_base_url", &self.instruments.search_base_url),
             ("instruments.smartbox_base_url", &self.instruments.smartbox_base_url),
         ] {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return invalid(key, format!("`{url}` must start with http:// or https://"));
+            if !is_http_url(url) {
+                return invalid(key, format!("`{}` must start with http:// or https://", excerpt(url)));
             }
         }
         if self.http.request_timeout_secs == 0 {

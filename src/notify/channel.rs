@@ -167,13 +167,14 @@ mod tests {
         assert!(err.contains("notify.channels[0].secret_env") && err.contains("DING_SECRET"), "{err}");
     }
 
+    /// An email channel's config with these addresses.
+    fn email_channel(from: &str, to: &[&str]) -> String {
+        format!("[[notify.channels]]\nname = \"mail\"\nkind = \"email\"\nsmtp_url = \"smtp://h\"\nfrom = {from:?}\nto = {to:?}\n")
+    }
+
     #[test]
     fn an_email_from_that_does_not_parse_is_refused_at_load_naming_the_key() {
-        let email = |from: &str| {
-            format!(
-                "[[notify.channels]]\nname = \"mail\"\nkind = \"email\"\nsmtp_url = \"smtp://h\"\nfrom = {from:?}\nto = [\"c@d.example\"]\n"
-            )
-        };
+        let email = |from: &str| email_channel(from, &["c@d.example"]);
         for from in ["not an address", "bot@", "ratingwatch <bot@example.com"] {
             let err = load(&email(from)).unwrap_err().to_string();
             assert!(err.contains("notify.channels[0].from") && err.contains(&format!("`{from}` is not an email address")), "{from}: {err}");
@@ -193,11 +194,7 @@ mod tests {
 
     #[test]
     fn an_email_to_address_that_does_not_parse_is_refused_at_load_naming_the_key() {
-        let email = |to: &str| {
-            format!(
-                "[[notify.channels]]\nname = \"mail\"\nkind = \"email\"\nsmtp_url = \"smtp://h\"\nfrom = \"bot@example.com\"\nto = [\"a@b.example\", {to:?}]\n"
-            )
-        };
+        let email = |to: &str| email_channel("bot@example.com", &["a@b.example", to]);
         // The second address is index 1.
         for to in ["not an address", "team@", "<team@example.com"] {
             let err = load(&email(to)).unwrap_err().to_string();

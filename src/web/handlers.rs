@@ -142,14 +142,20 @@ pub async fn top_level_download(State(state): AppState, Path(page): Path<String>
     };
     let result = match (stem, representation) {
         ("ledger", _) => ledger(state, params, representation).await,
-        ("status", Representation::Json) => match params.only(&[]) {
-            Ok(()) => status_json(state).await,
-            Err(error) => Err(error),
-        },
-        ("reports", Representation::Json) => match params.only(&[]) {
-            Ok(()) => reports_json(state).await,
-            Err(error) => Err(error),
-        },
+        ("status", Representation::Json) => {
+            async {
+                params.only(&[])?;
+                status_json(state).await
+            }
+            .await
+        }
+        ("reports", Representation::Json) => {
+            async {
+                params.only(&[])?;
+                reports_json(state).await
+            }
+            .await
+        }
         _ => Err(WebError::NotFound(format!("no download `/{page}`"))),
     };
     result.unwrap_or_else(|error| failure(representation, error))
