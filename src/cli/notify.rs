@@ -13,7 +13,7 @@ use crate::analysis::CurrencyMode;
 use crate::config::EventKind;
 use crate::ids::{ReportId, Week};
 use crate::lock::InstanceLock;
-use crate::notify::{Notifier, Outcome, Sender, SenderOptions, events};
+use crate::notify::{Notifier, Outcome, Sender, SenderOptions, events, sender};
 use crate::pipeline::{self, WeekSelection};
 use crate::report::RenderOptions;
 use crate::store::{NewOutboxMessage, OutboxRow, OutboxState};
@@ -100,12 +100,12 @@ fn sender(context: &Context, notifier: &Notifier) -> anyhow::Result<Sender> {
 
 fn test(context: &Context, args: &TestArgs) -> anyhow::Result<u8> {
     let notifier = notifier(context, args.channel.as_deref())?;
-    let sender = sender(context, &notifier)?;
+    let timeout = SenderOptions::from_config(&context.config.notify).timeout;
     let runtime = super::runtime()?;
     let mut code = exit::OK;
     for channel in notifier.channels.iter().filter(|c| args.channel.as_deref().is_none_or(|name| c.name == name)) {
         let message = events::test(&channel.name, context.now);
-        let attempts = runtime.block_on(sender.send_now(channel, &message));
+        let attempts = runtime.block_on(sender::send_now(channel, &message, timeout, context.now.max(Utc::now())))?;
         for attempt in attempts {
             let status = attempt.http_status.map(|s| format!("HTTP {s}: ")).unwrap_or_default();
             match attempt.outcome {

@@ -518,3 +518,58 @@ fn two_crossings_of_the_same_line_have_distinct_titles_and_subjects_naming_their
     assert_eq!(subject(&first), first.title);
     assert_ne!(subject(&first), subject(&second));
 }
+
+/// README's "WeCom in four steps", followed literally: the shipped config with the box's
+/// table appended parses, and `notify test` reaches the (local) WeCom endpoint named by the
+/// environment variable, never by the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readme_wecom_in_four_steps_works_on_the_shipped_config() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    // Step 2's block: the ```toml fence after the marker, its lines without the quote prefix.
+    let after = &readme[readme.find("<!-- wecom-four-steps -->").expect("README keeps the marker")..];
+    let block: String = after
+        .lines()
+        .map(|line| line.trim_start_matches('>').trim())
+        .skip_while(|line| *line != "```toml")
+        .skip(1)
+        .take_while(|line| *line != "```")
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert!(block.contains("[[notify.channels]]") && block.contains("url_env = \"WECOM_WEBHOOK_URL\""), "{block}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ratingwatch.toml");
+    let shipped = std::fs::read_to_string(root.join("config/ratingwatch.toml")).unwrap();
+    std::fs::write(&config, format!("{shipped}\n{block}")).unwrap();
+    let loaded = Config::load(Some(&config), []).unwrap_or_else(|error| panic!("shipped config + README's channel: {error:#}"));
+    assert_eq!(loaded.notify.channels.len(), 1);
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/cgi-bin/webhook/send"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"errcode":0,"errmsg":"ok"}"#))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let url = format!("{}/cgi-bin/webhook/send?key=four-steps-key", server.uri());
+    let (dir_path, config_path) = (dir.path().to_path_buf(), config.clone());
+    let output = tokio::task::spawn_blocking(move || {
+        support::ratingwatch_process(&dir_path)
+            .arg("--config")
+            .arg(&config_path)
+            .args(["notify", "test"])
+            .env("WECOM_WEBHOOK_URL", url)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.starts_with("team-wecom (wecom 127.0.0.1): accepted (HTTP 200"), "{stdout}");
+    // The key is in the environment only: not echoed back to the terminal.
+    assert!(!stdout.contains("four-steps-key"), "{stdout}");
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(json_body(&requests[0])["msgtype"].as_str().map(|t| t.starts_with("markdown")), Some(true));
+}
