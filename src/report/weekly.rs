@@ -66,7 +66,9 @@ pub fn document(summary: &WeeklySummary, options: &RenderOptions) -> Document {
     doc.heading("Best and worst members this week");
     let mut movers = Grid::new(&[("sector", false), ("best", false), ("worst", false)]);
     for sector in &summary.sectors {
-        movers.row(vec![display_name(&sector.name, &sector.name_en), moves(&sector.best), moves(&sector.worst)]);
+        // Six members or fewer come as one list (the model never names a member twice).
+        let worst = if sector.worst.is_empty() && sector.best.len() > 1 { "(one list)".to_string() } else { moves(&sector.worst) };
+        movers.row(vec![display_name(&sector.name, &sector.name_en), moves(&sector.best), worst]);
     }
     doc.table(movers);
 
