@@ -462,6 +462,16 @@ async fn metrics_parse_as_prometheus_text_and_count_what_happened() {
         store.finish_job_run(ok, ratingwatch::store::JobRunOutcome::Ok, &serde_json::json!({}), None, t(2)).unwrap();
         let failed = store.begin_job_run("sync_cn_hk", None, t(10)).unwrap();
         store.finish_job_run(failed, ratingwatch::store::JobRunOutcome::Failed, &serde_json::json!({}), Some("x"), t(11)).unwrap();
+        // Two messages queued for one channel, none sent yet.
+        let message = |key: &str| ratingwatch::store::NewOutboxMessage {
+            dedup_key: key.to_string(),
+            channel: "team".to_string(),
+            event: "weekly_summary".to_string(),
+            report_id: None,
+            title: "t".to_string(),
+            payload: "{}".to_string(),
+        };
+        store.enqueue_messages(&[message("a"), message("b")], t(12)).unwrap();
     }
     let server = start(config(dir.path()), Mode::Standalone, None).await;
     assert_eq!(server.get(&verdict_path()).await.status, 200);
@@ -470,7 +480,8 @@ async fn metrics_parse_as_prometheus_text_and_count_what_happened() {
     let find = |name: &str, label: &str| {
         samples
             .iter()
-            .find(|(n, labels, _)| n == name && labels.contains(label))
+            // `label` is one or more `key="value"` fragments joined by `&`, all present.
+            .find(|(n, labels, _)| n == name && label.split('&').all(|part| labels.contains(part)))
             .map(|(_, _, v)| *v)
             .unwrap_or_else(|| panic!("{name} {label}:\n{text}"))
     };
@@ -482,14 +493,27 @@ async fn metrics_parse_as_prometheus_text_and_count_what_happened() {
     assert_eq!(find("ratingwatch_securities", "market=\"SH\""), 3.0);
     assert_eq!(find("ratingwatch_securities", "market=\"SZ\""), 2.0);
     assert_eq!(find("ratingwatch_securities", "market=\"HK\""), 1.0);
-    assert_eq!(find("ratingwatch_job_runs_total", "outcome=\"ok\""), 1.0);
-    assert_eq!(find("ratingwatch_job_runs_total", "outcome=\"failed\""), 1.0);
+    assert_eq!(find("ratingwatch_job_runs_total", "job=\"sync_cn_hk\"&outcome=\"ok\""), 1.0);
+    assert_eq!(find("ratingwatch_job_runs_total", "job=\"sync_cn_hk\"&outcome=\"failed\""), 1.0);
     // Last run started 2026-11-27 08:10 UTC (Unix 1795767000); last success 08:00
     // (1795766400); the last run took 60 s.
     assert_eq!(find("ratingwatch_job_last_run_timestamp_seconds", "job=\"sync_cn_hk\""), 1_795_767_000.0);
     assert_eq!(find("ratingwatch_job_last_success_timestamp_seconds", "job=\"sync_cn_hk\""), 1_795_766_400.0);
     assert_eq!(find("ratingwatch_job_last_duration_seconds", "job=\"sync_cn_hk\""), 60.0);
     assert!(find("ratingwatch_securities_stale", "") >= 0.0);
+    // The outbox per channel and state, every state present.
+    assert_eq!(find("ratingwatch_outbox_messages", "channel=\"team\"&state=\"pending\""), 2.0);
+    assert_eq!(find("ratingwatch_outbox_messages", "channel=\"team\"&state=\"sent\""), 0.0);
+    // Each market's latest close: SH's and HK's is 2023-08-18 (000300.SH and 0700.HK's last
+    // rows), 00:00 UTC = 19,587 days × 86,400 s = 1,692,316,800.
+    assert_eq!(find("ratingwatch_latest_close_timestamp_seconds", "market=\"SH\""), 1_692_316_800.0);
+    assert_eq!(find("ratingwatch_latest_close_timestamp_seconds", "market=\"HK\""), 1_692_316_800.0);
+    // Counters exist at 0 before their first event, so `rate()` sees the first one. (Other
+    // tests in this process may have counted Yahoo's requests already: only presence here.)
+    assert!(find("ratingwatch_provider_failures_total", "class=\"too_large\"") >= 0.0);
+    assert!(find("ratingwatch_provider_trips_total", "provider=\"yahoo\"") >= 0.0);
+    assert_eq!(find("ratingwatch_job_runs_total", "job=\"sync_cn_hk\"&outcome=\"cancelled\""), 0.0);
+    assert_eq!(find("ratingwatch_job_runs_total", "job=\"weekly_summary\"&outcome=\"ok\""), 0.0);
     assert!(find("ratingwatch_http_requests_total", "route=\"/reports/{id}\"") >= 1.0);
     assert!(text.contains("ratingwatch_http_request_duration_seconds_bucket"), "{text}");
 }
