@@ -419,3 +419,44 @@ fn output_files_honour_the_umask_so_a_web_server_can_serve_them() {
         assert_eq!(mode, expected, "umask {umask}: mode {mode:o}");
     }
 }
+
+#[test]
+fn reports_add_over_a_loaded_report_refuses_without_replace_and_then_says_what_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    // No reports folder: init loads the built-in seed.
+    let run = || {
+        let mut command = ratingwatch(dir.path());
+        command.env("RATINGWATCH__REPORTS__DIR", dir.path().join("reports"));
+        command
+    };
+    run().arg("init").assert().success();
+    let seed = std::fs::read_to_string(seed_report_path()).unwrap();
+    // The same report, two sectors without their (now optional) English names.
+    let edited: String = seed
+        .lines()
+        .filter(|line| !(line.starts_with("name_en = \"chips & compute\"") || line.starts_with("name_en = \"deep-learning frameworks\"")))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_eq!(edited.lines().count() + 2, seed.lines().count());
+    let file = dir.path().join("edited.toml");
+    std::fs::write(&file, &edited).unwrap();
+    // Before: `updated`, and the English names silently gone from every table.
+    run()
+        .args(["reports", "add"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("report `zheshang-2023-02-14-chatgpt` is already loaded"))
+        .stderr(predicate::str::contains("sector 芯片算力: English name `chips & compute` → ``"))
+        .stderr(predicate::str::contains("sector 深度学习框架: English name `deep-learning frameworks` → ``"))
+        .stderr(predicate::str::contains("--replace"));
+    assert!(!dir.path().join("reports").exists(), "nothing written");
+    // The unchanged seed is no change at all: accepted without --replace.
+    let same = dir.path().join("same.toml");
+    std::fs::write(&same, &seed).unwrap();
+    run().args(["reports", "add"]).arg(&same).assert().success().stdout(predicate::str::contains("unchanged"));
+    // With --replace it loads, and lists the two changes under its summary line.
+    run().args(["reports", "add", "--replace"]).arg(&file).assert().success().stdout(
+        predicate::str::contains("updated").and(predicate::str::contains("  sector 芯片算力: English name `chips & compute` → ``")),
+    );
+}
