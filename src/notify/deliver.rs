@@ -400,6 +400,8 @@ mod tests {
             markdown,
             data: json!({"week": "2023-W20"}),
             html: None,
+            plain: None,
+            digest: None,
             pointer: "ratingwatch report --report r --week 2023-W20".to_string(),
         }
     }

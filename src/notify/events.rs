@@ -7,7 +7,7 @@ use serde_json::json;
 use super::Message;
 use super::channel::Channels;
 use super::rating::BandChange;
-use crate::analysis::model::{GroupVerdict, Status, Verdict, WeeklySummary};
+use crate::analysis::model::{GroupVerdict, Verdict, WeeklySummary};
 use crate::catalog::RatingRule;
 use crate::config::{EventKind, NotifyConfig};
 use crate::report::{self, Format, RenderOptions};
@@ -34,13 +34,17 @@ fn message(event: EventKind, report_id: Option<&str>, now: DateTime<Utc>, title:
         markdown,
         data: serde_json::Value::Null,
         html: None,
+        plain: None,
+        digest: None,
         pointer: String::new(),
     }
 }
 
 /// `weekly_summary`: the sector table, best and worst members, freshness and the method line.
 pub fn weekly_summary(summary: &WeeklySummary, render: &RenderOptions, pointer: String, now: DateTime<Utc>) -> Message {
-    let title = format!("{} · {} weekly summary", summary.title, summary.week);
+    // The subject leads with the answer.
+    let headline = report::Headline::of_weekly(summary, render);
+    let title = format!("{} · {} {}", headline.text, summary.title, summary.week);
     let mut message = message(
         EventKind::WeeklySummary,
         Some(&summary.report_id),
@@ -48,7 +52,8 @@ pub fn weekly_summary(summary: &WeeklySummary, render: &RenderOptions, pointer: 
         title,
         report::render_weekly_with(summary, Format::Markdown, render),
     );
-    message.data = serde_json::to_value(summary).unwrap_or_default();
+    message.data = report::weekly_json(summary, render);
+    message.plain = Some(report::render_weekly_with(summary, Format::Table, render));
     message.html = Some(report::render_weekly_with(summary, Format::Html, render));
     message.pointer = pointer;
     message
@@ -56,15 +61,12 @@ pub fn weekly_summary(summary: &WeeklySummary, render: &RenderOptions, pointer: 
 
 /// `verdict`: the final verdict once the horizon has ended.
 pub fn verdict(verdict: &Verdict, render: &RenderOptions, pointer: String, now: DateTime<Utc>) -> Message {
-    let outcome = match verdict.status {
-        Status::Held => "held",
-        Status::NotHeld => "not held",
-        Status::Pending => "pending",
-    };
-    let title = format!("{} · rating {} {}", verdict.title, verdict.rating, outcome);
+    let headline = report::Headline::of_verdict(verdict, render);
+    let title = format!("{} · {}", headline.text, verdict.title);
     let mut message =
         message(EventKind::Verdict, Some(&verdict.report_id), now, title, report::render_verdict_with(verdict, Format::Markdown, render));
-    message.data = serde_json::to_value(verdict).unwrap_or_default();
+    message.data = report::verdict_json(verdict, render);
+    message.plain = Some(report::render_verdict_with(verdict, Format::Table, render));
     message.html = Some(report::render_verdict_with(verdict, Format::Html, render));
     message.pointer = pointer;
     message
