@@ -15,6 +15,7 @@
 
 pub mod announce;
 pub mod channel;
+pub mod chat;
 pub mod deliver;
 pub mod email;
 pub mod events;
