@@ -101,7 +101,7 @@ pub fn wecom(digest: &Digest, dedup_key: &str) -> Value {
 
 /// DingTalk `markdown`: the headline in bold first, then a level-4 heading with the report,
 /// the sectors as a list, movers, links and the ref. `title` (the phone notification) is the
-/// headline.
+/// headline's state and numbers.
 pub fn dingtalk(digest: &Digest, dedup_key: &str) -> Value {
     // One line each; the empty lines make the blank-line paragraphs DingTalk needs, while the
     // list items stay one line apart.
@@ -119,7 +119,8 @@ pub fn dingtalk(digest: &Digest, dedup_key: &str) -> Value {
     }
     tail.extend([String::new(), ref_line(dedup_key)]);
     let text = fit_lines(&head, &sectors, &tail, "\n", BODY_TEXT_LIMIT, |n| format!("- {}", omitted_sectors(n)));
-    json!({"msgtype": "markdown", "markdown": {"title": truncate_chars(&digest.headline.text, 64), "text": text}})
+    // The notification shows the title: the headline in brief.
+    json!({"msgtype": "markdown", "markdown": {"title": truncate_chars(&digest.headline.brief(), 64), "text": text}})
 }
 
 /// Slack's mrkdwn escapes: `&`, `<` and `>` only.

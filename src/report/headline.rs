@@ -246,6 +246,15 @@ impl Headline {
         Headline::new(facts, &options.boundaries)
     }
 
+    /// The headline in brief, for a phone notification: `看好 held so far: +24.40 pp vs ≥ +10 pp`.
+    pub fn brief(&self) -> String {
+        match (self.state, self.line) {
+            (State::NoCloseYet, _) => format!("{} {}", self.rating, self.state.words()),
+            (state, Some(line)) => format!("{} {}: {} vs {}", self.rating, state.words(), points(self.excess), line.text()),
+            (state, None) => format!("{} {}: {}", self.rating, state.words(), points(self.excess)),
+        }
+    }
+
     /// The parts a chat platform styles apart: the rating, the state's words, and the rest
     /// (`: +24.40 pp vs ≥ +10 pp (+14.40 pp clear), 87 days left, prices of 2023-05-19`).
     pub fn parts(&self) -> (&str, &str, &str) {
@@ -298,6 +307,7 @@ mod tests {
         assert_eq!(h.text, "看好 (overweight) held so far: +24.40 pp vs ≥ +10 pp (+14.40 pp clear), 87 days left, prices of 2023-05-19");
         assert_eq!(h.line, Some(Line { op: Op::AtLeast, bp: 1000 }));
         assert_eq!(h.distance, Some(0.144));
+        assert_eq!(h.brief(), "看好 held so far: +24.40 pp vs ≥ +10 pp");
         assert_eq!(
             h.parts(),
             ("看好 (overweight)", "held so far", ": +24.40 pp vs ≥ +10 pp (+14.40 pp clear), 87 days left, prices of 2023-05-19")

@@ -189,10 +189,10 @@ async fn each_chat_platform_gets_its_own_body_and_signature() {
     assert_eq!(query["sign"], sign::dingtalk_sign(timestamp_ms, "SECding"));
     assert_eq!(query["access_token"], "t");
     // Its markdown subset: bold, a level-4 heading, a list, links; the title (the phone's
-    // notification) is the headline's first 64 characters.
+    // notification) is the headline in brief.
     let ding = json_body(ding);
     assert_eq!(ding["msgtype"], "markdown");
-    assert_eq!(ding["markdown"]["title"], headline.chars().take(64).collect::<String>());
+    assert_eq!(ding["markdown"]["title"], "看好 not held so far: +1.73 pp vs ≥ +10 pp");
     let expected = format!(
         "**{headline}**\n\n#### 小型测试报告 · 2023-W20\n\n- {telecom}\n- {apps}\n\n{best}\n\n{worst}\n\n\
          [report page]({report_page}) · [week 2023-W20]({week_page})\n\n{}",
@@ -557,6 +557,18 @@ async fn email_carries_the_html_report_with_the_chart_as_an_inline_png() {
     assert!(html.contains("<img src=\"cid:chart\""), "the chart is referenced by Content-ID");
     assert!(!html.contains("<svg"), "no SVG left for mail clients that cannot show it");
     assert!(html.contains("Method:"));
+    // Subject, plain text and HTML lead with the headline (W20: +1.73 pp, 827 bp short of
+    // ≥ +10 pp); the plain part is the table form, with no markup.
+    let headline = "看好 (overweight) not held so far: +1.73 pp vs ≥ +10 pp (8.27 pp short), 87 days left, prices of 2023-05-19";
+    let message = events::weekly_summary(&support::small_weekly(20), &RenderOptions::default(), "", String::new(), Utc::now());
+    assert_eq!(message.title, format!("{headline} · 小型测试报告 2023-W20"));
+    let mail = ratingwatch::notify::email::build(&message, "rw@example.com", &["to@example.com".to_string()]).unwrap();
+    assert_eq!(mail.headers().get_raw("Subject").unwrap(), message.title);
+    let (_, plain) = mime_part(email, "text/plain").expect("a plain part");
+    let plain = String::from_utf8(plain).unwrap();
+    assert_eq!(plain.lines().next(), Some(headline), "{plain}");
+    assert!(!plain.contains("<br>") && !plain.contains('<'), "{plain}");
+    assert!(html.contains(&format!("<p class=\"headline fails\">{}</p>", headline.replace('>', "&gt;"))), "{html}");
     let (headers, png) = mime_part(email, "image/png").expect("an inline PNG part");
     assert!(headers.contains("Content-ID: <chart>") && headers.contains("Content-Disposition: inline"), "{headers}");
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");

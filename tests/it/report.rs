@@ -187,6 +187,20 @@ fn the_json_headline_carries_the_numbers_apart() {
     assert_eq!(headline["distance"].as_f64(), Some(-0.13));
 }
 
+#[test]
+fn the_webhook_data_is_the_printed_json_document() {
+    // One serialisation: the value the generic webhook sends as `data` equals the document
+    // `verdict --format json` and `report --format json` print.
+    let options = RenderOptions::default();
+    for verdict in [verdict(), pending_verdict()] {
+        let printed: Value = serde_json::from_str(&render_verdict(&verdict, Format::Json)).unwrap();
+        assert_eq!(ratingwatch::report::verdict_json(&verdict, &options), printed);
+    }
+    let printed: Value = serde_json::from_str(&render_weekly(&weekly(), Format::Json)).unwrap();
+    assert_eq!(ratingwatch::report::weekly_json(&weekly(), &options), printed);
+    assert!(printed["headline"]["text"].as_str().unwrap().starts_with("看好 (overweight) not held so far"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // JSON follows the interface contract.
 
