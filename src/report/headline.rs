@@ -113,6 +113,14 @@ impl Line {
         }
     }
 
+    /// Whether an excess of `excess_bp` is on the rating's side of the line.
+    fn holds(self, excess_bp: i64) -> bool {
+        match self.op {
+            Op::AtLeast | Op::AtMost => self.distance(excess_bp) >= 0,
+            Op::Above | Op::Below => self.distance(excess_bp) > 0,
+        }
+    }
+
     pub fn text(self) -> String {
         format!("{} {}", self.op.symbol(), threshold(self.bp))
     }
@@ -232,8 +240,31 @@ impl Headline {
         Headline::new(facts, &options.boundaries)
     }
 
-    /// A week's headline: the basket's since-report excess as of the week's last close.
+    /// A week's headline: the basket's since-report excess as of the week's last close. A week
+    /// after the horizon end states the final answer, measured to the horizon end as the
+    /// verdict is (the basket's path at its last close on or before it), not the week's numbers.
     pub fn of_weekly(summary: &WeeklySummary, options: &RenderOptions) -> Headline {
+        let at_horizon = (summary.as_of > summary.horizon_end)
+            .then(|| summary.paths.iter().find(|path| path.name == summary.basket.name))
+            .flatten()
+            .and_then(|path| path.points.iter().rev().find(|point| point.date <= summary.horizon_end));
+        if let Some(point) = at_horizon {
+            let excess_bp = to_basis_points(point.excess);
+            let held = match deciding_line(&options.boundaries, &summary.rating, excess_bp) {
+                Some(line) => line.holds(excess_bp),
+                None => summary.basket.implied_rating == summary.rating,
+            };
+            let facts = Facts {
+                rating: &summary.rating,
+                rating_en: &summary.rating_en,
+                state: if held { State::Held } else { State::NotHeld },
+                excess: point.excess,
+                days_left: 0,
+                is_final: true,
+                prices_date: point.date,
+            };
+            return Headline::new(facts, &options.boundaries);
+        }
         let facts = Facts {
             rating: &summary.rating,
             rating_en: &summary.rating_en,
@@ -341,6 +372,11 @@ mod tests {
         let line = deciding_line(&boundaries, "看淡", -1200);
         assert_eq!(line, Some(Line { op: Op::AtMost, bp: -1000 }));
         assert_eq!(line.map(|line| line.distance(-1200)), Some(200));
+        // Exactly on a line: inside the band it is inclusive for (看好 ≥ +10), outside the one it
+        // is exclusive for (中性 < +10).
+        assert!(Line { op: Op::AtLeast, bp: 1000 }.holds(1000));
+        assert!(!Line { op: Op::Below, bp: 1000 }.holds(1000));
+        assert_eq!(deciding_line(&boundaries, "中性", 1000), Some(Line { op: Op::Below, bp: 1000 }));
         // A label the rule lacks has no line.
         assert_eq!(deciding_line(&boundaries, "买入", 0), None);
     }

@@ -165,6 +165,12 @@ fn the_weekly_summary_leads_with_the_headline_as_of_the_weeks_end() {
     let json: Value = serde_json::from_str(&render_weekly(&weekly(), Format::Json)).unwrap();
     assert_eq!(json["headline"]["text"], expected);
     assert_eq!(json["headline"]["state"], "not_held_so_far");
+    // W33 (as of 08-18) is after the horizon end 08-14: its headline is the final verdict,
+    // measured to 08-14 (basket −3.00 pp), not the week's numbers to 08-18.
+    assert_eq!(
+        first_line(&render_weekly(&support::small_weekly(33), Format::Table)),
+        "看好 (overweight) not held: -3.00 pp vs ≥ +10 pp (13.00 pp short), final, prices of 2023-08-14"
+    );
     // The state of each sector in the table: 通信 −1.46 pp 中性, 应用 +12.29 pp 看好.
     let table = render_weekly(&weekly(), Format::Table);
     let row = |name: &str| table.lines().find(|line| line.contains(name)).unwrap().to_string();
