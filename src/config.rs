@@ -392,6 +392,9 @@ pub struct HttpConfig {
     pub request_timeout_secs: u64,
     /// Requests handled at once (1 to [`MAX_CONCURRENT_REQUESTS`]); more wait their turn.
     pub max_concurrent_requests: usize,
+    /// The dashboard's address as readers reach it (`https://rw.example.com`): chat messages
+    /// link `<public_url>/reports/<id>`. Empty: messages carry no link.
+    pub public_url: String,
 }
 
 impl Default for HttpConfig {
@@ -402,6 +405,7 @@ impl Default for HttpConfig {
             token_env: None,
             request_timeout_secs: 10,
             max_concurrent_requests: 32,
+            public_url: String::new(),
         }
     }
 }
@@ -783,6 +787,11 @@ impl Config {
                 format!("{} must be at most {MAX_CONCURRENT_REQUESTS}", self.http.max_concurrent_requests),
             );
         }
+        if !self.http.public_url.is_empty()
+            && let Err(why) = checked_url(&self.http.public_url, &["http", "https"], true)
+        {
+            return invalid("http.public_url", format!("`{}` is not a dashboard address: {why}", excerpt(&self.http.public_url)));
+        }
         if let Some(name) = &self.http.token_env
             && !is_env_var_name(name)
         {
@@ -1027,6 +1036,17 @@ mod tests {
         // 0 turns the limit off and the bounds themselves are accepted.
         for rate in ["0", "0.001", "1000"] {
             load_text(&format!("[providers.yahoo]\nrequests_per_second = {rate}\n"), &[]).unwrap();
+        }
+    }
+
+    #[test]
+    fn http_public_url_must_be_an_http_base_url() {
+        assert_eq!(load_text("[http]\npublic_url = \"https://rw.example.com\"\n", &[]).unwrap().http.public_url, "https://rw.example.com");
+        assert_eq!(load_text("", &[]).unwrap().http.public_url, "");
+        for (bad, why) in [("ftp://rw.example.com", "the scheme must be http or https"), ("https://rw.example.com/?a=1", "takes no query")]
+        {
+            let err = load_text(&format!("[http]\npublic_url = \"{bad}\"\n"), &[]).unwrap_err().to_string();
+            assert!(err.contains("http.public_url") && err.contains(why), "{err}");
         }
     }
 

@@ -79,9 +79,11 @@ pub fn run(context: &Context, command: &NotifyCommand) -> anyhow::Result<u8> {
 }
 
 fn notifier(context: &Context, channel: Option<&str>) -> anyhow::Result<Notifier> {
-    let notifier = Notifier::from_config(&context.config.notify, |name| std::env::var(name).ok())?.ok_or_else(|| {
-        anyhow::anyhow!("no channel is configured: add a [[notify.channels]] table to the config (see README.md, \"Notifications\")")
-    })?;
+    let notifier = Notifier::from_config(&context.config.notify, |name| std::env::var(name).ok())?
+        .ok_or_else(|| {
+            anyhow::anyhow!("no channel is configured: add a [[notify.channels]] table to the config (see README.md, \"Notifications\")")
+        })?
+        .with_public_url(&context.config.http.public_url);
     if let Some(name) = channel
         && notifier.channels.get(name).is_none()
     {
@@ -227,7 +229,7 @@ fn send(context: &Context, args: &SendArgs) -> anyhow::Result<u8> {
             if event == EventKind::Verdict && chosen.is_empty() {
                 // Pending, or announced already: send the verdict as of the date anyway, keyed by it.
                 let pointer = events::pointer(&notifier.config, &report.id, None);
-                let message = events::verdict(&verdict, &render, pointer, now);
+                let message = events::verdict(&verdict, &render, &notifier.public_url, pointer, now);
                 let key = format!("verdict:{}:as-of:{as_of}", report.id);
                 (None, wanted(events::for_channels(&message, &notifier.channels, &key)))
             } else if chosen.is_empty() {

@@ -313,6 +313,22 @@ async fn the_week_page_is_the_weekly_file_in_the_dashboard_frame() {
     let page = server.get(&format!("/reports/{REPORT}?as_of=2023-08-31")).await;
     assert!(page.body.contains(body));
     assert!(body.contains("<svg"));
+    // Both pages lead with the headline badge, above any table: red for the final verdict's
+    // −3.00 pp (13.00 pp short of ≥ +10 pp), red for W20's +1.73 pp (8.27 pp short).
+    let week_page = server.get(&format!("/reports/{REPORT}/weeks/2023-W20")).await.body;
+    for (page, badge) in [
+        (
+            &page.body,
+            "<p class=\"headline fails\">看好 (overweight) not held: -3.00 pp vs ≥ +10 pp (13.00 pp short), final, prices of 2023-08-14</p>",
+        ),
+        (
+            &week_page,
+            "<p class=\"headline fails\">看好 (overweight) not held so far: +1.73 pp vs ≥ +10 pp (8.27 pp short), 87 days left, prices of 2023-05-19</p>",
+        ),
+    ] {
+        let at = page.find(badge).unwrap_or_else(|| panic!("no badge {badge} in {page}"));
+        assert!(at < page.find("<table>").unwrap() && at < page.find("<h1>").unwrap(), "the badge leads the page");
+    }
 
     // The archive: the weeks from W07 (the first Friday after Tuesday 2023-02-14) in which the
     // fixture's benchmark has a close (02-13..17, 05-12, 05-15..19, 06-01, 08-11, 08-14..18),
