@@ -75,6 +75,8 @@ fn describe() {
         "ratingwatch_outbox_messages",
         "Notification messages in the outbox, by channel and state (pending, sent, failed, expired)."
     );
+    describe_counter!("ratingwatch_web_cache_hits_total", "Answers served from the web answer cache.");
+    describe_counter!("ratingwatch_web_cache_misses_total", "Cacheable questions answered by computing them.");
     describe_gauge!("ratingwatch_scheduler_up", "1 while the service's scheduler is alive (absent in `ratingwatch web`).");
 }
 
@@ -82,6 +84,8 @@ fn describe() {
 /// increment is invisible to `rate()`).
 fn register_counters_at_zero() {
     use strum::IntoEnumIterator;
+    counter!("ratingwatch_web_cache_hits_total").absolute(0);
+    counter!("ratingwatch_web_cache_misses_total").absolute(0);
     for provider in crate::ids::ProviderName::iter() {
         let provider: &'static str = provider.into();
         counter!("ratingwatch_provider_requests_total", "provider" => provider).absolute(0);
@@ -92,10 +96,37 @@ fn register_counters_at_zero() {
     }
 }
 
+/// How often recorded histogram samples are folded into their buckets. The recorder keeps
+/// every sample until then (`build_recorder` starts no upkeep of its own): without it each
+/// answered request stayed in memory until the next scrape, 5–10 MB per 15 s burst.
+pub const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// Folds the samples recorded since the last upkeep into the histograms' buckets until
+/// `shutdown` fires.
+pub async fn upkeep(shutdown: tokio_util::sync::CancellationToken) {
+    let mut interval = tokio::time::interval(UPKEEP_EVERY);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = interval.tick() => handle().run_upkeep(),
+        }
+    }
+}
+
 /// Counts one answered request.
 pub fn record_request(route: &str, status: u16, elapsed: Duration) {
     counter!("ratingwatch_http_requests_total", "route" => route.to_string(), "status" => status.to_string()).increment(1);
     histogram!("ratingwatch_http_request_duration_seconds", "route" => route.to_string()).record(elapsed.as_secs_f64());
+}
+
+/// Counts one lookup in the web answer cache.
+pub fn record_cache(hit: bool) {
+    if hit {
+        counter!("ratingwatch_web_cache_hits_total").increment(1);
+    } else {
+        counter!("ratingwatch_web_cache_misses_total").increment(1);
+    }
 }
 
 /// What the database says at scrape time.

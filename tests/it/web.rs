@@ -656,3 +656,75 @@ fn serve_runs_the_dashboard_and_stops_it_on_sigterm() {
     let refused = runtime.block_on(reqwest::Client::new().get(format!("http://{address}/healthz")).send());
     assert!(refused.is_err(), "the web server stopped with the service");
 }
+
+/// The answer cache: a repeated question is answered from it byte for byte; a write by
+/// another connection (as the service's sync in this process, or another process, makes)
+/// changes the next answer; `/metrics` counts the hits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_questions_come_from_the_cache_and_a_write_shows_at_once() {
+    let dir = imported(&["small-report/small-report.toml"]);
+    let state = WebState::new(config(dir.path()), Arc::new(SystemClock), Mode::Standalone, None);
+    let server = WebServer::bind(state).await.unwrap();
+    let counts = server.state();
+    let base = format!("http://{}", server.local_addr().unwrap());
+    let shutdown = CancellationToken::new();
+    tokio::spawn(server.run(shutdown.clone(), Duration::from_secs(1)));
+    let server = Server { base, shutdown, client: reqwest::Client::new() };
+
+    let api = format!("/api/v1/reports/{REPORT}/verdict?as_of=2023-05-19");
+    let first = server.get(&api).await;
+    assert_eq!((first.status, counts.cache_counts()), (200, (0, 1)));
+    // The same question, spelled with its parameters in another order: one hit, same bytes.
+    let second = server.get(&format!("/api/v1/reports/{REPORT}/verdict?currency=cny&as_of=2023-05-19")).await;
+    assert_eq!(second.body, first.body);
+    assert_eq!(second.content_type, first.content_type);
+    assert_eq!(counts.cache_counts(), (1, 1));
+    // The page is another question (its own entry); asked twice, the second is a hit.
+    let page = server.get(&format!("/reports/{REPORT}?as_of=2023-05-19")).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(server.get(&format!("/reports/{REPORT}?as_of=2023-05-19")).await.body, page.body);
+    assert_eq!(counts.cache_counts(), (2, 2));
+    // Errors are not kept: each is a miss.
+    assert_eq!(server.get("/api/v1/reports/no-such-report/verdict").await.status, 404);
+    assert_eq!(server.get("/api/v1/reports/no-such-report/verdict").await.status, 404);
+    assert_eq!(counts.cache_counts(), (2, 4));
+
+    // A revised benchmark close on 2023-05-19 (4059 → 4080), written through the store on a
+    // connection of its own, as sync writes inside `serve`.
+    assert!(first.body.contains("4059") && !first.body.contains("4080"), "{}", first.body);
+    {
+        let mut store = ratingwatch::store::Store::open(&dir.path().join("test.db")).unwrap();
+        let bar = ratingwatch::prices::Bar {
+            date: chrono::NaiveDate::from_ymd_opt(2023, 5, 19).unwrap(),
+            open: Some(4095.0),
+            high: Some(4100.0),
+            low: Some(4050.0),
+            close: 4080.0,
+            volume: Some(120_000_000.0),
+            adj_close: 4080.0,
+        };
+        let symbol = ratingwatch::symbol::Symbol::parse("000300.SH").unwrap();
+        let now = chrono::Utc::now();
+        store.upsert_bars(&symbol, &[bar], "csv", ratingwatch::prices::AdjBasis::None, now.date_naive(), now).unwrap();
+    }
+    let after = server.get(&api).await;
+    assert!(after.body.contains("4080") && !after.body.contains("4059"), "{}", after.body);
+    assert_eq!(counts.cache_counts(), (2, 5));
+    let page_after = server.get(&format!("/reports/{REPORT}?as_of=2023-05-19")).await;
+    assert_ne!(page_after.body, page.body);
+    assert_eq!(counts.cache_counts(), (2, 6));
+    // And the new answer is cached in its turn.
+    assert_eq!(server.get(&api).await.body, after.body);
+    assert_eq!(counts.cache_counts(), (3, 6));
+
+    // A write by another process (the real binary importing the benchmark file again, its
+    // 05-19 close 4059): the next answer is the first one again.
+    support::import_small_report_prices(|| cli(dir.path()));
+    assert_eq!(server.get(&api).await.body, first.body);
+    assert_eq!(counts.cache_counts(), (3, 7));
+
+    let samples = parse_prometheus(&server.get("/metrics").await.body);
+    let hits = samples.iter().find(|(name, _, _)| name == "ratingwatch_web_cache_hits_total").map(|(_, _, v)| *v);
+    // Process-wide (other tests' servers count too): at least this server's 3 hits.
+    assert!(hits.is_some_and(|hits| hits >= 3.0), "{hits:?}");
+}
