@@ -84,11 +84,9 @@ impl Config {
         if let Some(path) = file {
             let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read { path: path.to_path_buf(), error })?;
             // Deserialize the file on its own first so errors carry its line and key.
-            toml::from_str::<Config>(&text)
-                .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: excerpt(&one_line(&e.to_string())) })?;
-            let overlay = text
-                .parse::<toml::Table>()
-                .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: excerpt(&one_line(&e.to_string())) })?;
+            toml::from_str::<Config>(&text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: file_error(&e) })?;
+            let overlay =
+                text.parse::<toml::Table>().map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: file_error(&e) })?;
             merge(&mut table, overlay);
         }
         let mut env_vars: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
@@ -97,8 +95,10 @@ impl Config {
             let path: Vec<String> = var[ENV_PREFIX.len()..].split("__").map(|s| s.to_ascii_lowercase()).collect();
             set_path(&mut table, &path, parse_env_value(value)).map_err(|message| ConfigError::Env { var: var.clone(), message })?;
             // Check each variable alone so an error names the variable that caused it.
-            Config::deserialize(toml::Value::Table(table.clone()))
-                .map_err(|e| ConfigError::Env { var: var.clone(), message: excerpt(&one_line(&e.to_string())) })?;
+            Config::deserialize(toml::Value::Table(table.clone())).map_err(|e| ConfigError::Env {
+                var: var.clone(),
+                message: with_suggestion(excerpt(&one_line(&e.to_string())), &e.to_string()),
+            })?;
         }
         let config = Config::deserialize(toml::Value::Table(table))
             .map_err(|e| ConfigError::Parse { path: file_label(), message: excerpt(&one_line(&e.to_string())) })?;
@@ -183,6 +183,38 @@ fn excerpt(text: &str) -> String {
     crate::text::quote(text)
 }
 
+/// A config file's error as toml writes it, whole: the line number, the line itself with a
+/// caret under the fault, and the message (control characters escaped, at most
+/// [`MAX_FILE_ERROR_CHARS`]), then "did you mean …?" for a misspelt key.
+fn file_error(error: &toml::de::Error) -> String {
+    let text = error.to_string();
+    let lines: Vec<String> = text.trim_end().lines().map(|line| crate::text::excerpt(line, MAX_FILE_ERROR_LINE_CHARS)).collect();
+    with_suggestion(crate::text::excerpt(&lines.join("\n"), MAX_FILE_ERROR_CHARS).replace("\\n", "\n"), &text)
+}
+
+/// How much of a config file's error is shown: the whole of any real one (a line, a caret
+/// and the list of accepted keys), not a flood from a huge line: each line of it up to 300
+/// characters, 2,000 in all.
+const MAX_FILE_ERROR_LINE_CHARS: usize = 300;
+const MAX_FILE_ERROR_CHARS: usize = 2000;
+
+/// Appends "did you mean `concurrency`?" when serde's message names an unknown field and one
+/// of the accepted ones is close to it (Jaro-Winkler similarity 0.8 or more).
+fn with_suggestion(message: String, error: &str) -> String {
+    let Some(rest) = error.split("unknown field `").nth(1) else { return message };
+    let Some((unknown, accepted)) = rest.split_once('`') else { return message };
+    let best = accepted
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|candidate| (strsim::jaro_winkler(unknown, candidate), candidate))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((score, candidate)) if score >= 0.8 => format!("{message}\ndid you mean `{candidate}`?"),
+        _ => message,
+    }
+}
+
 fn one_line(message: &str) -> String {
     message.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }
@@ -251,6 +283,16 @@ mod tests {
         let err = load_text("[sync]\nconcurency = 3\n", &[]).unwrap_err().to_string();
         assert!(err.contains("concurency"), "{err}");
         assert!(err.contains("line 2"), "{err}");
+        // Whole, as toml writes it: the line, a caret under the key, every accepted key (the
+        // one-line excerpt used to stop at `breaker_cooldow…`), and the near miss.
+        assert!(err.contains("2 | concurency = 3\n  | ^^^^^^^^^^"), "{err}");
+        assert!(err.contains("`switch_after_runs`"), "{err}");
+        assert!(err.ends_with("\ndid you mean `concurrency`?"), "{err}");
+        // A key close to nothing gets no guess; a variable's misspelling gets one too.
+        let err = load_text("[sync]\nzzz = 3\n", &[]).unwrap_err().to_string();
+        assert!(!err.contains("did you mean"), "{err}");
+        let err = load_text("", &[("RATINGWATCH__SYNC__CONCURENCY", "3")]).unwrap_err().to_string();
+        assert!(err.contains("RATINGWATCH__SYNC__CONCURENCY") && err.ends_with("did you mean `concurrency`?"), "{err}");
     }
 
     #[test]
@@ -313,7 +355,8 @@ mod tests {
         let zone = "A".repeat(100_000);
         let err = load_text(&format!("[schedule]\ntimezone = \"{zone}\"\n"), &[]).unwrap_err().to_string();
         // The file's error names the line and shows the start of it, key first.
-        assert!(err.contains("line 2") && err.contains("timezone = \"AAA") && err.len() < 600, "{} bytes", err.len());
+        // Each line of toml's report is cut at 300 characters (the line, the caret, the message).
+        assert!(err.contains("line 2") && err.contains("timezone = \"AAA") && err.len() < 1500, "{} bytes", err.len());
     }
 
     proptest! {

@@ -13,7 +13,7 @@
 //! analysis's columns. Nothing is cached between calls: every verdict reads the database as
 //! it stands.
 
-use chrono::NaiveDate;
+use chrono::{Days, NaiveDate};
 
 use crate::analysis::model::{Verdict, WeeklySummary};
 use crate::analysis::{self, AnalysisError, Closes, Series, WeekSpec};
@@ -100,8 +100,38 @@ pub fn weekly(
     })?;
     // One rule for every weekly question (`report`, `notify send`, the week page, the weekly
     // job): a week without a benchmark close would read 0.00 %, so it has no summary.
-    analysis::check_week_has_prices(&summary)?;
+    analysis::check_week_has_prices(&summary).map_err(|error| match error {
+        // A later close shows the market was closed that week: say so instead of "run sync".
+        AnalysisError::NoPricesInWeek { week, week_start, week_end, benchmark_name, latest_close, next_close: None } => {
+            match market_closed_week(store, &report.rule.benchmark, week) {
+                Ok(next_close) => PipelineError::from(AnalysisError::NoPricesInWeek {
+                    week,
+                    week_start,
+                    week_end,
+                    benchmark_name,
+                    latest_close,
+                    next_close,
+                }),
+                Err(error) => PipelineError::from(error),
+            }
+        }
+        other => PipelineError::from(other),
+    })?;
     Ok(summary)
+}
+
+/// Whether the market was closed for `week`: the benchmark has no close in it (Monday
+/// to Sunday) but has one after it, so no close will ever come. Returns that next close.
+/// A week with no close and none after it may just not be synced yet: `None`.
+pub fn market_closed_week(store: &Store, benchmark: &Symbol, week: Week) -> Result<Option<NaiveDate>, StoreError> {
+    let (monday, sunday) = (week.monday(), week.monday() + Days::new(6));
+    // The first close from the week's Monday on; a month covers any holiday.
+    Ok(match store.bars(benchmark, monday, sunday + Days::new(31))?.first().map(|bar| bar.date) {
+        Some(first) if first <= sunday => None,
+        Some(next) => Some(next),
+        // No close within a month after the week: the latest one, if it is after the week.
+        None => store.bar_stats(benchmark)?.map(|stats| stats.last).filter(|&last| last > sunday),
+    })
 }
 
 /// The closes a verdict or summary to `end` needs, and no others, in three statements

@@ -74,11 +74,37 @@ pub enum AnalysisError {
         "no company of report `{report_id}` can be priced ({example}); run `ratingwatch sync` or `ratingwatch import prices --symbol SYMBOL FILE.csv`"
     )]
     NoMemberPrices { report_id: String, example: String },
-    #[error(
-        "no prices in week {week} ({week_start} to {week_end}): the latest close of {benchmark_name} by then is from {latest_close}; \
-         it may be a market holiday week, or prices are not synced yet (`ratingwatch sync`)"
-    )]
-    NoPricesInWeek { week: crate::ids::Week, week_start: NaiveDate, week_end: NaiveDate, benchmark_name: String, latest_close: NaiveDate },
+    #[error("{}", no_prices_in_week(week, week_start, week_end, benchmark_name, latest_close, next_close))]
+    NoPricesInWeek {
+        week: crate::ids::Week,
+        week_start: NaiveDate,
+        week_end: NaiveDate,
+        benchmark_name: String,
+        latest_close: NaiveDate,
+        /// The benchmark's first close after the week, when the store has one (filled in by
+        /// `pipeline::weekly`): then the week was a market holiday, not missing data.
+        next_close: Option<NaiveDate>,
+    },
+}
+
+fn no_prices_in_week(
+    week: &crate::ids::Week,
+    week_start: &NaiveDate,
+    week_end: &NaiveDate,
+    benchmark_name: &str,
+    latest_close: &NaiveDate,
+    next_close: &Option<NaiveDate>,
+) -> String {
+    match next_close {
+        Some(next) => format!(
+            "week {week} ({week_start} to {week_end}) was a market holiday: {benchmark_name} has no close in it (the last before is from \
+             {latest_close}, the next from {next}); there is no summary for it"
+        ),
+        None => format!(
+            "no prices in week {week} ({week_start} to {week_end}): the latest close of {benchmark_name} by then is from {latest_close}; \
+             it may be a market holiday week, or prices are not synced yet (`ratingwatch sync`)"
+        ),
+    }
 }
 
 /// A summary asked for one week whose benchmark has no close in it (a holiday week, or
@@ -93,6 +119,7 @@ pub fn check_week_has_prices(summary: &model::WeeklySummary) -> Result<(), Analy
             week_end: summary.week_end,
             benchmark_name: summary.benchmark_name.clone(),
             latest_close: summary.as_of,
+            next_close: None,
         });
     }
     Ok(())

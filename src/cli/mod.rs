@@ -69,7 +69,7 @@ pub enum Command {
     /// List, add or remove watchlist members.
     #[command(subcommand)]
     Watchlist(watchlist::WatchlistCommand),
-    /// List the loaded reports.
+    /// Reports: list the loaded ones, draft a report file from a report's text, add a file.
     #[command(subcommand)]
     Reports(reports::ReportsCommand),
     /// Import prices from CSV.

@@ -34,6 +34,7 @@ pub enum ImportCommand {
 pub enum ExportCommand {
     /// Write a symbol's stored bars as CSV in the import format (adj_close included).
     Prices {
+        /// The security or FX pair, e.g. 600941.SH, 0700.HK, MSFT, USDCNY.FX.
         #[arg(long)]
         symbol: String,
         /// Write to this file instead of stdout.

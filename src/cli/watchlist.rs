@@ -37,10 +37,12 @@ pub enum WatchlistCommand {
     },
     /// Remove a security from a sector (or from every sector) of a report. Prices are kept.
     Remove {
+        /// The security, e.g. 600941.SH, 0700.HK, MSFT.
         symbol: String,
         /// Only from this sector [default: every sector]
         #[arg(long)]
         sector: Option<String>,
+        /// The report [default: the only report, when there is one]
         #[arg(long, value_name = "ID")]
         report: Option<ReportId>,
     },

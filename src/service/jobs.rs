@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -23,7 +23,6 @@ use crate::providers::instruments::{InstrumentSources, ListSegment};
 use crate::report::{self, Format};
 use crate::schedule::JobKind;
 use crate::store::{Store, StoreError};
-use crate::symbol::Symbol;
 use crate::sync::{self, Selection, SyncError, SyncOptions};
 
 /// One run of one job.
@@ -329,20 +328,9 @@ impl LibraryJobs {
     }
 }
 
-/// Whether `week` is one the market was closed for: `benchmark` has no close in it (Monday
-/// to Sunday) but has one after it, so no close will ever come. Returns that next close.
-/// A week with no close and none after it may just not be synced yet: `None`, and the
-/// summary is retried (catch-up) until a later close shows which it was.
-pub fn market_closed_week(store: &Store, benchmark: &Symbol, week: Week) -> Result<Option<NaiveDate>, StoreError> {
-    let (monday, sunday) = (week.monday(), week.monday() + Days::new(6));
-    // The first close from the week's Monday on; a month covers any holiday.
-    Ok(match store.bars(benchmark, monday, sunday + Days::new(31))?.first().map(|bar| bar.date) {
-        Some(first) if first <= sunday => None,
-        Some(next) => Some(next),
-        // No close within a month after the week: the latest one, if it is after the week.
-        None => store.bar_stats(benchmark)?.map(|stats| stats.last).filter(|&last| last > sunday),
-    })
-}
+/// Whether `week` is one the market was closed for (the summary is retried, at catch-up,
+/// until a later close shows which it was): the pipeline's rule, so the CLI says the same.
+pub use crate::pipeline::market_closed_week;
 
 impl JobRunner for LibraryJobs {
     async fn run(&self, request: JobRequest, cancel: CancellationToken) -> Result<JobOutcome, JobError> {

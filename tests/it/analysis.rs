@@ -108,6 +108,13 @@ fn a_week_without_a_benchmark_close_has_no_weekly_summary() {
             if (*week_start, *week_end, *latest_close) == (d(5, 22), d(5, 26), d(5, 19))),
         "{err:?}"
     );
+    // The fixture's benchmark has a later close (06-01), so the week is named a market
+    // holiday, not "run sync".
+    assert_eq!(
+        err.to_string(),
+        "week 2023-W21 (2023-05-22 to 2023-05-26) was a market holiday: 沪深300 has no close in it (the last before is from 2023-05-19, \
+         the next from 2023-06-01); there is no summary for it"
+    );
 }
 
 #[test]

@@ -460,3 +460,29 @@ fn reports_add_over_a_loaded_report_refuses_without_replace_and_then_says_what_c
         predicate::str::contains("updated").and(predicate::str::contains("  sector 芯片算力: English name `chips & compute` → ``")),
     );
 }
+
+#[test]
+fn every_command_and_argument_has_a_help_line() {
+    use clap::CommandFactory;
+    fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for arg in command.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id != "help" && id != "version" && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                missing.push(format!("{path} {id}"));
+            }
+        }
+        for sub in command.get_subcommands() {
+            let sub_path = format!("{path} {}", sub.get_name());
+            if sub.get_name() != "help" && sub.get_about().is_none() {
+                missing.push(sub_path.clone());
+            }
+            walk(sub, &sub_path, missing);
+        }
+    }
+    let mut missing = Vec::new();
+    walk(&ratingwatch::cli::Cli::command(), "ratingwatch", &mut missing);
+    assert!(missing.is_empty(), "no help line: {missing:#?}");
+    // `reports --help` names what it does, not only listing.
+    let about = ratingwatch::cli::Cli::command().find_subcommand("reports").unwrap().get_about().unwrap().to_string();
+    assert!(about.contains("list") && about.contains("draft") && about.contains("add"), "{about}");
+}
