@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{ProviderName, Tz};
 use crate::symbol::Market;
 
+mod ratings;
+
+pub use ratings::{MAX_RATINGS_OVERLAP_DAYS, RatingsConfig};
+
 /// Environment variables of the form `RATINGWATCH__SECTION__KEY=value` override file keys
 /// (`RATINGWATCH__SYNC__CONCURRENCY=8`, `RATINGWATCH__PROVIDERS__YAHOO__BASE_URL=…`).
 pub const ENV_PREFIX: &str = "RATINGWATCH__";
@@ -44,6 +48,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub log: LogConfig,
     pub notify: NotifyConfig,
+    pub ratings: RatingsConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -791,6 +796,7 @@ impl Config {
                 format!("`{}` is not an environment variable name (example: \"RATINGWATCH_HTTP_TOKEN\")", excerpt(name)),
             );
         }
+        self.ratings.validate()?;
         self.notify.validate()
     }
 
