@@ -31,6 +31,7 @@ mod breaker;
 pub mod calendar;
 mod decide;
 pub mod instruments;
+pub mod ratings;
 mod plan;
 mod progress;
 
