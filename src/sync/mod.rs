@@ -31,9 +31,9 @@ mod breaker;
 pub mod calendar;
 mod decide;
 pub mod instruments;
-pub mod ratings;
 mod plan;
 mod progress;
+pub mod ratings;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
