@@ -119,7 +119,7 @@ pub fn score_ratings(
     let mut calls = Vec::with_capacity(records.len());
     for record in records {
         let score = match ratings::prepare(&record, book) {
-            Err(unscored) => unscored,
+            Err(unscored) => *unscored,
             Ok((report, horizon)) => match verdict(store, &report, as_of.max(record.date), options) {
                 Ok(verdict) => ratings::score_from_verdict(&report, &horizon, &verdict),
                 Err(PipelineError::Analysis(error)) => CallScore::unscored(UnscoredKind::NoPrices, format!("no prices: {error}")),

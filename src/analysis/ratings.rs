@@ -98,32 +98,34 @@ pub struct ScoredCall {
 }
 
 /// The one-company report a call is scored as, and its rule's horizon; or why it cannot be.
-pub fn prepare(record: &RatingRecord, book: &BrokerBook) -> Result<(ReportDef, Horizon), CallScore> {
+pub fn prepare(record: &RatingRecord, book: &BrokerBook) -> Result<(ReportDef, Horizon), Box<CallScore>> {
     let Some(broker) = book.find(&record.broker, &record.broker_full) else {
-        return Err(CallScore::unscored(
+        return Err(Box::new(CallScore::unscored(
             UnscoredKind::BrokerRuleUnknown,
             format!("broker rule unknown: {} is not in the broker rules (data/brokers.toml or ratings.brokers_file)", record.broker),
-        ));
+        )));
     };
     let Some(rule) = &broker.stock else {
-        return Err(CallScore::unscored(
+        return Err(Box::new(CallScore::unscored(
             UnscoredKind::BrokerRuleUnknown,
             format!("broker rule unknown: no stock rule of {} was found (its source text is missing)", broker.name),
-        ));
+        )));
     };
-    let (rating_rule, rating) = rule.rating_rule(record.symbol.market(), &record.rating).map_err(|gap| match gap {
-        RuleGap::Qualitative => CallScore::unscored(
-            UnscoredKind::RuleQualitative,
-            format!("rule qualitative: {}'s stock rule is stated in words only", broker.name),
-        ),
-        RuleGap::WordNotInRule { word, labels } => CallScore::unscored(
-            UnscoredKind::WordNotInRule,
-            format!("word not in the rule: `{word}` is not one of {}'s stock ratings ({})", broker.name, labels.join(", ")),
-        ),
-        RuleGap::NoBenchmark { market } => CallScore::unscored(
-            UnscoredKind::NoBenchmark,
-            format!("no benchmark: {}'s rule names none usable for the `{market}` market", broker.name),
-        ),
+    let (rating_rule, rating) = rule.rating_rule(record.symbol.market(), &record.rating).map_err(|gap| {
+        Box::new(match gap {
+            RuleGap::Qualitative => CallScore::unscored(
+                UnscoredKind::RuleQualitative,
+                format!("rule qualitative: {}'s stock rule is stated in words only", broker.name),
+            ),
+            RuleGap::WordNotInRule { word, labels } => CallScore::unscored(
+                UnscoredKind::WordNotInRule,
+                format!("word not in the rule: `{word}` is not one of {}'s stock ratings ({})", broker.name, labels.join(", ")),
+            ),
+            RuleGap::NoBenchmark { market } => CallScore::unscored(
+                UnscoredKind::NoBenchmark,
+                format!("no benchmark: {}'s rule names none usable for the `{market}` market", broker.name),
+            ),
+        })
     })?;
     let report = ReportDef {
         id: record.info_code.clone(),

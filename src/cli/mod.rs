@@ -9,6 +9,7 @@ mod init;
 pub mod instruments;
 mod notify;
 mod prices;
+mod ratings;
 mod report;
 mod reports;
 mod serve;
@@ -98,6 +99,9 @@ pub enum Command {
     /// Notifications: test a channel, list the outbox, send an event on demand.
     #[command(subcommand)]
     Notify(notify::NotifyCommand),
+    /// The ratings feed: every broker rating on the watchlist, scored against its broker's rule.
+    #[command(subcommand)]
+    Ratings(ratings::RatingsCommand),
 }
 
 /// What every command gets: the effective config and the moment the command started.
@@ -250,6 +254,7 @@ pub fn main() -> ExitCode {
         Command::Web(args) => web::run(&context, args),
         Command::Config(command) => config::run(&context, command),
         Command::Notify(command) => notify::run(&context, command),
+        Command::Ratings(command) => ratings::run(&context, command),
     };
     match result {
         Ok(code) => ExitCode::from(code),

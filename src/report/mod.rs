@@ -16,6 +16,7 @@ mod doc;
 mod files;
 mod ledger;
 mod numbers;
+mod ratings;
 mod status;
 mod tables;
 mod verdict;
@@ -30,6 +31,7 @@ pub use chart::{ChartSpec, chart_svg};
 pub use files::{StagedFile, stage, weekly_file_stem, write_atomically, write_new, write_weekly_files_with};
 pub use ledger::{LedgerCounts, ledger_counts};
 pub use numbers::{percent, points};
+pub use ratings::{RATINGS_FORMATS, RatingRow, render_ratings, render_track_record};
 pub use status::{STATUS_FORMATS, render_status};
 pub use tables::{REPORTS_FORMATS, WATCHLIST_FORMATS, render_reports, render_watchlist};
 
