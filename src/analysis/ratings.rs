@@ -339,4 +339,68 @@ mod tests {
         let (low, high) = wilson(0, 4).unwrap();
         assert!(low.abs() < 1e-12 && (high - 0.489891).abs() < 1e-5, "{high}");
     }
+
+    fn call(code: &str, day: (i32, u32, u32), word: &str, status: CallStatus, excess: Option<f64>) -> ScoredCall {
+        let date = NaiveDate::from_ymd_opt(day.0, day.1, day.2).unwrap();
+        let record = RatingRecord {
+            info_code: code.to_string(),
+            symbol: crate::symbol::Symbol::parse("600941.SH").unwrap(),
+            name: "中国移动".into(),
+            broker: "华泰证券".into(),
+            broker_full: String::new(),
+            analysts: "甲, 乙".into(),
+            date,
+            rating: word.into(),
+            normalized: None,
+            normalized_value: None,
+            previous: None,
+            previous_value: None,
+            change: crate::ratings::Change::Maintained,
+            target_price: None,
+            title: String::new(),
+            pdf_url: String::new(),
+        };
+        let mut score = CallScore::unscored(UnscoredKind::NoPrices, String::new());
+        if status != CallStatus::Unscored {
+            score = CallScore {
+                status,
+                excess,
+                direction_right: Some(status == CallStatus::Held),
+                horizon_end: date.checked_add_months(chrono::Months::new(6)),
+                unscored: None,
+                reason: None,
+                ..score
+            };
+        }
+        ScoredCall { record, score }
+    }
+
+    #[test]
+    fn independent_calls_and_group_figures() {
+        use CallStatus::*;
+        // 华泰 买入 on 2023-01-05 (horizon to 07-05); 买入 again on 03-24 (inside it: not
+        // independent); 买入 on 08-01 (after 07-05: independent again); 增持 on 09-01 (a new word:
+        // independent). Excesses +0.30, +0.20, −0.10 on the three final calls; one pending.
+        let calls = vec![
+            call("A", (2023, 1, 5), "买入", Held, Some(0.30)),
+            call("B", (2023, 3, 24), "买入", Held, Some(0.20)),
+            call("C", (2023, 8, 1), "买入", NotHeld, Some(-0.10)),
+            call("D", (2023, 9, 1), "增持", Pending, Some(0.05)),
+            call("E", (2023, 9, 2), "增持", Unscored, None),
+        ];
+        assert_eq!(independent_calls(&calls), [true, false, true, true, false]);
+        let rows = track_record(&calls, GroupBy::Broker, 5);
+        let row = &rows[0];
+        // scored 3 (A, B, C), held 2; mean (0.30 + 0.20 − 0.10)/3 = 0.13333, median 0.20.
+        assert_eq!((row.calls, row.independent, row.scored, row.held, row.pending, row.unscored), (5, 3, 3, 2, 1, 1));
+        assert!((row.mean_excess.unwrap() - 0.4 / 3.0).abs() < 1e-12 && (row.median_excess.unwrap() - 0.20).abs() < 1e-12);
+        assert_eq!((row.direction_right, row.rank), (2, None), "3 scored calls are below the minimum sample of 5");
+        assert_eq!(row.unscored_by_reason.get(&UnscoredKind::NoPrices), Some(&1));
+        // By analyst: "甲, 乙" credits both.
+        let by_analyst = track_record(&calls, GroupBy::Analyst, 1);
+        assert_eq!(
+            by_analyst.iter().map(|r| (r.key.as_str(), r.scored, r.rank)).collect::<Vec<_>>(),
+            [("乙", 3, Some(1)), ("甲", 3, Some(2))]
+        );
+    }
 }
