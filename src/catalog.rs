@@ -336,6 +336,85 @@ pub struct Member {
     pub tags: Vec<String>,
 }
 
+/// What loading `new` over `old` (the same id) changes, one line each, in the file's order:
+/// the head, the rule, sectors added or removed, a sector's English name, members joining or
+/// leaving a sector, a company's names. Empty when the two are equal. Pure.
+pub fn differences(old: &ReportDef, new: &ReportDef) -> Vec<String> {
+    let mut changes = Vec::new();
+    let mut field = |what: &str, before: &str, after: &str| {
+        if before != after {
+            changes.push(format!("{what}: `{before}` → `{after}`"));
+        }
+    };
+    field("title", &old.title, &new.title);
+    field("broker", &old.broker, &new.broker);
+    field("report date", &old.report_date.to_string(), &new.report_date.to_string());
+    field("rating", &old.rating_label().zh, &new.rating_label().zh);
+    if old.rule != new.rule {
+        changes.push(format!(
+            "rating rule: benchmark {} over {} months with {} bands → benchmark {} over {} months with {} bands{}",
+            old.rule.benchmark,
+            old.rule.horizon_months,
+            old.rule.bands.len(),
+            new.rule.benchmark,
+            new.rule.horizon_months,
+            new.rule.bands.len(),
+            if old.rule.benchmark == new.rule.benchmark
+                && old.rule.horizon_months == new.rule.horizon_months
+                && old.rule.bands.len() == new.rule.bands.len()
+            {
+                " (the bands' lines or labels differ)"
+            } else {
+                ""
+            }
+        ));
+    }
+    for sector in &old.sectors {
+        match new.sectors.iter().find(|s| s.name == sector.name) {
+            None => changes.push(format!("sector {} removed ({} members)", sector.name, sector.members.len())),
+            Some(after) => {
+                if sector.name_en != after.name_en {
+                    changes.push(format!("sector {}: English name `{}` → `{}`", sector.name, sector.name_en, after.name_en));
+                }
+                let joined: Vec<String> = after
+                    .members
+                    .iter()
+                    .filter(|m| !sector.members.iter().any(|o| o.symbol == m.symbol))
+                    .map(|m| m.symbol.to_string())
+                    .collect();
+                let left: Vec<String> = sector
+                    .members
+                    .iter()
+                    .filter(|m| !after.members.iter().any(|n| n.symbol == m.symbol))
+                    .map(|m| m.symbol.to_string())
+                    .collect();
+                if !joined.is_empty() {
+                    changes.push(format!("sector {}: {} join", sector.name, joined.join(", ")));
+                }
+                if !left.is_empty() {
+                    changes.push(format!("sector {}: {} leave", sector.name, left.join(", ")));
+                }
+            }
+        }
+    }
+    for sector in new.sectors.iter().filter(|s| !old.sectors.iter().any(|o| o.name == s.name)) {
+        changes.push(format!("sector {} added ({} members)", sector.name, sector.members.len()));
+    }
+    for company in &new.companies {
+        if let Some(before) = old.companies.iter().find(|c| c.symbol == company.symbol)
+            && (before.name != company.name || before.name_en != company.name_en)
+        {
+            changes.push(format!(
+                "{}: name `{}` → `{}`",
+                company.symbol,
+                crate::text::excerpt(format!("{} {}", before.name, before.name_en).trim_end(), 80),
+                crate::text::excerpt(format!("{} {}", company.name, company.name_en).trim_end(), 80)
+            ));
+        }
+    }
+    changes
+}
+
 impl ReportDef {
     pub fn horizon_end(&self) -> NaiveDate {
         self.rule.horizon_end(self.report_date)
@@ -424,6 +503,8 @@ struct FileLabel {
 struct FileCompany {
     symbol: Spanned<String>,
     name: String,
+    /// Optional: without it, tables show the Chinese name alone.
+    #[serde(default)]
     name_en: String,
     #[serde(default)]
     alternates: Vec<Spanned<String>>,
@@ -433,6 +514,8 @@ struct FileCompany {
 #[serde(deny_unknown_fields)]
 struct FileSector {
     name: Spanned<String>,
+    /// Optional, like a company's.
+    #[serde(default)]
     name_en: String,
     members: Vec<Spanned<String>>,
     #[serde(default)]
@@ -712,6 +795,37 @@ mod tests {
 
     fn seed() -> ReportDef {
         parse_report(Path::new("seed.toml"), SEED).unwrap()
+    }
+
+    #[test]
+    fn differences_name_each_change_and_nothing_else() {
+        let old = seed();
+        assert_eq!(differences(&old, &old), Vec::<String>::new());
+        let mut new = old.clone();
+        new.title = "修订版".to_string();
+        // 通信 loses its first member, 应用 gains 600941.SH (it is in 通信 already), and a
+        // sector is added; the rule's top label is renamed.
+        let communications = new.sectors.iter().position(|s| s.name == "通信").unwrap();
+        let gone = new.sectors[communications].members.remove(0).symbol;
+        let applications = new.sectors.iter().position(|s| s.name == "应用").unwrap();
+        let mobile: Symbol = "600941.SH".parse().unwrap();
+        new.sectors[applications].members.push(Member { symbol: mobile.clone(), tags: Vec::new() });
+        new.sectors.push(Sector { name: "新板块".to_string(), name_en: String::new(), members: Vec::new() });
+        new.rule.bands[0].label.zh = "强烈看好".to_string();
+        let changes = differences(&old, &new);
+        assert_eq!(
+            changes,
+            [
+                format!("title: `{}` → `修订版`", old.title),
+                // The report's rating is the top band, so its word changes with the label.
+                "rating: `看好` → `强烈看好`".to_string(),
+                "rating rule: benchmark 000300.SH over 6 months with 3 bands → benchmark 000300.SH over 6 months with 3 bands (the bands' lines or labels differ)".to_string(),
+                // In the file's sector order: 应用 comes before 通信.
+                "sector 应用: 600941.SH join".to_string(),
+                format!("sector 通信: {gone} leave"),
+                "sector 新板块 added (0 members)".to_string(),
+            ]
+        );
     }
 
     #[test]

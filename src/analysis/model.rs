@@ -158,7 +158,9 @@ pub struct SectorWeek {
     /// Implied rating from the since-report excess, in the report's words.
     pub implied_rating: String,
     pub implied_rating_en: String,
-    /// Up to three members each, best first / worst first, by week return.
+    /// By week return: the best three (best first) and the worst three (worst first), never
+    /// the same member in both; a sector of six members or fewer has one list, `best`, every
+    /// member best to worst, and `worst` empty.
     pub best: Vec<MemberMove>,
     pub worst: Vec<MemberMove>,
 }

@@ -17,6 +17,18 @@ use crate::symbol::{Market, Symbol};
 /// How many members the best and worst lists name.
 const MOVERS: usize = 3;
 
+/// The week's best and worst lists from the members ranked best first: the top and bottom
+/// [`MOVERS`], worst first. A sector of `2 × MOVERS` members or fewer would name someone in
+/// both lists, so it gets one list instead, every member best to worst, and no worst list.
+fn best_and_worst_movers(mut ranked: Vec<MemberMove>) -> (Vec<MemberMove>, Vec<MemberMove>) {
+    if ranked.len() <= 2 * MOVERS {
+        return (ranked, Vec::new());
+    }
+    let worst = ranked.iter().rev().take(MOVERS).cloned().collect();
+    ranked.truncate(MOVERS);
+    (ranked, worst)
+}
+
 /// One company over the week.
 struct Moved<'a> {
     symbol: &'a Symbol,
@@ -154,10 +166,8 @@ fn sector_week(frame: &Frame<'_>, name: &str, name_en: &str, indices: &[usize], 
     // Best first by week return; ties keep report order, so the lists are deterministic.
     let mut by_week: Vec<&Moved<'_>> = members.clone();
     by_week.sort_by(|a, b| b.week.partial_cmp(&a.week).unwrap_or(Ordering::Equal));
-    let to_move = |m: &&Moved<'_>| MemberMove { symbol: m.symbol.clone(), name: m.name.to_string(), week_return: m.week };
-    let best = by_week.iter().take(MOVERS).map(to_move).collect();
-    by_week.sort_by(|a, b| a.week.partial_cmp(&b.week).unwrap_or(Ordering::Equal));
-    let worst = by_week.iter().take(MOVERS).map(to_move).collect();
+    let ranked = by_week.iter().map(|m| MemberMove { symbol: m.symbol.clone(), name: m.name.to_string(), week_return: m.week }).collect();
+    let (best, worst) = best_and_worst_movers(ranked);
 
     SectorWeek {
         name: name.to_string(),
@@ -207,4 +217,38 @@ fn stale_members(inputs: &Inputs<'_>, as_of: NaiveDate) -> Vec<StaleMember> {
             stale.then(|| StaleMember { symbol: company.symbol.clone(), name: company.name.clone(), last_close })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ranked(returns: &[f64]) -> Vec<MemberMove> {
+        returns
+            .iter()
+            .enumerate()
+            .map(|(i, &week_return)| MemberMove { symbol: format!("60000{i}.SH").parse().unwrap(), name: format!("m{i}"), week_return })
+            .collect()
+    }
+
+    fn names(moves: &[MemberMove]) -> Vec<&str> {
+        moves.iter().map(|m| m.name.as_str()).collect()
+    }
+
+    #[test]
+    fn no_member_is_both_best_and_worst() {
+        // Seven members, best first: the top three and the bottom three (worst first) share no one.
+        let (best, worst) = best_and_worst_movers(ranked(&[0.06, 0.05, 0.04, 0.0, -0.01, -0.02, -0.03]));
+        assert_eq!((names(&best), names(&worst)), (vec!["m0", "m1", "m2"], vec!["m6", "m5", "m4"]));
+    }
+
+    #[test]
+    fn six_members_or_fewer_get_one_list_best_to_worst() {
+        for n in [1, 4, 6] {
+            let returns: Vec<f64> = (0..n).map(|i| 0.05 - 0.01 * i as f64).collect();
+            let (best, worst) = best_and_worst_movers(ranked(&returns));
+            assert_eq!(best.len(), n, "{n} members");
+            assert!(worst.is_empty(), "{n} members");
+        }
+    }
 }

@@ -7,6 +7,7 @@
 mod config;
 mod init;
 pub mod instruments;
+pub mod memory;
 mod notify;
 mod prices;
 mod ratings;

@@ -13,7 +13,7 @@ use crate::analysis::CurrencyMode;
 use crate::config::EventKind;
 use crate::ids::{ReportId, Week};
 use crate::lock::InstanceLock;
-use crate::notify::{Notifier, Outcome, Sender, SenderOptions, events};
+use crate::notify::{Notifier, Outcome, Sender, SenderOptions, events, sender};
 use crate::pipeline::{self, WeekSelection};
 use crate::report::RenderOptions;
 use crate::store::{NewOutboxMessage, OutboxRow, OutboxState};
@@ -79,9 +79,11 @@ pub fn run(context: &Context, command: &NotifyCommand) -> anyhow::Result<u8> {
 }
 
 fn notifier(context: &Context, channel: Option<&str>) -> anyhow::Result<Notifier> {
-    let notifier = Notifier::from_config(&context.config.notify, |name| std::env::var(name).ok())?.ok_or_else(|| {
-        anyhow::anyhow!("no channel is configured: add a [[notify.channels]] table to the config (see README.md, \"Notifications\")")
-    })?;
+    let notifier = Notifier::from_config(&context.config.notify, |name| std::env::var(name).ok())?
+        .ok_or_else(|| {
+            anyhow::anyhow!("no channel is configured: add a [[notify.channels]] table to the config (see README.md, \"Notifications\")")
+        })?
+        .with_public_url(&context.config.http.public_url);
     if let Some(name) = channel
         && notifier.channels.get(name).is_none()
     {
@@ -100,12 +102,12 @@ fn sender(context: &Context, notifier: &Notifier) -> anyhow::Result<Sender> {
 
 fn test(context: &Context, args: &TestArgs) -> anyhow::Result<u8> {
     let notifier = notifier(context, args.channel.as_deref())?;
-    let sender = sender(context, &notifier)?;
+    let timeout = SenderOptions::from_config(&context.config.notify).timeout;
     let runtime = super::runtime()?;
     let mut code = exit::OK;
     for channel in notifier.channels.iter().filter(|c| args.channel.as_deref().is_none_or(|name| c.name == name)) {
         let message = events::test(&channel.name, context.now);
-        let attempts = runtime.block_on(sender.send_now(channel, &message));
+        let attempts = runtime.block_on(sender::send_now(channel, &message, timeout, context.now.max(Utc::now())))?;
         for attempt in attempts {
             let status = attempt.http_status.map(|s| format!("HTTP {s}: ")).unwrap_or_default();
             match attempt.outcome {
@@ -227,7 +229,7 @@ fn send(context: &Context, args: &SendArgs) -> anyhow::Result<u8> {
             if event == EventKind::Verdict && chosen.is_empty() {
                 // Pending, or announced already: send the verdict as of the date anyway, keyed by it.
                 let pointer = events::pointer(&notifier.config, &report.id, None);
-                let message = events::verdict(&verdict, &render, pointer, now);
+                let message = events::verdict(&verdict, &render, &notifier.public_url, pointer, now);
                 let key = format!("verdict:{}:as-of:{as_of}", report.id);
                 (None, wanted(events::for_channels(&message, &notifier.channels, &key)))
             } else if chosen.is_empty() {

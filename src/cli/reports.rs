@@ -174,6 +174,18 @@ fn add(context: &Context, path: &Path, replace: bool) -> anyhow::Result<u8> {
     };
     // Opened before the copy: a new database loads the folder as it was, then this report.
     let mut store = context.create_store()?;
+    // The database's version of this id (from another file, or the built-in seed) is replaced
+    // only on request, and then every change is said: nothing changes silently.
+    let loaded = if store.reports()?.iter().any(|row| row.id == report.id) { Some(store.report(&report.id)?) } else { None };
+    let changes = loaded.as_ref().map(|loaded| catalog::differences(loaded, &report)).unwrap_or_default();
+    if !changes.is_empty() && !replace {
+        bail!(
+            "report `{}` is already loaded and {} differs from it:\n  {}\npass --replace to load it anyway, or give the new report another id",
+            report.id,
+            path.display(),
+            changes.join("\n  ")
+        );
+    }
     let file = match (write, existed) {
         (false, _) => "unchanged",
         (true, true) => "replaced",
@@ -216,5 +228,8 @@ fn add(context: &Context, path: &Path, replace: bool) -> anyhow::Result<u8> {
         report.rating_label().zh,
         target.display()
     ))?;
+    for change in &changes {
+        outln(&format!("  {change}"))?;
+    }
     Ok(exit::OK)
 }

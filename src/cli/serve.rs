@@ -28,6 +28,7 @@ pub fn run(context: &Context, _args: &ServeArgs) -> anyhow::Result<u8> {
     runtime.block_on(async {
         let shutdown = CancellationToken::new();
         spawn_signal_listener(shutdown.clone())?;
+        super::memory::spawn_release_task(shutdown.clone());
         let liveness = Liveness::new();
         // A second `serve` on this database must report the first one's pid, not a busy
         // port: the web server binds only when no service holds the database.

@@ -1,4 +1,4 @@
-//! `ratingwatch verdict [REPORT_ID] [--as-of DATE] [--currency cny|local] [--format …] [--all]
+//! `ratingwatch verdict [REPORT_ID | --report ID] [--as-of DATE] [--currency cny|local] [--format …] [--all]
 //! [--output PATH]`: did the rating hold?
 
 use std::path::PathBuf;
@@ -16,6 +16,9 @@ pub struct VerdictArgs {
     /// The report [default: the only report in the database]
     #[arg(value_name = "REPORT_ID", conflicts_with = "all")]
     pub report_id: Option<ReportId>,
+    /// The report, named as every other command names it (the same as REPORT_ID).
+    #[arg(long = "report", value_name = "ID", conflicts_with_all = ["all", "report_id"])]
+    pub report: Option<ReportId>,
     /// Compute the verdict as of this date [default: today]
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
@@ -44,7 +47,7 @@ pub fn run(context: &Context, args: &VerdictArgs) -> anyhow::Result<u8> {
         }
         report::render_ledger(&verdicts, args.format)
     } else {
-        let report = context.report(&store, args.report_id.as_ref())?;
+        let report = context.report(&store, args.report.as_ref().or(args.report_id.as_ref()))?;
         let verdict = pipeline::verdict(&store, &report, as_of, &options)?;
         report::render_verdict_with(&verdict, args.format, &RenderOptions::from_rule(&report.rule))
     };

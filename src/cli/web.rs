@@ -40,6 +40,7 @@ pub fn run(context: &Context, args: &WebArgs) -> anyhow::Result<u8> {
     runtime.block_on(async {
         let shutdown = CancellationToken::new();
         spawn_signal_listener(shutdown.clone())?;
+        super::memory::spawn_release_task(shutdown.clone());
         let server = WebServer::bind(WebState::new(config, Arc::new(SystemClock), Mode::Standalone, token)).await?;
         server.run(shutdown, grace).await.context("the web server failed")?;
         Ok::<_, anyhow::Error>(())

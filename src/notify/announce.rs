@@ -33,6 +33,8 @@ pub struct Announcement {
 pub struct Notifier {
     pub channels: Channels,
     pub config: NotifyConfig,
+    /// `http.public_url`: where chat messages link to; empty for no link.
+    pub public_url: String,
 }
 
 impl Notifier {
@@ -41,7 +43,13 @@ impl Notifier {
         if config.channels.is_empty() {
             return Ok(None);
         }
-        Ok(Some(Notifier { channels: Channels::from_config(config, env)?, config: config.clone() }))
+        Ok(Some(Notifier { channels: Channels::from_config(config, env)?, config: config.clone(), public_url: String::new() }))
+    }
+
+    /// The notifier with chat messages linking to the dashboard at `public_url`.
+    pub fn with_public_url(mut self, public_url: &str) -> Notifier {
+        self.public_url = public_url.to_string();
+        self
     }
 
     /// The rows of one weekly summary, keyed `weekly_summary:<report>:<week>[:again:<time>]:<channel>`.
@@ -53,7 +61,7 @@ impl Notifier {
         now: DateTime<Utc>,
     ) -> Vec<NewOutboxMessage> {
         let pointer = events::pointer(&self.config, &summary.report_id, Some(&summary.week.to_string()));
-        let message = events::weekly_summary(summary, render, pointer, now);
+        let message = events::weekly_summary(summary, render, &self.public_url, pointer, now);
         let mut key = format!("weekly_summary:{}:{}", summary.report_id, summary.week);
         if let Some(at) = again {
             key.push_str(&format!(":again:{}", at.timestamp_millis()));
@@ -78,7 +86,8 @@ impl Notifier {
                 _ => "not_held",
             };
             if announced(&key).as_deref() != Some(value) {
-                let message = events::verdict(verdict, render, events::pointer(&self.config, &verdict.report_id, None), now);
+                let message =
+                    events::verdict(verdict, render, &self.public_url, events::pointer(&self.config, &verdict.report_id, None), now);
                 out.push(Announcement { rows: events::for_channels(&message, &self.channels, &key), key, value: value.to_string() });
             }
             return out;
@@ -96,7 +105,8 @@ impl Notifier {
                 continue;
             }
             let pointer = events::pointer(&self.config, &verdict.report_id, None);
-            let message = events::rating_change(verdict, group, change, rule, self.config.rating_confirm_closes, pointer, now);
+            let message =
+                events::rating_change(verdict, group, change, rule, self.config.rating_confirm_closes, &self.public_url, pointer, now);
             let dedup = format!("rating_change:{}:{}:{}:{}", verdict.report_id, group.name, change.since, rule.label(change.to).en);
             out.push(Announcement { rows: events::for_channels(&message, &self.channels, &dedup), key, value });
         }

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::Message;
 use super::channel::{Channel, Target};
+use super::chat;
 use super::render::{Fit, fit, truncate_bytes};
 use super::sign;
 use crate::config::ChannelKind;
@@ -61,6 +62,25 @@ const BODY_LIMIT: usize = 20_000;
 /// The request bodies for `message` on `channel`, in order; deterministic, so a sender that
 /// restarts after part 1 was accepted sends parts 2.. of the same split.
 pub fn bodies(kind: ChannelKind, message: &Message) -> Vec<Value> {
+    // A report's event: one message per platform, built for it from the report's digest.
+    if let Some(digest) = &message.digest {
+        let body = match kind {
+            ChannelKind::Wecom => Some(chat::wecom(digest, &message.id)),
+            ChannelKind::Dingtalk => Some(chat::dingtalk(digest, &message.id)),
+            ChannelKind::Slack => Some(chat::slack(digest, &message.id)),
+            ChannelKind::Feishu => Some(chat::feishu(digest, &message.id)),
+            ChannelKind::Webhook | ChannelKind::Email => None,
+        };
+        if let Some(body) = body {
+            return vec![body];
+        }
+    }
+    // Data health and test messages: their markdown, fitted, the ref on its last line.
+    let mut message = message.clone();
+    if !matches!(kind, ChannelKind::Webhook | ChannelKind::Email) {
+        message.markdown = format!("{}\n\n{}", message.markdown.trim_end(), chat::ref_line(&message.id));
+    }
+    let message = &message;
     let pointer = message.pointer.as_str();
     match kind {
         ChannelKind::Webhook => vec![json!({
@@ -400,6 +420,8 @@ mod tests {
             markdown,
             data: json!({"week": "2023-W20"}),
             html: None,
+            plain: None,
+            digest: None,
             pointer: "ratingwatch report --report r --week 2023-W20".to_string(),
         }
     }

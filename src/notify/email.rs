@@ -136,7 +136,7 @@ pub fn build(message: &Message, from: &str, to: &[String]) -> Result<lettre::Mes
     for address in to {
         builder = builder.to(address.parse().map_err(|e| format!("to address `{address}`: {e}"))?);
     }
-    let plain = SinglePart::plain(message.markdown.clone());
+    let plain = SinglePart::plain(message.plain.clone().unwrap_or_else(|| message.markdown.clone()));
     let body = match &message.html {
         None => MultiPart::alternative()
             .singlepart(plain)
@@ -208,6 +208,8 @@ mod tests {
             markdown: "# Weekly summary".to_string(),
             data: serde_json::Value::Null,
             html: None,
+            plain: None,
+            digest: None,
             pointer: String::new(),
         }
     }

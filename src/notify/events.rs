@@ -7,7 +7,7 @@ use serde_json::json;
 use super::Message;
 use super::channel::Channels;
 use super::rating::BandChange;
-use crate::analysis::model::{GroupVerdict, Status, Verdict, WeeklySummary};
+use crate::analysis::model::{GroupVerdict, Verdict, WeeklySummary};
 use crate::catalog::RatingRule;
 use crate::config::{EventKind, NotifyConfig};
 use crate::report::{self, Format, RenderOptions};
@@ -34,13 +34,18 @@ fn message(event: EventKind, report_id: Option<&str>, now: DateTime<Utc>, title:
         markdown,
         data: serde_json::Value::Null,
         html: None,
+        plain: None,
+        digest: None,
         pointer: String::new(),
     }
 }
 
 /// `weekly_summary`: the sector table, best and worst members, freshness and the method line.
-pub fn weekly_summary(summary: &WeeklySummary, render: &RenderOptions, pointer: String, now: DateTime<Utc>) -> Message {
-    let title = format!("{} · {} weekly summary", summary.title, summary.week);
+/// `public_url` (`http.public_url`, may be empty) is where the chat messages link to.
+pub fn weekly_summary(summary: &WeeklySummary, render: &RenderOptions, public_url: &str, pointer: String, now: DateTime<Utc>) -> Message {
+    // The subject leads with the answer.
+    let headline = report::Headline::of_weekly(summary, render);
+    let title = format!("{} · {} {}", headline.text, summary.title, summary.week);
     let mut message = message(
         EventKind::WeeklySummary,
         Some(&summary.report_id),
@@ -48,36 +53,38 @@ pub fn weekly_summary(summary: &WeeklySummary, render: &RenderOptions, pointer: 
         title,
         report::render_weekly_with(summary, Format::Markdown, render),
     );
-    message.data = serde_json::to_value(summary).unwrap_or_default();
+    message.data = report::weekly_json(summary, render);
+    message.digest = Some(report::weekly_digest(summary, render, public_url));
+    message.plain = Some(report::render_weekly_with(summary, Format::Table, render));
     message.html = Some(report::render_weekly_with(summary, Format::Html, render));
     message.pointer = pointer;
     message
 }
 
 /// `verdict`: the final verdict once the horizon has ended.
-pub fn verdict(verdict: &Verdict, render: &RenderOptions, pointer: String, now: DateTime<Utc>) -> Message {
-    let outcome = match verdict.status {
-        Status::Held => "held",
-        Status::NotHeld => "not held",
-        Status::Pending => "pending",
-    };
-    let title = format!("{} · rating {} {}", verdict.title, verdict.rating, outcome);
+pub fn verdict(verdict: &Verdict, render: &RenderOptions, public_url: &str, pointer: String, now: DateTime<Utc>) -> Message {
+    let headline = report::Headline::of_verdict(verdict, render);
+    let title = format!("{} · {}", headline.text, verdict.title);
     let mut message =
         message(EventKind::Verdict, Some(&verdict.report_id), now, title, report::render_verdict_with(verdict, Format::Markdown, render));
-    message.data = serde_json::to_value(verdict).unwrap_or_default();
+    message.data = report::verdict_json(verdict, render);
+    message.digest = Some(report::verdict_digest(verdict, render, public_url));
+    message.plain = Some(report::render_verdict_with(verdict, Format::Table, render));
     message.html = Some(report::render_verdict_with(verdict, Format::Html, render));
     message.pointer = pointer;
     message
 }
 
 /// `rating_change`: one sector's (or the basket's) implied rating moved to another band;
-/// titled with the date of the change.
+/// titled with the date of the change. Its chat message leads with the verdict's headline.
+#[allow(clippy::too_many_arguments)]
 pub fn rating_change(
     verdict: &Verdict,
     group: &GroupVerdict,
     change: &BandChange,
     rule: &RatingRule,
     confirm_closes: u32,
+    public_url: &str,
     pointer: String,
     now: DateTime<Utc>,
 ) -> Message {
@@ -117,7 +124,20 @@ pub fn rating_change(
             .join(", "),
         method = verdict.method,
     );
+    let mut digest = report::verdict_digest(verdict, &RenderOptions::from_rule(rule), public_url);
+    digest.title = title.clone();
+    digest.movers = vec![format!(
+        "{} {} → {} ({} → {}) at {} on {}, held for {confirm_closes} closes",
+        group.name,
+        from.zh,
+        to.zh,
+        from.en,
+        to.en,
+        report::points(change.excess_since),
+        change.since
+    )];
     let mut message = message(EventKind::RatingChange, Some(&verdict.report_id), now, title, markdown);
+    message.digest = Some(digest);
     message.data = json!({
         "report_id": verdict.report_id,
         "group": group.name,

@@ -15,6 +15,7 @@
 
 pub mod announce;
 pub mod channel;
+pub mod chat;
 pub mod deliver;
 pub mod email;
 pub mod events;
@@ -50,6 +51,14 @@ pub struct Message {
     /// The report's HTML page: the email body (its SVG chart is sent as an inline PNG).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
+    /// The report as plain text (its terminal table form, no markup): the email's `text/plain`
+    /// part. `None`: the markdown is plain enough (data health, test messages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plain: Option<String>,
+    /// What a chat message says (headline, sector lines, movers, links), from the `report`
+    /// module; each platform's body is built from it. `None`: the markdown is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<crate::report::Digest>,
     /// Where the whole report is, for messages cut to fit.
     pub pointer: String,
 }

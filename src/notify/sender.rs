@@ -86,11 +86,7 @@ pub struct Sender {
 
 impl Sender {
     pub fn new(channels: Channels, options: SenderOptions, database: &Path, clock: ClockFn) -> Result<Sender, NotifyError> {
-        let client = reqwest::Client::builder()
-            .timeout(options.timeout)
-            .user_agent(concat!("ratingwatch/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| NotifyError::Invalid(format!("cannot build the HTTP client: {e}")))?;
+        let client = http_client(options.timeout)?;
         // The database exists already: `serve` creates it before the sender starts, and a
         // command on a mistyped path must not create one.
         let store = Store::open_existing(database)?;
@@ -242,24 +238,6 @@ impl Sender {
         Ok(state)
     }
 
-    /// Sends `message` to `channel` now, outside the outbox (`notify test`): every part's
-    /// attempt, stopping at the first part not accepted.
-    pub async fn send_now(&self, channel: &Channel, message: &Message) -> Vec<Attempted> {
-        if channel.kind == ChannelKind::Email {
-            return vec![email::send(channel, message, self.options.timeout).await];
-        }
-        let mut attempts = Vec::new();
-        for body in deliver::bodies(channel.kind, message) {
-            let attempted = deliver::send_http(&self.client, channel, &body, &message.id, (self.clock)()).await;
-            let accepted = matches!(attempted.outcome, Outcome::Accepted { .. });
-            attempts.push(attempted);
-            if !accepted {
-                break;
-            }
-        }
-        attempts
-    }
-
     /// Runs until `shutdown`: a pass whenever a message is due, when woken, or every
     /// `idle_poll`. A send in flight finishes (bounded by the timeout); no new one starts.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
@@ -288,6 +266,35 @@ impl Sender {
         }
         info!("notification sender stopped");
     }
+}
+
+/// The client every delivery uses: the attempt's timeout, ratingwatch's user agent.
+fn http_client(timeout: Duration) -> Result<reqwest::Client, NotifyError> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .user_agent(concat!("ratingwatch/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| NotifyError::Invalid(format!("cannot build the HTTP client: {e}")))
+}
+
+/// Sends `message` to `channel` now, outside the outbox and without a database (`notify
+/// test`, which a new user runs before anything else): every part's attempt, stopping at the
+/// first part not accepted.
+pub async fn send_now(channel: &Channel, message: &Message, timeout: Duration, now: DateTime<Utc>) -> Result<Vec<Attempted>, NotifyError> {
+    if channel.kind == ChannelKind::Email {
+        return Ok(vec![email::send(channel, message, timeout).await]);
+    }
+    let client = http_client(timeout)?;
+    let mut attempts = Vec::new();
+    for body in deliver::bodies(channel.kind, message) {
+        let attempted = deliver::send_http(&client, channel, &body, &message.id, now).await;
+        let accepted = matches!(attempted.outcome, Outcome::Accepted { .. });
+        attempts.push(attempted);
+        if !accepted {
+            break;
+        }
+    }
+    Ok(attempts)
 }
 
 fn permanent(reason: String) -> Attempted {

@@ -267,12 +267,17 @@ impl Endpoint {
     }
 }
 
+/// The `class` label of `ratingwatch_provider_failures_total`, every value it takes (so
+/// `/metrics` can show each at 0 before the first failure).
+pub const FAILURE_CLASSES: [&str; 7] = ["status_429", "status_5xx", "status_4xx", "timeout", "connect", "closed", "too_large"];
+
 /// Counts one request to a provider, and its failure by class, for `/metrics` (a no-op
 /// unless the web server installed the recorder).
 fn record_attempt(provider: ProviderName, error: Option<&HttpError>) {
     let provider: &'static str = provider.into();
     metrics::counter!("ratingwatch_provider_requests_total", "provider" => provider).increment(1);
     if let Some(error) = error {
+        // Each class is one of [`FAILURE_CLASSES`].
         let class = match error {
             HttpError::Status { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS => "status_429",
             HttpError::Status { status, .. } if status.is_server_error() => "status_5xx",

@@ -37,7 +37,7 @@ mod yahoo;
 use http::HttpError;
 
 pub use crate::ids::ProviderName;
-pub use http::{TransportFailure, parse_retry_after};
+pub use http::{FAILURE_CLASSES, TransportFailure, parse_retry_after};
 pub use yahoo::{from_yahoo_symbol, yahoo_symbol};
 
 impl ProviderName {

@@ -42,12 +42,19 @@ impl Grid {
 
 pub struct Document {
     pub title: String,
+    /// The answer the document leads with ([`super::Headline`]): its first line in a terminal
+    /// and in markdown, a coloured badge above the title in HTML.
+    pub headline: Option<(String, super::State)>,
     pub blocks: Vec<Block>,
 }
 
 impl Document {
     pub fn new(title: impl Into<String>) -> Document {
-        Document { title: title.into(), blocks: Vec::new() }
+        Document { title: title.into(), headline: None, blocks: Vec::new() }
+    }
+
+    pub fn lead(&mut self, headline: &super::Headline) {
+        self.headline = Some((headline.text.clone(), headline.state));
     }
 
     pub fn heading(&mut self, text: impl Into<String>) {
@@ -80,6 +87,10 @@ impl Document {
     /// Plain text for a terminal: the title underlined, tables drawn with box characters.
     pub fn to_terminal(&self) -> String {
         let mut out = String::new();
+        if let Some((headline, _)) = &self.headline {
+            out.push_str(headline);
+            out.push_str("\n\n");
+        }
         out.push_str(&self.title);
         out.push('\n');
         out.push_str(&"=".repeat(unicode_width::UnicodeWidthStr::width(self.title.as_str()).max(3)));
@@ -119,7 +130,11 @@ impl Document {
 
     /// GitHub-flavoured markdown.
     pub fn to_markdown(&self) -> String {
-        let mut out = format!("# {}\n", markdown_inline(&self.title));
+        let mut out = match &self.headline {
+            Some((headline, _)) => format!("**{}**\n\n", markdown_inline(headline)),
+            None => String::new(),
+        };
+        out.push_str(&format!("# {}\n", markdown_inline(&self.title)));
         for block in &self.blocks {
             if matches!(block, Block::Chart(_)) {
                 continue;
@@ -163,7 +178,11 @@ impl Document {
     /// What [`Document::to_html`] puts inside `<main>`: the same markup, for embedding in
     /// another page (the web dashboard) without a second renderer.
     pub fn to_html_body(&self) -> String {
-        let mut body = format!("<h1>{}</h1>\n", html_escape(&self.title));
+        let mut body = match &self.headline {
+            Some((headline, state)) => format!("<p class=\"headline {}\">{}</p>\n", badge_class(*state), html_escape(headline)),
+            None => String::new(),
+        };
+        body.push_str(&format!("<h1>{}</h1>\n", html_escape(&self.title)));
         for block in &self.blocks {
             match block {
                 Block::Heading(text) => body.push_str(&format!("<h2>{}</h2>\n", html_escape(text))),
@@ -186,6 +205,16 @@ impl Document {
     }
 }
 
+/// The badge's colour class: green when the rating holds (finally or so far), red when it
+/// does not, grey before the first close.
+fn badge_class(state: super::State) -> &'static str {
+    match state.holds() {
+        Some(true) => "holds",
+        Some(false) => "fails",
+        None => "open",
+    }
+}
+
 /// Inline CSS. The font stack names CJK fonts common on Linux, macOS and Windows so Chinese
 /// labels render in a proper face wherever the file is opened.
 pub const STYLE: &str = r#"body { margin: 0; background: #fafafa; color: #1a1a1a;
@@ -205,6 +234,10 @@ figure.chart svg { max-width: 100%; height: auto; }
 figure.chart svg text { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif; }
 ul { margin: 4px 0; padding-left: 22px; }
 p.method { margin-top: 24px; color: #555; font-size: 13px; }
+p.headline { margin: 0 0 16px; padding: 10px 14px; border-radius: 6px; font-size: 17px; font-weight: 600; border-left: 6px solid; }
+p.headline.holds { background: #e6f4ea; border-color: #1e8e3e; color: #0d652d; }
+p.headline.fails { background: #fce8e6; border-color: #d93025; color: #a50e0e; }
+p.headline.open { background: #f1f3f4; border-color: #80868b; color: #3c4043; }
 "#;
 
 fn terminal_table(grid: &Grid) -> String {

@@ -53,7 +53,8 @@ fn check_report_id(id: &str) -> io::Result<()> {
 }
 
 /// Writes `bytes` to a new temporary file beside `path` (a random name, created exclusively,
-/// so nothing planted there in advance is written through), flushes it to disk, then renames
+/// so nothing planted there in advance is written through; mode `0666` less the umask),
+/// flushes it to disk, then renames
 /// it over `path` (atomic on one file system). A symlink at `path` is replaced by the file,
 /// never followed: the link's target is left untouched.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -86,7 +87,7 @@ pub fn stage(path: &Path, bytes: &[u8]) -> io::Result<StagedFile> {
     let result = (|| {
         // tempfile's own error names its random path; the caller names the target instead.
         let mut file =
-            tempfile::NamedTempFile::new_in(folder).map_err(|error| error.raw_os_error().map_or(error, io::Error::from_raw_os_error))?;
+            readable_by_umask().tempfile_in(folder).map_err(|error| error.raw_os_error().map_or(error, io::Error::from_raw_os_error))?;
         file.write_all(bytes)?;
         file.as_file().sync_all()?;
         Ok(file)
@@ -109,6 +110,19 @@ impl StagedFile {
         let path = self.path;
         self.file.persist_noclobber(&path).map(drop).map_err(|error| with_path(error.error, &path, "cannot write"))
     }
+}
+
+/// The files written here are for readers (a web server, a colleague): created as a
+/// program's files are, `0666` less the umask (`0644` under the usual `022`), not tempfile's
+/// private `0600`. The exclusive create of a random name is unchanged.
+fn readable_by_umask() -> tempfile::Builder<'static, 'static> {
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder
 }
 
 fn with_path(error: io::Error, path: &Path, what: &str) -> io::Error {
@@ -151,6 +165,28 @@ mod tests {
         let names: Vec<String> =
             std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         assert_eq!(names.len(), 4, "{names:?}");
+    }
+
+    /// The process's umask as the kernel reports it (`Umask:` in `/proc/self/status`), read
+    /// without changing it (tests run in threads of one process).
+    fn current_umask() -> u32 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find_map(|line| line.strip_prefix("Umask:")).unwrap();
+        u32::from_str_radix(line.trim(), 8).unwrap()
+    }
+
+    #[test]
+    fn written_files_get_the_modes_the_umask_allows_not_tempfiles_private_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        // Under the usual umask 022 that is 0644; under 077, 0600. tempfile alone gives 0600.
+        let expected = 0o666 & !current_umask();
+        let replaced = dir.path().join("w20.md");
+        write_atomically(&replaced, b"x").unwrap();
+        let new = dir.path().join("new.toml");
+        write_new(&new, b"x").unwrap();
+        assert_eq!((mode(&replaced), mode(&new)), (expected, expected), "umask {:o}", current_umask());
     }
 
     #[test]

@@ -12,8 +12,10 @@
 //! self-contained HTML page.
 
 mod chart;
+mod digest;
 mod doc;
 mod files;
+mod headline;
 mod ledger;
 mod numbers;
 mod ratings;
@@ -28,7 +30,9 @@ use crate::analysis::model::{Verdict, WeeklySummary};
 use crate::catalog::{Boundary, Label, RatingRule, boundaries, three_tier_bands};
 
 pub use chart::{ChartSpec, chart_svg};
+pub use digest::{Digest, Link, SectorLine, verdict_digest, weekly_digest};
 pub use files::{StagedFile, stage, weekly_file_stem, write_atomically, write_new, write_weekly_files_with};
+pub use headline::{Headline, Line, Op, State, group_state, week_state};
 pub use ledger::{LedgerCounts, ledger_counts};
 pub use numbers::{percent, points};
 pub use ratings::{RATINGS_FORMATS, RatingRow, render_ratings, render_track_record};
@@ -117,7 +121,7 @@ pub fn render_verdict(verdict: &Verdict, format: Format) -> String {
 /// Renders a verdict: per sector and for the basket, members, warnings and the method line.
 pub fn render_verdict_with(verdict: &Verdict, format: Format, options: &RenderOptions) -> String {
     match format {
-        Format::Json => json(verdict),
+        Format::Json => json(&Headed { headline: Headline::of_verdict(verdict, options), document: verdict }),
         Format::Csv => verdict::csv(verdict),
         Format::Table => verdict::document(verdict, options).to_terminal(),
         Format::Markdown => verdict::document(verdict, options).to_markdown(),
@@ -134,12 +138,37 @@ pub fn render_weekly(summary: &WeeklySummary, format: Format) -> String {
 /// benchmark, the best and worst members, data freshness and the method line.
 pub fn render_weekly_with(summary: &WeeklySummary, format: Format, options: &RenderOptions) -> String {
     match format {
-        Format::Json => json(summary),
+        Format::Json => json(&Headed { headline: Headline::of_weekly(summary, options), document: summary }),
         Format::Csv => weekly::csv(summary),
         Format::Table => weekly::document(summary, options).to_terminal(),
         Format::Markdown => weekly::document(summary, options).to_markdown(),
         Format::Html => weekly::document(summary, options).to_html(),
     }
+}
+
+/// A document with its headline first: the JSON `verdict --format json` and
+/// `report --format json` print (the model's fields after a `headline` object).
+#[derive(serde::Serialize)]
+struct Headed<'a, T: serde::Serialize> {
+    headline: Headline,
+    #[serde(flatten)]
+    document: &'a T,
+}
+
+/// The verdict's JSON document as a value: what `verdict --format json` prints (there in the
+/// model's field order) and what the generic webhook carries as `data`; one serialisation.
+pub fn verdict_json(verdict: &Verdict, options: &RenderOptions) -> serde_json::Value {
+    to_value(&Headed { headline: Headline::of_verdict(verdict, options), document: verdict })
+}
+
+/// The weekly summary's JSON document as a value (`report --format json`, the webhook's `data`).
+pub fn weekly_json(summary: &WeeklySummary, options: &RenderOptions) -> serde_json::Value {
+    to_value(&Headed { headline: Headline::of_weekly(summary, options), document: summary })
+}
+
+fn to_value<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    // As in `json`: the model always serializes.
+    serde_json::to_value(value).expect("model values serialize to JSON")
 }
 
 /// Renders the ledger of every report (`verdict --all`): one row per report and the share of

@@ -33,6 +33,12 @@ pub fn points(fraction: f64) -> String {
     format!("{} pp", signed_hundredths(to_basis_points(fraction)))
 }
 
+/// Basis points as a distance without a sign, `8.27 pp`.
+pub fn unsigned_points(bp: i64) -> String {
+    let magnitude = bp.unsigned_abs();
+    format!("{}.{:02} pp", magnitude / 100, magnitude % 100)
+}
+
 /// Basis points as `+10 pp`, for the rule's thresholds.
 pub fn threshold(bp: i64) -> String {
     if bp % 100 == 0 { format!("{:+} pp", bp / 100) } else { format!("{} pp", signed_hundredths(bp)) }

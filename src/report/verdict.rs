@@ -3,6 +3,7 @@
 use super::RenderOptions;
 use super::chart::{ChartSpec, chart_svg};
 use super::doc::{Document, Grid};
+use super::headline::{Headline, group_state};
 use super::numbers::{close, csv_fraction, percent, points, points_on};
 use crate::analysis::model::{CurrencyMode, GroupVerdict, NamedPath, Status, Verdict};
 
@@ -41,6 +42,7 @@ pub fn currency_text(currency: CurrencyMode) -> &'static str {
 pub fn document(verdict: &Verdict, options: &RenderOptions) -> Document {
     let benchmark = &verdict.benchmark;
     let mut doc = Document::new(format!("Verdict: {} ({}, {})", verdict.title, verdict.broker, verdict.report_date));
+    doc.lead(&Headline::of_verdict(verdict, options));
     doc.text(format!(
         "Report {}: rating {} ({}) against {} ({}), horizon {} to {}.",
         verdict.report_id, verdict.rating, verdict.rating_en, benchmark.name, benchmark.symbol, verdict.report_date, verdict.horizon_end
@@ -81,7 +83,7 @@ pub fn document(verdict: &Verdict, options: &RenderOptions) -> Document {
             percent(benchmark.total_return),
             points(group.excess),
             group.implied_rating.clone(),
-            status_text(group.status, group.held, verdict.days_left),
+            group_state(verdict, group).short().to_string(),
             points_on(group.best_excess, group.best_excess_date),
             points_on(group.worst_excess, group.worst_excess_date),
             member_count(group),

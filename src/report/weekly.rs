@@ -4,12 +4,14 @@
 use super::RenderOptions;
 use super::chart::{ChartSpec, chart_svg};
 use super::doc::{Document, Grid};
+use super::headline::{Headline, week_state};
 use super::numbers::{csv_fraction, percent, points};
 use super::verdict::{display_name, finish, write_records};
 use crate::analysis::model::{MemberMove, SectorWeek, WeeklySummary};
 
 pub fn document(summary: &WeeklySummary, options: &RenderOptions) -> Document {
     let mut doc = Document::new(format!("Weekly summary {}: {}", summary.week, summary.title));
+    doc.lead(&Headline::of_weekly(summary, options));
     doc.text(format!(
         "Week {} to {}, measured from the close of {} to the close of {}.",
         summary.week_start, summary.week_end, summary.previous_as_of, summary.as_of
@@ -32,6 +34,7 @@ pub fn document(summary: &WeeklySummary, options: &RenderOptions) -> Document {
         ("since report", true),
         ("excess since report", true),
         ("implied now", false),
+        ("verdict", false),
     ]);
     for sector in summary.sectors.iter().chain(std::iter::once(&summary.basket)) {
         grid.row(vec![
@@ -41,6 +44,7 @@ pub fn document(summary: &WeeklySummary, options: &RenderOptions) -> Document {
             percent(sector.since_report_return),
             points(sector.since_report_excess),
             sector.implied_rating.clone(),
+            week_state(summary, sector).short().to_string(),
         ]);
     }
     grid.row(vec![
@@ -48,6 +52,7 @@ pub fn document(summary: &WeeklySummary, options: &RenderOptions) -> Document {
         percent(summary.benchmark_week_return),
         String::new(),
         percent(summary.benchmark_since_report_return),
+        String::new(),
         String::new(),
         String::new(),
     ]);
@@ -66,7 +71,9 @@ pub fn document(summary: &WeeklySummary, options: &RenderOptions) -> Document {
     doc.heading("Best and worst members this week");
     let mut movers = Grid::new(&[("sector", false), ("best", false), ("worst", false)]);
     for sector in &summary.sectors {
-        movers.row(vec![display_name(&sector.name, &sector.name_en), moves(&sector.best), moves(&sector.worst)]);
+        // Six members or fewer come as one list (the model never names a member twice).
+        let worst = if sector.worst.is_empty() && sector.best.len() > 1 { "(one list)".to_string() } else { moves(&sector.worst) };
+        movers.row(vec![display_name(&sector.name, &sector.name_en), moves(&sector.best), worst]);
     }
     doc.table(movers);
 

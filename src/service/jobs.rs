@@ -136,8 +136,9 @@ impl LibraryJobs {
     pub fn new(config: Config, output: Output) -> Result<LibraryJobs, JobError> {
         let providers = Providers::from_config(&config.providers).map_err(|e| JobError::Providers(e.to_string()))?;
         let instrument_sources = InstrumentSources::from_config(&config).map_err(|e| JobError::Providers(e.to_string()))?;
-        let notifier =
-            Notifier::from_config(&config.notify, |name| std::env::var(name).ok()).map_err(|e| JobError::Failed(e.to_string()))?;
+        let notifier = Notifier::from_config(&config.notify, |name| std::env::var(name).ok())
+            .map_err(|e| JobError::Failed(e.to_string()))?
+            .map(|notifier| notifier.with_public_url(&config.http.public_url));
         Ok(LibraryJobs {
             config: Arc::new(config),
             providers: Arc::new(providers),

@@ -131,7 +131,8 @@ pub async fn run_observed<R: JobRunner>(
     info!(database = %config.database.path.display(), lock = %lock.path().display(), timezone = %schedules.timezone, "service starting");
 
     // Notifications: secrets are read now, so a missing variable stops the start-up.
-    let notifier = Notifier::from_config(&config.notify, |name| std::env::var(name).ok())?.map(Arc::new);
+    let notifier = Notifier::from_config(&config.notify, |name| std::env::var(name).ok())?
+        .map(|n| Arc::new(n.with_public_url(&config.http.public_url)));
     let sender = match &notifier {
         Some(notifier) => {
             let clock_fn = clock.clone();

@@ -160,6 +160,13 @@ impl Store {
         &self.path
     }
 
+    /// `PRAGMA data_version`: a number that changes on this connection whenever ANOTHER
+    /// connection (of this process or any other) has committed since the last call. Numbers
+    /// from two connections are not comparable; a connection's own writes do not change it.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row("PRAGMA data_version", [], |row| row.get(0))?)
+    }
+
     /// Runs `f` inside one IMMEDIATE transaction: all of its writes land, or none.
     /// A write refused because the file is read-only names the file.
     fn write<T>(&mut self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {

@@ -2,14 +2,17 @@
 //! a read-only connection, write the answer as a page, a download or API JSON.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::cache::Answer;
 use super::error::{ApiError, PageError, WebError, json_error};
 use super::params::{Representation, parse_currency, parse_date, parse_report_id, parse_symbol, parse_week, unknown_parameter};
 use super::{Mode, WebState, metrics, pages, questions};
@@ -81,6 +84,31 @@ fn json(body: String) -> Response {
     answer(Representation::Json, body)
 }
 
+/// The answer to the question `key` names (the normalised request: route, parsed parameters
+/// in a fixed order, representation, and the resolved as-of date where the answer depends on
+/// today) from the answer cache, or computed by `compute` and kept when it succeeds.
+async fn cached(
+    state: &Arc<WebState>,
+    key: String,
+    compute: impl Future<Output = Result<Response, WebError>>,
+) -> Result<Response, WebError> {
+    // Read before computing, so what is kept is at least as new as its version.
+    let Some(version) = state.data_version() else { return compute.await };
+    if let Some(answer) = state.cache.get(version, &key) {
+        let mut response = Response::new(Body::from(answer.body));
+        *response.headers_mut() = answer.headers;
+        return Ok(response);
+    }
+    let response = compute.await?;
+    if response.status() != StatusCode::OK {
+        return Ok(response);
+    }
+    let (parts, body) = response.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.map_err(WebError::internal)?;
+    state.cache.insert(version, key, Answer { headers: parts.headers.clone(), body: body.clone() });
+    Ok(Response::from_parts(parts, Body::from(body)))
+}
+
 /// An error in the form the client asked for: a page, or JSON for downloads.
 fn failure(representation: Representation, error: WebError) -> Response {
     match representation {
@@ -121,6 +149,16 @@ async fn ledger(state: Arc<WebState>, params: Params, representation: Representa
     params.only(&["as_of"])?;
     let explicit = params.as_of()?;
     let as_of = explicit.unwrap_or_else(|| state.today());
+    let key = format!("ledger {as_of} {} {representation:?}", explicit.is_some());
+    cached(&state.clone(), key, ledger_answer(state, as_of, explicit, representation)).await
+}
+
+async fn ledger_answer(
+    state: Arc<WebState>,
+    as_of: NaiveDate,
+    explicit: Option<NaiveDate>,
+    representation: Representation,
+) -> Result<Response, WebError> {
     if representation != Representation::Html {
         let verdicts = state.db(move |store, state| questions::ledger(store, &state.config, as_of)).await?;
         return Ok(answer(representation, report::render_ledger(&verdicts, format_of(representation))));
@@ -167,10 +205,13 @@ pub async fn reports_page(State(state): AppState, Query(params): Query<Params>, 
         return failure(representation, error);
     }
     let result = match representation {
-        Representation::Html => state
-            .db(|store, _| questions::reports(store))
-            .await
-            .map(|reports| answer(representation, pages::reports(&reports).into_string())),
+        Representation::Html => {
+            let page = async {
+                let reports = state.db(|store, _| questions::reports(store)).await?;
+                Ok(answer(representation, pages::reports(&reports).into_string()))
+            };
+            cached(&state, "reports-page".to_string(), page).await
+        }
         Representation::Json => reports_json(state).await,
         _ => Err(WebError::NotFound("the report list is available as HTML and JSON only".to_string())),
     };
@@ -178,8 +219,11 @@ pub async fn reports_page(State(state): AppState, Query(params): Query<Params>, 
 }
 
 async fn reports_json(state: Arc<WebState>) -> Result<Response, WebError> {
-    let reports = state.db(|store, _| questions::reports(store)).await?;
-    Ok(json(json_text(&reports)?))
+    let compute = async {
+        let reports = state.db(|store, _| questions::reports(store)).await?;
+        Ok(json(json_text(&reports)?))
+    };
+    cached(&state, "reports-json".to_string(), compute).await
 }
 
 pub async fn verdict_page(
@@ -195,15 +239,19 @@ pub async fn verdict_page(
         let explicit = params.as_of()?;
         let as_of = explicit.unwrap_or_else(|| state.today());
         let currency = params.currency()?;
-        let (report, verdict, options) =
-            state.db(move |store, state| questions::verdict(store, &state.config, &id, as_of, currency)).await?;
-        Ok(match representation {
-            Representation::Html => {
-                let body = HtmlBody::Verdict(&verdict, &options).render();
-                answer(representation, pages::verdict(&report, &body, as_of, explicit.is_some(), currency).into_string())
-            }
-            other => answer(other, report::render_verdict_with(&verdict, format_of(other), &options)),
-        })
+        let key = format!("verdict-page {id} {as_of} {} {currency:?} {representation:?}", explicit.is_some());
+        let compute = async {
+            let (report, verdict, options) =
+                state.db(move |store, state| questions::verdict(store, &state.config, &id, as_of, currency)).await?;
+            Ok(match representation {
+                Representation::Html => {
+                    let body = HtmlBody::Verdict(&verdict, &options).render();
+                    answer(representation, pages::verdict(&report, &body, as_of, explicit.is_some(), currency).into_string())
+                }
+                other => answer(other, report::render_verdict_with(&verdict, format_of(other), &options)),
+            })
+        };
+        cached(&state, key, compute).await
     }
     .await;
     result.unwrap_or_else(|error| failure(representation, error))
@@ -231,9 +279,14 @@ pub async fn archive_page(State(state): AppState, Path(id): Path<String>, Query(
         Representation::Html => {
             async {
                 let id = parse_report_id(&id)?;
+                // The archive lists the weeks complete by today: today is part of the question.
                 let today = state.today();
-                let (report, weeks) = state.db(move |store, _| questions::archive(store, &id, today)).await?;
-                Ok(answer(representation, pages::archive(&report, &weeks, state.config.timezone()).into_string()))
+                let key = format!("archive-page {id} {today}");
+                let compute = async {
+                    let (report, weeks) = state.db(move |store, _| questions::archive(store, &id, today)).await?;
+                    Ok(answer(representation, pages::archive(&report, &weeks, state.config.timezone()).into_string()))
+                };
+                cached(&state, key, compute).await
             }
             .await
         }
@@ -245,8 +298,12 @@ pub async fn archive_page(State(state): AppState, Path(id): Path<String>, Query(
 async fn archive_json(state: Arc<WebState>, id: &str) -> Result<Response, WebError> {
     let id = parse_report_id(id)?;
     let today = state.today();
-    let (_, weeks) = state.db(move |store, _| questions::archive(store, &id, today)).await?;
-    Ok(json(json_text(&weeks)?))
+    let key = format!("archive-json {id} {today}");
+    let compute = async {
+        let (_, weeks) = state.db(move |store, _| questions::archive(store, &id, today)).await?;
+        Ok(json(json_text(&weeks)?))
+    };
+    cached(&state, key, compute).await
 }
 
 pub async fn week_page(
@@ -263,22 +320,27 @@ pub async fn week_page(
         let currency = params.currency()?;
         let today = state.today();
         let html = representation == Representation::Html;
-        let (report, summary, options, archive) = state
-            .db(move |store, state| {
-                let (report, summary, options) = questions::weekly(store, &state.config, &id, week, currency)?;
-                // Only the page links to its neighbours in the archive.
-                let archive = if html { questions::archive_weeks(store, &report, today)? } else { Vec::new() };
-                Ok((report, summary, options, archive))
+        // The page links to its neighbours among the weeks complete by today.
+        let key = format!("week-page {id} {week} {currency:?} {representation:?} {today}");
+        let compute = async {
+            let (report, summary, options, archive) = state
+                .db(move |store, state| {
+                    let (report, summary, options) = questions::weekly(store, &state.config, &id, week, currency)?;
+                    // Only the page links to its neighbours in the archive.
+                    let archive = if html { questions::archive_weeks(store, &report, today)? } else { Vec::new() };
+                    Ok((report, summary, options, archive))
+                })
+                .await?;
+            Ok(match representation {
+                Representation::Html => {
+                    let (previous, next) = questions::neighbours(&archive, week);
+                    let body = HtmlBody::Weekly(&summary, &options).render();
+                    answer(representation, pages::week(&report, &week.to_string(), previous, next, &body, currency).into_string())
+                }
+                other => answer(other, report::render_weekly_with(&summary, format_of(other), &options)),
             })
-            .await?;
-        Ok(match representation {
-            Representation::Html => {
-                let (previous, next) = questions::neighbours(&archive, week);
-                let body = HtmlBody::Weekly(&summary, &options).render();
-                answer(representation, pages::week(&report, &week.to_string(), previous, next, &body, currency).into_string())
-            }
-            other => answer(other, report::render_weekly_with(&summary, format_of(other), &options)),
-        })
+        };
+        cached(&state, key, compute).await
     }
     .await;
     result.unwrap_or_else(|error| failure(representation, error))
@@ -387,8 +449,12 @@ pub async fn api_verdict(State(state): AppState, Path(id): Path<String>, Query(p
     let id = parse_report_id(&id)?;
     let as_of = params.as_of()?.unwrap_or_else(|| state.today());
     let currency = params.currency()?;
-    let (_, verdict, options) = state.db(move |store, state| questions::verdict(store, &state.config, &id, as_of, currency)).await?;
-    Ok(json(report::render_verdict_with(&verdict, Format::Json, &options)))
+    let key = format!("api-verdict {id} {as_of} {currency:?}");
+    let compute = async {
+        let (_, verdict, options) = state.db(move |store, state| questions::verdict(store, &state.config, &id, as_of, currency)).await?;
+        Ok(json(report::render_verdict_with(&verdict, Format::Json, &options)))
+    };
+    Ok(cached(&state, key, compute).await?)
 }
 
 pub async fn api_archive(State(state): AppState, Path(id): Path<String>, Query(params): Query<Params>) -> Result<Response, ApiError> {
@@ -405,8 +471,12 @@ pub async fn api_week(
     let id = parse_report_id(&id)?;
     let week = parse_week(&week)?;
     let currency = params.currency()?;
-    let (_, summary, options) = state.db(move |store, state| questions::weekly(store, &state.config, &id, week, currency)).await?;
-    Ok(json(report::render_weekly_with(&summary, Format::Json, &options)))
+    let key = format!("api-week {id} {week} {currency:?}");
+    let compute = async {
+        let (_, summary, options) = state.db(move |store, state| questions::weekly(store, &state.config, &id, week, currency)).await?;
+        Ok(json(report::render_weekly_with(&summary, Format::Json, &options)))
+    };
+    Ok(cached(&state, key, compute).await?)
 }
 
 pub async fn api_status(State(state): AppState, Query(params): Query<Params>) -> Result<Response, ApiError> {

@@ -6,8 +6,13 @@
 //!   provider requests, failures by class and trips (in `providers::http` and `sync`);
 //! - read from the database at scrape time, so they are right after a restart and in
 //!   `ratingwatch web`: per job the last run, last success and duration and the runs by
-//!   outcome, securities per market, stale securities, and stored bars (a full count,
+//!   outcome, securities per market and each market's latest stored close, stale
+//!   securities, outbox messages per channel and state, and stored bars (a full count,
 //!   cached for [`BAR_COUNT_TTL`]).
+//!
+//! Every counter is present from the first scrape, at 0 for what has not happened yet
+//! (each provider's requests, failures by class and trips; each job's runs by outcome), so
+//! `rate()` and `increase()` alerts see the first event.
 
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -36,6 +41,7 @@ pub fn handle() -> &'static PrometheusHandle {
             tracing::warn!("another metrics recorder is installed; /metrics shows only the database series");
         }
         describe();
+        register_counters_at_zero();
         handle
     })
 }
@@ -60,13 +66,67 @@ fn describe() {
     describe_gauge!("ratingwatch_bars_stored", "Daily bars and FX rates stored.");
     describe_gauge!("ratingwatch_securities", "Tracked securities, by market.");
     describe_gauge!("ratingwatch_securities_stale", "Tracked securities whose latest close is older than the staleness limit.");
+    describe_gauge!(
+        "ratingwatch_latest_close_timestamp_seconds",
+        metrics::Unit::Seconds,
+        "The market's latest stored close: its trading date at 00:00 UTC (Unix time)."
+    );
+    describe_gauge!(
+        "ratingwatch_outbox_messages",
+        "Notification messages in the outbox, by channel and state (pending, sent, failed, expired)."
+    );
+    describe_counter!("ratingwatch_web_cache_hits_total", "Answers served from the web answer cache.");
+    describe_counter!("ratingwatch_web_cache_misses_total", "Cacheable questions answered by computing them.");
     describe_gauge!("ratingwatch_scheduler_up", "1 while the service's scheduler is alive (absent in `ratingwatch web`).");
+}
+
+/// Registers every provider counter at 0 (a series that appears only with its first
+/// increment is invisible to `rate()`).
+fn register_counters_at_zero() {
+    use strum::IntoEnumIterator;
+    counter!("ratingwatch_web_cache_hits_total").absolute(0);
+    counter!("ratingwatch_web_cache_misses_total").absolute(0);
+    for provider in crate::ids::ProviderName::iter() {
+        let provider: &'static str = provider.into();
+        counter!("ratingwatch_provider_requests_total", "provider" => provider).absolute(0);
+        counter!("ratingwatch_provider_trips_total", "provider" => provider).absolute(0);
+        for class in crate::providers::FAILURE_CLASSES {
+            counter!("ratingwatch_provider_failures_total", "provider" => provider, "class" => class).absolute(0);
+        }
+    }
+}
+
+/// How often recorded histogram samples are folded into their buckets. The recorder keeps
+/// every sample until then (`build_recorder` starts no upkeep of its own): without it each
+/// answered request stayed in memory until the next scrape, 5–10 MB per 15 s burst.
+pub const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// Folds the samples recorded since the last upkeep into the histograms' buckets until
+/// `shutdown` fires.
+pub async fn upkeep(shutdown: tokio_util::sync::CancellationToken) {
+    let mut interval = tokio::time::interval(UPKEEP_EVERY);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = interval.tick() => handle().run_upkeep(),
+        }
+    }
 }
 
 /// Counts one answered request.
 pub fn record_request(route: &str, status: u16, elapsed: Duration) {
     counter!("ratingwatch_http_requests_total", "route" => route.to_string(), "status" => status.to_string()).increment(1);
     histogram!("ratingwatch_http_request_duration_seconds", "route" => route.to_string()).record(elapsed.as_secs_f64());
+}
+
+/// Counts one lookup in the web answer cache.
+pub fn record_cache(hit: bool) {
+    if hit {
+        counter!("ratingwatch_web_cache_hits_total").increment(1);
+    } else {
+        counter!("ratingwatch_web_cache_misses_total").increment(1);
+    }
 }
 
 /// What the database says at scrape time.
@@ -90,11 +150,27 @@ pub fn record_database(facts: &DatabaseFacts) {
             gauge!("ratingwatch_job_last_success_timestamp_seconds", "job" => name).set(success.timestamp() as f64);
         }
     }
-    for (job, outcome, runs) in &facts.job_outcomes {
-        counter!("ratingwatch_job_runs_total", "job" => job.clone(), "outcome" => outcome.clone()).absolute(*runs);
+    // Every job and outcome, 0 where the database has no such run yet.
+    for job in &facts.status.jobs {
+        for outcome in <crate::store::JobRunOutcome as strum::IntoEnumIterator>::iter() {
+            let (job, outcome): (&'static str, &'static str) = (job.job.into(), outcome.into());
+            let runs = facts.job_outcomes.iter().find(|(j, o, _)| j == job && o == outcome).map_or(0, |(_, _, runs)| *runs);
+            counter!("ratingwatch_job_runs_total", "job" => job, "outcome" => outcome).absolute(runs);
+        }
     }
     for market in &facts.status.markets {
         gauge!("ratingwatch_securities", "market" => market.market.as_str()).set(market.securities as f64);
+        if let Some(date) = market.latest_price_date {
+            let midnight = date.and_time(chrono::NaiveTime::MIN).and_utc();
+            gauge!("ratingwatch_latest_close_timestamp_seconds", "market" => market.market.as_str()).set(midnight.timestamp() as f64);
+        }
+    }
+    for channel in &facts.status.deliveries {
+        for (state, messages) in
+            [("pending", channel.pending), ("sent", channel.sent), ("failed", channel.failed), ("expired", channel.expired)]
+        {
+            gauge!("ratingwatch_outbox_messages", "channel" => channel.channel.clone(), "state" => state).set(messages as f64);
+        }
     }
     gauge!("ratingwatch_securities_stale").set(facts.status.stale.len() as f64);
     gauge!("ratingwatch_bars_stored").set(facts.bars_stored as f64);

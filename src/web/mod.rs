@@ -10,8 +10,12 @@
 //!   reaches the file system.
 //! - A non-loopback listen address needs a bearer token (`[http] token_env`); start-up is
 //!   refused otherwise. The token lives only in the environment.
-//! - SQL stays in `store`; blocking database work runs on the blocking pool.
+//! - SQL stays in `store`; blocking database work runs on the blocking pool, on at most
+//!   [`READ_CONNECTIONS`] connections at once (a request waits for one without a thread).
+//! - Repeated questions are answered from [`cache`], keyed by the database's data version
+//!   and the normalised request: never stale, bounded in entries and bytes.
 
+mod cache;
 mod error;
 mod frame;
 mod handlers;
@@ -47,6 +51,11 @@ pub use error::WebError;
 
 /// Requests carry no body (every route is a GET); anything larger is refused with 413.
 pub const MAX_REQUEST_BODY_BYTES: usize = 16 * 1024;
+
+/// How many read-only connections answer at once (and so how many blocking threads and
+/// SQLite page caches the web server keeps): more than the machine's cores only queues the
+/// work in the kernel instead of here, and every connection and thread keeps its memory.
+pub const READ_CONNECTIONS: usize = 4;
 
 /// Pages reference only their own stylesheet; no script runs anywhere.
 pub const CONTENT_SECURITY_POLICY: &str =
@@ -94,12 +103,24 @@ pub struct WebState {
     token: Option<String>,
     pool: ReadPool,
     bar_count: metrics::BarCountCache,
+    cache: cache::AnswerCache,
 }
 
 impl WebState {
     pub fn new(config: Config, clock: Arc<dyn Clock>, mode: Mode, token: Option<String>) -> WebState {
-        let pool = ReadPool { path: config.database.path.clone(), idle: Mutex::new(Vec::new()) };
-        WebState { config, clock, mode, token, pool, bar_count: metrics::BarCountCache::default() }
+        let pool = ReadPool {
+            path: config.database.path.clone(),
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(tokio::sync::Semaphore::new(READ_CONNECTIONS)),
+            version: Mutex::new(VersionConnection { store: None, epoch: 0 }),
+        };
+        let cache = cache::AnswerCache::new(cache::MAX_ENTRIES, cache::MAX_BYTES);
+        WebState { config, clock, mode, token, pool, bar_count: metrics::BarCountCache::default(), cache }
+    }
+
+    /// The answer cache's hits and misses so far (tests and benchmarks read them).
+    pub fn cache_counts(&self) -> (u64, u64) {
+        self.cache.counts()
     }
 
     /// Today in the configured time zone: the default as-of date, as on the command line.
@@ -112,18 +133,45 @@ impl WebState {
         self: &Arc<Self>,
         f: impl FnOnce(&Store, &WebState) -> Result<T, WebError> + Send + 'static,
     ) -> Result<T, WebError> {
+        let permit = self.pool.permits.clone().acquire_owned().await.map_err(WebError::internal)?;
         let state = self.clone();
-        tokio::task::spawn_blocking(move || state.pool.with(|store| f(store, &state)))
-            .await
-            .map_err(|error| WebError::internal(format!("a database task failed: {error}")))?
+        tokio::task::spawn_blocking(move || {
+            let result = state.pool.with(|store| f(store, &state));
+            drop(permit);
+            result
+        })
+        .await
+        .map_err(|error| WebError::internal(format!("a database task failed: {error}")))?
+    }
+
+    /// The database's version now, for the answer cache; `None` when it cannot be read
+    /// (the answer is then computed and not kept). Read in place, not on the blocking pool:
+    /// `PRAGMA data_version` reads a counter in the WAL index (shared memory), no page of
+    /// the file, in microseconds; a hop to the pool per request cost more than the answer
+    /// (and under 16 connections grew the pool to 60 threads).
+    fn data_version(&self) -> Option<cache::Version> {
+        self.pool.version()
     }
 }
 
 /// Idle read-only connections, reused so each request skips opening the file and checking
-/// its schema. The concurrency limit bounds how many exist.
+/// its schema. `permits` bounds how many are in use, and so how many exist, to
+/// [`READ_CONNECTIONS`].
 struct ReadPool {
     path: PathBuf,
     idle: Mutex<Vec<Store>>,
+    permits: Arc<tokio::sync::Semaphore>,
+    version: Mutex<VersionConnection>,
+}
+
+/// The one connection whose `PRAGMA data_version` versions the answer cache (numbers from
+/// different connections are not comparable, so it is always this one). It only ever reads,
+/// so every commit, by the service's sync in this process or by another process, is
+/// another connection's and changes its number.
+struct VersionConnection {
+    store: Option<Store>,
+    /// Bumped at every (re)open: a reopened connection counts from scratch.
+    epoch: u64,
 }
 
 impl ReadPool {
@@ -139,6 +187,23 @@ impl ReadPool {
         let result = f(&store);
         self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(store);
         result
+    }
+
+    fn version(&self) -> Option<cache::Version> {
+        let mut connection = self.version.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if connection.store.is_none() {
+            connection.store = Some(Store::open_read_only(&self.path).ok()?);
+            connection.epoch += 1;
+        }
+        let read = connection.store.as_ref().map(Store::data_version)?;
+        match read {
+            Ok(data) => Some(cache::Version { epoch: connection.epoch, data }),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the database's data version; answering without the cache");
+                connection.store = None;
+                None
+            }
+        }
     }
 }
 
@@ -225,6 +290,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub struct WebServer {
     listener: tokio::net::TcpListener,
     router: Router,
+    state: Arc<WebState>,
 }
 
 impl WebServer {
@@ -237,7 +303,13 @@ impl WebServer {
         }
         let listener = tokio::net::TcpListener::bind(listen).await.map_err(|source| WebStartError::Bind { listen, source })?;
         metrics::handle();
-        Ok(WebServer { listener, router: router(Arc::new(state)) })
+        let state = Arc::new(state);
+        Ok(WebServer { listener, router: router(state.clone()), state })
+    }
+
+    /// The state the handlers share (tests read the answer cache's counts from it).
+    pub fn state(&self) -> Arc<WebState> {
+        self.state.clone()
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -248,6 +320,7 @@ impl WebServer {
     pub async fn run(self, shutdown: CancellationToken, grace: Duration) -> std::io::Result<()> {
         let address = self.listener.local_addr()?;
         tracing::info!(address = %address, "web server listening on http://{address}");
+        tokio::spawn(metrics::upkeep(shutdown.clone()));
         let stop = shutdown.clone();
         let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move { stop.cancelled().await });
         tokio::select! {

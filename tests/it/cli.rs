@@ -365,3 +365,98 @@ fn a_week_without_prices_exits_2_saying_so() {
         predicate::str::contains("no prices in week 2023-W08 (2023-02-20 to 2023-02-24)").and(predicate::str::contains("2023-02-17")),
     );
 }
+
+#[test]
+fn every_command_a_message_points_to_is_one_the_cli_accepts() {
+    use clap::Parser;
+    // Without `notify.report_url` a message points to the command that prints the whole
+    // report; the rating-change message used to say `verdict --report ID`, which clap refused.
+    let config = ratingwatch::config::NotifyConfig::default();
+    for week in [Some("2023-W20"), None] {
+        let pointer = ratingwatch::notify::events::pointer(&config, "small-2023-02-14", week);
+        let words: Vec<&str> = pointer.split_whitespace().collect();
+        assert_eq!(words[0], "ratingwatch", "{pointer}");
+        if let Err(error) = ratingwatch::cli::Cli::try_parse_from(&words) {
+            panic!("`{pointer}` is refused: {error}");
+        }
+    }
+}
+
+#[test]
+fn verdict_takes_the_report_as_report_flag_like_every_other_command() {
+    let dir = crate::support::small_report_folder(&[crate::support::small_report_path()]);
+    let positional = crate::support::own_reports_stdout(dir.path(), &["verdict", "small-2023-02-14", "--as-of", "2023-08-31"]);
+    let flagged = crate::support::own_reports_stdout(dir.path(), &["verdict", "--report", "small-2023-02-14", "--as-of", "2023-08-31"]);
+    assert_eq!(flagged, positional);
+    assert!(positional.contains("small-2023-02-14") || positional.contains("小型测试报告"), "{positional}");
+    // Both at once is a usage error, not a silent choice of one.
+    crate::support::ratingwatch_own_reports(dir.path())
+        .args(["verdict", "small-2023-02-14", "--report", "small-2023-02-14"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot be used with"));
+}
+
+#[test]
+fn output_files_honour_the_umask_so_a_web_server_can_serve_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = crate::support::small_report_folder(&[crate::support::small_report_path()]);
+    for (umask, expected) in [("022", 0o644), ("077", 0o600)] {
+        let out = dir.path().join(format!("verdict-{umask}.md"));
+        // The umask is set for the child only (a shell that then execs the binary).
+        let mut command = std::process::Command::new("sh");
+        command.arg("-c").arg(format!("umask {umask} && exec \"$0\" \"$@\"")).arg(assert_cmd::cargo::cargo_bin("ratingwatch"));
+        let mut command = assert_cmd::Command::from_std(command);
+        command
+            .current_dir(dir.path())
+            .env("RATINGWATCH_DB", dir.path().join("test.db"))
+            .env("RATINGWATCH__REPORTS__DIR", dir.path().join("reports"))
+            .args(["verdict", "--report", "small-2023-02-14", "--as-of", "2023-08-31", "--format", "markdown", "--output"])
+            .arg(&out)
+            .assert()
+            .success();
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, expected, "umask {umask}: mode {mode:o}");
+    }
+}
+
+#[test]
+fn reports_add_over_a_loaded_report_refuses_without_replace_and_then_says_what_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    // No reports folder: init loads the built-in seed.
+    let run = || {
+        let mut command = ratingwatch(dir.path());
+        command.env("RATINGWATCH__REPORTS__DIR", dir.path().join("reports"));
+        command
+    };
+    run().arg("init").assert().success();
+    let seed = std::fs::read_to_string(seed_report_path()).unwrap();
+    // The same report, two sectors without their (now optional) English names.
+    let edited: String = seed
+        .lines()
+        .filter(|line| !(line.starts_with("name_en = \"chips & compute\"") || line.starts_with("name_en = \"deep-learning frameworks\"")))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_eq!(edited.lines().count() + 2, seed.lines().count());
+    let file = dir.path().join("edited.toml");
+    std::fs::write(&file, &edited).unwrap();
+    // Before: `updated`, and the English names silently gone from every table.
+    run()
+        .args(["reports", "add"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("report `zheshang-2023-02-14-chatgpt` is already loaded"))
+        .stderr(predicate::str::contains("sector 芯片算力: English name `chips & compute` → ``"))
+        .stderr(predicate::str::contains("sector 深度学习框架: English name `deep-learning frameworks` → ``"))
+        .stderr(predicate::str::contains("--replace"));
+    assert!(!dir.path().join("reports").exists(), "nothing written");
+    // The unchanged seed is no change at all: accepted without --replace.
+    let same = dir.path().join("same.toml");
+    std::fs::write(&same, &seed).unwrap();
+    run().args(["reports", "add"]).arg(&same).assert().success().stdout(predicate::str::contains("unchanged"));
+    // With --replace it loads, and lists the two changes under its summary line.
+    run().args(["reports", "add", "--replace"]).arg(&file).assert().success().stdout(
+        predicate::str::contains("updated").and(predicate::str::contains("  sector 芯片算力: English name `chips & compute` → ``")),
+    );
+}

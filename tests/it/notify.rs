@@ -10,7 +10,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use ratingwatch::config::{Config, EventKind};
 use ratingwatch::notify::sender::{ClockFn, PassSummary};
-use ratingwatch::notify::{Channels, Sender, SenderOptions, events, sign};
+use ratingwatch::notify::{Channels, Sender, SenderOptions, chat, events, sign};
 use ratingwatch::report::RenderOptions;
 use ratingwatch::store::{OutboxState, Store};
 use serde_json::Value;
@@ -64,7 +64,13 @@ fn channel_toml(name: &str, kind: &str, url: &str, extra: &str) -> String {
 /// Queues the fixture weekly summary for every channel; returns how many rows were new.
 fn queue_weekly(database: &Path, channels: &Channels, now: DateTime<Utc>) -> usize {
     let summary = support::small_weekly(20);
-    let message = events::weekly_summary(&summary, &RenderOptions::default(), "ratingwatch report --week 2023-W20".to_string(), now);
+    let message = events::weekly_summary(
+        &summary,
+        &RenderOptions::default(),
+        "https://rw.example.com",
+        "ratingwatch report --week 2023-W20".to_string(),
+        now,
+    );
     let rows = events::for_channels(&message, channels, &format!("weekly_summary:{}:{}", summary.report_id, summary.week));
     Store::open(database).unwrap().enqueue_messages(&rows, now).unwrap()
 }
@@ -140,10 +146,40 @@ async fn each_chat_platform_gets_its_own_body_and_signature() {
 
     let requests = server.received_requests().await.unwrap();
     let by_path = |p: &str| requests.iter().filter(|r| r.url.path() == p).collect::<Vec<_>>();
-    // The fixture summary's markdown fits WeCom's 4096 bytes: one message.
+    // Every chat message leads with the headline (W20: the basket's +1.73 pp is 1000 − 173 =
+    // 827 bp short of 看好's ≥ +10 pp), has a line per sector, the basket's best and worst two
+    // of the week (腾讯 441/420 = +5.00 %, 中国移动 45.9/45 = +2.00 %; 中际旭创 53.9/55 =
+    // −2.00 %, 锐捷网络 no close: 0.00 %), the links under http.public_url and the ref last.
+    let headline = "看好 (overweight) not held so far: +1.73 pp vs ≥ +10 pp (8.27 pp short), 87 days left, prices of 2023-05-19";
+    let telecom = "通信 communications: -1.46 pp 中性, not held so far, week +1.02 pp";
+    let apps = "应用 applications: +12.29 pp 看好, held so far, week +4.47 pp";
+    let best = "best this week: 腾讯 +5.00 %, 中国移动 +2.00 %";
+    let worst = "worst this week: 中际旭创 -2.00 %, 锐捷网络 0.00 %";
+    let report_page = "https://rw.example.com/reports/small-2023-02-14";
+    let week_page = "https://rw.example.com/reports/small-2023-02-14/weeks/2023-W20";
+    let reference = |channel: &str| chat::ref_line(&format!("weekly_summary:small-2023-02-14:2023-W20:{channel}"));
+    for path in ["/wecom", "/ding", "/feishu", "/slack"] {
+        assert_eq!(by_path(path).len(), 1, "{path}: one message per event");
+        let body = String::from_utf8(by_path(path)[0].body.clone()).unwrap();
+        assert!(!body.contains("<br>") && !body.contains("| --- |") && !body.contains("(1/"), "{path}: {body}");
+    }
+
+    // WeCom markdown: the state coloured (warning: not held), sectors as quotes.
     let wecom = json_body(by_path("/wecom")[0]);
-    assert_eq!(wecom["msgtype"], "markdown_v2");
-    assert!(wecom["markdown_v2"]["content"].as_str().unwrap().contains("Method:"));
+    assert_eq!(wecom["msgtype"], "markdown");
+    let content = wecom["markdown"]["content"].as_str().unwrap();
+    let lines: Vec<&str> = content.lines().collect();
+    assert_eq!(
+        lines[0],
+        "**看好 (overweight) <font color=\"warning\">not held so far</font>**: +1.73 pp vs ≥ +10 pp (8.27 pp short), 87 days left, prices of 2023-05-19"
+    );
+    assert_eq!(lines[1], "**小型测试报告 · 2023-W20**");
+    assert_eq!(lines[2], "> 通信 communications: -1.46 pp 中性, <font color=\"warning\">not held so far</font>, week +1.02 pp");
+    assert_eq!(lines[3], "> 应用 applications: +12.29 pp 看好, <font color=\"info\">held so far</font>, week +4.47 pp");
+    assert_eq!(&lines[4..6], &[best, worst]);
+    assert_eq!(lines[6], format!("[report page]({report_page}) · [week 2023-W20]({week_page})"));
+    assert_eq!(lines[7], reference("wecom"));
+    assert_eq!(lines.len(), 8);
 
     // DingTalk: ms timestamp and the URL-encoded sign in the query.
     let ding = by_path("/ding")[0];
@@ -152,16 +188,57 @@ async fn each_chat_platform_gets_its_own_body_and_signature() {
     assert_eq!(query["timestamp"], timestamp_ms.to_string());
     assert_eq!(query["sign"], sign::dingtalk_sign(timestamp_ms, "SECding"));
     assert_eq!(query["access_token"], "t");
-    assert_eq!(json_body(ding)["msgtype"], "markdown");
+    // Its markdown subset: bold, a level-4 heading, a list, links; the title (the phone's
+    // notification) is the headline in brief.
+    let ding = json_body(ding);
+    assert_eq!(ding["msgtype"], "markdown");
+    assert_eq!(ding["markdown"]["title"], "看好 not held so far: +1.73 pp vs ≥ +10 pp");
+    let expected = format!(
+        "**{headline}**\n\n#### 小型测试报告 · 2023-W20\n\n- {telecom}\n- {apps}\n\n{best}\n\n{worst}\n\n\
+         [report page]({report_page}) · [week 2023-W20]({week_page})\n\n{}",
+        reference("ding")
+    );
+    assert_eq!(ding["markdown"]["text"], expected);
 
-    // Feishu: s timestamp and sign in the body, card 2.0 with a markdown element.
+    // Feishu: s timestamp and sign in the body; a post titled with the headline.
     let feishu = json_body(by_path("/feishu")[0]);
     assert_eq!(feishu["timestamp"], clock.now().timestamp().to_string());
     assert_eq!(feishu["sign"], sign::feishu_sign(clock.now().timestamp(), "feishu-secret"));
-    assert_eq!(feishu["card"]["body"]["elements"][0]["tag"], "markdown");
+    assert_eq!(feishu["msg_type"], "post");
+    let post = &feishu["content"]["post"]["zh_cn"];
+    assert_eq!(post["title"], headline);
+    let text = |line: &str| serde_json::json!([{"tag": "text", "text": line}]);
+    let links = serde_json::json!([
+        {"tag": "a", "text": "report page", "href": report_page},
+        {"tag": "text", "text": " · "},
+        {"tag": "a", "text": "week 2023-W20", "href": week_page},
+    ]);
+    assert_eq!(
+        post["content"],
+        serde_json::json!([
+            text("小型测试报告 · 2023-W20"),
+            text(telecom),
+            text(apps),
+            text(best),
+            text(worst),
+            links,
+            text(&reference("feishu"))
+        ])
+    );
 
+    // Slack: the headline is the notification text and the first block (mrkdwn bold, no
+    // heading); links in Slack's <url|text> form.
     let slack = json_body(by_path("/slack")[0]);
-    assert_eq!(slack["blocks"][0]["type"], "header");
+    assert_eq!(slack["text"], headline);
+    assert_eq!(
+        slack["blocks"][0]["text"]["text"],
+        "*看好 (overweight) not held so far*: +1.73 pp vs ≥ +10 pp (8.27 pp short), 87 days left, prices of 2023-05-19"
+    );
+    assert_eq!(slack["blocks"][1]["text"]["text"], format!("*小型测试报告 · 2023-W20*\n• {telecom}\n• {apps}\n{best}\n{worst}"));
+    assert_eq!(
+        slack["blocks"][2]["elements"][0]["text"],
+        format!("<{report_page}|report page> · <{week_page}|week 2023-W20> · {}", reference("slack"))
+    );
 
     // Webhook: Standard Webhooks headers; the signature checked with an independent HMAC.
     let hook = by_path("/hook")[0];
@@ -366,7 +443,13 @@ async fn a_split_message_resumes_after_its_accepted_parts() {
     assert_eq!(contents.len(), 4, "part 1, part 2 (502), part 2 again, part 3");
     assert!(contents[0].starts_with("(1/3) "));
     assert_eq!(contents[1], contents[2]);
-    assert!(contents[3].starts_with("(3/3) ") && contents[3].ends_with("Method: equal weight."));
+    // The ref of the dedup key is the last line of the last part.
+    let reference = chat::ref_line("weekly_summary:r:2023-W20:wecom");
+    assert!(
+        contents[3].starts_with("(3/3) ") && contents[3].ends_with(&format!("Method: equal weight.\n\n{reference}")),
+        "{}",
+        contents[3]
+    );
     assert!(contents.iter().all(|c| c.len() <= 4096));
     assert_eq!(contents.iter().filter(|c| c.starts_with("(1/3) ")).count(), 1, "an accepted part is never sent again");
     assert_eq!(only_row(&database).state, OutboxState::Sent);
@@ -474,6 +557,18 @@ async fn email_carries_the_html_report_with_the_chart_as_an_inline_png() {
     assert!(html.contains("<img src=\"cid:chart\""), "the chart is referenced by Content-ID");
     assert!(!html.contains("<svg"), "no SVG left for mail clients that cannot show it");
     assert!(html.contains("Method:"));
+    // Subject, plain text and HTML lead with the headline (W20: +1.73 pp, 827 bp short of
+    // ≥ +10 pp); the plain part is the table form, with no markup.
+    let headline = "看好 (overweight) not held so far: +1.73 pp vs ≥ +10 pp (8.27 pp short), 87 days left, prices of 2023-05-19";
+    let message = events::weekly_summary(&support::small_weekly(20), &RenderOptions::default(), "", String::new(), Utc::now());
+    assert_eq!(message.title, format!("{headline} · 小型测试报告 2023-W20"));
+    let mail = ratingwatch::notify::email::build(&message, "rw@example.com", &["to@example.com".to_string()]).unwrap();
+    assert_eq!(mail.headers().get_raw("Subject").unwrap(), message.title);
+    let (_, plain) = mime_part(email, "text/plain").expect("a plain part");
+    let plain = String::from_utf8(plain).unwrap();
+    assert_eq!(plain.lines().next(), Some(headline), "{plain}");
+    assert!(!plain.contains("<br>") && !plain.contains('<'), "{plain}");
+    assert!(html.contains(&format!("<p class=\"headline fails\">{}</p>", headline.replace('>', "&gt;"))), "{html}");
     let (headers, png) = mime_part(email, "image/png").expect("an inline PNG part");
     assert!(headers.contains("Content-ID: <chart>") && headers.contains("Content-Disposition: inline"), "{headers}");
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
@@ -503,8 +598,8 @@ fn two_crossings_of_the_same_line_have_distinct_titles_and_subjects_naming_their
     };
     let (april, may) = (NaiveDate::from_ymd_opt(2023, 4, 3).unwrap(), NaiveDate::from_ymd_opt(2023, 5, 17).unwrap());
     let now = Utc::now();
-    let first = events::rating_change(&verdict, group, &change(april), &report.rule, 2, String::new(), now);
-    let second = events::rating_change(&verdict, group, &change(may), &report.rule, 2, String::new(), now);
+    let first = events::rating_change(&verdict, group, &change(april), &report.rule, 2, "", String::new(), now);
+    let second = events::rating_change(&verdict, group, &change(may), &report.rule, 2, "", String::new(), now);
     assert_ne!(first.title, second.title);
     let (from, to) = (&report.rule.label(neutral).zh, &report.rule.label(overweight).zh);
     assert_eq!(first.title, format!("{} · {} {from} → {to} · 2023-04-03", verdict.title, group.name));
@@ -517,4 +612,59 @@ fn two_crossings_of_the_same_line_have_distinct_titles_and_subjects_naming_their
     };
     assert_eq!(subject(&first), first.title);
     assert_ne!(subject(&first), subject(&second));
+}
+
+/// README's "WeCom in four steps", followed literally: the shipped config with the box's
+/// table appended parses, and `notify test` reaches the (local) WeCom endpoint named by the
+/// environment variable, never by the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readme_wecom_in_four_steps_works_on_the_shipped_config() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    // Step 2's block: the ```toml fence after the marker, its lines without the quote prefix.
+    let after = &readme[readme.find("<!-- wecom-four-steps -->").expect("README keeps the marker")..];
+    let block: String = after
+        .lines()
+        .map(|line| line.trim_start_matches('>').trim())
+        .skip_while(|line| *line != "```toml")
+        .skip(1)
+        .take_while(|line| *line != "```")
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert!(block.contains("[[notify.channels]]") && block.contains("url_env = \"WECOM_WEBHOOK_URL\""), "{block}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ratingwatch.toml");
+    let shipped = std::fs::read_to_string(root.join("config/ratingwatch.toml")).unwrap();
+    std::fs::write(&config, format!("{shipped}\n{block}")).unwrap();
+    let loaded = Config::load(Some(&config), []).unwrap_or_else(|error| panic!("shipped config + README's channel: {error:#}"));
+    assert_eq!(loaded.notify.channels.len(), 1);
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/cgi-bin/webhook/send"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"errcode":0,"errmsg":"ok"}"#))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let url = format!("{}/cgi-bin/webhook/send?key=four-steps-key", server.uri());
+    let (dir_path, config_path) = (dir.path().to_path_buf(), config.clone());
+    let output = tokio::task::spawn_blocking(move || {
+        support::ratingwatch_process(&dir_path)
+            .arg("--config")
+            .arg(&config_path)
+            .args(["notify", "test"])
+            .env("WECOM_WEBHOOK_URL", url)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.starts_with("team-wecom (wecom 127.0.0.1): accepted (HTTP 200"), "{stdout}");
+    // The key is in the environment only: not echoed back to the terminal.
+    assert!(!stdout.contains("four-steps-key"), "{stdout}");
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(json_body(&requests[0])["msgtype"].as_str().map(|t| t.starts_with("markdown")), Some(true));
 }

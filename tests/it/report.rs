@@ -12,7 +12,8 @@ use ratingwatch::analysis::model::{NamedPath, Verdict, WeeklySummary};
 use ratingwatch::analysis::{AnalysisOptions, compute_verdict};
 use ratingwatch::catalog::{Band, Bound, Boundary, Label, Rating, boundaries, three_tier_bands};
 use ratingwatch::report::{
-    ChartSpec, Format, RenderOptions, chart_svg, render_ledger, render_verdict, render_verdict_with, render_weekly, write_weekly_files,
+    ChartSpec, Format, Headline, RenderOptions, chart_svg, render_ledger, render_verdict, render_verdict_with, render_weekly,
+    write_weekly_files,
 };
 use serde_json::Value;
 
@@ -36,11 +37,16 @@ fn pending_verdict() -> Verdict {
 /// The small report rated 中性 instead of 看好: its basket's implied rating at the horizon end
 /// (−3.00 pp) is 中性, so this rating held. A second report for the ledger.
 fn held_verdict() -> Verdict {
+    neutral_verdict("2023-08-31")
+}
+
+/// The small report rated 中性, as of `as_of`.
+fn neutral_verdict(as_of: &str) -> Verdict {
     let mut report = support::small_report();
     report.id = "small-neutral-2023-02-14".to_string();
     report.title = "小型测试报告（中性）".to_string();
     report.rating = Rating(1);
-    compute_verdict(&report, &support::small_report_closes(), date("2023-08-31"), &AnalysisOptions::default()).unwrap()
+    compute_verdict(&report, &support::small_report_closes(), date(as_of), &AnalysisOptions::default()).unwrap()
 }
 
 /// The week 2023-W20 (Mon 2023-05-15 to Fri 2023-05-19, from the close of Friday 2023-05-12).
@@ -102,6 +108,103 @@ fn human_formats_state_the_method_and_the_rating_words() {
         assert!(weekly.contains("Method: Equal-weight buy-and-hold"), "{format}");
         assert!(weekly.contains("87 days left"), "{format}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The headline: the first line of every human format, one wording per state.
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}
+
+#[test]
+fn the_headline_states_each_outcome_in_its_own_words() {
+    let options = RenderOptions::default();
+    let cases = [
+        // Final, rated 看好: basket −3.00 pp against ≥ +10 pp, 1000 − (−300) = 1300 bp short.
+        (verdict(), "看好 (overweight) not held: -3.00 pp vs ≥ +10 pp (13.00 pp short), final, prices of 2023-08-14"),
+        // Final, rated 中性 (−10, +10): −3.00 pp is 700 bp above −10 and 1300 below +10, so the
+        // lower line decides, 700 bp clear.
+        (held_verdict(), "中性 (neutral) held: -3.00 pp vs > -10 pp (+7.00 pp clear), final, prices of 2023-08-14"),
+        // Pending on 2023-05-19 (87 days left), basket +1.73 pp: 1000 − 173 = 827 bp short of 看好…
+        (pending_verdict(), "看好 (overweight) not held so far: +1.73 pp vs ≥ +10 pp (8.27 pp short), 87 days left, prices of 2023-05-19"),
+        // …and 827 bp inside 中性's upper line (1173 bp above its lower one).
+        (
+            neutral_verdict("2023-05-19"),
+            "中性 (neutral) held so far: +1.73 pp vs < +10 pp (+8.27 pp clear), 87 days left, prices of 2023-05-19",
+        ),
+        // On the report date: only the base closes; 14 + 31 + 30 + 31 + 30 + 31 + 14 = 181 days
+        // from 02-14 to 08-14.
+        (
+            support::small_verdict("2023-02-14"),
+            "看好 (overweight) pending, no close yet on day 0: line ≥ +10 pp, 181 days left, prices of 2023-02-14",
+        ),
+    ];
+    for (verdict, expected) in cases {
+        assert_eq!(Headline::of_verdict(&verdict, &options).text, expected);
+        for format in [Format::Table, Format::Markdown] {
+            let text = render_verdict(&verdict, format);
+            let line = first_line(&text);
+            // Markdown escapes `<` and `>` (a `\>` renders as `>`).
+            let line =
+                if format == Format::Markdown { line.trim_matches('*').replace("\\>", ">").replace("\\<", "<") } else { line.to_string() };
+            assert_eq!(line, expected, "{format}");
+        }
+        let html = render_verdict(&verdict, Format::Html);
+        let badge = html.find("<p class=\"headline").expect("a badge");
+        assert!(badge < html.find("<h1>").unwrap() && badge < html.find("<table>").unwrap(), "the badge leads");
+    }
+}
+
+#[test]
+fn the_weekly_summary_leads_with_the_headline_as_of_the_weeks_end() {
+    // W20 is measured to Friday 2023-05-19: the basket's since-report excess +1.73 pp.
+    let expected = "看好 (overweight) not held so far: +1.73 pp vs ≥ +10 pp (8.27 pp short), 87 days left, prices of 2023-05-19";
+    assert_eq!(first_line(&render_weekly(&weekly(), Format::Table)), expected);
+    assert_eq!(first_line(&render_weekly(&weekly(), Format::Markdown)), format!("**{expected}**"));
+    let json: Value = serde_json::from_str(&render_weekly(&weekly(), Format::Json)).unwrap();
+    assert_eq!(json["headline"]["text"], expected);
+    assert_eq!(json["headline"]["state"], "not_held_so_far");
+    // W33 (as of 08-18) is after the horizon end 08-14: its headline is the final verdict,
+    // measured to 08-14 (basket −3.00 pp), not the week's numbers to 08-18.
+    assert_eq!(
+        first_line(&render_weekly(&support::small_weekly(33), Format::Table)),
+        "看好 (overweight) not held: -3.00 pp vs ≥ +10 pp (13.00 pp short), final, prices of 2023-08-14"
+    );
+    // The state of each sector in the table: 通信 −1.46 pp 中性, 应用 +12.29 pp 看好.
+    let table = render_weekly(&weekly(), Format::Table);
+    let row = |name: &str| table.lines().find(|line| line.contains(name)).unwrap().to_string();
+    assert!(row("通信 communications").contains("not held so far"), "{table}");
+    assert!(row("应用 applications").contains("┆ held so far"), "{table}");
+}
+
+#[test]
+fn the_json_headline_carries_the_numbers_apart() {
+    let text = render_verdict(&verdict(), Format::Json);
+    assert!(text.starts_with("{\n  \"headline\": {"), "the headline comes first: {text}");
+    let json: Value = serde_json::from_str(&text).unwrap();
+    let headline = &json["headline"];
+    assert_eq!(headline["state"], "not_held");
+    assert_eq!(headline["final"], true);
+    assert_eq!(headline["prices_date"], "2023-08-14");
+    assert_eq!(headline["line"], serde_json::json!({"op": "≥", "bp": 1000}));
+    // −3.00 pp and 13.00 pp short, as fractions.
+    assert_eq!(headline["excess"].as_f64(), Some(-0.03));
+    assert_eq!(headline["distance"].as_f64(), Some(-0.13));
+}
+
+#[test]
+fn the_webhook_data_is_the_printed_json_document() {
+    // One serialisation: the value the generic webhook sends as `data` equals the document
+    // `verdict --format json` and `report --format json` print.
+    let options = RenderOptions::default();
+    for verdict in [verdict(), pending_verdict()] {
+        let printed: Value = serde_json::from_str(&render_verdict(&verdict, Format::Json)).unwrap();
+        assert_eq!(ratingwatch::report::verdict_json(&verdict, &options), printed);
+    }
+    let printed: Value = serde_json::from_str(&render_weekly(&weekly(), Format::Json)).unwrap();
+    assert_eq!(ratingwatch::report::weekly_json(&weekly(), &options), printed);
+    assert!(printed["headline"]["text"].as_str().unwrap().starts_with("看好 (overweight) not held so far"));
 }
 
 // ---------------------------------------------------------------------------------------------

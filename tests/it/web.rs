@@ -313,6 +313,22 @@ async fn the_week_page_is_the_weekly_file_in_the_dashboard_frame() {
     let page = server.get(&format!("/reports/{REPORT}?as_of=2023-08-31")).await;
     assert!(page.body.contains(body));
     assert!(body.contains("<svg"));
+    // Both pages lead with the headline badge, above any table: red for the final verdict's
+    // −3.00 pp (13.00 pp short of ≥ +10 pp), red for W20's +1.73 pp (8.27 pp short).
+    let week_page = server.get(&format!("/reports/{REPORT}/weeks/2023-W20")).await.body;
+    for (page, badge) in [
+        (
+            &page.body,
+            "<p class=\"headline fails\">看好 (overweight) not held: -3.00 pp vs ≥ +10 pp (13.00 pp short), final, prices of 2023-08-14</p>",
+        ),
+        (
+            &week_page,
+            "<p class=\"headline fails\">看好 (overweight) not held so far: +1.73 pp vs ≥ +10 pp (8.27 pp short), 87 days left, prices of 2023-05-19</p>",
+        ),
+    ] {
+        let at = page.find(badge).unwrap_or_else(|| panic!("no badge {badge} in {page}"));
+        assert!(at < page.find("<table>").unwrap() && at < page.find("<h1>").unwrap(), "the badge leads the page");
+    }
 
     // The archive: the weeks from W07 (the first Friday after Tuesday 2023-02-14) in which the
     // fixture's benchmark has a close (02-13..17, 05-12, 05-15..19, 06-01, 08-11, 08-14..18),
@@ -462,6 +478,16 @@ async fn metrics_parse_as_prometheus_text_and_count_what_happened() {
         store.finish_job_run(ok, ratingwatch::store::JobRunOutcome::Ok, &serde_json::json!({}), None, t(2)).unwrap();
         let failed = store.begin_job_run("sync_cn_hk", None, t(10)).unwrap();
         store.finish_job_run(failed, ratingwatch::store::JobRunOutcome::Failed, &serde_json::json!({}), Some("x"), t(11)).unwrap();
+        // Two messages queued for one channel, none sent yet.
+        let message = |key: &str| ratingwatch::store::NewOutboxMessage {
+            dedup_key: key.to_string(),
+            channel: "team".to_string(),
+            event: "weekly_summary".to_string(),
+            report_id: None,
+            title: "t".to_string(),
+            payload: "{}".to_string(),
+        };
+        store.enqueue_messages(&[message("a"), message("b")], t(12)).unwrap();
     }
     let server = start(config(dir.path()), Mode::Standalone, None).await;
     assert_eq!(server.get(&verdict_path()).await.status, 200);
@@ -470,7 +496,8 @@ async fn metrics_parse_as_prometheus_text_and_count_what_happened() {
     let find = |name: &str, label: &str| {
         samples
             .iter()
-            .find(|(n, labels, _)| n == name && labels.contains(label))
+            // `label` is one or more `key="value"` fragments joined by `&`, all present.
+            .find(|(n, labels, _)| n == name && label.split('&').all(|part| labels.contains(part)))
             .map(|(_, _, v)| *v)
             .unwrap_or_else(|| panic!("{name} {label}:\n{text}"))
     };
@@ -482,14 +509,27 @@ async fn metrics_parse_as_prometheus_text_and_count_what_happened() {
     assert_eq!(find("ratingwatch_securities", "market=\"SH\""), 3.0);
     assert_eq!(find("ratingwatch_securities", "market=\"SZ\""), 2.0);
     assert_eq!(find("ratingwatch_securities", "market=\"HK\""), 1.0);
-    assert_eq!(find("ratingwatch_job_runs_total", "outcome=\"ok\""), 1.0);
-    assert_eq!(find("ratingwatch_job_runs_total", "outcome=\"failed\""), 1.0);
+    assert_eq!(find("ratingwatch_job_runs_total", "job=\"sync_cn_hk\"&outcome=\"ok\""), 1.0);
+    assert_eq!(find("ratingwatch_job_runs_total", "job=\"sync_cn_hk\"&outcome=\"failed\""), 1.0);
     // Last run started 2026-11-27 08:10 UTC (Unix 1795767000); last success 08:00
     // (1795766400); the last run took 60 s.
     assert_eq!(find("ratingwatch_job_last_run_timestamp_seconds", "job=\"sync_cn_hk\""), 1_795_767_000.0);
     assert_eq!(find("ratingwatch_job_last_success_timestamp_seconds", "job=\"sync_cn_hk\""), 1_795_766_400.0);
     assert_eq!(find("ratingwatch_job_last_duration_seconds", "job=\"sync_cn_hk\""), 60.0);
     assert!(find("ratingwatch_securities_stale", "") >= 0.0);
+    // The outbox per channel and state, every state present.
+    assert_eq!(find("ratingwatch_outbox_messages", "channel=\"team\"&state=\"pending\""), 2.0);
+    assert_eq!(find("ratingwatch_outbox_messages", "channel=\"team\"&state=\"sent\""), 0.0);
+    // Each market's latest close: SH's and HK's is 2023-08-18 (000300.SH and 0700.HK's last
+    // rows), 00:00 UTC = 19,587 days × 86,400 s = 1,692,316,800.
+    assert_eq!(find("ratingwatch_latest_close_timestamp_seconds", "market=\"SH\""), 1_692_316_800.0);
+    assert_eq!(find("ratingwatch_latest_close_timestamp_seconds", "market=\"HK\""), 1_692_316_800.0);
+    // Counters exist at 0 before their first event, so `rate()` sees the first one. (Other
+    // tests in this process may have counted Yahoo's requests already: only presence here.)
+    assert!(find("ratingwatch_provider_failures_total", "class=\"too_large\"") >= 0.0);
+    assert!(find("ratingwatch_provider_trips_total", "provider=\"yahoo\"") >= 0.0);
+    assert_eq!(find("ratingwatch_job_runs_total", "job=\"sync_cn_hk\"&outcome=\"cancelled\""), 0.0);
+    assert_eq!(find("ratingwatch_job_runs_total", "job=\"weekly_summary\"&outcome=\"ok\""), 0.0);
     assert!(find("ratingwatch_http_requests_total", "route=\"/reports/{id}\"") >= 1.0);
     assert!(text.contains("ratingwatch_http_request_duration_seconds_bucket"), "{text}");
 }
@@ -615,4 +655,76 @@ fn serve_runs_the_dashboard_and_stops_it_on_sigterm() {
     assert_eq!(code, Some(0), "{}", stderr());
     let refused = runtime.block_on(reqwest::Client::new().get(format!("http://{address}/healthz")).send());
     assert!(refused.is_err(), "the web server stopped with the service");
+}
+
+/// The answer cache: a repeated question is answered from it byte for byte; a write by
+/// another connection (as the service's sync in this process, or another process, makes)
+/// changes the next answer; `/metrics` counts the hits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_questions_come_from_the_cache_and_a_write_shows_at_once() {
+    let dir = imported(&["small-report/small-report.toml"]);
+    let state = WebState::new(config(dir.path()), Arc::new(SystemClock), Mode::Standalone, None);
+    let server = WebServer::bind(state).await.unwrap();
+    let counts = server.state();
+    let base = format!("http://{}", server.local_addr().unwrap());
+    let shutdown = CancellationToken::new();
+    tokio::spawn(server.run(shutdown.clone(), Duration::from_secs(1)));
+    let server = Server { base, shutdown, client: reqwest::Client::new() };
+
+    let api = format!("/api/v1/reports/{REPORT}/verdict?as_of=2023-05-19");
+    let first = server.get(&api).await;
+    assert_eq!((first.status, counts.cache_counts()), (200, (0, 1)));
+    // The same question, spelled with its parameters in another order: one hit, same bytes.
+    let second = server.get(&format!("/api/v1/reports/{REPORT}/verdict?currency=cny&as_of=2023-05-19")).await;
+    assert_eq!(second.body, first.body);
+    assert_eq!(second.content_type, first.content_type);
+    assert_eq!(counts.cache_counts(), (1, 1));
+    // The page is another question (its own entry); asked twice, the second is a hit.
+    let page = server.get(&format!("/reports/{REPORT}?as_of=2023-05-19")).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(server.get(&format!("/reports/{REPORT}?as_of=2023-05-19")).await.body, page.body);
+    assert_eq!(counts.cache_counts(), (2, 2));
+    // Errors are not kept: each is a miss.
+    assert_eq!(server.get("/api/v1/reports/no-such-report/verdict").await.status, 404);
+    assert_eq!(server.get("/api/v1/reports/no-such-report/verdict").await.status, 404);
+    assert_eq!(counts.cache_counts(), (2, 4));
+
+    // A revised benchmark close on 2023-05-19 (4059 → 4080), written through the store on a
+    // connection of its own, as sync writes inside `serve`.
+    assert!(first.body.contains("4059") && !first.body.contains("4080"), "{}", first.body);
+    {
+        let mut store = ratingwatch::store::Store::open(&dir.path().join("test.db")).unwrap();
+        let bar = ratingwatch::prices::Bar {
+            date: chrono::NaiveDate::from_ymd_opt(2023, 5, 19).unwrap(),
+            open: Some(4095.0),
+            high: Some(4100.0),
+            low: Some(4050.0),
+            close: 4080.0,
+            volume: Some(120_000_000.0),
+            adj_close: 4080.0,
+        };
+        let symbol = ratingwatch::symbol::Symbol::parse("000300.SH").unwrap();
+        let now = chrono::Utc::now();
+        store.upsert_bars(&symbol, &[bar], "csv", ratingwatch::prices::AdjBasis::None, now.date_naive(), now).unwrap();
+    }
+    let after = server.get(&api).await;
+    assert!(after.body.contains("4080") && !after.body.contains("4059"), "{}", after.body);
+    assert_eq!(counts.cache_counts(), (2, 5));
+    let page_after = server.get(&format!("/reports/{REPORT}?as_of=2023-05-19")).await;
+    assert_ne!(page_after.body, page.body);
+    assert_eq!(counts.cache_counts(), (2, 6));
+    // And the new answer is cached in its turn.
+    assert_eq!(server.get(&api).await.body, after.body);
+    assert_eq!(counts.cache_counts(), (3, 6));
+
+    // A write by another process (the real binary importing the benchmark file again, its
+    // 05-19 close 4059): the next answer is the first one again.
+    support::import_small_report_prices(|| cli(dir.path()));
+    assert_eq!(server.get(&api).await.body, first.body);
+    assert_eq!(counts.cache_counts(), (3, 7));
+
+    let samples = parse_prometheus(&server.get("/metrics").await.body);
+    let hits = samples.iter().find(|(name, _, _)| name == "ratingwatch_web_cache_hits_total").map(|(_, _, v)| *v);
+    // Process-wide (other tests' servers count too): at least this server's 3 hits.
+    assert!(hits.is_some_and(|hits| hits >= 3.0), "{hits:?}");
 }

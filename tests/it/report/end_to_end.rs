@@ -119,10 +119,17 @@ fn weekly_report_markdown_for_an_iso_week() {
     //   (441 × 0.89 / 348 + 1.1475) / 2 = (392.49 + 399.33) / 696; week 791.82 / 765.3 − 1
     //   = +3.465 % → +3.47 %, week excess +4.47 pp; since 791.82 / 696 − 1 = +13.77 %,
     //   excess 13.767 − 1.475 = +12.29 pp → 看好.
-    assert!(markdown.starts_with("# Weekly summary 2023-W20: 小型测试报告\n"), "{markdown}");
-    assert!(markdown.contains("| 通信 communications | +0.02 % | +1.02 pp | +0.02 % | -1.46 pp | 中性 |"), "{markdown}");
-    assert!(markdown.contains("| 应用 applications | +3.47 % | +4.47 pp | +13.77 % | +12.29 pp | 看好 |"), "{markdown}");
-    assert!(markdown.contains("| 沪深300 (benchmark) | -1.00 % |  | +1.48 % |  |  |"), "{markdown}");
+    // The basket's excess since the report, +1.73 pp, is 1000 − 173 = 827 bp short of 看好's line.
+    assert!(
+        markdown.starts_with(
+            "**看好 (overweight) not held so far: +1.73 pp vs ≥ +10 pp (8.27 pp short), 87 days left, prices of 2023-05-19**\n\n\
+             # Weekly summary 2023-W20: 小型测试报告\n"
+        ),
+        "{markdown}"
+    );
+    assert!(markdown.contains("| 通信 communications | +0.02 % | +1.02 pp | +0.02 % | -1.46 pp | 中性 | not held so far |"), "{markdown}");
+    assert!(markdown.contains("| 应用 applications | +3.47 % | +4.47 pp | +13.77 % | +12.29 pp | 看好 | held so far |"), "{markdown}");
+    assert!(markdown.contains("| 沪深300 (benchmark) | -1.00 % |  | +1.48 % |  |  |  |"), "{markdown}");
     assert!(markdown.contains("Method:"), "{markdown}");
 }
 

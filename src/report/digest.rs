@@ -1,0 +1,173 @@
+//! The content of a chat message: the headline, one line per sector, the week's best and
+//! worst names, and links to the dashboard's pages. Words and numbers only; each chat
+//! platform's syntax is `notify`'s (`notify::deliver`). Pure.
+
+use serde::{Deserialize, Serialize};
+
+use super::RenderOptions;
+use super::headline::{Headline, State, group_state, week_state};
+use super::numbers::{percent, points};
+use super::verdict::display_name;
+use crate::analysis::model::{MemberMove, Verdict, WeeklySummary};
+
+/// One sector's line: `通信 communications: -1.46 pp 中性, not held so far, week +1.02 pp`,
+/// with the state apart so a platform can colour it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SectorLine {
+    /// `通信 communications`
+    pub name: String,
+    /// `-1.46 pp 中性`
+    pub figures: String,
+    pub state: State,
+    /// `week +1.02 pp`; empty for a verdict.
+    pub change: String,
+}
+
+impl SectorLine {
+    /// The line as plain text.
+    pub fn text(&self) -> String {
+        let mut text = format!("{}: {}, {}", self.name, self.figures, self.state.short());
+        if !self.change.is_empty() {
+            text.push_str(", ");
+            text.push_str(&self.change);
+        }
+        text
+    }
+}
+
+/// A link to a dashboard page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    pub text: String,
+    pub url: String,
+}
+
+/// What a chat message says.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Digest {
+    pub headline: Headline,
+    /// `小型测试报告 · 2023-W20`: what the headline is about.
+    pub title: String,
+    pub sectors: Vec<SectorLine>,
+    /// `best this week: 腾讯 +5.00 %, 中国移动 +2.00 %` and the worst; empty when not known.
+    pub movers: Vec<String>,
+    /// The report's page and the week's page; empty without `http.public_url`.
+    pub links: Vec<Link>,
+}
+
+/// `<public_url>/reports/<id>` (and the week's page) when the dashboard's public address is
+/// configured.
+fn links(public_url: &str, report_id: &str, week: Option<&str>) -> Vec<Link> {
+    let base = public_url.trim_end_matches('/');
+    if base.is_empty() {
+        return Vec::new();
+    }
+    let mut links = vec![Link { text: "report page".to_string(), url: format!("{base}/reports/{report_id}") }];
+    if let Some(week) = week {
+        links.push(Link { text: format!("week {week}"), url: format!("{base}/reports/{report_id}/weeks/{week}") });
+    }
+    links
+}
+
+/// `腾讯 +5.00 %, 中国移动 +2.00 %`: the first two.
+fn names<'a>(moves: impl Iterator<Item = &'a MemberMove>) -> String {
+    moves.map(|member| format!("{} {}", member.name, percent(member.week_return))).collect::<Vec<_>>().join(", ")
+}
+
+/// The best two and the worst two of `ranked` (best first), never one member in both: with
+/// fewer than four, one line naming them all, best to worst.
+fn best_and_worst_lines(period: &str, ranked: &[MemberMove]) -> Vec<String> {
+    match ranked.len() {
+        0 => Vec::new(),
+        1..=3 => vec![format!("{period}, best to worst: {}", names(ranked.iter()))],
+        _ => vec![
+            format!("best {period}: {}", names(ranked.iter().take(2))),
+            format!("worst {period}: {}", names(ranked.iter().rev().take(2))),
+        ],
+    }
+}
+
+/// A week's digest: per sector the excess since the report, its implied rating and state, and
+/// the week's excess; the basket's best and worst two names of the week.
+pub fn weekly_digest(summary: &WeeklySummary, options: &RenderOptions, public_url: &str) -> Digest {
+    let sectors = summary
+        .sectors
+        .iter()
+        .map(|sector| SectorLine {
+            name: display_name(&sector.name, &sector.name_en),
+            figures: format!("{} {}", points(sector.since_report_excess), sector.implied_rating),
+            state: week_state(summary, sector),
+            change: format!("week {}", points(sector.week_excess)),
+        })
+        .collect();
+    // The model's lists, best first: the best and then the worst reversed (a basket of six or
+    // fewer has one list, `best`, already best to worst).
+    let ranked: Vec<MemberMove> = summary.basket.best.iter().chain(summary.basket.worst.iter().rev()).cloned().collect();
+    let movers = best_and_worst_lines("this week", &ranked);
+    let week = summary.week.to_string();
+    Digest {
+        headline: Headline::of_weekly(summary, options),
+        title: format!("{} · {week}", summary.title),
+        sectors,
+        movers,
+        links: links(public_url, &summary.report_id, Some(&week)),
+    }
+}
+
+/// A verdict's digest: per sector the excess, its implied rating and state; the basket's best
+/// and worst two members since the report.
+pub fn verdict_digest(verdict: &Verdict, options: &RenderOptions, public_url: &str) -> Digest {
+    let sectors = verdict
+        .sectors
+        .iter()
+        .map(|group| SectorLine {
+            name: display_name(&group.name, &group.name_en),
+            figures: format!("{} {}", points(group.excess), group.implied_rating),
+            state: group_state(verdict, group),
+            change: String::new(),
+        })
+        .collect();
+    let mut members: Vec<MemberMove> = verdict
+        .basket
+        .members
+        .iter()
+        .map(|member| MemberMove { symbol: member.symbol.clone(), name: member.name.clone(), week_return: member.total_return })
+        .collect();
+    // Best first; ties keep the basket's order.
+    members.sort_by(|a, b| b.week_return.total_cmp(&a.week_return));
+    let movers = best_and_worst_lines("since the report", &members);
+    Digest {
+        headline: Headline::of_verdict(verdict, options),
+        title: format!("{} ({}, {})", verdict.title, verdict.broker, verdict.report_date),
+        sectors,
+        movers,
+        links: links(public_url, &verdict.report_id, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ranked(returns: &[f64]) -> Vec<MemberMove> {
+        returns
+            .iter()
+            .enumerate()
+            .map(|(i, &week_return)| MemberMove { symbol: format!("60000{i}.SH").parse().unwrap(), name: format!("m{i}"), week_return })
+            .collect()
+    }
+
+    #[test]
+    fn no_member_is_named_both_best_and_worst() {
+        // Three members: one line, best to worst (two lists of two would name m1 twice).
+        assert_eq!(
+            best_and_worst_lines("this week", &ranked(&[0.02, 0.0, -0.02])),
+            ["this week, best to worst: m0 +2.00 %, m1 0.00 %, m2 -2.00 %"]
+        );
+        assert_eq!(
+            best_and_worst_lines("this week", &ranked(&[0.02, 0.01, 0.0, -0.02])),
+            ["best this week: m0 +2.00 %, m1 +1.00 %", "worst this week: m3 -2.00 %, m2 0.00 %"]
+        );
+        assert!(best_and_worst_lines("this week", &[]).is_empty());
+    }
+}
