@@ -19,6 +19,7 @@ mod log;
 mod notify;
 mod output;
 mod providers;
+mod ratings;
 mod reports;
 mod schedule;
 mod service;
@@ -32,6 +33,7 @@ pub use log::{LogConfig, LogFormat};
 pub use notify::{ChannelConfig, ChannelKind, EventKind, NotifyConfig};
 pub use output::OutputConfig;
 pub use providers::{ChainsConfig, ProviderConfig, ProvidersConfig};
+pub use ratings::{MAX_RATINGS_OVERLAP_DAYS, RatingsConfig};
 pub use reports::ReportsConfig;
 pub use schedule::{JobsConfig, ScheduleConfig};
 pub use service::ServiceConfig;
@@ -69,6 +71,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub log: LogConfig,
     pub notify: NotifyConfig,
+    pub ratings: RatingsConfig,
 }
 
 impl Config {
@@ -112,7 +115,8 @@ impl Config {
     /// The one validation: [`Config::load`] calls it, and the provider clients call
     /// [`ProviderConfig::validate`] on what they are given.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let Config { database, reports, schedule, output, sync, providers, analysis, instruments, service, http, log, notify } = self;
+        let Config { database, reports, schedule, output, sync, providers, analysis, instruments, service, http, log, notify, ratings } =
+            self;
         database.validate()?;
         reports.validate()?;
         schedule.validate()?;
@@ -124,6 +128,7 @@ impl Config {
         service.validate()?;
         http.validate()?;
         log.validate()?;
+        ratings.validate()?;
         notify.validate()
     }
 

@@ -17,6 +17,7 @@ pub mod notify;
 pub mod pipeline;
 pub mod prices;
 pub mod providers;
+pub mod ratings;
 pub mod report;
 pub mod schedule;
 pub mod service;

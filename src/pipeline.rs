@@ -16,9 +16,11 @@
 use chrono::{Days, NaiveDate};
 
 use crate::analysis::model::{Verdict, WeeklySummary};
+use crate::analysis::ratings::{self, CallScore, ScoredCall, UnscoredKind};
 use crate::analysis::{self, AnalysisError, Closes, Series, WeekSpec};
 use crate::catalog::ReportDef;
 use crate::ids::Week;
+use crate::ratings::{BrokerBook, RatingRecord};
 use crate::store::{Store, StoreError};
 use crate::symbol::Symbol;
 
@@ -134,6 +136,31 @@ pub fn market_closed_week(store: &Store, benchmark: &Symbol, week: Week) -> Resu
     })
 }
 
+/// Every rating scored as of `as_of` (see [`crate::analysis::ratings`]): each call's
+/// one-company report goes through [`verdict`], the same loading and analysis as a report's.
+/// A call without prices is unscored, saying so; a store failure is an error.
+pub fn score_ratings(
+    store: &Store,
+    records: Vec<RatingRecord>,
+    book: &BrokerBook,
+    as_of: NaiveDate,
+    options: &AnalysisOptions,
+) -> Result<Vec<ScoredCall>, PipelineError> {
+    let mut calls = Vec::with_capacity(records.len());
+    for record in records {
+        let score = match ratings::prepare(&record, book) {
+            Err(unscored) => *unscored,
+            Ok((report, horizon)) => match verdict(store, &report, as_of.max(record.date), options) {
+                Ok(verdict) => ratings::score_from_verdict(&report, &horizon, &verdict),
+                Err(PipelineError::Analysis(error)) => CallScore::unscored(UnscoredKind::NoPrices, format!("no prices: {error}")),
+                Err(other) => return Err(other),
+            },
+        };
+        calls.push(ScoredCall { record, score });
+    }
+    Ok(calls)
+}
+
 /// The closes a verdict or summary to `end` needs, and no others, in three statements
 /// whatever the report's size: the companies, then the benchmark, then the FX pairs.
 fn load_closes(store: &Store, report: &ReportDef, end: NaiveDate) -> Result<Closes, PipelineError> {
@@ -177,5 +204,83 @@ mod tests {
         assert_eq!((as_of.label(), as_of.cutoff), ("2023-W20".to_string(), date(2023, 5, 17)));
         let latest = WeekSelection::Latest { today: date(2023, 5, 22) }.resolve();
         assert_eq!((latest.label(), latest.cutoff), ("2023-W20".to_string(), date(2023, 5, 19)));
+    }
+
+    #[test]
+    fn ratings_are_scored_as_one_company_reports() {
+        use chrono::Utc;
+
+        use crate::analysis::ratings::{CallStatus, GroupBy, track_record};
+        use crate::prices::{AdjBasis, Bar};
+        use crate::ratings::Change;
+
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let bar = |day: NaiveDate, close: f64| Bar { date: day, open: None, high: None, low: None, close, volume: None, adj_close: close };
+        let mut store = Store::open_in_memory().unwrap();
+        let (csi, moutai) = (Symbol::parse("000300.SH").unwrap(), Symbol::parse("600519.SH").unwrap());
+        let today = date(2024, 1, 31);
+        for (symbol, closes) in [(&csi, [100.0, 102.0, 110.0]), (&moutai, [10.0, 10.5, 12.5])] {
+            store.ensure_security(symbol).unwrap();
+            let bars: Vec<Bar> =
+                [date(2023, 1, 3), date(2023, 1, 10), date(2023, 7, 3)].into_iter().zip(closes).map(|(d, c)| bar(d, c)).collect();
+            store.replace_bars(symbol, &bars, "csv", AdjBasis::Imported, today, Utc::now()).unwrap();
+        }
+        let call = |code: &str, broker: &str, word: &str| RatingRecord {
+            info_code: code.to_string(),
+            symbol: moutai.clone(),
+            name: "贵州茅台".into(),
+            broker: broker.into(),
+            broker_full: String::new(),
+            analysts: "甲,乙".into(),
+            date: date(2023, 1, 3),
+            rating: word.into(),
+            normalized: None,
+            normalized_value: None,
+            previous: None,
+            previous_value: None,
+            change: Change::FirstCoverage,
+            target_price: None,
+            title: String::new(),
+            pdf_url: String::new(),
+        };
+        let records = vec![
+            call("A", "华泰证券", "增持"),
+            call("B", "国泰君安", "增持"),
+            call("C", "招商证券", "强烈推荐"),
+            call("D", "国泰君安", "买入"),
+            call("E", "诚通证券", "买入"),
+            call("F", "中信建投", "卖出"),
+        ];
+        let book = BrokerBook::load(None).unwrap();
+        let calls = score_ratings(&store, records, &book, date(2023, 12, 31), &AnalysisOptions::default()).unwrap();
+        let status: Vec<CallStatus> = calls.iter().map(|c| c.score.status).collect();
+        // Base 2023-01-03 (stock 10, benchmark 100). 6-month rules end 2023-07-03: stock
+        // 12.5/10 − 1 = +25 %, benchmark 110/100 − 1 = +10 %, excess +15 pp.
+        // A 华泰 增持 (5 ≤ 15 < 20 → 增持): held. B 国泰君安 (12 months, ends 2024-01-03 after
+        // the as-of 2023-12-31): pending. C 招商 强烈推荐 (6–12 scored at 6; 15 < 20 → 增持):
+        // not held. D 国泰君安 has no 买入: unscored. E 诚通证券: no rule. F 中信建投 卖出 (15 ≥ 15 → 买入): not held.
+        use CallStatus::*;
+        assert_eq!(status, [Held, Pending, NotHeld, Unscored, Unscored, NotHeld]);
+        let a = &calls[0].score;
+        assert!((a.excess.unwrap() - 0.15).abs() < 1e-12);
+        assert_eq!(
+            (a.implied_rating.as_deref(), a.horizon_end, a.end_date),
+            (Some("增持"), Some(date(2023, 7, 3)), Some(date(2023, 7, 3)))
+        );
+        assert_eq!(calls[2].score.horizon.as_deref(), Some("6–12 months, scored at 6"));
+        // Direction: C's 增持 is on 强烈推荐's side of 中性; F's 买入 is not on 卖出's.
+        assert_eq!((calls[2].score.direction_right, calls[5].score.direction_right), (Some(true), Some(false)));
+        // B, pending, runs to the latest close: +15 pp, at 国泰君安's 增持 bound (15 %以上, included).
+        assert_eq!(calls[1].score.implied_rating.as_deref(), Some("增持"));
+        assert_eq!(calls[3].score.unscored, Some(UnscoredKind::WordNotInRule));
+        assert_eq!(calls[4].score.unscored, Some(UnscoredKind::BrokerRuleUnknown));
+        let rows = track_record(&calls, GroupBy::Broker, 1);
+        let gtja = rows.iter().find(|r| r.key == "国泰君安").unwrap();
+        assert_eq!((gtja.calls, gtja.scored, gtja.pending, gtja.unscored, gtja.rank), (2, 0, 1, 1, None));
+        let huatai = rows.iter().find(|r| r.key == "华泰证券").unwrap();
+        // Wilson for 1 of 1 at z = 1.959964: centre (1 + z²/2)/(1 + z²) = 2.92073/4.84146 = 0.60327,
+        // half z·sqrt(z²/4)/(1 + z²) = 1.959964 · 0.979982/4.84146 = 0.39672 → [0.20655, 1].
+        assert_eq!((huatai.scored, huatai.held, huatai.rank), (1, 1, Some(1)));
+        assert!((huatai.hit_rate_low.unwrap() - 0.20655).abs() < 1e-4, "{:?}", huatai.hit_rate_low);
     }
 }

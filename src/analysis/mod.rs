@@ -24,6 +24,7 @@
 
 mod basket;
 pub mod model;
+pub mod ratings;
 mod series;
 mod verdict;
 mod week;

@@ -10,6 +10,7 @@ pub mod instruments;
 pub mod memory;
 mod notify;
 mod prices;
+mod ratings;
 mod report;
 mod reports;
 mod serve;
@@ -99,6 +100,9 @@ pub enum Command {
     /// Notifications: test a channel, list the outbox, send an event on demand.
     #[command(subcommand)]
     Notify(notify::NotifyCommand),
+    /// The ratings feed: every broker rating on the watchlist, scored against its broker's rule.
+    #[command(subcommand)]
+    Ratings(ratings::RatingsCommand),
 }
 
 /// What every command gets: the effective config and the moment the command started.
@@ -251,6 +255,7 @@ pub fn main() -> ExitCode {
         Command::Web(args) => web::run(&context, args),
         Command::Config(command) => config::run(&context, command),
         Command::Notify(command) => notify::run(&context, command),
+        Command::Ratings(command) => ratings::run(&context, command),
     };
     match result {
         Ok(code) => ExitCode::from(code),

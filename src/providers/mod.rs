@@ -29,6 +29,7 @@ use crate::text::excerpt;
 mod eastmoney;
 mod http;
 pub mod instruments;
+pub mod ratings;
 mod tencent;
 pub mod us;
 mod yahoo;

@@ -250,6 +250,34 @@ CREATE TABLE close_chunks (
 "#,
             super::chunks::build_all,
         ),
+        // 8: the ratings feed (Eastmoney's report list): one row per report, keyed by its
+        // infoCode, so a re-sync updates and never duplicates.
+        M::up(
+            r#"
+CREATE TABLE ratings (
+    info_code        TEXT PRIMARY KEY,
+    symbol           TEXT NOT NULL,
+    name             TEXT NOT NULL,
+    -- orgSName and orgName
+    broker           TEXT NOT NULL,
+    broker_full      TEXT NOT NULL,
+    analysts         TEXT NOT NULL,
+    publish_date     TEXT NOT NULL,
+    -- the broker's own word (sRatingName); Eastmoney's normalised word and value
+    rating           TEXT NOT NULL,
+    normalized       TEXT,
+    normalized_value INTEGER,
+    previous         TEXT,
+    previous_value   INTEGER,
+    change           TEXT NOT NULL CHECK (change IN ('first_coverage', 'up', 'down', 'maintained')),
+    target_price     REAL,
+    title            TEXT NOT NULL,
+    pdf_url          TEXT NOT NULL,
+    fetched_at       TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX ratings_by_symbol ON ratings (symbol, publish_date);
+"#,
+        ),
     ])
 }
 

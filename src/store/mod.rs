@@ -16,6 +16,7 @@ mod instruments;
 mod migrations;
 mod outbox;
 mod prices;
+mod ratings;
 mod runs;
 mod service;
 
@@ -31,6 +32,7 @@ pub use instruments::InstrumentWrite;
 pub use migrations::migrations;
 pub use outbox::{AttemptRecord, ChannelDeliveries, NewOutboxMessage, OutboxAttempt, OutboxRow, OutboxState};
 pub use prices::{BarStats, SecurityState, WriteStats};
+pub use ratings::{RatingsFilter, RatingsWrite};
 pub use runs::{JobRun, JobRunOutcome, ProviderStreak, SyncFailureRow, SyncRunRow};
 pub use service::PriceFreshness;
 

@@ -33,6 +33,7 @@ mod decide;
 pub mod instruments;
 mod plan;
 mod progress;
+pub mod ratings;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;

@@ -11,7 +11,7 @@ const LAYERS: &[&[&str]] = &[
     &["service", "web"],
     &["notify", "sync"],
     &["providers", "pipeline", "report", "status", "schedule"],
-    &["analysis", "store", "catalog", "draft", "names", "csv_import", "config"],
+    &["analysis", "store", "ratings", "catalog", "draft", "names", "csv_import", "config"],
     &["symbol", "ids", "prices", "text", "clock", "lock"],
 ];
 

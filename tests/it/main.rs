@@ -14,6 +14,7 @@ mod pipe;
 #[path = "../../examples/provider_server/server.rs"]
 mod provider_server;
 mod providers;
+mod ratings;
 mod report;
 mod service;
 mod support;

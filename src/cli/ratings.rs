@@ -1,0 +1,129 @@
+//! `ratingwatch ratings sync|list|track-record`: the ratings feed.
+
+use anyhow::Context as _;
+use chrono::NaiveDate;
+use clap::Subcommand;
+
+use super::{Context, errln, exit, out, parse_date};
+use crate::analysis::CurrencyMode;
+use crate::analysis::ratings::{GroupBy, ScoredCall, track_record};
+use crate::pipeline;
+use crate::ratings::BrokerBook;
+use crate::report::{self, Format, RATINGS_FORMATS};
+use crate::store::{RatingsFilter, Store};
+use crate::symbol::Symbol;
+
+#[derive(Subcommand, Debug)]
+pub enum RatingsCommand {
+    /// Fetch the watchlist companies' broker ratings from Eastmoney's report list.
+    Sync {
+        /// One company only [default: every Shanghai/Shenzhen company on the watchlist].
+        #[arg(long, value_name = "SYMBOL", value_parser = parse_symbol)]
+        symbol: Option<Symbol>,
+    },
+    /// The stored ratings with each call's verdict against its broker's own rule, newest first.
+    List {
+        /// Only ratings on this company.
+        #[arg(long, value_name = "SYMBOL", value_parser = parse_symbol)]
+        symbol: Option<Symbol>,
+        /// A broker's short or full name.
+        #[arg(long)]
+        broker: Option<String>,
+        /// Score as of this date, and list ratings published by then [default: today].
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        as_of: Option<NaiveDate>,
+        /// Only ratings published on or after this date.
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        since: Option<NaiveDate>,
+        /// Output format.
+        #[arg(long, default_value = "table", value_parser = report::format_parser(RATINGS_FORMATS))]
+        format: Format,
+    },
+    /// Whose ratings hold: per broker, analyst or rating word, hit rate with a 95 % interval.
+    TrackRecord {
+        /// Group the calls by broker, analyst or the broker's rating word.
+        #[arg(long, value_enum, default_value = "broker")]
+        by: GroupBy,
+        /// Score as of this date [default: today].
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        as_of: Option<NaiveDate>,
+        /// Only calls published on or after this date.
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        since: Option<NaiveDate>,
+        /// Output format.
+        #[arg(long, default_value = "table", value_parser = report::format_parser(RATINGS_FORMATS))]
+        format: Format,
+    },
+}
+
+fn parse_symbol(text: &str) -> Result<Symbol, String> {
+    Symbol::parse(text).map_err(|e| e.to_string())
+}
+
+pub fn run(context: &Context, command: &RatingsCommand) -> anyhow::Result<u8> {
+    match command {
+        RatingsCommand::Sync { symbol } => sync(context, symbol.as_ref()),
+        RatingsCommand::List { symbol, broker, as_of, since, format } => {
+            let as_of = as_of.unwrap_or_else(|| context.today());
+            let filter = RatingsFilter { symbol: symbol.clone(), broker: broker.clone(), since: *since, until: Some(as_of) };
+            let calls = scored(context, &filter, as_of)?;
+            out(&report::render_ratings(&calls, as_of, *format))?;
+            Ok(exit::OK)
+        }
+        RatingsCommand::TrackRecord { by, as_of, since, format } => {
+            let as_of = as_of.unwrap_or_else(|| context.today());
+            let filter = RatingsFilter { since: *since, until: Some(as_of), ..Default::default() };
+            let calls = scored(context, &filter, as_of)?;
+            let min_sample = context.config.ratings.min_sample;
+            let rows = track_record(&calls, *by, min_sample);
+            out(&report::render_track_record(&rows, (*by).into(), as_of, min_sample, *format))?;
+            Ok(exit::OK)
+        }
+    }
+}
+
+/// The built-in broker rules with the user's file laid over them.
+pub fn broker_book(context: &Context) -> anyhow::Result<BrokerBook> {
+    let user = match &context.config.ratings.brokers_file {
+        Some(path) => Some((
+            path.display().to_string(),
+            std::fs::read_to_string(path).with_context(|| format!("cannot read ratings.brokers_file {}", path.display()))?,
+        )),
+        None => None,
+    };
+    Ok(BrokerBook::load(user.as_ref().map(|(file, text)| (file.as_str(), text.as_str())))?)
+}
+
+fn scored(context: &Context, filter: &RatingsFilter, as_of: NaiveDate) -> anyhow::Result<Vec<ScoredCall>> {
+    let book = broker_book(context)?;
+    let store = context.open_store()?;
+    let records = store.ratings(filter)?;
+    Ok(pipeline::score_ratings(&store, records, &book, as_of, &context.analysis_options(CurrencyMode::Cny))?)
+}
+
+fn sync(context: &Context, symbol: Option<&Symbol>) -> anyhow::Result<u8> {
+    if !context.config.ratings.enabled {
+        errln!("ratings.enabled is false: nothing fetched");
+        return Ok(exit::OK);
+    }
+    let mut store: Store = context.create_store()?;
+    let today = context.today();
+    let runtime = super::runtime()?;
+    let mut progress = |done: usize, total: usize, symbol: &Symbol| errln!("ratings {done}/{total} {symbol}");
+    let report =
+        runtime.block_on(crate::sync::ratings::sync_ratings(&mut store, &context.config, symbol, today, context.now, &mut progress))?;
+    errln!(
+        "ratings: {} companies, {} requests: {} new, {} updated, {} unchanged; {} skipped (not Shanghai/Shenzhen){}",
+        report.companies,
+        report.requests,
+        report.inserted,
+        report.updated,
+        report.unchanged,
+        report.skipped.len(),
+        if report.failures.is_empty() { String::new() } else { format!("; {} failed", report.failures.len()) }
+    );
+    for (symbol, reason) in &report.failures {
+        errln!("failed: {symbol}: {reason}");
+    }
+    Ok(if report.failures.is_empty() { exit::OK } else { exit::PARTIAL })
+}

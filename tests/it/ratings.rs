@@ -1,0 +1,124 @@
+//! The ratings feed end to end: `ratings sync` against a local report-list server (wiremock on
+//! 127.0.0.1) in Eastmoney's format, over the seed report's watchlist, then `ratings list`.
+
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::support::{ratingwatch, seeded_store};
+
+/// One record in the list's shape (field names as the recorded body in
+/// tests/fixtures/eastmoney-reports/one-page.json).
+fn record(code: &str, info: &str, date: &str, broker: &str, word: &str, previous: &str) -> Value {
+    json!({"title": "点评", "stockName": "中国移动", "stockCode": code, "orgName": format!("{broker}股份有限公司"), "orgSName": broker,
+           "publishDate": format!("{date} 00:00:00.000"), "infoCode": info, "emRatingValue": "3", "emRatingName": "买入",
+           "lastEmRatingValue": if previous.is_empty() { "" } else { "3" }, "lastEmRatingName": previous, "ratingChange": "",
+           "indvAimPriceT": "", "researcher": "甲,乙", "market": "SHANGHAI", "sRatingName": word})
+}
+
+fn page(records: Vec<Value>, total_pages: usize, hits: usize) -> String {
+    json!({"hits": hits, "size": records.len(), "data": records, "TotalPage": total_pages, "pageNo": 1, "currentYear": 2023}).to_string()
+}
+
+const EMPTY: &str = include_str!("../fixtures/eastmoney-reports/empty.json");
+
+/// Mounts a responder: 600941 answers `mobile`, every other code the empty answer.
+async fn serve(server: &MockServer, mobile: String) {
+    server.reset().await;
+    Mock::given(method("GET"))
+        .and(path("/report/list"))
+        .respond_with(move |request: &Request| {
+            let code = request.url.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.to_string()).unwrap_or_default();
+            let body = if code == "600941" { mobile.clone() } else { EMPTY.to_string() };
+            ResponseTemplate::new(200).set_body_string(body)
+        })
+        .mount(server)
+        .await;
+}
+
+fn sync(dir: &std::path::Path, server: &MockServer, args: &[&str]) -> (i32, String) {
+    let output = ratingwatch(dir)
+        .args(["ratings", "sync"])
+        .args(args)
+        .env("RATINGWATCH__RATINGS__BASE_URL", server.uri())
+        .env("RATINGWATCH__RATINGS__REQUESTS_PER_SECOND", "0.0")
+        .env("RATINGWATCH__RATINGS__MAX_RETRIES", "0")
+        .env("RATINGWATCH__RATINGS__HISTORY_START", "2023-01-01")
+        .output()
+        .unwrap();
+    (output.status.code().unwrap(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_sync_sends_one_request_per_company_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let watchlist = {
+        let store = seeded_store(dir.path());
+        store.watchlist(None).unwrap()
+    };
+    let asked = watchlist.iter().filter(|e| e.market == "SH" || e.market == "SZ").count();
+    let skipped = watchlist.len() - asked;
+    assert!(asked > 10 && skipped > 0, "the seed watchlist has A shares and others: {asked} {skipped}");
+    let server = MockServer::start().await;
+    let records = vec![
+        record("600941", "AP2023030100000001", "2023-03-01", "国泰君安", "增持", ""),
+        record("600941", "AP2023020100000002", "2023-02-01", "华泰证券", "买入", "买入"),
+    ];
+    serve(&server, page(records.clone(), 1, 2)).await;
+
+    let (code, stderr) = sync(dir.path(), &server, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("ratings: {asked} companies, {asked} requests: 2 new, 0 updated, 0 unchanged; {skipped} skipped")),
+        "{stderr}"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), asked, "HK and US companies are not asked for");
+
+    let (code, stderr) = sync(dir.path(), &server, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains(&format!("{asked} requests: 0 new, 0 updated, 2 unchanged")), "{stderr}");
+    // The second run asked from the last stored date minus the 30-day overlap: 2023-03-01 − 30 = 2023-01-30.
+    let requests = server.received_requests().await.unwrap();
+    let last = requests.iter().rev().find(|r| r.url.query().unwrap_or("").contains("code=600941")).unwrap();
+    assert!(last.url.query().unwrap().contains("beginTime=2023-01-30"), "{}", last.url);
+
+    // An answer lacking a stored report fails that company, deleting and writing nothing.
+    serve(&server, page(records[..1].to_vec(), 1, 1)).await;
+    let (code, stderr) = sync(dir.path(), &server, &["--symbol", "600941.SH"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("failed: 600941.SH: the answer for 2023-01-30 to"), "{stderr}");
+    assert!(stderr.contains("lacks 1 stored report(s) (e.g. AP2023020100000002)"), "{stderr}");
+
+    // An empty page in the middle is a named failure too.
+    serve(&server, page(vec![], 3, 120)).await;
+    let (code, stderr) = sync(dir.path(), &server, &["--symbol", "600941.SH"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("page 1 of 3 is empty although 120 reports are listed"), "{stderr}");
+
+    let output = ratingwatch(dir.path()).args(["ratings", "list", "--as-of", "2023-12-31", "--format", "json"]).output().unwrap();
+    let listed: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(listed.len(), 2, "still both");
+    // Newest first; no prices are stored in this database, so both are unscored, saying why.
+    assert_eq!(listed[0]["info_code"], "AP2023030100000001");
+    assert_eq!(listed[0]["change"], "first_coverage");
+    assert_eq!(listed[1]["change"], "maintained");
+    assert_eq!(listed[0]["status"], "unscored");
+    assert!(listed[0]["reason"].as_str().unwrap().starts_with("no prices:"), "{}", listed[0]);
+    assert_eq!(listed[0]["excess"], Value::Null);
+    for key in [
+        "symbol",
+        "name",
+        "broker",
+        "analysts",
+        "date",
+        "rating",
+        "normalized",
+        "previous",
+        "target_price",
+        "implied_rating",
+        "horizon_end",
+        "pdf_url",
+    ] {
+        assert!(listed[0].get(key).is_some(), "{key}");
+    }
+}
