@@ -17,7 +17,7 @@ pub enum ImportCommand {
     Prices {
         /// The security or FX pair, e.g. 600941.SH, 0700.HK, MSFT, USDCNY.FX.
         #[arg(long)]
-        symbol: String,
+        symbol: Symbol,
         /// Replace every stored bar of the symbol (needed when its stored series came from a provider).
         #[arg(long)]
         replace: bool,
@@ -36,7 +36,7 @@ pub enum ExportCommand {
     Prices {
         /// The security or FX pair, e.g. 600941.SH, 0700.HK, MSFT, USDCNY.FX.
         #[arg(long)]
-        symbol: String,
+        symbol: Symbol,
         /// Write to this file instead of stdout.
         #[arg(long, value_name = "PATH")]
         output: Option<PathBuf>,
@@ -45,30 +45,29 @@ pub enum ExportCommand {
 
 pub fn run_import(context: &Context, command: &ImportCommand) -> anyhow::Result<u8> {
     let ImportCommand::Prices { symbol, replace, add, file } = command;
-    let symbol = Symbol::parse(symbol)?;
     let reader = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let parsed = csv_import::parse_prices(file, std::io::BufReader::new(reader), context.today())?;
     // Created only once the file has parsed: a bad file leaves no new database behind.
     let mut store = context.create_store()?;
-    if !*add && !store.is_named_by_a_report(&symbol)? {
+    if !*add && !store.is_named_by_a_report(symbol)? {
         anyhow::bail!(
             "{symbol} is on no watchlist (no loaded report names it as a company, alternate listing, benchmark or FX pair), so no verdict or summary would use its prices; \
              add it first with `ratingwatch watchlist add {symbol} --sector NAME`, or pass --add to import it anyway"
         );
     }
-    let basis = if symbol.is_fx() || is_benchmark(&store, &symbol)? {
+    let basis = if symbol.is_fx() || is_benchmark(&store, symbol)? {
         AdjBasis::None
     } else if parsed.has_adj_close {
         AdjBasis::Imported
     } else {
         AdjBasis::CloseAsAdjusted
     };
-    store.ensure_security(&symbol)?;
+    store.ensure_security(symbol)?;
     let stats = if *replace {
-        store.replace_bars(&symbol, &parsed.bars, "csv", basis, context.today(), context.now)?
+        store.replace_bars(symbol, &parsed.bars, "csv", basis, context.today(), context.now)?
     } else {
         store
-            .upsert_bars(&symbol, &parsed.bars, "csv", basis, context.today(), context.now)
+            .upsert_bars(symbol, &parsed.bars, "csv", basis, context.today(), context.now)
             .with_context(|| format!("importing {}; pass --replace to replace the stored series", file.display()))?
     };
     let (first, last) = (parsed.bars.iter().map(|b| b.date).min(), parsed.bars.iter().map(|b| b.date).max());
@@ -95,9 +94,8 @@ fn is_benchmark(store: &crate::store::Store, symbol: &Symbol) -> anyhow::Result<
 
 pub fn run_export(context: &Context, command: &ExportCommand) -> anyhow::Result<u8> {
     let ExportCommand::Prices { symbol, output } = command;
-    let symbol = Symbol::parse(symbol)?;
     let store = context.open_store()?;
-    let bars = store.all_bars(&symbol)?;
+    let bars = store.all_bars(symbol)?;
     if bars.is_empty() {
         anyhow::bail!("no stored prices for {symbol}; run `ratingwatch sync --symbol {symbol}` or `ratingwatch import prices`");
     }

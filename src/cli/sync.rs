@@ -15,15 +15,14 @@ pub struct SyncArgs {
     /// Only this security (repeatable), e.g. 600941.SH, 0700.HK, MSFT, USDCNY.FX
     /// [default: every tracked security, the benchmarks and the FX pairs]
     #[arg(long = "symbol", value_name = "SYMBOL")]
-    pub symbols: Vec<String>,
+    pub symbols: Vec<Symbol>,
     /// Re-fetch each security's full history and replace what is stored.
     #[arg(long)]
     pub full: bool,
 }
 
 pub fn run(context: &Context, args: &SyncArgs) -> anyhow::Result<u8> {
-    let symbols = args.symbols.iter().map(|text| Symbol::parse(text)).collect::<Result<Vec<_>, _>>()?;
-    let selection = if symbols.is_empty() { Selection::All } else { Selection::Symbols(symbols) };
+    let selection = if args.symbols.is_empty() { Selection::All } else { Selection::Symbols(args.symbols.clone()) };
     let options = SyncOptions { selection, full: args.full, trigger: "cli".to_string() };
     let providers = Providers::from_config(&context.config.providers)?;
     let store = context.create_store()?;

@@ -21,7 +21,7 @@ pub enum WatchlistCommand {
     /// Add a security to a sector of a report.
     Add {
         /// The security, e.g. 600941.SH, 0700.HK, MSFT.
-        symbol: String,
+        symbol: Symbol,
         /// The sector to add it to.
         #[arg(long)]
         sector: String,
@@ -38,7 +38,7 @@ pub enum WatchlistCommand {
     /// Remove a security from a sector (or from every sector) of a report. Prices are kept.
     Remove {
         /// The security, e.g. 600941.SH, 0700.HK, MSFT.
-        symbol: String,
+        symbol: Symbol,
         /// Only from this sector [default: every sector]
         #[arg(long)]
         sector: Option<String>,
@@ -49,28 +49,23 @@ pub enum WatchlistCommand {
 }
 
 pub fn run(context: &Context, command: &WatchlistCommand) -> anyhow::Result<u8> {
-    // Arguments are checked before the database is opened, so a typo is named as such.
-    let symbol = match command {
-        WatchlistCommand::List { .. } => None,
-        WatchlistCommand::Add { symbol, .. } | WatchlistCommand::Remove { symbol, .. } => Some(Symbol::parse(symbol)?),
-    };
+    // The symbol is parsed by clap, before the database is opened, so a typo is named as such.
     let mut store = context.open_store()?;
-    match (command, symbol) {
-        (WatchlistCommand::List { report, format }, _) => {
+    match command {
+        WatchlistCommand::List { report, format } => {
             let entries = store.watchlist(report.as_deref())?;
             out(&report::render_watchlist(&entries, *format))?;
         }
-        (WatchlistCommand::Add { sector, report, name, tags, .. }, Some(symbol)) => {
+        WatchlistCommand::Add { symbol, sector, report, name, tags } => {
             let report = context.report_id(&store, report.as_ref())?;
-            store.add_member(&report, sector, &symbol, name.as_deref(), tags)?;
+            store.add_member(&report, sector, symbol, name.as_deref(), tags)?;
             outln(&format!("added {symbol} to {sector} in {report}; run `ratingwatch sync --symbol {symbol}` for its prices"))?;
         }
-        (WatchlistCommand::Remove { sector, report, .. }, Some(symbol)) => {
+        WatchlistCommand::Remove { symbol, sector, report } => {
             let report = context.report_id(&store, report.as_ref())?;
-            let removed = store.remove_member(&report, sector.as_deref(), &symbol)?;
+            let removed = store.remove_member(&report, sector.as_deref(), symbol)?;
             outln(&format!("removed {symbol} from {removed} sector(s) in {report}"))?;
         }
-        (WatchlistCommand::Add { .. } | WatchlistCommand::Remove { .. }, None) => unreachable!("parsed above"),
     }
     Ok(exit::OK)
 }

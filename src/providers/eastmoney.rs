@@ -188,13 +188,7 @@ impl Eastmoney {
     async fn fetch_raw(&self, request: &FetchRequest, unit: VolumeUnit) -> Result<(String, Vec<Bar>), Failure> {
         let symbol = &request.symbol;
         // Each secid with the US exchange it stands for, when it stands for one.
-        let candidates: Vec<(String, Option<UsExchange>)> = match symbol.market() {
-            Market::Us if symbol.global_index().is_none() => {
-                let code = symbol.code();
-                self.us_exchanges.candidates(code).into_iter().map(|exchange| (us_secid(code, exchange), Some(exchange))).collect()
-            }
-            _ => secids(symbol)?.into_iter().map(|secid| (secid, None)).collect(),
-        };
+        let candidates = self.us_exchanges.codes_to_try(symbol, us_secid, || secids(symbol))?;
         let probed = candidates.len() > 1;
         let mut not_found = Vec::new();
         for (secid, exchange) in &candidates {

@@ -284,13 +284,7 @@ impl Tencent {
     async fn fetch_raw(&self, request: &FetchRequest, unit: VolumeUnit) -> Result<(String, Vec<Bar>), Failure> {
         let symbol = &request.symbol;
         // Each code with the US exchange it stands for, when it stands for one.
-        let candidates: Vec<(String, Option<UsExchange>)> = match symbol.market() {
-            Market::Us if symbol.global_index().is_none() => {
-                let code = symbol.code();
-                self.us_exchanges.candidates(code).into_iter().map(|exchange| (us_code(code, exchange), Some(exchange))).collect()
-            }
-            _ => tencent_codes(symbol).into_iter().map(|code| (code, None)).collect(),
-        };
+        let candidates = self.us_exchanges.codes_to_try(symbol, us_code, || Ok::<_, Failure>(tencent_codes(symbol)))?;
         let probed = candidates.len() > 1;
         let mut empty_answer = None;
         let mut not_found = Vec::new();

@@ -49,6 +49,25 @@ impl ProbedExchanges {
         }
     }
 
+    /// The provider codes to try for `symbol`, each with the US exchange it stands for: for a
+    /// US share (not an index) one per candidate exchange, spelt by `us_code`; for anything
+    /// else the codes `others` gives, standing for no exchange. Tencent and Eastmoney both
+    /// probe through this.
+    pub fn codes_to_try<E>(
+        &self,
+        symbol: &crate::symbol::Symbol,
+        us_code: impl Fn(&str, UsExchange) -> String,
+        others: impl FnOnce() -> Result<Vec<String>, E>,
+    ) -> Result<Vec<(String, Option<UsExchange>)>, E> {
+        Ok(match symbol.market() {
+            crate::symbol::Market::Us if symbol.global_index().is_none() => {
+                let code = symbol.code();
+                self.candidates(code).into_iter().map(|exchange| (us_code(code, exchange), Some(exchange))).collect()
+            }
+            _ => others()?.into_iter().map(|code| (code, None)).collect(),
+        })
+    }
+
     /// Records that `ticker` answered on `exchange`, when it had to be probed.
     pub fn remember(&self, ticker: &str, exchange: UsExchange, probed: bool) {
         if probed && let Ok(mut found) = self.0.lock() {

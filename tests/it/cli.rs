@@ -286,6 +286,30 @@ fn non_ascii_symbols_are_clean_errors_everywhere() {
     }
 }
 
+/// A bad symbol is a usage error of clap's (its `invalid value '…' for '…'` line, then the
+/// symbol's own message), exit 2 as README's "Exit codes" says, before any file is opened or
+/// written: the folder holds only the CSV file afterwards (no database, no export file).
+#[rstest::rstest]
+#[case::sync(&["sync", "--symbol", "600941.XX"], "'--symbol <SYMBOL>'")]
+#[case::import_prices(&["import", "prices", "--symbol", "600941.XX", "p.csv"], "'--symbol <SYMBOL>'")]
+#[case::export_prices(&["export", "prices", "--symbol", "600941.XX", "--output", "out.csv"], "'--symbol <SYMBOL>'")]
+#[case::watchlist_add(&["watchlist", "add", "600941.XX", "--sector", "通信"], "'<SYMBOL>'")]
+#[case::watchlist_remove(&["watchlist", "remove", "600941.XX"], "'<SYMBOL>'")]
+fn a_bad_symbol_is_refused_by_clap_before_anything_is_opened(#[case] args: &[&str], #[case] argument: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.csv"), CSV).unwrap();
+    ratingwatch(dir.path())
+        .args(args)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("invalid value '600941.XX' for {argument}")))
+        .stderr(predicate::str::contains("is not a symbol"));
+    let mut left: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    left.sort();
+    assert_eq!(left, ["p.csv"], "{args:?}");
+}
+
 #[test]
 fn importing_a_symbol_on_no_watchlist_needs_add() {
     let dir = tempfile::tempdir().unwrap();
