@@ -510,3 +510,52 @@ fn every_command_and_argument_has_a_help_line() {
     let about = ratingwatch::cli::Cli::command().find_subcommand("reports").unwrap().get_about().unwrap().to_string();
     assert!(about.contains("list") && about.contains("draft") && about.contains("add"), "{about}");
 }
+
+#[test]
+fn import_prices_takes_files_and_folders_naming_each_symbol_after_its_file() {
+    let dir = crate::support::small_report_folder(&[crate::support::small_report_path()]);
+    let run = || crate::support::ratingwatch_own_reports(dir.path());
+    // A folder of the small report's seven series (SMALL_REPORT_SERIES), each named SYMBOL.csv;
+    // the report file beside them is not a .csv and is left alone.
+    let copy = dir.path().join("prices");
+    std::fs::create_dir(&copy).unwrap();
+    for symbol in crate::support::SMALL_REPORT_SERIES {
+        std::fs::copy(crate::support::small_report_series_path(symbol), copy.join(format!("{symbol}.csv"))).unwrap();
+    }
+    std::fs::write(copy.join("notes.txt"), "not prices").unwrap();
+    // small_report_folder imported them once already: the same rows again replace nothing.
+    let output = run().args(["import", "prices"]).arg(&copy).output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(stdout.lines().count(), 7, "one line per file: {stdout}");
+    // Name order: 000300.SH first; 13 rows in its fixture file.
+    assert!(stdout.lines().next().unwrap().starts_with("000300.SH: 13 rows from "), "{stdout}");
+    assert!(stdout.contains("HKDCNY.FX: 4 rows"), "{stdout}");
+
+    // A bad file among good ones: the good ones land, the bad one is named, exit 1.
+    let mixed = dir.path().join("mixed");
+    std::fs::create_dir(&mixed).unwrap();
+    // 600941.SH's stored series has adjusted closes: the new row carries one too.
+    std::fs::write(mixed.join("600941.SH.csv"), "date,open,high,low,close,volume,adj_close\n2023-08-15,50,51,49,50.5,100,50.5\n").unwrap();
+    std::fs::write(mixed.join("300308.SZ.csv"), "date,open,high,low,close,volume\n2023-08-15,50,51,49,not-a-number,100\n").unwrap();
+    let output = run().args(["import", "prices"]).arg(mixed.join("600941.SH.csv")).arg(mixed.join("300308.SZ.csv")).output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("600941.SH: 1 rows") && stdout.contains("1 added"), "{stdout}");
+    assert!(stderr.contains("300308.SZ.csv:2: column close") && stderr.contains("1 of 2 files not imported"), "{stderr}");
+    let store = ratingwatch::store::Store::open_existing(&dir.path().join("test.db")).unwrap();
+    let last = |symbol: &str| store.bar_stats(&symbol.parse().unwrap()).unwrap().unwrap().last.to_string();
+    assert_eq!((last("600941.SH"), last("300308.SZ")), ("2023-08-15".to_string(), "2023-08-14".to_string()));
+    store.verify_close_chunks().unwrap();
+
+    // --symbol names one file only; a file whose name is not a symbol is refused before any write.
+    run()
+        .args(["import", "prices", "--symbol", "600941.SH"])
+        .arg(&copy)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--symbol names the symbol of one file"));
+    let odd = dir.path().join("prices-2023.csv");
+    std::fs::copy(crate::support::small_report_series_path("600941.SH"), &odd).unwrap();
+    run().args(["import", "prices"]).arg(&odd).assert().code(2).stderr(predicate::str::contains("the file name is not a symbol"));
+}
