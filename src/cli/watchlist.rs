@@ -60,12 +60,34 @@ pub fn run(context: &Context, command: &WatchlistCommand) -> anyhow::Result<u8> 
             let report = context.report_id(&store, report.as_ref())?;
             store.add_member(&report, sector, symbol, name.as_deref(), tags)?;
             outln(&format!("added {symbol} to {sector} in {report}; run `ratingwatch sync --symbol {symbol}` for its prices"))?;
+            differs_from_file(context, &store, &report)?;
         }
         WatchlistCommand::Remove { symbol, sector, report } => {
             let report = context.report_id(&store, report.as_ref())?;
             let removed = store.remove_member(&report, sector.as_deref(), symbol)?;
             outln(&format!("removed {symbol} from {removed} sector(s) in {report}"))?;
+            differs_from_file(context, &store, &report)?;
         }
     }
     Ok(exit::OK)
+}
+
+/// After a change by hand, says when the database's basket no longer matches the report's
+/// file (or the built-in seed), and that `init` would load the file again.
+fn differs_from_file(context: &Context, store: &crate::store::Store, report: &str) -> anyhow::Result<()> {
+    let dir = &context.config.reports.dir;
+    let (definitions, source) = if dir.exists() {
+        (crate::catalog::load_dir(dir)?, format!("its file in {}", dir.display()))
+    } else {
+        (crate::catalog::embedded_reports()?, "the built-in seed".to_string())
+    };
+    let Some(file) = definitions.into_iter().find(|definition| definition.id == report) else { return Ok(()) };
+    let changes = crate::catalog::differences(&file, &store.report(report)?);
+    if !changes.is_empty() {
+        outln(&format!(
+            "note: report {report}'s basket now differs from {source} ({}); `ratingwatch init` loads the file again and undoes this: edit the file to keep it",
+            changes.join("; ")
+        ))?;
+    }
+    Ok(())
 }

@@ -208,7 +208,11 @@ fn watchlist_add_and_remove() {
     ratingwatch(dir.path())
         .args(["watchlist", "add", "0941.hk", "--sector", "通信", "--name", "中国移动H", "--tag", "算力调度"])
         .assert()
-        .success();
+        .success()
+        // The seed came from data/reports/: the database now differs from that file, and
+        // `init` would undo the change.
+        .stdout(predicate::str::contains("note: report zheshang-2023-02-14-chatgpt's basket now differs from its file in"))
+        .stdout(predicate::str::contains("(sector 通信: 0941.HK join); `ratingwatch init` loads the file again"));
     let list = watchlist_json(dir.path());
     assert_eq!(list.len(), 46);
     assert_eq!(strings(&entry(&list, "0941.HK")["tags"]), ["算力调度"]);
@@ -225,8 +229,18 @@ fn watchlist_add_and_remove() {
     ratingwatch(dir.path()).args(["watchlist", "remove", "9888.HK", "--sector", "应用"]).assert().success();
     let baidu = watchlist_json(dir.path());
     assert_eq!(strings(&entry(&baidu, "9888.HK")["sectors"]), ["深度学习框架", "深度学习大模型"]);
-    ratingwatch(dir.path()).args(["watchlist", "remove", "0941.HK"]).assert().success();
+    ratingwatch(dir.path())
+        .args(["watchlist", "remove", "0941.HK"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("(sector 应用: 9888.HK leave)"));
     assert_eq!(watchlist_json(dir.path()).len(), 45);
+    // Back as the file has it: no note.
+    ratingwatch(dir.path())
+        .args(["watchlist", "add", "9888.HK", "--sector", "应用"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("note:").not());
 }
 
 #[test]
