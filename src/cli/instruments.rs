@@ -23,8 +23,8 @@ pub enum InstrumentsCommand {
     /// (100 rows a page, rate-limited) and store them. A market whose list fails stores nothing.
     Sync {
         /// Only this market's list (repeatable): A, HK or US [default: all three]
-        #[arg(long = "market", value_name = "MARKET", value_parser = ["A", "HK", "US", "a", "hk", "us"])]
-        markets: Vec<String>,
+        #[arg(long = "market", value_name = "MARKET", value_parser = parse_segment)]
+        markets: Vec<ListSegment>,
     },
     /// Import instruments from a CSV file with the header symbol,name[,name_en,kind,status]
     /// (symbols in any form: 0700.HK, hk00700, BABA.N, 600941). Nothing is written if any row is bad.
@@ -69,9 +69,8 @@ pub fn run(context: &Context, command: &InstrumentsCommand) -> anyhow::Result<u8
     }
 }
 
-fn sync(context: &Context, markets: &[String]) -> anyhow::Result<u8> {
-    let segments: Vec<ListSegment> =
-        if markets.is_empty() { ListSegment::ALL.to_vec() } else { markets.iter().filter_map(|m| ListSegment::parse(m)).collect() };
+fn sync(context: &Context, markets: &[ListSegment]) -> anyhow::Result<u8> {
+    let segments: Vec<ListSegment> = if markets.is_empty() { ListSegment::ALL.to_vec() } else { markets.to_vec() };
     let sources = InstrumentSources::from_config(&context.config)?;
     let mut store = context.create_store()?;
     let runtime = super::runtime()?;
@@ -222,4 +221,9 @@ mod tests {
         let line = describe("腾讯", &Resolution::Resolved(company), None);
         assert_eq!(line, "腾讯 → 0700.HK \\u{1b}]0;pwned\\u{7}腾讯控股 (Ten\\u{1b}[31mcent)");
     }
+}
+
+/// `--market A|HK|US` (any case), parsed by clap.
+fn parse_segment(text: &str) -> Result<ListSegment, String> {
+    ListSegment::parse(text).ok_or_else(|| format!("`{}` is not a market; use A, HK or US", crate::text::quote(text)))
 }

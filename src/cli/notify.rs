@@ -51,8 +51,8 @@ pub struct OutboxArgs {
 #[derive(clap::Args, Debug)]
 pub struct SendArgs {
     /// weekly_summary, verdict or rating_change.
-    #[arg(long, value_parser = ["weekly_summary", "verdict", "rating_change"])]
-    pub event: String,
+    #[arg(long, value_parser = parse_send_event)]
+    pub event: EventKind,
     /// The report [default: the only report in the database]
     #[arg(long, value_name = "ID")]
     pub report: Option<ReportId>,
@@ -206,7 +206,7 @@ fn send(context: &Context, args: &SendArgs) -> anyhow::Result<u8> {
     let render = RenderOptions::from_rule(&report.rule);
     let options = context.analysis_options(CurrencyMode::Cny);
     let now = context.now;
-    let event = EventKind::parse(&args.event).unwrap_or(EventKind::WeeklySummary);
+    let event = args.event;
     let wanted = |rows: Vec<NewOutboxMessage>| -> Vec<NewOutboxMessage> {
         let rows: Vec<NewOutboxMessage> =
             rows.into_iter().filter(|row| args.channel.as_deref().is_none_or(|name| row.channel == name)).collect();
@@ -301,4 +301,15 @@ fn send(context: &Context, args: &SendArgs) -> anyhow::Result<u8> {
         }
     }
     Ok(code)
+}
+
+/// `--event`: the three events `notify send` can queue, parsed by clap.
+fn parse_send_event(text: &str) -> Result<EventKind, String> {
+    match EventKind::parse(text) {
+        Some(event @ (EventKind::WeeklySummary | EventKind::Verdict | EventKind::RatingChange)) => Ok(event),
+        _ => Err(format!(
+            "`{}` is not an event `notify send` queues; use weekly_summary, verdict or rating_change",
+            crate::text::quote(text)
+        )),
+    }
 }

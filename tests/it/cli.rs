@@ -573,3 +573,23 @@ fn import_prices_takes_files_and_folders_naming_each_symbol_after_its_file() {
     std::fs::copy(crate::support::small_report_series_path("600941.SH"), &odd).unwrap();
     run().args(["import", "prices"]).arg(&odd).assert().code(2).stderr(predicate::str::contains("the file name is not a symbol"));
 }
+
+#[test]
+fn notify_send_event_and_instruments_market_are_parsed_by_clap() {
+    let dir = tempfile::tempdir().unwrap();
+    // Both are refused before any database is opened or created.
+    ratingwatch(dir.path())
+        .args(["notify", "send", "--event", "data_health"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`data_health` is not an event `notify send` queues"));
+    ratingwatch(dir.path())
+        .args(["instruments", "sync", "--market", "JP"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`JP` is not a market; use A, HK or US"));
+    assert!(!dir.path().join("test.db").exists());
+    // Any case is still a market.
+    use clap::Parser;
+    ratingwatch::cli::Cli::try_parse_from(["ratingwatch", "instruments", "sync", "--market", "hk"]).unwrap();
+}
