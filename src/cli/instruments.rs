@@ -206,6 +206,11 @@ fn candidate_table(candidates: &[Candidate]) -> Table {
     table
 }
 
+/// `--market A|HK|US` (any case), parsed by clap.
+fn parse_segment(text: &str) -> Result<ListSegment, String> {
+    ListSegment::parse(text).ok_or_else(|| format!("`{}` is not a market; use A, HK or US", crate::text::quote(text)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,9 +226,4 @@ mod tests {
         let line = describe("腾讯", &Resolution::Resolved(company), None);
         assert_eq!(line, "腾讯 → 0700.HK \\u{1b}]0;pwned\\u{7}腾讯控股 (Ten\\u{1b}[31mcent)");
     }
-}
-
-/// `--market A|HK|US` (any case), parsed by clap.
-fn parse_segment(text: &str) -> Result<ListSegment, String> {
-    ListSegment::parse(text).ok_or_else(|| format!("`{}` is not a market; use A, HK or US", crate::text::quote(text)))
 }
