@@ -146,6 +146,17 @@ pub struct MemberMove {
     pub week_return: f64,
 }
 
+/// Members `m0`, `m1`, … (symbols 600000.SH, 600001.SH, …) with these week returns, in this
+/// order: the best-and-worst tests' input.
+#[cfg(test)]
+pub(crate) fn ranked_moves(returns: &[f64]) -> Vec<MemberMove> {
+    returns
+        .iter()
+        .enumerate()
+        .map(|(i, &week_return)| MemberMove { symbol: format!("60000{i}.SH").parse().unwrap(), name: format!("m{i}"), week_return })
+        .collect()
+}
+
 /// One sector (or the basket) in a weekly summary.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SectorWeek {

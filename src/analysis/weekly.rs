@@ -222,14 +222,7 @@ fn stale_members(inputs: &Inputs<'_>, as_of: NaiveDate) -> Vec<StaleMember> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ranked(returns: &[f64]) -> Vec<MemberMove> {
-        returns
-            .iter()
-            .enumerate()
-            .map(|(i, &week_return)| MemberMove { symbol: format!("60000{i}.SH").parse().unwrap(), name: format!("m{i}"), week_return })
-            .collect()
-    }
+    use crate::analysis::model::ranked_moves as ranked;
 
     fn names(moves: &[MemberMove]) -> Vec<&str> {
         moves.iter().map(|m| m.name.as_str()).collect()

@@ -11,7 +11,7 @@ use crate::catalog;
 use crate::draft::{self, render::MemberAnswer, render::Overrides};
 use crate::ids::ReportId;
 use crate::report::{self, Format, REPORTS_FORMATS};
-use crate::store::LoadOutcome;
+use crate::store::{LoadOutcome, StoreError};
 
 #[derive(Subcommand, Debug)]
 pub enum ReportsCommand {
@@ -176,7 +176,11 @@ fn add(context: &Context, path: &Path, replace: bool) -> anyhow::Result<u8> {
     let mut store = context.create_store()?;
     // The database's version of this id (from another file, or the built-in seed) is replaced
     // only on request, and then every change is said: nothing changes silently.
-    let loaded = if store.reports()?.iter().any(|row| row.id == report.id) { Some(store.report(&report.id)?) } else { None };
+    let loaded = match store.report(&report.id) {
+        Ok(loaded) => Some(loaded),
+        Err(StoreError::NotFound(_)) => None,
+        Err(error) => return Err(error.into()),
+    };
     let changes = loaded.as_ref().map(|loaded| catalog::differences(loaded, &report)).unwrap_or_default();
     if !changes.is_empty() && !replace {
         bail!(

@@ -148,14 +148,7 @@ pub fn verdict_digest(verdict: &Verdict, options: &RenderOptions, public_url: &s
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ranked(returns: &[f64]) -> Vec<MemberMove> {
-        returns
-            .iter()
-            .enumerate()
-            .map(|(i, &week_return)| MemberMove { symbol: format!("60000{i}.SH").parse().unwrap(), name: format!("m{i}"), week_return })
-            .collect()
-    }
+    use crate::analysis::model::ranked_moves as ranked;
 
     #[test]
     fn no_member_is_named_both_best_and_worst() {
