@@ -31,11 +31,14 @@ pub enum JobKind {
     WeeklySummary,
     /// The weekly refresh of the security master (`instruments sync`).
     SyncInstruments,
+    /// The daily ratings feed sync (`ratings sync`), run after the A-share price sync.
+    SyncRatings,
 }
 
 impl JobKind {
     /// In the order a catch-up runs them: prices first, then the summary built on them.
-    pub const ALL: [JobKind; 5] = [JobKind::SyncCnHk, JobKind::SyncUs, JobKind::SyncFx, JobKind::WeeklySummary, JobKind::SyncInstruments];
+    pub const ALL: [JobKind; 6] =
+        [JobKind::SyncCnHk, JobKind::SyncUs, JobKind::SyncFx, JobKind::WeeklySummary, JobKind::SyncInstruments, JobKind::SyncRatings];
 
     pub fn name(self) -> &'static str {
         self.into()
@@ -56,7 +59,7 @@ impl JobKind {
             JobKind::SyncCnHk => &[Market::Sh, Market::Sz, Market::Hk],
             JobKind::SyncUs => &[Market::Us],
             JobKind::SyncFx => &[Market::Fx],
-            JobKind::WeeklySummary | JobKind::SyncInstruments => &[],
+            JobKind::WeeklySummary | JobKind::SyncInstruments | JobKind::SyncRatings => &[],
         }
     }
 
@@ -71,6 +74,7 @@ impl JobKind {
             JobKind::SyncFx => &jobs.sync_fx,
             JobKind::WeeklySummary => &jobs.weekly_summary,
             JobKind::SyncInstruments => &jobs.sync_instruments,
+            JobKind::SyncRatings => &jobs.sync_ratings,
         }
     }
 
@@ -304,6 +308,13 @@ pub fn plan_due(
             reason: CatchUpReason::SummaryMissing { week: summary_week_at(schedule, now) },
         });
     }
+    // The ratings feed is scored against prices: on a database with prices, a missed daily
+    // slot is caught up last, after the price syncs it is scored on.
+    if state.has_prices
+        && let Some(slot) = missed_slot(schedules.get(JobKind::SyncRatings), state.last_success.get(&JobKind::SyncRatings), now)
+    {
+        plan.push(PlannedRun { job: JobKind::SyncRatings, scheduled_for: Some(slot), reason: CatchUpReason::Missed { slot } });
+    }
     plan
 }
 
@@ -337,7 +348,7 @@ mod tests {
     fn every_job_keeps_its_config_key_and_stored_name() {
         use strum::{IntoEnumIterator, VariantNames};
         // `[schedule.jobs]` keys and `job_runs.job` in existing databases: they must never change.
-        let names = ["sync_cn_hk", "sync_us", "sync_fx", "weekly_summary", "sync_instruments"];
+        let names = ["sync_cn_hk", "sync_us", "sync_fx", "weekly_summary", "sync_instruments", "sync_ratings"];
         assert_eq!(JobKind::VARIANTS, names);
         assert_eq!(JobKind::iter().collect::<Vec<_>>(), JobKind::ALL);
         for (job, name) in JobKind::iter().zip(names) {
@@ -454,6 +465,7 @@ mod tests {
             (JobKind::SyncCnHk, ran(Some("2026-11-24 16:30:00"), "2026-11-24 16:30:00")),
             (JobKind::SyncUs, ran(Some("2026-11-25 06:30:00"), "2026-11-25 06:30:00")),
             (JobKind::SyncFx, ran(Some("2026-11-24 16:45:00"), "2026-11-24 16:45:00")),
+            (JobKind::SyncRatings, ran(Some("2026-11-24 17:00:00"), "2026-11-24 17:00:00")),
         ], &[]),
         true,
         vec![]
@@ -463,6 +475,7 @@ mod tests {
             (JobKind::SyncCnHk, ran(Some("2026-11-24 16:30:00"), "2026-11-24 16:30:00")),
             (JobKind::SyncUs, ran(Some("2026-11-24 06:30:00"), "2026-11-24 06:30:00")),
             (JobKind::SyncFx, ran(Some("2026-11-24 16:45:00"), "2026-11-24 16:45:00")),
+            (JobKind::SyncRatings, ran(Some("2026-11-24 17:00:00"), "2026-11-24 17:00:00")),
         ], &[]),
         true,
         vec!["sync_us"]
@@ -472,6 +485,7 @@ mod tests {
             (JobKind::SyncCnHk, ran(Some("2026-11-23 16:30:00"), "2026-11-23 16:30:00")),
             (JobKind::SyncUs, ran(Some("2026-11-25 06:30:00"), "2026-11-25 06:30:00")),
             (JobKind::SyncFx, ran(Some("2026-11-24 16:45:00"), "2026-11-24 16:45:00")),
+            (JobKind::SyncRatings, ran(Some("2026-11-24 17:00:00"), "2026-11-24 17:00:00")),
         ], &[]),
         true,
         vec!["sync_cn_hk"]
@@ -481,10 +495,24 @@ mod tests {
             (JobKind::SyncCnHk, ran(Some("2026-11-24 16:30:00"), "2026-11-24 16:30:00")),
             (JobKind::SyncUs, ran(Some("2026-11-25 06:30:00"), "2026-11-25 06:30:00")),
             (JobKind::SyncFx, ran(Some("2026-11-24 16:45:00"), "2026-11-24 16:45:00")),
+            (JobKind::SyncRatings, ran(Some("2026-11-24 17:00:00"), "2026-11-24 17:00:00")),
         ], &["another-report"]),
         true,
         vec!["weekly_summary"]
     )]
+    // The ratings sync's latest slot is Tue 17:00; its last success was Monday's.
+    #[case::ratings_missed_after_the_prices(
+        state(true, &[
+            (JobKind::SyncCnHk, ran(Some("2026-11-24 16:30:00"), "2026-11-24 16:30:00")),
+            (JobKind::SyncUs, ran(Some("2026-11-25 06:30:00"), "2026-11-25 06:30:00")),
+            (JobKind::SyncFx, ran(Some("2026-11-24 16:45:00"), "2026-11-24 16:45:00")),
+            (JobKind::SyncRatings, ran(Some("2026-11-23 17:00:00"), "2026-11-23 17:00:00")),
+        ], &["another-report"]),
+        true,
+        vec!["weekly_summary", "sync_ratings"]
+    )]
+    // No prices yet: the ratings sync waits for them (nothing to score its calls on).
+    #[case::no_ratings_before_prices(state(false, &[], &[]), true, vec!["sync_cn_hk", "sync_us", "sync_fx"])]
     fn catch_up_plans(#[case] state: RecordedState, #[case] initial_sync: bool, #[case] expected: Vec<&str>) {
         let schedules = Schedules::from_config(&ScheduleConfig::default()).unwrap();
         let plan = plan_due(&schedules, &state, initial_sync, sh("2026-11-25 10:00:00"), None);

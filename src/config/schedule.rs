@@ -29,6 +29,8 @@ pub struct JobsConfig {
     pub weekly_summary: String,
     /// The weekly refresh of the security master from Eastmoney's lists.
     pub sync_instruments: String,
+    /// The daily ratings feed sync (`ratings sync`), after the A-share price sync.
+    pub sync_ratings: String,
 }
 
 impl Default for JobsConfig {
@@ -39,6 +41,7 @@ impl Default for JobsConfig {
             sync_fx: "0 45 16 * * Mon-Fri".to_string(),
             weekly_summary: "0 0 18 * * Fri".to_string(),
             sync_instruments: "0 0 5 * * Sun".to_string(),
+            sync_ratings: "0 0 17 * * Mon-Fri".to_string(),
         }
     }
 }

@@ -208,6 +208,50 @@ impl LibraryJobs {
         Ok(JobOutcome { counts, status })
     }
 
+    /// The daily ratings feed sync: exactly what `ratings sync` runs, over every watchlist
+    /// company; skipped (recorded `skipped`) when `[ratings] enabled = false`. Stopping
+    /// between companies is safe: each company is one transaction.
+    async fn sync_ratings(&self, request: &JobRequest, cancel: &CancellationToken) -> Result<JobOutcome, JobError> {
+        if !self.config.ratings.enabled {
+            return Ok(JobOutcome {
+                counts: json!({}),
+                status: JobStatus::Skipped { reason: "ratings.enabled is false: nothing fetched".to_string() },
+            });
+        }
+        let mut store = Store::open(&self.config.database.path)?;
+        let today = self.config.schedule.timezone.date_of(request.now);
+        let mut progress = |_: usize, _: usize, _: &crate::symbol::Symbol| {};
+        let run = crate::sync::ratings::sync_ratings(&mut store, &self.config, None, today, request.now, &mut progress);
+        let report = tokio::select! {
+            report = run => report.map_err(|e| JobError::Failed(e.to_string()))?,
+            _ = cancel.cancelled() => return Ok(JobOutcome { counts: json!({}), status: JobStatus::Cancelled }),
+        };
+        let counts = json!({
+            "companies": report.companies,
+            "requests": report.requests,
+            "new": report.inserted,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "skipped": report.skipped.len(),
+            "failed_companies": report.failures.len(),
+        });
+        let problems = || {
+            let mut listed: Vec<String> = report.failures.iter().take(5).map(|(symbol, reason)| format!("{symbol}: {reason}")).collect();
+            if report.failures.len() > listed.len() {
+                listed.push(format!("and {} more", report.failures.len() - listed.len()));
+            }
+            format!("{} of {} companies not synced: {}", report.failures.len(), report.companies, listed.join("; "))
+        };
+        let status = if report.failures.is_empty() {
+            JobStatus::Done
+        } else if report.failures.len() >= report.companies {
+            JobStatus::Failed { problems: problems() }
+        } else {
+            JobStatus::Partial { problems: problems() }
+        };
+        Ok(JobOutcome { counts, status })
+    }
+
     fn analysis_options(config: &Config) -> AnalysisOptions {
         AnalysisOptions { currency: CurrencyMode::Cny, stale_after_trading_days: config.analysis.stale_after_trading_days }
     }
@@ -336,6 +380,7 @@ impl JobRunner for LibraryJobs {
     async fn run(&self, request: JobRequest, cancel: CancellationToken) -> Result<JobOutcome, JobError> {
         let outcome = match request.job {
             JobKind::SyncInstruments => return self.sync_instruments(&request, &cancel).await,
+            JobKind::SyncRatings => return self.sync_ratings(&request, &cancel).await,
             job if job.is_sync() => self.sync(&request, &cancel).await?,
             _ => return self.weekly(&request).await,
         };

@@ -59,7 +59,7 @@ pub async fn sync_ratings(
     only: Option<&Symbol>,
     today: NaiveDate,
     now: DateTime<Utc>,
-    progress: &mut dyn FnMut(usize, usize, &Symbol),
+    progress: &mut (dyn FnMut(usize, usize, &Symbol) + Send),
 ) -> Result<RatingsSyncReport, RatingsSyncError> {
     let source = RatingsSource::from_config(&config.ratings)?;
     let (wanted, skipped) = companies(store, only)?;

@@ -5,6 +5,8 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use ratingwatch::store::Store;
+
 use crate::support::{ratingwatch, seeded_store};
 
 /// One record in the list's shape (field names as the recorded body in
@@ -121,4 +123,103 @@ async fn a_second_sync_sends_one_request_per_company_and_writes_nothing() {
     ] {
         assert!(listed[0].get(key).is_some(), "{key}");
     }
+}
+
+// ---- The `sync_ratings` job in `serve` ----
+
+/// A service whose only job that fires is `sync_ratings`, every second, against `server`.
+fn ratings_service_config(dir: &std::path::Path, server: &MockServer) -> ratingwatch::config::Config {
+    let mut config = ratingwatch::config::Config::default();
+    config.database.path = dir.join("test.db");
+    config.reports.dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/reports");
+    config.output.dir = dir.join("out");
+    config.service.initial_sync = false;
+    let jobs = &mut config.schedule.jobs;
+    for expression in [&mut jobs.sync_cn_hk, &mut jobs.sync_us, &mut jobs.sync_fx, &mut jobs.weekly_summary, &mut jobs.sync_instruments] {
+        *expression = "0 0 0 1 1 *".to_string();
+    }
+    jobs.sync_ratings = "* * * * * *".to_string();
+    config.ratings.base_url = server.uri();
+    config.ratings.requests_per_second = 0.0;
+    config.ratings.max_retries = 0;
+    config.ratings.history_start = Some(chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap());
+    config
+}
+
+/// Runs the service until `runs` `sync_ratings` runs have finished; returns them, oldest first.
+async fn serve_ratings_runs(config: &ratingwatch::config::Config, runs: usize) -> Vec<ratingwatch::store::JobRun> {
+    use ratingwatch::schedule::JobKind;
+    use ratingwatch::service;
+    use std::sync::Arc;
+    let jobs = Arc::new(service::LibraryJobs::new(config.clone(), service::Output::new(std::io::sink())).unwrap());
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let handle = {
+        let (config, token) = (config.clone(), shutdown.clone());
+        let options = service::ServiceOptions {
+            watch_interval: std::time::Duration::from_millis(200),
+            cancel_wait: std::time::Duration::from_millis(500),
+        };
+        tokio::spawn(async move { service::run(&config, jobs, options, token, Arc::new(ratingwatch::clock::SystemClock)).await })
+    };
+    let finished = |store: &Store| -> Vec<ratingwatch::store::JobRun> {
+        let mut done: Vec<_> =
+            store.job_runs(JobKind::SyncRatings.name(), 100).unwrap().into_iter().filter(|run| run.finished_at.is_some()).collect();
+        done.reverse();
+        done
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let store = Store::open(&config.database.path).unwrap();
+    while finished(&store).len() < runs && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    shutdown.cancel();
+    handle.await.unwrap().unwrap();
+    finished(&store)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sync_ratings_job_stores_the_records_and_a_second_run_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let asked = {
+        let store = seeded_store(dir.path());
+        store.watchlist(None).unwrap().iter().filter(|e| e.market == "SH" || e.market == "SZ").count()
+    };
+    let server = MockServer::start().await;
+    let records = vec![
+        record("600941", "AP2023030100000001", "2023-03-01", "国泰君安", "增持", ""),
+        record("600941", "AP2023020100000002", "2023-02-01", "华泰证券", "买入", "买入"),
+    ];
+    serve(&server, page(records, 1, 2)).await;
+    let config = ratings_service_config(dir.path(), &server);
+
+    let runs = serve_ratings_runs(&config, 2).await;
+    assert!(runs.len() >= 2, "two runs finished: {runs:?}");
+    let counts = |new: usize, unchanged: usize| {
+        json!({"companies": asked, "requests": asked, "new": new, "updated": 0, "unchanged": unchanged,
+               "skipped": runs[0].counts["skipped"], "failed_companies": 0})
+    };
+    assert_eq!(runs[0].outcome, ratingwatch::store::JobRunOutcome::Ok, "{:?}", runs[0]);
+    // First run: both records of 600941 are new; every other company answers empty.
+    assert_eq!(runs[0].counts, counts(2, 0));
+    assert!(runs[0].counts["skipped"].as_u64().unwrap() > 0, "HK and US companies are skipped");
+    // Second run: the same answer, nothing written.
+    assert_eq!(runs[1].outcome, ratingwatch::store::JobRunOutcome::Ok, "{:?}", runs[1]);
+    assert_eq!(runs[1].counts, counts(0, 2));
+    let store = Store::open(&config.database.path).unwrap();
+    assert_eq!(store.ratings(&Default::default()).unwrap().len(), 2, "the job stored both records");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sync_ratings_job_is_skipped_when_ratings_are_disabled() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(seeded_store(dir.path()));
+    let server = MockServer::start().await;
+    serve(&server, EMPTY.to_string()).await;
+    let mut config = ratings_service_config(dir.path(), &server);
+    config.ratings.enabled = false;
+
+    let runs = serve_ratings_runs(&config, 1).await;
+    assert_eq!(runs[0].outcome, ratingwatch::store::JobRunOutcome::Skipped, "{:?}", runs[0]);
+    assert_eq!(runs[0].error.as_deref(), Some("ratings.enabled is false: nothing fetched"));
+    assert!(server.received_requests().await.unwrap().is_empty(), "nothing asked for");
 }

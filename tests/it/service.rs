@@ -64,8 +64,17 @@ fn test_config(dir: &Path) -> Config {
     config.output.dir = dir.join("out");
     config.service.initial_sync = false;
     config.service.grace_period_secs = 5;
+    // The real `sync_ratings` job is caught up on a database with prices: never the internet.
+    config.ratings.enabled = false;
     let jobs = &mut config.schedule.jobs;
-    for expression in [&mut jobs.sync_cn_hk, &mut jobs.sync_us, &mut jobs.sync_fx, &mut jobs.weekly_summary, &mut jobs.sync_instruments] {
+    for expression in [
+        &mut jobs.sync_cn_hk,
+        &mut jobs.sync_us,
+        &mut jobs.sync_fx,
+        &mut jobs.weekly_summary,
+        &mut jobs.sync_instruments,
+        &mut jobs.sync_ratings,
+    ] {
         *expression = NEVER_IN_A_TEST.to_string();
     }
     config
@@ -297,6 +306,8 @@ async fn a_restart_after_a_missed_slot_runs_that_job_once_and_summarises_the_mis
         // The US job last ran on the 10th; it was due daily in January, so the 11th..20th were
         // missed while the service was down: one catch-up run, for the latest slot (the 20th).
         record_success(&mut store, JobKind::SyncUs, at(1, 10, 6, 30));
+        // The ratings sync is up to date (its own catch-up is tested in src/schedule.rs).
+        record_success(&mut store, JobKind::SyncRatings, now);
     }
     let jobs = Arc::new(FakeJobs::default());
     let service = start_service(&config, jobs.clone(), quick_options(), Arc::new(FixedClock(now)));
@@ -348,7 +359,7 @@ async fn after_a_wake_from_suspend_the_jobs_missed_while_asleep_run_once() {
         // A close inside the summary's week (2026-W53) too, or it is a market-closed week.
         let closes = [Bar::close_only(chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(), 3990.0), Bar::close_only(day, 4000.0)];
         store.upsert_bars(&Symbol::parse("000300.SH").unwrap(), &closes, "csv", AdjBasis::None, day, start).unwrap();
-        for job in [JobKind::SyncCnHk, JobKind::SyncUs, JobKind::SyncFx] {
+        for job in [JobKind::SyncCnHk, JobKind::SyncUs, JobKind::SyncFx, JobKind::SyncRatings] {
             record_success(&mut store, job, start);
         }
     }
@@ -896,9 +907,11 @@ async fn a_first_start_seeds_syncs_prints_the_summary_and_verdict_then_waits() {
     eprintln!("first start to summary and verdict against a local server: {time_to_summary:?}");
 
     let database = dir.path().join("test.db");
-    // The security master is not part of a first start (it is synced or imported by hand).
+    // The security master is not part of a first start (it is synced or imported by hand),
+    // nor is the ratings feed (it waits for prices to score on: its first slot or catch-up).
     assert!(runs(&database, JobKind::SyncInstruments).is_empty());
-    for job in JobKind::ALL.into_iter().filter(|job| *job != JobKind::SyncInstruments) {
+    assert!(runs(&database, JobKind::SyncRatings).is_empty());
+    for job in JobKind::ALL.into_iter().filter(|job| !matches!(job, JobKind::SyncInstruments | JobKind::SyncRatings)) {
         let run = runs(&database, job).pop().unwrap_or_else(|| panic!("{job} ran"));
         assert_eq!(run.outcome, JobRunOutcome::Ok, "{run:?}");
     }

@@ -61,7 +61,9 @@ pub fn serve_process(dir: &Path, reports: &Path) -> std::process::Command {
     command
         .env("RATINGWATCH__REPORTS__DIR", reports)
         .env("RATINGWATCH__OUTPUT__DIR", dir.join("out"))
-        .env("RATINGWATCH__SERVICE__INITIAL_SYNC", "false");
+        .env("RATINGWATCH__SERVICE__INITIAL_SYNC", "false")
+        // A catch-up of `sync_ratings` on a database with prices would ask Eastmoney.
+        .env("RATINGWATCH__RATINGS__ENABLED", "false");
     for job in ratingwatch::schedule::JobKind::ALL {
         command.env(format!("RATINGWATCH__SCHEDULE__JOBS__{}", job.name().to_uppercase()), "0 0 0 1 1 *");
     }
