@@ -11,11 +11,14 @@ pub struct ScheduleConfig {
     /// IANA time zone the cron expressions are read in.
     pub timezone: Tz,
     pub jobs: JobsConfig,
+    /// Keep writing and pushing weekly summaries for a report whose horizon has ended (the
+    /// weeks starting after its horizon end). Default false: its final verdict is its last word.
+    pub weekly_after_horizon: bool,
 }
 
 impl Default for ScheduleConfig {
     fn default() -> Self {
-        ScheduleConfig { timezone: Tz::SHANGHAI, jobs: JobsConfig::default() }
+        ScheduleConfig { timezone: Tz::SHANGHAI, jobs: JobsConfig::default(), weekly_after_horizon: false }
     }
 }
 

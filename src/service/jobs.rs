@@ -307,10 +307,23 @@ impl LibraryJobs {
             let mut written = 0usize;
             let mut problems = Vec::new();
             let mut no_prices = Vec::new();
+            let mut finished = Vec::new();
             let report_ids = store.report_ids()?;
             for id in &report_ids {
-                let result = (|| -> Result<Result<usize, String>, JobError> {
+                let result = (|| -> Result<Result<Option<usize>, String>, JobError> {
                     let report = store.report(id)?;
+                    // A report's life ends with its verdict: a week starting after its horizon
+                    // end (the week containing it still counts) gets no summary, unless
+                    // `schedule.weekly_after_horizon`. Nothing is written, recorded or queued.
+                    if !config.schedule.weekly_after_horizon && week_after_horizon(week, report.horizon_end()) {
+                        tracing::info!(
+                            report = %id,
+                            week = %week,
+                            horizon_end = %report.horizon_end(),
+                            "weekly summary not written: the report's horizon has ended (its final verdict is announced once; schedule.weekly_after_horizon = true keeps the summaries)"
+                        );
+                        return Ok(Ok(None));
+                    }
                     // A week without a benchmark close has no summary (`pipeline::weekly`'s
                     // rule): nothing is written, recorded or queued for it.
                     let summary = match pipeline::weekly(&store, &report, &selection, &options) {
@@ -344,10 +357,11 @@ impl LibraryJobs {
                     let rows = notifier.as_ref().map(|n| n.weekly_rows(&summary, &render, None, now)).unwrap_or_default();
                     store.record_weekly_summary_and_notify(id, &summary.week.to_string(), summary.as_of, &names, &rows, now)?;
                     tracing::info!(report = %id, week = %summary.week, files = ?names, "weekly summary written");
-                    Ok(Ok(files.len()))
+                    Ok(Ok(Some(files.len())))
                 })();
                 match result {
-                    Ok(Ok(files)) => written += files,
+                    Ok(Ok(Some(files))) => written += files,
+                    Ok(Ok(None)) => finished.push(id.clone()),
                     Ok(Err(reason)) => no_prices.push(reason),
                     Err(error) => problems.push(format!("{id}: {error}")),
                 }
@@ -356,6 +370,11 @@ impl LibraryJobs {
             if !no_prices.is_empty() {
                 counts["no_prices_reports"] = json!(no_prices.len());
             }
+            if !finished.is_empty() {
+                counts["finished"] = json!(finished);
+            }
+            // A finished report counts as done, not skipped: a week of only finished reports
+            // is a successful run, not retried after each sync.
             let summarised = report_ids.len() - problems.len() - no_prices.len();
             let status = match (problems.len(), no_prices.len()) {
                 (0, 0) => JobStatus::Done,
@@ -370,6 +389,13 @@ impl LibraryJobs {
         });
         task.await.map_err(|e| JobError::Failed(format!("the weekly summary task failed: {e}")))?
     }
+}
+
+/// Whether `week` starts after `horizon_end`: the first week entirely after the horizon. The
+/// week containing the horizon end still gets its summary (the small report's horizon end,
+/// Monday 2023-08-14, is in W33: W33 is summarised, W34 is not).
+pub fn week_after_horizon(week: Week, horizon_end: chrono::NaiveDate) -> bool {
+    week.monday() > horizon_end
 }
 
 /// Whether `week` is one the market was closed for (the summary is retried, at catch-up,

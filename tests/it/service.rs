@@ -610,12 +610,21 @@ async fn a_summary_skipped_for_want_of_prices_is_retried_after_each_sync_tick() 
 /// The small report's closes end on Friday 2023-08-18 (W33); the summary job is pinned to
 /// Friday 2023-08-25 18:00, so it covers W34 (2023-08-21 to 08-25), which has no close yet.
 /// A webhook channel on a closed port is configured, so a queued summary stays in the outbox.
+/// W34 starts after the report's horizon end (Monday 2023-08-14), so these tests keep the
+/// summaries of a finished report (`schedule.weekly_after_horizon = true`).
 fn week_without_prices_setup(dir: &Path) -> Config {
+    week_after_horizon_setup(dir, "http://127.0.0.1:9/hook", true)
+}
+
+/// The small report with its closes, the summary job pinned to Friday 2023-08-25 18:00
+/// (W34), one webhook channel at `hook_url`.
+fn week_after_horizon_setup(dir: &Path, hook_url: &str, weekly_after_horizon: bool) -> Config {
     let mut config = test_config(dir);
     config.reports.dir = support::small_report_dir();
     config.schedule.jobs.weekly_summary = "0 0 18 25 8 Fri".to_string();
+    config.schedule.weekly_after_horizon = weekly_after_horizon;
     let file = dir.join("notify.toml");
-    std::fs::write(&file, "[[notify.channels]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/hook\"\n").unwrap();
+    std::fs::write(&file, format!("[[notify.channels]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"{hook_url}\"\n")).unwrap();
     config.notify = Config::load(Some(&file), []).unwrap().notify;
     let mut store = Store::open(&config.database.path).unwrap();
     support::load_small_report_into(&mut store, &support::small_report());
@@ -751,6 +760,89 @@ async fn a_week_summarised_before_its_prices_arrive_is_written_by_the_next_catch
     assert_eq!(json["previous_as_of"], "2023-08-18");
     assert_eq!(weekly_outbox_keys(&database), vec![format!("weekly_summary:{}:2023-W34:hook", support::SMALL_REPORT)]);
     assert!(!catch_up_plans_the_summary(&config, shanghai(2023, 8, 27, 11)), "done once written");
+}
+
+// ---- After the horizon: the final verdict, once, and no more weekly summaries ----
+
+fn outbox_rows(database: &Path, prefix: &str) -> Vec<ratingwatch::store::OutboxRow> {
+    let rows = Store::open(database).unwrap().outbox_messages(None, 1000).unwrap();
+    rows.into_iter().filter(|row| row.dedup_key.starts_with(prefix)).collect()
+}
+
+/// The small report's horizon ends on Monday 2023-08-14 (report date 2023-02-14 + 6 months),
+/// inside W33; W34 (08-21 to 08-27) is the first week entirely after it. W34 gets closes here
+/// (CSI 300 4263 … 4267), so only the horizon rule keeps its summary from being written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_started_after_the_horizon_sends_the_final_verdict_once_and_no_weekly_summary() {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST")).respond_with(wiremock::ResponseTemplate::new(204)).mount(&server).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = week_after_horizon_setup(dir.path(), &format!("{}/hook", server.uri()), false);
+    let database = config.database.path.clone();
+    add_benchmark_closes(&database, &[21, 22, 23, 24, 25]);
+
+    // Saturday 2023-08-26: the catch-up runs W34's summary; start-up queues the verdict.
+    let jobs = Arc::new(service::LibraryJobs::new(config.clone(), service::Output::new(Printed::default())).unwrap());
+    let shutdown = CancellationToken::new();
+    let handle = {
+        let (config, token) = (config.clone(), shutdown.clone());
+        let now = shanghai(2023, 8, 26, 10);
+        tokio::spawn(async move { service::run(&config, jobs, quick_options(), token, Arc::new(FixedClock(now))).await })
+    };
+    let verdict_key = format!("verdict:{}", support::SMALL_REPORT);
+    let done = wait_for_async(Duration::from_secs(30), || {
+        runs(&database, JobKind::WeeklySummary).iter().any(|run| run.finished_at.is_some())
+            && outbox_rows(&database, &verdict_key).iter().any(|row| row.state == ratingwatch::store::OutboxState::Sent)
+    })
+    .await;
+    shutdown.cancel();
+    handle.await.unwrap().unwrap();
+    assert!(done, "{:?} {:?}", runs(&database, JobKind::WeeklySummary), outbox_rows(&database, ""));
+
+    // The weekly run is a success that names the finished report and writes nothing.
+    let run = runs(&database, JobKind::WeeklySummary).pop().unwrap();
+    assert_eq!(run.outcome, JobRunOutcome::Ok, "{run:?}");
+    assert_eq!(run.counts, serde_json::json!({ "reports": 1, "failed_reports": 0, "files": 0, "finished": [support::SMALL_REPORT] }));
+    assert!(week_files(&config, "2023-W34").is_empty());
+    assert!(weekly_outbox_keys(&database).is_empty(), "{:?}", weekly_outbox_keys(&database));
+    assert!(!Store::open(&database).unwrap().has_weekly_summary(support::SMALL_REPORT, "2023-W34").unwrap());
+
+    // Exactly one verdict reached the webhook; it leads with the final headline: the basket
+    // +2.00 % against the benchmark's +5.00 % at 08-14 is -3.00 pp, 1000 - (-300) = 1300 bp
+    // short of 看好's +10 pp (fixture README, "Verdict, final").
+    let headline = "看好 (overweight) not held: -3.00 pp vs ≥ +10 pp (13.00 pp short), final, prices of 2023-08-14";
+    let bodies: Vec<serde_json::Value> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|request| serde_json::from_slice(&request.body).unwrap())
+        .filter(|body: &serde_json::Value| body["event"] == "verdict")
+        .collect();
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    assert!(bodies[0]["title"].as_str().unwrap().starts_with(headline), "{}", bodies[0]["title"]);
+    let first_line = bodies[0]["markdown"].as_str().unwrap().lines().next().unwrap().to_string();
+    assert!(first_line.contains("not held") && first_line.contains("final") && first_line.contains("-3.00 pp"), "{first_line}");
+
+    // A restart on Sunday: the verdict was announced, nothing more is queued or sent.
+    let jobs = service::LibraryJobs::new(config.clone(), service::Output::new(Printed::default())).unwrap();
+    assert_eq!(jobs.announce(shanghai(2023, 8, 27, 10)).await.unwrap(), 0, "the verdict is announced once");
+    serve_weekly_catch_up(&config, shanghai(2023, 8, 27, 10), 1).await;
+    assert_eq!(outbox_rows(&database, &verdict_key).len(), 1, "one verdict row for the one channel");
+    assert!(weekly_outbox_keys(&database).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weekly_after_horizon_keeps_the_summaries_of_a_finished_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = week_after_horizon_setup(dir.path(), "http://127.0.0.1:9/hook", true);
+    let database = config.database.path.clone();
+    add_benchmark_closes(&database, &[21, 22, 23, 24, 25]);
+    serve_weekly_catch_up(&config, shanghai(2023, 8, 26, 10), 1).await;
+    let run = runs(&database, JobKind::WeeklySummary).pop().unwrap();
+    assert_eq!(run.counts, serde_json::json!({ "reports": 1, "failed_reports": 0, "files": 3 }), "{run:?}");
+    assert_eq!(week_files(&config, "2023-W34").len(), 3);
+    assert_eq!(weekly_outbox_keys(&database), vec![format!("weekly_summary:{}:2023-W34:hook", support::SMALL_REPORT)]);
 }
 
 // ---- The real binary ----
