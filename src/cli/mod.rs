@@ -35,7 +35,7 @@ use crate::config::Config;
 use crate::ids::ReportId;
 use crate::store::Store;
 
-pub(crate) use stdout::{errln, out, outln};
+pub(crate) use stdout::{errln, out, outln, terminal_width};
 
 /// Exit codes, documented in README.md.
 pub mod exit {
@@ -177,6 +177,12 @@ impl Context {
 /// excerpted as every command-line message does.
 pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, crate::ids::ParseError> {
     crate::ids::parse_date(text, crate::text::quote)
+}
+
+/// The width tables are fitted to: the terminal's when the text goes to a terminal's stdout,
+/// none (full width) for a pipe or an `--output` file.
+pub(crate) fn table_width(output: Option<&Path>) -> Option<u16> {
+    if output.is_some() { None } else { terminal_width() }
 }
 
 /// Prints the text, or writes it to `output` and prints the path.

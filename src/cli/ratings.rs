@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use chrono::NaiveDate;
 use clap::Subcommand;
 
-use super::{Context, errln, exit, out, parse_date};
+use super::{Context, errln, exit, out, parse_date, terminal_width};
 use crate::analysis::CurrencyMode;
 use crate::analysis::ratings::{GroupBy, ScoredCall, track_record};
 use crate::pipeline;
@@ -67,7 +67,7 @@ pub fn run(context: &Context, command: &RatingsCommand) -> anyhow::Result<u8> {
             let as_of = as_of.unwrap_or_else(|| context.today());
             let filter = RatingsFilter { symbol: symbol.clone(), broker: broker.clone(), since: *since, until: Some(as_of) };
             let calls = scored(context, &filter, as_of)?;
-            out(&report::render_ratings(&calls, as_of, *format))?;
+            out(&report::render_ratings_within(&calls, as_of, *format, terminal_width()))?;
             Ok(exit::OK)
         }
         RatingsCommand::TrackRecord { by, as_of, since, format } => {
@@ -76,7 +76,7 @@ pub fn run(context: &Context, command: &RatingsCommand) -> anyhow::Result<u8> {
             let calls = scored(context, &filter, as_of)?;
             let min_sample = context.config.ratings.min_sample;
             let rows = track_record(&calls, *by, min_sample);
-            out(&report::render_track_record(&rows, (*by).into(), as_of, min_sample, *format))?;
+            out(&report::render_track_record_within(&rows, (*by).into(), as_of, min_sample, *format, terminal_width()))?;
             Ok(exit::OK)
         }
     }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 
-use super::{Context, emit, exit, parse_date};
+use super::{Context, emit, exit, parse_date, table_width};
 use crate::analysis::CurrencyMode;
 use crate::ids::{ReportId, Week};
 use crate::pipeline::{self, WeekSelection};
@@ -42,7 +42,11 @@ pub fn run(context: &Context, args: &ReportArgs) -> anyhow::Result<u8> {
         (None, None) => WeekSelection::Latest { today: context.today() },
     };
     let summary = pipeline::weekly(&store, &report, &selection, &context.analysis_options(args.currency))?;
-    let text = report::render_weekly_with(&summary, args.format, &RenderOptions::from_rule(&report.rule));
+    let text = report::render_weekly_with(
+        &summary,
+        args.format,
+        &RenderOptions::from_rule(&report.rule).within(table_width(args.output.as_deref())),
+    );
     emit(&text, args.output.as_deref())?;
     Ok(exit::OK)
 }

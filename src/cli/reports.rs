@@ -6,7 +6,7 @@ use anyhow::{Context as _, bail};
 use chrono::NaiveDate;
 use clap::Subcommand;
 
-use super::{Context, exit, out, outln, parse_date};
+use super::{Context, exit, out, outln, parse_date, terminal_width};
 use crate::catalog;
 use crate::draft::{self, render::MemberAnswer, render::Overrides};
 use crate::ids::ReportId;
@@ -66,7 +66,7 @@ pub fn run(context: &Context, command: &ReportsCommand) -> anyhow::Result<u8> {
 
 fn list(context: &Context, format: &Format) -> anyhow::Result<u8> {
     let store = context.open_store()?;
-    out(&report::render_reports(&store.reports()?, *format))?;
+    out(&report::render_reports_within(&store.reports()?, *format, terminal_width()))?;
     Ok(exit::OK)
 }
 

@@ -8,6 +8,17 @@ use std::io::{ErrorKind, Write};
 
 use anyhow::Context as _;
 
+/// The terminal's width in columns when stdout is a terminal, for tables to fit in; `None`
+/// when stdout is a pipe or a file (tables are then drawn at their full width).
+pub(crate) fn terminal_width() -> Option<u16> {
+    use std::io::IsTerminal as _;
+    let stdout = std::io::stdout();
+    if !stdout.is_terminal() {
+        return None;
+    }
+    terminal_size::terminal_size_of(&stdout).map(|(width, _)| width.0)
+}
+
 /// Writes `text` to stdout as is and flushes it.
 pub(crate) fn out(text: &str) -> anyhow::Result<()> {
     write_quietly(&mut std::io::stdout().lock(), text.as_bytes()).context("cannot write to stdout")

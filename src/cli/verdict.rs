@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 
-use super::{Context, emit, exit, parse_date};
+use super::{Context, emit, exit, parse_date, table_width};
 use crate::analysis::CurrencyMode;
 use crate::ids::ReportId;
 use crate::pipeline;
@@ -45,11 +45,15 @@ pub fn run(context: &Context, args: &VerdictArgs) -> anyhow::Result<u8> {
         if verdicts.is_empty() {
             anyhow::bail!("no report in the database; put a report file in the reports folder and run `ratingwatch init`");
         }
-        report::render_ledger(&verdicts, args.format)
+        report::render_ledger_within(&verdicts, args.format, table_width(args.output.as_deref()))
     } else {
         let report = context.report(&store, args.report.as_ref().or(args.report_id.as_ref()))?;
         let verdict = pipeline::verdict(&store, &report, as_of, &options)?;
-        report::render_verdict_with(&verdict, args.format, &RenderOptions::from_rule(&report.rule))
+        report::render_verdict_with(
+            &verdict,
+            args.format,
+            &RenderOptions::from_rule(&report.rule).within(table_width(args.output.as_deref())),
+        )
     };
     emit(&text, args.output.as_deref())?;
     Ok(exit::OK)

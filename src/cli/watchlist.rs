@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 
-use super::{Context, exit, out, outln};
+use super::{Context, exit, out, outln, terminal_width};
 use crate::ids::ReportId;
 use crate::report::{self, Format, WATCHLIST_FORMATS};
 use crate::symbol::Symbol;
@@ -54,7 +54,7 @@ pub fn run(context: &Context, command: &WatchlistCommand) -> anyhow::Result<u8> 
     match command {
         WatchlistCommand::List { report, format } => {
             let entries = store.watchlist(report.as_deref())?;
-            out(&report::render_watchlist(&entries, *format))?;
+            out(&report::render_watchlist_within(&entries, *format, terminal_width()))?;
         }
         WatchlistCommand::Add { symbol, sector, report, name, tags } => {
             let report = context.report_id(&store, report.as_ref())?;

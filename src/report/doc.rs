@@ -84,8 +84,10 @@ impl Document {
         self.blocks.push(Block::Chart(svg));
     }
 
-    /// Plain text for a terminal: the title underlined, tables drawn with box characters.
-    pub fn to_terminal(&self) -> String {
+    /// Plain text for a terminal: the title underlined, tables drawn with box characters,
+    /// each fitted to `width` columns when given (cells wrap, so a table on an 80-column
+    /// terminal does not wrap mid-border), at full width when `None` (a pipe or a file).
+    pub fn to_terminal_within(&self, width: Option<u16>) -> String {
         let mut out = String::new();
         if let Some((headline, _)) = &self.headline {
             out.push_str(headline);
@@ -112,7 +114,7 @@ impl Document {
                     out.push('\n');
                 }
                 Block::Table(grid) => {
-                    out.push_str(&terminal_table(grid));
+                    out.push_str(&terminal_table(grid, width));
                     out.push('\n');
                 }
                 Block::Bullets(items) => {
@@ -240,11 +242,24 @@ p.headline.fails { background: #fce8e6; border-color: #d93025; color: #a50e0e; }
 p.headline.open { background: #f1f3f4; border-color: #80868b; color: #3c4043; }
 "#;
 
-fn terminal_table(grid: &Grid) -> String {
+/// Lays `table` out within `width` display columns (cells wrap, CJK measured by width), or
+/// at its full width when `None`: the text then does not depend on the terminal.
+pub(crate) fn fit(table: &mut Table, width: Option<u16>) {
+    match width {
+        Some(width) => {
+            table.set_content_arrangement(ContentArrangement::Dynamic);
+            table.set_width(width);
+        }
+        None => {
+            table.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
+}
+
+fn terminal_table(grid: &Grid, width: Option<u16>) -> String {
     let mut table = Table::new();
     table.load_style(presets::UTF8_FULL_CONDENSED);
-    // No wrapping: the rendered text must not depend on the terminal it is printed to.
-    table.set_content_arrangement(ContentArrangement::Disabled);
+    fit(&mut table, width);
     table.set_header(grid.header.clone());
     for row in &grid.rows {
         table.add_row(row.clone());
@@ -357,12 +372,29 @@ mod tests {
         let mut grid = Grid::new(&[("name", false), ("n", true)]);
         grid.row(vec!["海光".to_string(), "1".to_string()]);
         grid.row(vec!["abcd".to_string(), "100".to_string()]);
-        let text = terminal_table(&grid);
+        let text = terminal_table(&grid, None);
         // 海光 is two characters of display width 2 each: the same width as `abcd`, so the
         // column borders line up on both rows.
         let lines: Vec<&str> = text.lines().collect();
         let widths: Vec<usize> = lines.iter().map(|line| unicode_width::UnicodeWidthStr::width(*line)).collect();
         assert!(widths.iter().all(|width| *width == widths[0]), "{text}");
         assert!(text.contains("┆   1 │") && text.contains("┆ 100 │"), "{text}");
+    }
+
+    #[test]
+    fn a_table_fits_the_width_it_is_given_and_keeps_its_full_width_without_one() {
+        let mut grid = Grid::new(&[("sector", false), ("excess", true)]);
+        // 20 CJK characters: display width 40, plus 20 of ASCII: a 60-column cell.
+        let long = format!("{}{}", "深度学习框架".repeat(3) + "芯片", "x".repeat(20));
+        grid.row(vec![long.clone(), "+24.40 pp".to_string()]);
+        let width = |text: &str| text.lines().map(unicode_width::UnicodeWidthStr::width).max().unwrap_or(0);
+        // Full width: the cell (60) + the number (9) + borders and padding (7) = 76 columns.
+        let full = terminal_table(&grid, None);
+        assert_eq!(width(&full), 76, "{full}");
+        // Within 50 columns the name wraps and the number stays whole on the first line.
+        let fitted = terminal_table(&grid, Some(50));
+        assert!(width(&fitted) <= 50, "{fitted}");
+        assert!(fitted.contains("+24.40 pp"), "{fitted}");
+        assert!(fitted.lines().count() > full.lines().count(), "{fitted}");
     }
 }

@@ -35,9 +35,9 @@ pub use files::{StagedFile, stage, weekly_file_stem, write_atomically, write_new
 pub use headline::{Headline, Line, Op, State, group_state, week_state};
 pub use ledger::{LedgerCounts, ledger_counts};
 pub use numbers::{percent, points};
-pub use ratings::{RATINGS_FORMATS, RatingRow, render_ratings, render_track_record};
+pub use ratings::{RATINGS_FORMATS, RatingRow, render_ratings, render_ratings_within, render_track_record, render_track_record_within};
 pub use status::{STATUS_FORMATS, render_status};
-pub use tables::{REPORTS_FORMATS, WATCHLIST_FORMATS, render_reports, render_watchlist};
+pub use tables::{REPORTS_FORMATS, WATCHLIST_FORMATS, render_reports, render_reports_within, render_watchlist, render_watchlist_within};
 
 /// An output format (`--format`). Not every format suits every report; each renderer says
 /// what it writes, and each command offers the formats it renders.
@@ -97,19 +97,27 @@ pub fn format_parser(allowed: &'static [Format]) -> impl clap::builder::TypedVal
 pub struct RenderOptions {
     /// From the top down.
     pub boundaries: Vec<Boundary>,
+    /// The terminal's width in columns, to fit [`Format::Table`] tables in; `None` (a pipe, a
+    /// file, every other format) draws them at their full width.
+    pub width: Option<u16>,
 }
 
 impl Default for RenderOptions {
     fn default() -> Self {
         let labels = [Label::new("看好", "overweight"), Label::new("中性", "neutral"), Label::new("看淡", "underweight")];
         let bands = three_tier_bands(1000, -1000, labels);
-        RenderOptions { boundaries: boundaries(&bands) }
+        RenderOptions { boundaries: boundaries(&bands), width: None }
     }
 }
 
 impl RenderOptions {
     pub fn from_rule(rule: &RatingRule) -> RenderOptions {
-        RenderOptions { boundaries: rule.boundaries() }
+        RenderOptions { boundaries: rule.boundaries(), width: None }
+    }
+
+    /// These options with tables fitted to `width` columns (see [`RenderOptions::width`]).
+    pub fn within(self, width: Option<u16>) -> RenderOptions {
+        RenderOptions { width, ..self }
     }
 }
 
@@ -123,7 +131,7 @@ pub fn render_verdict_with(verdict: &Verdict, format: Format, options: &RenderOp
     match format {
         Format::Json => json(&Headed { headline: Headline::of_verdict(verdict, options), document: verdict }),
         Format::Csv => verdict::csv(verdict),
-        Format::Table => verdict::document(verdict, options).to_terminal(),
+        Format::Table => verdict::document(verdict, options).to_terminal_within(options.width),
         Format::Markdown => verdict::document(verdict, options).to_markdown(),
         Format::Html => verdict::document(verdict, options).to_html(),
     }
@@ -140,7 +148,7 @@ pub fn render_weekly_with(summary: &WeeklySummary, format: Format, options: &Ren
     match format {
         Format::Json => json(&Headed { headline: Headline::of_weekly(summary, options), document: summary }),
         Format::Csv => weekly::csv(summary),
-        Format::Table => weekly::document(summary, options).to_terminal(),
+        Format::Table => weekly::document(summary, options).to_terminal_within(options.width),
         Format::Markdown => weekly::document(summary, options).to_markdown(),
         Format::Html => weekly::document(summary, options).to_html(),
     }
@@ -174,10 +182,15 @@ fn to_value<T: serde::Serialize>(value: &T) -> serde_json::Value {
 /// Renders the ledger of every report (`verdict --all`): one row per report and the share of
 /// ratings that held.
 pub fn render_ledger(verdicts: &[Verdict], format: Format) -> String {
+    render_ledger_within(verdicts, format, None)
+}
+
+/// [`render_ledger`] with its table fitted to `width` terminal columns when given.
+pub fn render_ledger_within(verdicts: &[Verdict], format: Format, width: Option<u16>) -> String {
     match format {
         Format::Json => json(&ledger::LedgerJson::new(verdicts)),
         Format::Csv => ledger::csv(verdicts),
-        Format::Table => ledger::document(verdicts).to_terminal(),
+        Format::Table => ledger::document(verdicts).to_terminal_within(width),
         Format::Markdown => ledger::document(verdicts).to_markdown(),
         Format::Html => ledger::document(verdicts).to_html(),
     }

@@ -76,6 +76,11 @@ const LIST_METHOD: &str = "each rating is scored as a one-company report with it
 
 /// The ratings, newest first.
 pub fn render_ratings(calls: &[ScoredCall], as_of: NaiveDate, format: Format) -> String {
+    render_ratings_within(calls, as_of, format, None)
+}
+
+/// [`render_ratings`] with its table fitted to `width` terminal columns when given.
+pub fn render_ratings_within(calls: &[ScoredCall], as_of: NaiveDate, format: Format, width: Option<u16>) -> String {
     let rows: Vec<RatingRow<'_>> = calls.iter().rev().map(RatingRow::of).collect();
     match format {
         Format::Json => json(&rows),
@@ -174,7 +179,7 @@ pub fn render_ratings(calls: &[ScoredCall], as_of: NaiveDate, format: Format) ->
                 doc.bullets(reasons);
             }
             doc.method(LIST_METHOD);
-            if format == Format::Markdown { doc.to_markdown() } else { doc.to_terminal() }
+            if format == Format::Markdown { doc.to_markdown() } else { doc.to_terminal_within(width) }
         }
     }
 }
@@ -191,6 +196,18 @@ struct TrackJson<'a> {
 
 /// The track record, ranked groups first.
 pub fn render_track_record(rows: &[TrackRow], key_name: &'static str, as_of: NaiveDate, min_sample: usize, format: Format) -> String {
+    render_track_record_within(rows, key_name, as_of, min_sample, format, None)
+}
+
+/// [`render_track_record`] with its table fitted to `width` terminal columns when given.
+pub fn render_track_record_within(
+    rows: &[TrackRow],
+    key_name: &'static str,
+    as_of: NaiveDate,
+    min_sample: usize,
+    format: Format,
+    width: Option<u16>,
+) -> String {
     match format {
         Format::Json => {
             let out: Vec<TrackJson<'_>> =
@@ -290,7 +307,7 @@ pub fn render_track_record(rows: &[TrackRow], key_name: &'static str, as_of: Nai
                  independent = calls that are not a maintained word on the same stock by the same broker inside the horizon of its \
                  last independent call"
             ));
-            if format == Format::Markdown { doc.to_markdown() } else { doc.to_terminal() }
+            if format == Format::Markdown { doc.to_markdown() } else { doc.to_terminal_within(width) }
         }
     }
 }

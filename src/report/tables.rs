@@ -14,6 +14,11 @@ pub const REPORTS_FORMATS: &[Format] = &[Format::Table, Format::Json];
 
 /// The companies on the watchlist with their sectors and tags, and a count line.
 pub fn render_watchlist(entries: &[WatchlistEntry], format: Format) -> String {
+    render_watchlist_within(entries, format, None)
+}
+
+/// [`render_watchlist`] with its table fitted to `width` terminal columns when given.
+pub fn render_watchlist_within(entries: &[WatchlistEntry], format: Format, width: Option<u16>) -> String {
     match format {
         Format::Json => json(&entries),
         Format::Csv => {
@@ -37,6 +42,7 @@ pub fn render_watchlist(entries: &[WatchlistEntry], format: Format) -> String {
         _ => {
             let mut table = Table::new();
             table.load_style(comfy_table::presets::UTF8_BORDERS_ONLY);
+            super::doc::fit(&mut table, width);
             table.set_header(["symbol", "name", "market", "currency", "sectors", "tags"]);
             for e in entries {
                 table.add_row([
@@ -55,11 +61,17 @@ pub fn render_watchlist(entries: &[WatchlistEntry], format: Format) -> String {
 
 /// The reports in the database, one row each.
 pub fn render_reports(reports: &[ReportRow], format: Format) -> String {
+    render_reports_within(reports, format, None)
+}
+
+/// [`render_reports`] with its table fitted to `width` terminal columns when given.
+pub fn render_reports_within(reports: &[ReportRow], format: Format, width: Option<u16>) -> String {
     match format {
         Format::Json => json(&reports),
         _ => {
             let mut table = Table::new();
             table.load_style(comfy_table::presets::UTF8_BORDERS_ONLY);
+            super::doc::fit(&mut table, width);
             table.set_header(["id", "date", "broker", "rating", "sectors", "companies", "title"]);
             for r in reports {
                 table.add_row([
