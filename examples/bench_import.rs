@@ -18,7 +18,7 @@ use std::time::Instant;
 use chrono::{Days, NaiveDate, Utc};
 use ratingwatch::csv_import::parse_prices;
 use ratingwatch::prices::AdjBasis;
-use ratingwatch::store::Store;
+use ratingwatch::store::{SeriesWrite, Store};
 use ratingwatch::symbol::Symbol;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -54,7 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let parse_secs = started.elapsed().as_secs_f64();
     let mut store = Store::open(&dir.path().join("ratingwatch.db"))?;
     store.ensure_security(&symbol)?;
-    let stats = store.upsert_bars(&symbol, &parsed.bars, "csv", AdjBasis::Imported, today, Utc::now())?;
+    let stats = store.upsert_bars(&SeriesWrite::new(&symbol, &parsed.bars, "csv", AdjBasis::Imported, today, Utc::now()))?;
     let total_secs = started.elapsed().as_secs_f64();
     assert_eq!(stats.added as u64, rows);
     println!(

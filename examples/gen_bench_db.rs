@@ -33,7 +33,7 @@ use std::time::Instant;
 use chrono::{Datelike, Days, NaiveDate, Utc, Weekday};
 use ratingwatch::catalog::{Company, Label, Member, Rating, RatingRule, ReportDef, Sector};
 use ratingwatch::prices::{AdjBasis, Bar};
-use ratingwatch::store::Store;
+use ratingwatch::store::{SeriesWrite, Store};
 use ratingwatch::symbol::{Market, Symbol};
 
 const REPORT_ID: &str = "bench-5000";
@@ -162,10 +162,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let now = Utc::now();
     let benchmark = walk(&days, 300, 3000.0, 0.015, |_| false).into_iter().map(|b| Bar { open: None, ..b }).collect::<Vec<_>>();
-    store.upsert_bars(&report.rule.benchmark, &benchmark, "bench", AdjBasis::None, today, now)?;
+    store.upsert_bars(&SeriesWrite::new(&report.rule.benchmark, &benchmark, "bench", AdjBasis::None, today, now))?;
     for (pair, seed, level) in [("USDCNY.FX", 1, 6.9), ("HKDCNY.FX", 2, 0.88)] {
         let rates: Vec<Bar> = walk(&days, seed, level, 0.002, |_| false).into_iter().map(|b| Bar::close_only(b.date, b.close)).collect();
-        store.upsert_bars(&Symbol::parse(pair)?, &rates, "bench", AdjBasis::None, today, now)?;
+        store.upsert_bars(&SeriesWrite::new(&Symbol::parse(pair)?, &rates, "bench", AdjBasis::None, today, now))?;
     }
     let mut rows = benchmark.len();
     for (i, symbol) in symbols.iter().enumerate() {
@@ -175,7 +175,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => walk(&days, 1000 + i as u64, 20.0, 0.04, |_| false),
         };
         rows += bars.len();
-        store.upsert_bars(symbol, &bars, "bench", AdjBasis::Imported, today, now)?;
+        store.upsert_bars(&SeriesWrite::new(symbol, &bars, "bench", AdjBasis::Imported, today, now))?;
         if (i + 1) % 500 == 0 {
             eprintln!("{} securities, {rows} bars, {:.0} s", i + 1, started.elapsed().as_secs_f64());
         }

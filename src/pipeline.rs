@@ -194,6 +194,7 @@ fn load_closes(store: &Store, report: &ReportDef, end: NaiveDate) -> Result<Clos
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::SeriesWrite;
 
     #[test]
     fn selections_resolve_to_weeks() {
@@ -223,7 +224,7 @@ mod tests {
             store.ensure_security(symbol).unwrap();
             let bars: Vec<Bar> =
                 [date(2023, 1, 3), date(2023, 1, 10), date(2023, 7, 3)].into_iter().zip(closes).map(|(d, c)| bar(d, c)).collect();
-            store.replace_bars(symbol, &bars, "csv", AdjBasis::Imported, today, Utc::now()).unwrap();
+            store.replace_bars(&SeriesWrite::new(symbol, &bars, "csv", AdjBasis::Imported, today, Utc::now())).unwrap();
         }
         let call = |code: &str, broker: &str, word: &str| RatingRecord {
             info_code: code.to_string(),

@@ -8,6 +8,7 @@ use clap::Subcommand;
 use super::{Context, exit, out, outln};
 use crate::csv_import;
 use crate::prices::AdjBasis;
+use crate::store::SeriesWrite;
 use crate::symbol::Symbol;
 
 #[derive(Subcommand, Debug)]
@@ -153,10 +154,10 @@ fn import_one(
     };
     store.ensure_security(symbol)?;
     let stats = if replace {
-        store.replace_bars(symbol, &parsed.bars, "csv", basis, context.today(), context.now)?
+        store.replace_bars(&SeriesWrite::new(symbol, &parsed.bars, "csv", basis, context.today(), context.now))?
     } else {
         store
-            .upsert_bars(symbol, &parsed.bars, "csv", basis, context.today(), context.now)
+            .upsert_bars(&SeriesWrite::new(symbol, &parsed.bars, "csv", basis, context.today(), context.now))
             .with_context(|| format!("importing {}; pass --replace to replace the stored series", file.display()))?
     };
     let (first, last) = (parsed.bars.iter().map(|b| b.date).min(), parsed.bars.iter().map(|b| b.date).max());

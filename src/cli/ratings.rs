@@ -2,7 +2,7 @@
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
 use super::{Context, errln, exit, out, parse_date, terminal_width};
 use crate::analysis::CurrencyMode;
@@ -29,31 +29,34 @@ pub enum RatingsCommand {
         /// A broker's short or full name.
         #[arg(long)]
         broker: Option<String>,
-        /// Score as of this date, and list ratings published by then [default: today].
-        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-        as_of: Option<NaiveDate>,
-        /// Only ratings published on or after this date.
-        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-        since: Option<NaiveDate>,
-        /// Output format.
-        #[arg(long, default_value = "table", value_parser = report::format_parser(RATINGS_FORMATS))]
-        format: Format,
+        #[command(flatten)]
+        window: ScoreWindow,
     },
     /// Whose ratings hold: per broker, analyst or rating word, hit rate with a 95 % interval.
+    // The shared arguments' help speaks of listing ratings; here they score calls.
+    #[command(mut_arg("as_of", |arg| arg.help("Score as of this date [default: today]")))]
+    #[command(mut_arg("since", |arg| arg.help("Only calls published on or after this date")))]
     TrackRecord {
         /// Group the calls by broker, analyst or the broker's rating word.
         #[arg(long, value_enum, default_value = "broker")]
         by: GroupBy,
-        /// Score as of this date [default: today].
-        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-        as_of: Option<NaiveDate>,
-        /// Only calls published on or after this date.
-        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-        since: Option<NaiveDate>,
-        /// Output format.
-        #[arg(long, default_value = "table", value_parser = report::format_parser(RATINGS_FORMATS))]
-        format: Format,
+        #[command(flatten)]
+        window: ScoreWindow,
     },
+}
+
+/// The scoring date, publication cut-off and output format `list` and `track-record` share.
+#[derive(Args, Debug)]
+pub struct ScoreWindow {
+    /// Score as of this date, and list ratings published by then [default: today].
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    as_of: Option<NaiveDate>,
+    /// Only ratings published on or after this date.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    since: Option<NaiveDate>,
+    /// Output format.
+    #[arg(long, default_value = "table", value_parser = report::format_parser(RATINGS_FORMATS))]
+    format: Format,
 }
 
 fn parse_symbol(text: &str) -> Result<Symbol, String> {
@@ -63,20 +66,20 @@ fn parse_symbol(text: &str) -> Result<Symbol, String> {
 pub fn run(context: &Context, command: &RatingsCommand) -> anyhow::Result<u8> {
     match command {
         RatingsCommand::Sync { symbol } => sync(context, symbol.as_ref()),
-        RatingsCommand::List { symbol, broker, as_of, since, format } => {
-            let as_of = as_of.unwrap_or_else(|| context.today());
-            let filter = RatingsFilter { symbol: symbol.clone(), broker: broker.clone(), since: *since, until: Some(as_of) };
+        RatingsCommand::List { symbol, broker, window } => {
+            let as_of = window.as_of.unwrap_or_else(|| context.today());
+            let filter = RatingsFilter { symbol: symbol.clone(), broker: broker.clone(), since: window.since, until: Some(as_of) };
             let calls = scored(context, &filter, as_of)?;
-            out(&report::render_ratings_within(&calls, as_of, *format, terminal_width()))?;
+            out(&report::render_ratings_within(&calls, as_of, window.format, terminal_width()))?;
             Ok(exit::OK)
         }
-        RatingsCommand::TrackRecord { by, as_of, since, format } => {
-            let as_of = as_of.unwrap_or_else(|| context.today());
-            let filter = RatingsFilter { since: *since, until: Some(as_of), ..Default::default() };
+        RatingsCommand::TrackRecord { by, window } => {
+            let as_of = window.as_of.unwrap_or_else(|| context.today());
+            let filter = RatingsFilter { since: window.since, until: Some(as_of), ..Default::default() };
             let calls = scored(context, &filter, as_of)?;
             let min_sample = context.config.ratings.min_sample;
             let rows = track_record(&calls, *by, min_sample);
-            out(&report::render_track_record_within(&rows, (*by).into(), as_of, min_sample, *format, terminal_width()))?;
+            out(&report::render_track_record_within(&rows, (*by).into(), as_of, min_sample, window.format, terminal_width()))?;
             Ok(exit::OK)
         }
     }

@@ -164,6 +164,7 @@ mod tests {
     use super::*;
     use crate::catalog::parse_report;
     use crate::prices::{AdjBasis, Bar};
+    use crate::store::SeriesWrite;
 
     fn d(month: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2023, month, day).unwrap()
@@ -190,7 +191,7 @@ mod tests {
         let mut store = seeded();
         let symbol = sym("600941.SH");
         let bars = [bar(d(2, 1), 9.0, 90.0), bar(d(2, 10), 10.0, 100.0), bar(d(2, 15), 11.0, 110.0), bar(d(9, 1), 12.0, 120.0)];
-        store.upsert_bars(&symbol, &bars, "csv", AdjBasis::Imported, d(12, 31), Utc::now()).unwrap();
+        store.upsert_bars(&SeriesWrite::new(&symbol, &bars, "csv", AdjBasis::Imported, d(12, 31), Utc::now())).unwrap();
         let one = |start, end| store.closes_from_as_of(std::slice::from_ref(&symbol), start, end).unwrap().remove(0);
         // 2-14 has no bar: the base is 2-10's; 2-1 is before it and 9-1 after the end.
         assert_eq!(one(d(2, 14), d(8, 14)), (symbol.clone(), vec![(d(2, 10), 100.0), (d(2, 15), 110.0)]));
@@ -209,9 +210,9 @@ mod tests {
         let mobile_bars = [bar(d(2, 13), 9.0, 90.0), bar(d(2, 14), 10.0, 100.0), bar(d(2, 16), 11.0, 110.0)];
         let tencent_bars = [bar(d(2, 9), 300.0, 300.0), bar(d(2, 10), 301.0, 301.0), bar(d(2, 17), 302.0, 302.0)];
         let rates = [Bar::close_only(d(2, 13), 6.8), Bar::close_only(d(2, 15), 6.9), Bar::close_only(d(2, 20), 7.0)];
-        store.upsert_bars(&mobile, &mobile_bars, "csv", AdjBasis::Imported, d(12, 31), Utc::now()).unwrap();
-        store.upsert_bars(&tencent, &tencent_bars, "csv", AdjBasis::Imported, d(12, 31), Utc::now()).unwrap();
-        store.upsert_bars(&usd, &rates, "csv", AdjBasis::None, d(12, 31), Utc::now()).unwrap();
+        store.upsert_bars(&SeriesWrite::new(&mobile, &mobile_bars, "csv", AdjBasis::Imported, d(12, 31), Utc::now())).unwrap();
+        store.upsert_bars(&SeriesWrite::new(&tencent, &tencent_bars, "csv", AdjBasis::Imported, d(12, 31), Utc::now())).unwrap();
+        store.upsert_bars(&SeriesWrite::new(&usd, &rates, "csv", AdjBasis::None, d(12, 31), Utc::now())).unwrap();
         let nothing = sym("688041.SH"); // a company of the seed with no prices stored
         let asked = [usd.clone(), tencent.clone(), nothing.clone(), mobile.clone()];
         let closes = store.closes_from_as_of(&asked, d(2, 14), d(2, 17)).unwrap();
@@ -259,7 +260,9 @@ mod tests {
         // chronologically. Reading it back goes through the same conversion.
         let mut store = seeded();
         let symbol = sym("600941.SH");
-        store.upsert_bars(&symbol, &[bar(d(2, 3), 9.0, 90.0)], "csv", AdjBasis::Imported, d(12, 31), Utc::now()).unwrap();
+        store
+            .upsert_bars(&SeriesWrite::new(&symbol, &[bar(d(2, 3), 9.0, 90.0)], "csv", AdjBasis::Imported, d(12, 31), Utc::now()))
+            .unwrap();
         let (text, kind): (String, String) = store
             .conn
             .query_row("SELECT date, typeof(date) FROM daily_bars WHERE symbol = '600941.SH'", [], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -316,7 +319,7 @@ mod tests {
         let mut store = seeded();
         let (mobile, tencent, index, empty) = (sym("600941.SH"), sym("0700.HK"), sym("000300.SH"), sym("688041.SH"));
         let upsert = |store: &mut Store, symbol: &Symbol, bars: &[Bar]| {
-            store.upsert_bars(symbol, bars, "csv", AdjBasis::Imported, today(), Utc::now()).unwrap();
+            store.upsert_bars(&SeriesWrite::new(symbol, bars, "csv", AdjBasis::Imported, today(), Utc::now())).unwrap();
             store.verify_close_chunks().unwrap();
         };
         // Day 0 is 2019-12-20, 12 is 2020-01-01, 378 is 2021-01-01, 529 2021-06-01, 743
@@ -343,7 +346,9 @@ mod tests {
         upsert(&mut store, &mobile, &[bar(day(802), 1.0, 30.0)]);
         let closes = both(&store, day(802), day(1288));
         assert_eq!(closes[0].1, vec![(day(802), 30.0), (day(1288), 4.0)]);
-        store.replace_bars(&mobile, &[bar(day(5), 1.0, 7.0)], "yahoo", AdjBasis::YahooAdjclose, today(), Utc::now()).unwrap();
+        store
+            .replace_bars(&SeriesWrite::new(&mobile, &[bar(day(5), 1.0, 7.0)], "yahoo", AdjBasis::YahooAdjclose, today(), Utc::now()))
+            .unwrap();
         store.verify_close_chunks().unwrap();
         let closes = both(&store, day(802), day(1288));
         assert_eq!(closes[0].1, vec![(day(5), 7.0)], "the one close left is the base");
@@ -355,14 +360,14 @@ mod tests {
     fn verify_notices_chunks_that_differ_from_the_bars() {
         let mut store = seeded();
         let mobile = sym("600941.SH");
-        store.upsert_bars(&mobile, &series(&[(0, 1), (20, 2)]), "csv", AdjBasis::Imported, today(), Utc::now()).unwrap();
+        store.upsert_bars(&SeriesWrite::new(&mobile, &series(&[(0, 1), (20, 2)]), "csv", AdjBasis::Imported, today(), Utc::now())).unwrap();
         store.verify_close_chunks().unwrap();
         // A bar written behind the chunks' back (not through the store's writes).
         store.conn.execute("UPDATE daily_bars SET adj_close = 9.5 WHERE symbol = '600941.SH' AND date = '2020-01-09'", []).unwrap();
         let error = store.verify_close_chunks().unwrap_err().to_string();
         assert!(error.contains("600941.SH 2020"), "{error}");
         // A chunk left behind for a year without bars.
-        store.upsert_bars(&mobile, &series(&[(20, 3)]), "csv", AdjBasis::Imported, today(), Utc::now()).unwrap();
+        store.upsert_bars(&SeriesWrite::new(&mobile, &series(&[(20, 3)]), "csv", AdjBasis::Imported, today(), Utc::now())).unwrap();
         store.verify_close_chunks().unwrap();
         store.conn.execute("DELETE FROM daily_bars WHERE symbol = '600941.SH' AND date < '2020-01-01'", []).unwrap();
         let error = store.verify_close_chunks().unwrap_err().to_string();
@@ -373,7 +378,7 @@ mod tests {
     fn a_corrupt_chunk_is_an_error_naming_the_security() {
         let mut store = seeded();
         let mobile = sym("600941.SH");
-        store.upsert_bars(&mobile, &series(&[(20, 3)]), "csv", AdjBasis::Imported, today(), Utc::now()).unwrap();
+        store.upsert_bars(&SeriesWrite::new(&mobile, &series(&[(20, 3)]), "csv", AdjBasis::Imported, today(), Utc::now())).unwrap();
         // Points of a chunk moved to another year, then a blob that is not whole points.
         store.conn.execute("UPDATE close_chunks SET year = year + 1", []).unwrap();
         let error = store.closes_from_as_of(std::slice::from_ref(&mobile), day(0), day(800)).unwrap_err().to_string();
@@ -403,9 +408,9 @@ mod tests {
                 let bars = series(&points);
                 let symbol = &symbols[which];
                 if replace {
-                    store.replace_bars(symbol, &bars, "csv", AdjBasis::Imported, today(), Utc::now()).unwrap();
+                    store.replace_bars(&SeriesWrite::new(symbol, &bars, "csv", AdjBasis::Imported, today(), Utc::now())).unwrap();
                 } else {
-                    store.upsert_bars(symbol, &bars, "csv", AdjBasis::Imported, today(), Utc::now()).unwrap();
+                    store.upsert_bars(&SeriesWrite::new(symbol, &bars, "csv", AdjBasis::Imported, today(), Utc::now())).unwrap();
                 }
                 store.verify_close_chunks().unwrap();
             }

@@ -31,7 +31,7 @@ pub use dashboard::WrittenSummary;
 pub use instruments::InstrumentWrite;
 pub use migrations::migrations;
 pub use outbox::{AttemptRecord, ChannelDeliveries, NewOutboxMessage, OutboxAttempt, OutboxRow, OutboxState};
-pub use prices::{BarStats, SecurityState, WriteStats};
+pub use prices::{BarStats, SecurityState, SeriesWrite, WriteStats};
 pub use ratings::{RatingsFilter, RatingsWrite};
 pub use runs::{JobRun, JobRunOutcome, ProviderStreak, SyncFailureRow, SyncRunRow};
 pub use service::PriceFreshness;

@@ -17,6 +17,25 @@ pub struct WriteStats {
     pub replaced: usize,
 }
 
+/// One security's series as [`Store::upsert_bars`] and [`Store::replace_bars`] take it: the
+/// bars, who sent them and on what adjustment basis, the day that bounds them (no bar after
+/// `today`) and the time their rows are stamped with.
+#[derive(Clone, Copy, Debug)]
+pub struct SeriesWrite<'a> {
+    pub symbol: &'a Symbol,
+    pub bars: &'a [Bar],
+    pub source: &'a str,
+    pub basis: AdjBasis,
+    pub today: NaiveDate,
+    pub now: DateTime<Utc>,
+}
+
+impl<'a> SeriesWrite<'a> {
+    pub fn new(symbol: &'a Symbol, bars: &'a [Bar], source: &'a str, basis: AdjBasis, today: NaiveDate, now: DateTime<Utc>) -> Self {
+        SeriesWrite { symbol, bars, source, basis, today, now }
+    }
+}
+
 /// Where a security's stored series stands.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SecurityState {
@@ -57,16 +76,9 @@ impl Store {
     /// Writes bars for one security in one transaction, overwriting stored bars of the same
     /// dates (revisions win). When `basis` or `source` differs from the security's current
     /// adjusted series, the call fails: use [`Store::replace_bars`] to switch series whole.
-    pub fn upsert_bars(
-        &mut self,
-        symbol: &Symbol,
-        bars: &[Bar],
-        source: &str,
-        basis: AdjBasis,
-        today: NaiveDate,
-        now: DateTime<Utc>,
-    ) -> Result<WriteStats> {
-        self.write_series(symbol, bars, today, |tx| {
+    pub fn upsert_bars(&mut self, series: &SeriesWrite<'_>) -> Result<WriteStats> {
+        let SeriesWrite { symbol, source, basis, .. } = *series;
+        self.write_series(series, |tx| {
             let (current_basis, current_source): (Option<String>, Option<String>) =
                 tx.query_row("SELECT adj_basis, adj_source FROM securities WHERE symbol = ?1", [symbol.to_string()], |r| {
                     Ok((r.get(0)?, r.get(1)?))
@@ -79,22 +91,15 @@ impl Store {
                     current_source.as_deref().unwrap_or("unknown"),
                 )));
             }
-            Store::write_rows(tx, symbol, bars, source, basis, now)
+            Store::write_rows(tx, series)
         })
     }
 
     /// Replaces a security's whole stored series with `bars` in one transaction: the way to
     /// switch provider or adjustment basis without ever mixing two adjusted series.
-    pub fn replace_bars(
-        &mut self,
-        symbol: &Symbol,
-        bars: &[Bar],
-        source: &str,
-        basis: AdjBasis,
-        today: NaiveDate,
-        now: DateTime<Utc>,
-    ) -> Result<WriteStats> {
-        self.write_series(symbol, bars, today, |tx| {
+    pub fn replace_bars(&mut self, series: &SeriesWrite<'_>) -> Result<WriteStats> {
+        let symbol = series.symbol;
+        self.write_series(series, |tx| {
             let before = Store::count_in(tx, symbol)?;
             if symbol.is_fx() {
                 tx.execute("DELETE FROM fx_rates WHERE pair = ?1", [symbol.to_string()])?;
@@ -103,24 +108,23 @@ impl Store {
                 // The chunks follow the bars: `write_rows` rebuilds the years of the new ones.
                 tx.execute("DELETE FROM close_chunks WHERE symbol = ?1", [symbol.to_string()])?;
             }
-            let mut stats = Store::write_rows(tx, symbol, bars, source, basis, now)?;
+            let mut stats = Store::write_rows(tx, series)?;
             // Dates present before count as replaced, the rest as added.
-            stats.replaced = before.min(bars.len());
-            stats.added = bars.len() - stats.replaced;
+            stats.replaced = before.min(series.bars.len());
+            stats.added = series.bars.len() - stats.replaced;
             Ok(stats)
         })
     }
 
-    /// The gate of both series writes: `bars` must pass [`validate_series`] and `symbol` must
-    /// be tracked before `apply` runs, in one write transaction; otherwise nothing is written.
+    /// The gate of both series writes: the bars must pass [`validate_series`] and the symbol
+    /// must be tracked before `apply` runs, in one write transaction; otherwise nothing is written.
     fn write_series(
         &mut self,
-        symbol: &Symbol,
-        bars: &[Bar],
-        today: NaiveDate,
+        series: &SeriesWrite<'_>,
         apply: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<WriteStats>,
     ) -> Result<WriteStats> {
-        validate_series(bars, today).map_err(|source| StoreError::InvalidBars { symbol: symbol.to_string(), source })?;
+        let symbol = series.symbol;
+        validate_series(series.bars, series.today).map_err(|source| StoreError::InvalidBars { symbol: symbol.to_string(), source })?;
         self.write(|tx| {
             Store::require_security(tx, symbol)?;
             apply(tx)
@@ -136,14 +140,8 @@ impl Store {
         Ok(tx.query_row(sql, [symbol.to_string()], |r| r.get::<_, i64>(0))? as usize)
     }
 
-    fn write_rows(
-        tx: &rusqlite::Transaction<'_>,
-        symbol: &Symbol,
-        bars: &[Bar],
-        source: &str,
-        basis: AdjBasis,
-        now: DateTime<Utc>,
-    ) -> Result<WriteStats> {
+    fn write_rows(tx: &rusqlite::Transaction<'_>, series: &SeriesWrite<'_>) -> Result<WriteStats> {
+        let SeriesWrite { symbol, bars, source, basis, now, .. } = *series;
         let symbol_text = symbol.to_string();
         let fetched_at = time_text(now);
         // Counting before and after is one index range scan each, cheaper than a lookup per row.
@@ -304,9 +302,13 @@ mod tests {
     fn upsert_counts_added_and_replaced_and_as_of_seeks_back() {
         let mut store = store_with_seed();
         let symbol = Symbol::parse("600941.SH").unwrap();
-        let stats = store.upsert_bars(&symbol, &[bar(13, 10.0), bar(14, 11.0)], "tencent", AdjBasis::Hfq, d(20), Utc::now()).unwrap();
+        let stats = store
+            .upsert_bars(&SeriesWrite::new(&symbol, &[bar(13, 10.0), bar(14, 11.0)], "tencent", AdjBasis::Hfq, d(20), Utc::now()))
+            .unwrap();
         assert_eq!(stats, WriteStats { added: 2, replaced: 0 });
-        let stats = store.upsert_bars(&symbol, &[bar(14, 12.0), bar(17, 13.0)], "tencent", AdjBasis::Hfq, d(20), Utc::now()).unwrap();
+        let stats = store
+            .upsert_bars(&SeriesWrite::new(&symbol, &[bar(14, 12.0), bar(17, 13.0)], "tencent", AdjBasis::Hfq, d(20), Utc::now()))
+            .unwrap();
         assert_eq!(stats, WriteStats { added: 1, replaced: 1 });
         // The 15th and 16th have no bar: as of the 16th is the 14th, with the revised close.
         let as_of = store.bar_as_of(&symbol, d(16)).unwrap().unwrap();
@@ -318,12 +320,22 @@ mod tests {
     fn refuses_to_mix_adjusted_series_and_replace_switches_whole() {
         let mut store = store_with_seed();
         let symbol = Symbol::parse("0700.HK").unwrap();
-        store.upsert_bars(&symbol, &[bar(13, 300.0)], "tencent", AdjBasis::Hfq, d(20), Utc::now()).unwrap();
-        let err = store.upsert_bars(&symbol, &[bar(14, 301.0)], "yahoo", AdjBasis::YahooAdjclose, d(20), Utc::now()).unwrap_err();
+        store.upsert_bars(&SeriesWrite::new(&symbol, &[bar(13, 300.0)], "tencent", AdjBasis::Hfq, d(20), Utc::now())).unwrap();
+        let err = store
+            .upsert_bars(&SeriesWrite::new(&symbol, &[bar(14, 301.0)], "yahoo", AdjBasis::YahooAdjclose, d(20), Utc::now()))
+            .unwrap_err();
         assert!(err.to_string().contains("refusing to mix"), "{err}");
         assert_eq!(store.bar_stats(&symbol).unwrap().unwrap().count, 1, "a refused write leaves the series alone");
-        let stats =
-            store.replace_bars(&symbol, &[bar(13, 299.0), bar(14, 301.0)], "yahoo", AdjBasis::YahooAdjclose, d(20), Utc::now()).unwrap();
+        let stats = store
+            .replace_bars(&SeriesWrite::new(
+                &symbol,
+                &[bar(13, 299.0), bar(14, 301.0)],
+                "yahoo",
+                AdjBasis::YahooAdjclose,
+                d(20),
+                Utc::now(),
+            ))
+            .unwrap();
         assert_eq!(stats, WriteStats { added: 1, replaced: 1 });
         let state = store.security_state(&symbol).unwrap();
         assert_eq!((state.adj_basis, state.adj_source.as_deref()), (Some(AdjBasis::YahooAdjclose), Some("yahoo")));
@@ -335,7 +347,8 @@ mod tests {
         let symbol = Symbol::parse("600941.SH").unwrap();
         let mut bad = bar(14, 11.0);
         bad.close = -1.0;
-        let err = store.upsert_bars(&symbol, &[bar(13, 10.0), bad], "csv", AdjBasis::Imported, d(20), Utc::now()).unwrap_err();
+        let err =
+            store.upsert_bars(&SeriesWrite::new(&symbol, &[bar(13, 10.0), bad], "csv", AdjBasis::Imported, d(20), Utc::now())).unwrap_err();
         assert!(err.to_string().contains("600941.SH") && err.to_string().contains("close is -1"), "{err}");
         assert_eq!(store.bar_stats(&symbol).unwrap(), None);
     }
@@ -344,16 +357,21 @@ mod tests {
     fn a_replacement_is_checked_like_an_upsert_before_anything_is_deleted() {
         let mut store = store_with_seed();
         let symbol = Symbol::parse("600941.SH").unwrap();
-        store.upsert_bars(&symbol, &[bar(13, 10.0), bar(14, 11.0)], "tencent", AdjBasis::Hfq, d(20), Utc::now()).unwrap();
+        store
+            .upsert_bars(&SeriesWrite::new(&symbol, &[bar(13, 10.0), bar(14, 11.0)], "tencent", AdjBasis::Hfq, d(20), Utc::now()))
+            .unwrap();
         // An invalid replacement leaves the stored series whole (its delete never runs).
-        let err =
-            store.replace_bars(&symbol, &[bar(13, 10.0), bar(13, 10.5)], "yahoo", AdjBasis::YahooAdjclose, d(20), Utc::now()).unwrap_err();
+        let err = store
+            .replace_bars(&SeriesWrite::new(&symbol, &[bar(13, 10.0), bar(13, 10.5)], "yahoo", AdjBasis::YahooAdjclose, d(20), Utc::now()))
+            .unwrap_err();
         assert!(matches!(err, StoreError::InvalidBars { .. }), "{err}");
         assert_eq!(store.bar_stats(&symbol).unwrap().unwrap(), BarStats { first: d(13), last: d(14), count: 2 });
         // Neither write reaches a security that is not tracked.
         let untracked = Symbol::parse("TSLA.US").unwrap();
-        let upsert = store.upsert_bars(&untracked, &[bar(13, 300.0)], "yahoo", AdjBasis::YahooAdjclose, d(20), Utc::now());
-        let replace = store.replace_bars(&untracked, &[bar(13, 300.0)], "yahoo", AdjBasis::YahooAdjclose, d(20), Utc::now());
+        let upsert =
+            store.upsert_bars(&SeriesWrite::new(&untracked, &[bar(13, 300.0)], "yahoo", AdjBasis::YahooAdjclose, d(20), Utc::now()));
+        let replace =
+            store.replace_bars(&SeriesWrite::new(&untracked, &[bar(13, 300.0)], "yahoo", AdjBasis::YahooAdjclose, d(20), Utc::now()));
         for result in [upsert, replace] {
             assert!(matches!(result, Err(StoreError::NotFound(ref message)) if message.contains("TSLA.US")), "{result:?}");
         }
@@ -364,7 +382,14 @@ mod tests {
         let mut store = store_with_seed();
         let pair = Symbol::parse("USDCNY.FX").unwrap();
         store
-            .upsert_bars(&pair, &[Bar::close_only(d(13), 6.8), Bar::close_only(d(14), 6.82)], "csv", AdjBasis::None, d(20), Utc::now())
+            .upsert_bars(&SeriesWrite::new(
+                &pair,
+                &[Bar::close_only(d(13), 6.8), Bar::close_only(d(14), 6.82)],
+                "csv",
+                AdjBasis::None,
+                d(20),
+                Utc::now(),
+            ))
             .unwrap();
         let bars = store.all_bars(&pair).unwrap();
         assert_eq!(bars, vec![Bar::close_only(d(13), 6.8), Bar::close_only(d(14), 6.82)]);

@@ -56,6 +56,7 @@ mod tests {
     use super::*;
     use crate::catalog::parse_report;
     use crate::prices::{AdjBasis, Bar};
+    use crate::store::SeriesWrite;
 
     fn d(day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2023, 3, day).unwrap()
@@ -71,9 +72,9 @@ mod tests {
         let mobile = Symbol::parse("600941.SH").unwrap();
         let usd = Symbol::parse("USDCNY.FX").unwrap();
         let bars = |days: &[u32]| days.iter().map(|&day| Bar::close_only(d(day), 4000.0)).collect::<Vec<_>>();
-        store.upsert_bars(&csi300, &bars(&[1, 2, 3, 6]), "csv", AdjBasis::None, d(31), Utc::now()).unwrap();
-        store.upsert_bars(&mobile, &bars(&[1, 2]), "csv", AdjBasis::Imported, d(31), Utc::now()).unwrap();
-        store.upsert_bars(&usd, &bars(&[3]), "csv", AdjBasis::None, d(31), Utc::now()).unwrap();
+        store.upsert_bars(&SeriesWrite::new(&csi300, &bars(&[1, 2, 3, 6]), "csv", AdjBasis::None, d(31), Utc::now())).unwrap();
+        store.upsert_bars(&SeriesWrite::new(&mobile, &bars(&[1, 2]), "csv", AdjBasis::Imported, d(31), Utc::now())).unwrap();
+        store.upsert_bars(&SeriesWrite::new(&usd, &bars(&[3]), "csv", AdjBasis::None, d(31), Utc::now())).unwrap();
 
         let freshness = store.price_freshness().unwrap();
         let latest = |symbol: &Symbol| freshness.iter().find(|f| &f.symbol == symbol).unwrap().latest_close;

@@ -50,7 +50,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{ChainsConfig, Config};
 use crate::prices::validate_series;
 use crate::providers::{FetchRequest, FetchedSeries, ProviderError, ProviderErrorKind, ProviderName, Providers};
-use crate::store::{Store, StoreError, WriteStats};
+use crate::store::{SeriesWrite, Store, StoreError, WriteStats};
 use crate::symbol::{Market, Symbol};
 
 pub use breaker::CircuitReport;
@@ -664,7 +664,8 @@ impl Run<'_> {
         SecurityOutcome::Failed(SyncFailure { symbol: symbol.clone(), provider: Some(provider), reason, unreachable })
     }
 
-    /// One provider for one security, through its circuit breaker.
+    /// One provider for one security, through its circuit breaker: fetches, decides how to
+    /// apply the answer and writes it.
     async fn attempt(
         &self,
         symbol: &Symbol,
@@ -676,43 +677,35 @@ impl Run<'_> {
         if let Permit::Skip(reason) = permit {
             return Err(AttemptError::CircuitOpen { reason, unreachable: self.breakers.is_unreachable(provider) });
         }
-        let result = self.try_provider(symbol, plan, provider, requests).await;
+        let result: Result<Synced, AttemptError> = async {
+            let (window, kind) = plan.request_for(provider);
+            let fetched = self.fetch(provider, symbol, window, requests).await?;
+            let (fetched, kind, refetch) = match plan.incremental_for(provider) {
+                Some(incremental) if kind == FetchKind::Incremental => {
+                    check_incremental_answer(&fetched, incremental, plan.market_latest)?;
+                    match decide(incremental.basis, fetched.basis, &incremental.stored_overlap, &fetched.bars) {
+                        Apply::RefetchFull(reason) => {
+                            tracing::info!(%symbol, %provider, %reason, "re-fetching the full history");
+                            (self.fetch(provider, symbol, plan.full, requests).await?, FetchKind::Full, Some(reason))
+                        }
+                        Apply::Upsert => (fetched, kind, None),
+                    }
+                }
+                _ => (fetched, kind, None),
+            };
+            if kind == FetchKind::Full {
+                check_full_history(&fetched, plan.stored_last)?;
+            }
+            let stats = self.write(symbol, fetched, kind, plan.listed_on).await?;
+            Ok(Synced { provider, stats, full_history: kind == FetchKind::Full, refetch, fell_back_from: Vec::new() })
+        }
+        .await;
         let outcome = match &result {
             Ok(_) => breaker::Outcome::Success,
             Err(error) => error.breaker_outcome(),
         };
         self.breakers.record(provider, &permit, outcome, Instant::now());
         result
-    }
-
-    /// Fetches from one provider, decides how to apply the answer and writes it.
-    async fn try_provider(
-        &self,
-        symbol: &Symbol,
-        plan: &FetchPlan,
-        provider: ProviderName,
-        requests: &mut usize,
-    ) -> Result<Synced, AttemptError> {
-        let (window, kind) = plan.request_for(provider);
-        let fetched = self.fetch(provider, symbol, window, requests).await?;
-        let (fetched, kind, refetch) = match plan.incremental_for(provider) {
-            Some(incremental) if kind == FetchKind::Incremental => {
-                check_incremental_answer(&fetched, incremental, plan.market_latest)?;
-                match decide(incremental.basis, fetched.basis, &incremental.stored_overlap, &fetched.bars) {
-                    Apply::RefetchFull(reason) => {
-                        tracing::info!(%symbol, %provider, %reason, "re-fetching the full history");
-                        (self.fetch(provider, symbol, plan.full, requests).await?, FetchKind::Full, Some(reason))
-                    }
-                    Apply::Upsert => (fetched, kind, None),
-                }
-            }
-            _ => (fetched, kind, None),
-        };
-        if kind == FetchKind::Full {
-            check_full_history(&fetched, plan.stored_last)?;
-        }
-        let stats = self.write(symbol, fetched, kind, plan.listed_on).await?;
-        Ok(Synced { provider, stats, full_history: kind == FetchKind::Full, refetch, fell_back_from: Vec::new() })
     }
 
     /// One request, abandoned when the run is cancelled, and validated before anything else
@@ -749,9 +742,10 @@ impl Run<'_> {
         let written = tokio::task::spawn_blocking(move || {
             let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
             let source = fetched.provider.as_str();
+            let series = SeriesWrite::new(&symbol, &fetched.bars, source, fetched.basis, today, now);
             let stats = match kind {
-                FetchKind::Full => store.replace_bars(&symbol, &fetched.bars, source, fetched.basis, today, now),
-                FetchKind::Incremental => store.upsert_bars(&symbol, &fetched.bars, source, fetched.basis, today, now),
+                FetchKind::Full => store.replace_bars(&series),
+                FetchKind::Incremental => store.upsert_bars(&series),
             }?;
             if let Some(first_trade_date) = fetched.first_trade_date
                 && stored_listed_on != Some(first_trade_date)

@@ -20,7 +20,7 @@ use ratingwatch::config::Config;
 use ratingwatch::prices::{AdjBasis, Bar};
 use ratingwatch::schedule::JobKind;
 use ratingwatch::service::{self, JobError, JobOutcome, JobRequest, JobRunner, JobStatus, ServiceError, ServiceOptions};
-use ratingwatch::store::{JobRun, JobRunOutcome, Store};
+use ratingwatch::store::{JobRun, JobRunOutcome, SeriesWrite, Store};
 use ratingwatch::symbol::Symbol;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -300,7 +300,7 @@ async fn a_restart_after_a_missed_slot_runs_that_job_once_and_summarises_the_mis
         // close, is a market-closed week, which has no summary to catch up.
         let in_week = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
         let closes = [Bar::close_only(in_week, 3990.0), Bar::close_only(day, 4000.0)];
-        store.upsert_bars(&Symbol::parse("000300.SH").unwrap(), &closes, "csv", AdjBasis::None, day, now).unwrap();
+        store.upsert_bars(&SeriesWrite::new(&Symbol::parse("000300.SH").unwrap(), &closes, "csv", AdjBasis::None, day, now)).unwrap();
         record_success(&mut store, JobKind::SyncCnHk, at(1, 1, 16, 30));
         record_success(&mut store, JobKind::SyncFx, at(1, 1, 16, 45));
         // The US job last ran on the 10th; it was due daily in January, so the 11th..20th were
@@ -358,7 +358,7 @@ async fn after_a_wake_from_suspend_the_jobs_missed_while_asleep_run_once() {
         let day = chrono::NaiveDate::from_ymd_opt(2027, 1, 4).unwrap();
         // A close inside the summary's week (2026-W53) too, or it is a market-closed week.
         let closes = [Bar::close_only(chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(), 3990.0), Bar::close_only(day, 4000.0)];
-        store.upsert_bars(&Symbol::parse("000300.SH").unwrap(), &closes, "csv", AdjBasis::None, day, start).unwrap();
+        store.upsert_bars(&SeriesWrite::new(&Symbol::parse("000300.SH").unwrap(), &closes, "csv", AdjBasis::None, day, start)).unwrap();
         for job in [JobKind::SyncCnHk, JobKind::SyncUs, JobKind::SyncFx, JobKind::SyncRatings] {
             record_success(&mut store, job, start);
         }
@@ -654,7 +654,7 @@ fn add_benchmark_closes(database: &Path, days: &[u32]) {
         .collect();
     let benchmark = Symbol::parse("000300.SH").unwrap();
     let now = Utc::now();
-    Store::open(database).unwrap().upsert_bars(&benchmark, &bars, "csv", AdjBasis::None, now.date_naive(), now).unwrap();
+    Store::open(database).unwrap().upsert_bars(&SeriesWrite::new(&benchmark, &bars, "csv", AdjBasis::None, now.date_naive(), now)).unwrap();
 }
 
 /// Runs the real service at `now` until it has recorded `runs` finished weekly runs (its

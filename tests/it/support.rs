@@ -12,7 +12,7 @@ use ratingwatch::analysis::{AnalysisOptions, Closes, Series, WeekSpec, compute_v
 use ratingwatch::catalog::{self, ReportDef};
 use ratingwatch::csv_import::{self, ParsedCsv};
 use ratingwatch::prices::AdjBasis;
-use ratingwatch::store::Store;
+use ratingwatch::store::{SeriesWrite, Store};
 use ratingwatch::symbol::Symbol;
 
 /// The seed report file shipped in `data/reports/`.
@@ -180,6 +180,6 @@ pub fn load_small_report_into(store: &mut Store, report: &ReportDef) {
         } else {
             AdjBasis::CloseAsAdjusted
         };
-        store.upsert_bars(&symbol, &parsed.bars, "csv", basis, today, now).unwrap();
+        store.upsert_bars(&SeriesWrite::new(&symbol, &parsed.bars, "csv", basis, today, now)).unwrap();
     }
 }

@@ -705,7 +705,16 @@ async fn repeated_questions_come_from_the_cache_and_a_write_shows_at_once() {
         };
         let symbol = ratingwatch::symbol::Symbol::parse("000300.SH").unwrap();
         let now = chrono::Utc::now();
-        store.upsert_bars(&symbol, &[bar], "csv", ratingwatch::prices::AdjBasis::None, now.date_naive(), now).unwrap();
+        store
+            .upsert_bars(&ratingwatch::store::SeriesWrite::new(
+                &symbol,
+                &[bar],
+                "csv",
+                ratingwatch::prices::AdjBasis::None,
+                now.date_naive(),
+                now,
+            ))
+            .unwrap();
     }
     let after = server.get(&api).await;
     assert!(after.body.contains("4080") && !after.body.contains("4059"), "{}", after.body);
