@@ -18,6 +18,7 @@ mod files;
 mod headline;
 mod ledger;
 mod numbers;
+pub mod pages;
 mod ratings;
 mod status;
 mod tables;
@@ -35,6 +36,7 @@ pub use files::{StagedFile, stage, weekly_file_stem, write_atomically, write_new
 pub use headline::{Headline, Line, Op, State, group_state, week_state};
 pub use ledger::{LedgerCounts, ledger_counts};
 pub use numbers::{percent, points};
+pub use pages::{ArchiveWeek, local_time};
 pub use ratings::{RATINGS_FORMATS, RatingRow, render_ratings, render_track_record};
 pub use status::{STATUS_FORMATS, render_status};
 pub use tables::{REPORTS_FORMATS, WATCHLIST_FORMATS, render_reports, render_watchlist};

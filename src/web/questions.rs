@@ -13,7 +13,7 @@ use crate::catalog::ReportDef;
 use crate::config::Config;
 use crate::pipeline::{self, AnalysisOptions, PipelineError, WeekSelection};
 use crate::prices::Bar;
-use crate::report::RenderOptions;
+use crate::report::{ArchiveWeek, RenderOptions};
 use crate::status::{self, StatusReport};
 use crate::store::{ReportRow, Store, WatchlistEntry, WrittenSummary};
 use crate::symbol::Symbol;
@@ -102,16 +102,6 @@ pub fn prices(store: &Store, symbol: &Symbol, from: Option<NaiveDate>, to: Optio
         return Err(WebError::BadRequest(format!("from {from} is after to {to}")));
     }
     Ok(store.bars(symbol, from, to)?)
-}
-
-/// One row of a report's weekly archive.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct ArchiveWeek {
-    pub week: String,
-    pub week_start: NaiveDate,
-    pub week_end: NaiveDate,
-    /// When the service wrote this week's files, if it has.
-    pub written_at: Option<DateTime<Utc>>,
 }
 
 /// The week of the first Friday on or after the report date: the first week a summary can
