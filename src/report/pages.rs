@@ -7,6 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use maud::{Markup, PreEscaped, html};
 
+use super::Headline;
+use super::doc::badge;
 use crate::catalog::ReportDef;
 use crate::status::{MarketStatus, StatusReport};
 use crate::store::ReportRow;
@@ -27,13 +29,46 @@ pub struct ArchiveWeek {
     pub written_at: Option<DateTime<Utc>>,
 }
 
+/// A report whose horizon has ended, with its final headline, for the ledger's top.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FinalVerdict {
+    pub report_id: String,
+    pub title: String,
+    pub headline: Headline,
+}
+
+/// The final verdicts as badge blocks (the verdict page's), each led by a link to its report.
+fn final_badges(finals: &[FinalVerdict]) -> Markup {
+    html! {
+        @for verdict in finals {
+            @let link = html! { a href={ "/reports/" (verdict.report_id) } { (verdict.title) } ": " };
+            (PreEscaped(badge(&verdict.headline.text, verdict.headline.state, Some(&link.into_string()))))
+        }
+    }
+}
+
 /// The download suffixes a week row links to, as the web serves them.
 const WEEK_DOWNLOADS: [&str; 3] = ["json", "csv", "md"];
 
-/// `/`: the ledger (`body`, the ledger document's HTML, or a notice when there is no verdict
-/// yet), the report list (links carrying `query`) and the latest close per market.
-pub fn ledger(body: Option<&str>, reports: &[ReportRow], freshness: &[MarketStatus], as_of: NaiveDate, query: &str) -> Markup {
+/// The ledger page's facts beyond the ledger document.
+pub struct LedgerPage<'a> {
+    /// The ledger document's HTML, or `None` when there is no verdict yet.
+    pub body: Option<&'a str>,
+    /// The reports whose horizon has ended by the as-of date, each led by its final verdict.
+    pub finals: &'a [FinalVerdict],
+    pub reports: &'a [ReportRow],
+    pub freshness: &'a [MarketStatus],
+    pub as_of: NaiveDate,
+    /// The query the report links carry (`?as_of=…`).
+    pub query: &'a str,
+}
+
+/// `/`: the final verdicts of the reports whose horizon has ended, the ledger (or a notice
+/// when there is no verdict yet), the report list and the latest close per market.
+pub fn ledger(page: &LedgerPage<'_>) -> Markup {
+    let LedgerPage { body, finals, reports, freshness, as_of, query } = *page;
     html! {
+        (final_badges(finals))
         @match body {
             Some(body) => (PreEscaped(body)),
             None => {
@@ -81,12 +116,12 @@ pub fn reports(reports: &[ReportRow]) -> Markup {
     html! { h1 { "Reports" } (report_list(reports, "")) }
 }
 
-/// `/reports/<id>/weeks`: the archive of weekly summaries, newest first; `lead` (the final
-/// verdict's badge once the horizon has ended) above everything.
-pub fn archive(report: &ReportDef, weeks: &[ArchiveWeek], timezone: Tz, lead: Option<&str>) -> Markup {
+/// `/reports/<id>/weeks`: the archive of weekly summaries, newest first; `final_headline`
+/// (once the horizon has ended) above everything, as the verdict page's badge.
+pub fn archive(report: &ReportDef, weeks: &[ArchiveWeek], timezone: Tz, final_headline: Option<&Headline>) -> Markup {
     let base = format!("/reports/{}/weeks", report.id);
     html! {
-        @if let Some(lead) = lead { (PreEscaped(lead)) }
+        @if let Some(headline) = final_headline { (PreEscaped(super::headline_badge(headline))) }
         h1 { "Weekly summaries: " (report.title) }
         p { (report.broker) ", " (report.report_date) ", rating " (report.rating_label().zh) ". Each week is measured from the previous Friday's close to its Friday's close (or the latest close before it)." }
         @if weeks.is_empty() {

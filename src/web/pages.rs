@@ -12,7 +12,7 @@ use super::frame::{Nav, layout};
 use super::params::Representation;
 use crate::analysis::model::CurrencyMode;
 use crate::catalog::ReportDef;
-use crate::report::{self, ArchiveWeek};
+use crate::report::{self, ArchiveWeek, FinalVerdict, Headline, LedgerPage};
 use crate::status::{MarketStatus, StatusReport};
 use crate::store::ReportRow;
 
@@ -60,14 +60,31 @@ fn as_of_form(action: &str, as_of: NaiveDate, currency: Option<CurrencyMode>) ->
     }
 }
 
-/// `/`: the ledger (the report module's HTML), with a link to each report below it.
-pub fn ledger(body: Option<String>, reports: &[ReportRow], freshness: &[MarketStatus], as_of: NaiveDate, explicit_as_of: bool) -> Markup {
+/// What the ledger page shows beyond its toolbar.
+pub struct LedgerFacts {
+    /// The ledger document's HTML; `None` without a verdict yet.
+    pub body: Option<String>,
+    pub finals: Vec<FinalVerdict>,
+    pub reports: Vec<ReportRow>,
+    pub freshness: Vec<MarketStatus>,
+}
+
+/// `/`: the ledger (the report module's HTML), final verdicts above it, a link to each
+/// report below it.
+pub fn ledger(page: LedgerFacts, as_of: NaiveDate, explicit_as_of: bool) -> Markup {
     let query = query(explicit_as_of.then_some(as_of), CurrencyMode::Cny);
     let toolbar = html! {
         (as_of_form("/", as_of, None))
         (downloads("/ledger", &query, &ALL_DOWNLOADS))
     };
-    let content = report::pages::ledger(body.as_deref(), reports, freshness, as_of, &query);
+    let content = report::pages::ledger(&LedgerPage {
+        body: page.body.as_deref(),
+        finals: &page.finals,
+        reports: &page.reports,
+        freshness: &page.freshness,
+        as_of,
+        query: &query,
+    });
     layout("Ledger", Nav::Ledger, Some(toolbar), content)
 }
 
@@ -89,13 +106,13 @@ pub fn verdict(report: &ReportDef, body: &str, as_of: NaiveDate, explicit_as_of:
 }
 
 /// `/reports/<id>/weeks`: the archive of weekly summaries.
-pub fn archive(report: &ReportDef, weeks: &[ArchiveWeek], timezone: Tz) -> Markup {
+pub fn archive(report: &ReportDef, weeks: &[ArchiveWeek], timezone: Tz, final_headline: Option<&Headline>) -> Markup {
     let base = format!("/reports/{}/weeks", report.id);
     let toolbar = html! {
         a href={ "/reports/" (report.id) } { "Verdict" }
         (downloads(&base, "", &[Representation::Json]))
     };
-    let content = report::pages::archive(report, weeks, timezone, None);
+    let content = report::pages::archive(report, weeks, timezone, final_headline);
     layout(&format!("Weekly summaries: {}", report.title), Nav::Reports, Some(toolbar), content)
 }
 
