@@ -181,7 +181,7 @@ impl Document {
     /// another page (the web dashboard) without a second renderer.
     pub fn to_html_body(&self) -> String {
         let mut body = match &self.headline {
-            Some((headline, state)) => format!("<p class=\"headline {}\">{}</p>\n", badge_class(*state), html_escape(headline)),
+            Some((headline, state)) => badge(headline, *state, None),
             None => String::new(),
         };
         body.push_str(&format!("<h1>{}</h1>\n", html_escape(&self.title)));
@@ -205,6 +205,12 @@ impl Document {
         }
         body
     }
+}
+
+/// The headline's badge block, `<p class="headline holds">…</p>` and a newline; `prefix`
+/// (already HTML) goes before the escaped text.
+pub fn badge(text: &str, state: super::State, prefix: Option<&str>) -> String {
+    format!("<p class=\"headline {}\">{}{}</p>\n", badge_class(state), prefix.unwrap_or(""), html_escape(text))
 }
 
 /// The badge's colour class: green when the rating holds (finally or so far), red when it

@@ -18,6 +18,7 @@ mod files;
 mod headline;
 mod ledger;
 mod numbers;
+pub mod pages;
 mod ratings;
 mod status;
 mod tables;
@@ -35,6 +36,7 @@ pub use files::{StagedFile, stage, weekly_file_stem, write_atomically, write_new
 pub use headline::{Headline, Line, Op, State, group_state, week_state};
 pub use ledger::{LedgerCounts, ledger_counts};
 pub use numbers::{percent, points};
+pub use pages::{ArchiveWeek, FinalVerdict, LedgerPage, local_time};
 pub use ratings::{RATINGS_FORMATS, RatingRow, render_ratings, render_ratings_within, render_track_record, render_track_record_within};
 pub use status::{STATUS_FORMATS, render_status};
 pub use tables::{REPORTS_FORMATS, WATCHLIST_FORMATS, render_reports, render_reports_within, render_watchlist, render_watchlist_within};
@@ -212,6 +214,11 @@ impl HtmlBody<'_> {
             HtmlBody::Ledger(verdicts) => ledger::document(verdicts).to_html_body(),
         }
     }
+}
+
+/// A headline as the badge block every report page leads with (the verdict page's).
+pub fn headline_badge(headline: &Headline) -> String {
+    doc::badge(&headline.text, headline.state, None)
 }
 
 /// The CSS of the HTML pages, for a web page that embeds an [`HtmlBody`].

@@ -1,7 +1,7 @@
 //! `ratingwatch status`: the service's state ([`StatusReport`], gathered by
 //! [`crate::status::collect`]) as text or JSON.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use comfy_table::Table;
 
 use super::{Format, json};
@@ -10,9 +10,7 @@ use crate::status::StatusReport;
 /// The formats [`render_status`] writes; any other renders as the text.
 pub const STATUS_FORMATS: &[Format] = &[Format::Table, Format::Json];
 
-fn local(time: DateTime<Utc>, timezone: chrono_tz::Tz) -> String {
-    time.with_timezone(&timezone).format("%Y-%m-%d %H:%M:%S %Z").to_string()
-}
+use super::pages::local_time as local;
 
 fn date_or_dash(date: Option<NaiveDate>) -> String {
     date.map_or_else(|| "-".to_string(), |d| d.to_string())

@@ -163,13 +163,16 @@ async fn ledger_answer(
         let verdicts = state.db(move |store, state| questions::ledger(store, &state.config, as_of)).await?;
         return Ok(answer(representation, report::render_ledger(&verdicts, format_of(representation))));
     }
-    let (verdicts, reports, freshness) = state
+    let (verdicts, finals, reports, freshness) = state
         .db(move |store, state| {
-            Ok((questions::ledger_or_empty(store, &state.config, as_of)?, questions::reports(store)?, questions::freshness(store)?))
+            let verdicts = questions::ledger_or_empty(store, &state.config, as_of)?;
+            let finals = questions::final_verdicts(store, verdicts.as_deref().unwrap_or_default())?;
+            Ok((verdicts, finals, questions::reports(store)?, questions::freshness(store)?))
         })
         .await?;
     let body = verdicts.filter(|verdicts| !verdicts.is_empty()).map(|verdicts| HtmlBody::Ledger(&verdicts).render());
-    Ok(answer(representation, pages::ledger(body, &reports, &freshness, as_of, explicit.is_some()).into_string()))
+    let facts = pages::LedgerFacts { body, finals, reports, freshness };
+    Ok(answer(representation, pages::ledger(facts, as_of, explicit.is_some()).into_string()))
 }
 
 /// `/ledger.json`, `/status.json`, `/reports.json` and the like: top-level downloads.
@@ -283,8 +286,15 @@ pub async fn archive_page(State(state): AppState, Path(id): Path<String>, Query(
                 let today = state.today();
                 let key = format!("archive-page {id} {today}");
                 let compute = async {
-                    let (report, weeks) = state.db(move |store, _| questions::archive(store, &id, today)).await?;
-                    Ok(answer(representation, pages::archive(&report, &weeks, state.config.timezone()).into_string()))
+                    let (report, weeks, headline) = state
+                        .db(move |store, state| {
+                            let (report, weeks) = questions::archive(store, &id, today)?;
+                            let headline = questions::final_headline(store, &state.config, &report, today);
+                            Ok((report, weeks, headline))
+                        })
+                        .await?;
+                    let page = pages::archive(&report, &weeks, state.config.timezone(), headline.as_ref());
+                    Ok(answer(representation, page.into_string()))
                 };
                 cached(&state, key, compute).await
             }

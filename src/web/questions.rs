@@ -13,7 +13,7 @@ use crate::catalog::ReportDef;
 use crate::config::Config;
 use crate::pipeline::{self, AnalysisOptions, PipelineError, WeekSelection};
 use crate::prices::Bar;
-use crate::report::RenderOptions;
+use crate::report::{ArchiveWeek, FinalVerdict, Headline, RenderOptions};
 use crate::status::{self, StatusReport};
 use crate::store::{ReportRow, Store, WatchlistEntry, WrittenSummary};
 use crate::symbol::Symbol;
@@ -104,14 +104,27 @@ pub fn prices(store: &Store, symbol: &Symbol, from: Option<NaiveDate>, to: Optio
     Ok(store.bars(symbol, from, to)?)
 }
 
-/// One row of a report's weekly archive.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct ArchiveWeek {
-    pub week: String,
-    pub week_start: NaiveDate,
-    pub week_end: NaiveDate,
-    /// When the service wrote this week's files, if it has.
-    pub written_at: Option<DateTime<Utc>>,
+/// The final headline of a report whose horizon has ended by `today` (the verdict as of
+/// today, as the verdict page shows it), for the top of its weeks page; `None` while it is
+/// pending, or when the verdict cannot be computed (no prices yet: the page says so below).
+pub fn final_headline(store: &Store, config: &Config, report: &ReportDef, today: NaiveDate) -> Option<Headline> {
+    if today < report.horizon_end() {
+        return None;
+    }
+    let verdict = pipeline::verdict(store, report, today, &analysis_options(config, CurrencyMode::Cny)).ok()?;
+    Some(Headline::of_verdict(&verdict, &RenderOptions::from_rule(&report.rule)))
+}
+
+/// The ledger's reports whose horizon has ended, each with its final headline (each report's
+/// own band lines).
+pub fn final_verdicts(store: &Store, verdicts: &[Verdict]) -> Result<Vec<FinalVerdict>, WebError> {
+    let mut finals = Vec::new();
+    for verdict in verdicts.iter().filter(|verdict| verdict.status != crate::analysis::model::Status::Pending) {
+        let report = store.report(&verdict.report_id)?;
+        let headline = Headline::of_verdict(verdict, &RenderOptions::from_rule(&report.rule));
+        finals.push(FinalVerdict { report_id: verdict.report_id.clone(), title: verdict.title.clone(), headline });
+    }
+    Ok(finals)
 }
 
 /// The week of the first Friday on or after the report date: the first week a summary can

@@ -737,3 +737,21 @@ async fn repeated_questions_come_from_the_cache_and_a_write_shows_at_once() {
     // Process-wide (other tests' servers count too): at least this server's 3 hits.
     assert!(hits.is_some_and(|hits| hits >= 3.0), "{hits:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ended_reports_weeks_page_and_the_ledger_lead_with_the_final_verdict() {
+    let dir = imported(&["small-report/small-report.toml"]);
+    // The system clock's today is years after the small report's horizon end (2023-08-14).
+    let server = start(config(dir.path()), Mode::Standalone, None).await;
+    // The final verdict (README of the fixture): basket −3.00 pp, 13.00 pp short of ≥ +10 pp.
+    let text = "看好 (overweight) not held: -3.00 pp vs ≥ +10 pp (13.00 pp short), final, prices of 2023-08-14";
+    let archive = server.get(&format!("/reports/{REPORT}/weeks")).await.body;
+    let badge = format!("<p class=\"headline fails\">{text}</p>");
+    let at = archive.find(&badge).unwrap_or_else(|| panic!("no final badge in {archive}"));
+    assert!(at < archive.find("<table>").unwrap() && at < archive.find("<h1>").unwrap(), "the badge leads the weeks page");
+    // The ledger: the same badge, led by a link to the report, above the ledger's table.
+    let ledger = server.get("/").await.body;
+    let badge = format!("<p class=\"headline fails\"><a href=\"/reports/{REPORT}\">小型测试报告</a>: {text}</p>");
+    let at = ledger.find(&badge).unwrap_or_else(|| panic!("no final badge in {ledger}"));
+    assert!(at < ledger.find("<table>").unwrap(), "the badge leads the ledger");
+}
