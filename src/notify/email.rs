@@ -85,7 +85,7 @@ fn anglicise(svg: &str, names: &[(String, String)]) -> String {
     let mut out = svg.to_string();
     for (zh, en) in names {
         // The SVG is XML: an English name such as "chips & compute" must be escaped.
-        out = out.replace(zh.as_str(), &en.replace('&', "&amp;").replace('<', "&lt;"));
+        out = out.replace(zh.as_str(), &crate::report::html_escape(en));
     }
     out.chars().filter(|c| !is_cjk(*c)).collect()
 }
@@ -140,7 +140,7 @@ pub fn build(message: &Message, from: &str, to: &[String]) -> Result<lettre::Mes
     let body = match &message.html {
         None => MultiPart::alternative()
             .singlepart(plain)
-            .singlepart(SinglePart::html(format!("<pre>{}</pre>", message.markdown.replace('<', "&lt;")))),
+            .singlepart(SinglePart::html(format!("<pre>{}</pre>", crate::report::html_escape(&message.markdown)))),
         Some(html) => {
             let (html, svg) = extract_chart(html);
             let png = svg.map(|svg| svg_to_png(&svg, &message.data)).transpose()?;

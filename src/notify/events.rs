@@ -176,7 +176,7 @@ pub fn test(channel: &str, now: DateTime<Utc>) -> Message {
     );
     let mut message = message(EventKind::Test, None, now, title, markdown);
     message.data = json!({ "channel": channel });
-    message.html = Some(format!("<!DOCTYPE html><html><body><p>{}</p></body></html>", message.markdown.replace('<', "&lt;")));
+    message.html = Some(format!("<!DOCTYPE html><html><body><p>{}</p></body></html>", crate::report::html_escape(&message.markdown)));
     message.pointer = "ratingwatch status".to_string();
     message
 }
@@ -198,4 +198,19 @@ pub fn for_channels(message: &Message, channels: &Channels, key: &str) -> Vec<Ne
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_test_messages_html_escapes_an_ampersand_with_the_reports_one_escaper() {
+        let now = DateTime::parse_from_rfc3339("2023-05-19T10:00:00Z").unwrap().with_timezone(&Utc);
+        let message = test("r&d <team>", now);
+        let html = message.html.unwrap();
+        // Before: only `<` was escaped, so `&` reached the HTML part raw.
+        assert!(html.contains("r&amp;d &lt;team&gt;"), "{html}");
+        assert!(!html.contains("r&d"), "{html}");
+    }
 }

@@ -32,6 +32,7 @@ use crate::catalog::{Boundary, Label, RatingRule, boundaries, three_tier_bands};
 
 pub use chart::{ChartSpec, chart_svg};
 pub use digest::{Digest, Link, SectorLine, verdict_digest, weekly_digest};
+pub use doc::html_escape;
 pub use files::{StagedFile, stage, weekly_file_stem, write_atomically, write_new, write_weekly_files_with};
 pub use headline::{Headline, Line, Op, State, group_state, week_state};
 pub use ledger::{LedgerCounts, ledger_counts};
