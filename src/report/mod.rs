@@ -39,7 +39,7 @@ pub use ledger::{LedgerCounts, ledger_counts};
 pub use numbers::{percent, points};
 pub use pages::{ArchiveWeek, FinalVerdict, LedgerPage, local_time};
 pub use ratings::{RATINGS_FORMATS, RatingRow, render_ratings, render_ratings_within, render_track_record, render_track_record_within};
-pub use status::{STATUS_FORMATS, render_status};
+pub use status::{STATUS_FORMATS, render_status, render_status_within};
 pub use tables::{REPORTS_FORMATS, WATCHLIST_FORMATS, render_reports, render_reports_within, render_watchlist, render_watchlist_within};
 
 /// An output format (`--format`). Not every format suits every report; each renderer says

@@ -19,6 +19,11 @@ fn date_or_dash(date: Option<NaiveDate>) -> String {
 /// The status as text: each job's last and next run, per-market freshness, stale securities
 /// and the last sync, times in the configured zone. JSON is the report serialized.
 pub fn render_status(report: &StatusReport, format: Format) -> String {
+    render_status_within(report, format, None)
+}
+
+/// [`render_status`] with its tables fitted to `width` terminal columns when given.
+pub fn render_status_within(report: &StatusReport, format: Format, width: Option<u16>) -> String {
     if format == Format::Json {
         return json(report);
     }
@@ -29,6 +34,7 @@ pub fn render_status(report: &StatusReport, format: Format) -> String {
 
     let mut jobs = Table::new();
     jobs.load_style(comfy_table::presets::UTF8_BORDERS_ONLY);
+    super::doc::fit(&mut jobs, width);
     jobs.set_header(["job", "schedule", "last run", "outcome", "took", "next run"]);
     for job in &report.jobs {
         let (last, outcome, took) = match &job.last_run {
@@ -49,6 +55,7 @@ pub fn render_status(report: &StatusReport, format: Format) -> String {
 
     let mut markets = Table::new();
     markets.load_style(comfy_table::presets::UTF8_BORDERS_ONLY);
+    super::doc::fit(&mut markets, width);
     markets.set_header(["market", "securities", "latest price", "without prices"]);
     for market in &report.markets {
         markets.add_row([
