@@ -351,7 +351,7 @@ mod tests {
         let weekly = report.jobs.iter().find(|j| j.job == JobKind::WeeklySummary).unwrap();
         assert_eq!((weekly.last_run.as_ref(), weekly.next_run), (None, Some(t(27, 10, 0))));
 
-        let text = crate::report::render_status(&report, crate::report::Format::Table);
+        let text = crate::report::render_status(&report, crate::report::Format::Table, None);
         assert!(text.contains("2026-11-27 16:30 CST"), "{text}");
         assert!(text.contains("120 s"), "{text}");
         assert!(text.contains("no sync has run yet"), "{text}");

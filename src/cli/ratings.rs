@@ -70,7 +70,7 @@ pub fn run(context: &Context, command: &RatingsCommand) -> anyhow::Result<u8> {
             let as_of = window.as_of.unwrap_or_else(|| context.today());
             let filter = RatingsFilter { symbol: symbol.clone(), broker: broker.clone(), since: window.since, until: Some(as_of) };
             let calls = scored(context, &filter, as_of)?;
-            out(&report::render_ratings_within(&calls, as_of, window.format, terminal_width()))?;
+            out(&report::render_ratings(&calls, as_of, window.format, terminal_width()))?;
             Ok(exit::OK)
         }
         RatingsCommand::TrackRecord { by, window } => {
@@ -79,7 +79,7 @@ pub fn run(context: &Context, command: &RatingsCommand) -> anyhow::Result<u8> {
             let calls = scored(context, &filter, as_of)?;
             let min_sample = context.config.ratings.min_sample;
             let rows = track_record(&calls, *by, min_sample);
-            out(&report::render_track_record_within(&rows, (*by).into(), as_of, min_sample, window.format, terminal_width()))?;
+            out(&report::render_track_record(&rows, (*by).into(), as_of, min_sample, window.format, terminal_width()))?;
             Ok(exit::OK)
         }
     }

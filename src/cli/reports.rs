@@ -66,7 +66,7 @@ pub fn run(context: &Context, command: &ReportsCommand) -> anyhow::Result<u8> {
 
 fn list(context: &Context, format: &Format) -> anyhow::Result<u8> {
     let store = context.open_store()?;
-    out(&report::render_reports_within(&store.reports()?, *format, terminal_width()))?;
+    out(&report::render_reports(&store.reports()?, *format, terminal_width()))?;
     Ok(exit::OK)
 }
 

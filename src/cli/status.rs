@@ -16,6 +16,6 @@ pub fn run(context: &Context, args: &StatusArgs) -> anyhow::Result<u8> {
     let store = context.open_store()?;
     let running = InstanceLock::is_held(&context.config.database.path);
     let status = collect(&store, &context.config, context.now, running)?;
-    out(&report::render_status_within(&status, args.format, super::terminal_width()))?;
+    out(&report::render_status(&status, args.format, super::terminal_width()))?;
     Ok(exit::OK)
 }

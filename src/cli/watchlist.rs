@@ -54,7 +54,7 @@ pub fn run(context: &Context, command: &WatchlistCommand) -> anyhow::Result<u8> 
     match command {
         WatchlistCommand::List { report, format } => {
             let entries = store.watchlist(report.as_deref())?;
-            out(&report::render_watchlist_within(&entries, *format, terminal_width()))?;
+            out(&report::render_watchlist(&entries, *format, terminal_width()))?;
         }
         WatchlistCommand::Add { symbol, sector, report, name, tags } => {
             let report = context.report_id(&store, report.as_ref())?;

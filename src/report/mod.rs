@@ -38,9 +38,9 @@ pub use headline::{Headline, Line, Op, State, group_state, week_state};
 pub use ledger::{LedgerCounts, ledger_counts};
 pub use numbers::{percent, points};
 pub use pages::{ArchiveWeek, FinalVerdict, LedgerPage, local_time};
-pub use ratings::{RATINGS_FORMATS, RatingRow, render_ratings, render_ratings_within, render_track_record, render_track_record_within};
-pub use status::{STATUS_FORMATS, render_status, render_status_within};
-pub use tables::{REPORTS_FORMATS, WATCHLIST_FORMATS, render_reports, render_reports_within, render_watchlist, render_watchlist_within};
+pub use ratings::{RATINGS_FORMATS, RatingRow, render_ratings, render_track_record};
+pub use status::{STATUS_FORMATS, render_status};
+pub use tables::{REPORTS_FORMATS, WATCHLIST_FORMATS, render_reports, render_watchlist};
 
 /// An output format (`--format`). Not every format suits every report; each renderer says
 /// what it writes, and each command offers the formats it renders.

@@ -75,12 +75,8 @@ const LIST_METHOD: &str = "each rating is scored as a one-company report with it
      min(horizon end, as-of); held when the implied band is the broker's own word; a horizon range is scored at its lower bound";
 
 /// The ratings, newest first.
-pub fn render_ratings(calls: &[ScoredCall], as_of: NaiveDate, format: Format) -> String {
-    render_ratings_within(calls, as_of, format, None)
-}
-
-/// [`render_ratings`] with its table fitted to `width` terminal columns when given.
-pub fn render_ratings_within(calls: &[ScoredCall], as_of: NaiveDate, format: Format, width: Option<u16>) -> String {
+/// Tables are fitted to `width` terminal columns when given, drawn at full width when `None`.
+pub fn render_ratings(calls: &[ScoredCall], as_of: NaiveDate, format: Format, width: Option<u16>) -> String {
     let rows: Vec<RatingRow<'_>> = calls.iter().rev().map(RatingRow::of).collect();
     match format {
         Format::Json => json(&rows),
@@ -195,12 +191,8 @@ struct TrackJson<'a> {
 }
 
 /// The track record, ranked groups first.
-pub fn render_track_record(rows: &[TrackRow], key_name: &'static str, as_of: NaiveDate, min_sample: usize, format: Format) -> String {
-    render_track_record_within(rows, key_name, as_of, min_sample, format, None)
-}
-
-/// [`render_track_record`] with its table fitted to `width` terminal columns when given.
-pub fn render_track_record_within(
+/// Tables are fitted to `width` terminal columns when given, drawn at full width when `None`.
+pub fn render_track_record(
     rows: &[TrackRow],
     key_name: &'static str,
     as_of: NaiveDate,

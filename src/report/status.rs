@@ -18,12 +18,8 @@ fn date_or_dash(date: Option<NaiveDate>) -> String {
 
 /// The status as text: each job's last and next run, per-market freshness, stale securities
 /// and the last sync, times in the configured zone. JSON is the report serialized.
-pub fn render_status(report: &StatusReport, format: Format) -> String {
-    render_status_within(report, format, None)
-}
-
-/// [`render_status`] with its tables fitted to `width` terminal columns when given.
-pub fn render_status_within(report: &StatusReport, format: Format, width: Option<u16>) -> String {
+/// Tables are fitted to `width` terminal columns when given, drawn at full width when `None`.
+pub fn render_status(report: &StatusReport, format: Format, width: Option<u16>) -> String {
     if format == Format::Json {
         return json(report);
     }

@@ -13,12 +13,8 @@ pub const WATCHLIST_FORMATS: &[Format] = &[Format::Table, Format::Json, Format::
 pub const REPORTS_FORMATS: &[Format] = &[Format::Table, Format::Json];
 
 /// The companies on the watchlist with their sectors and tags, and a count line.
-pub fn render_watchlist(entries: &[WatchlistEntry], format: Format) -> String {
-    render_watchlist_within(entries, format, None)
-}
-
-/// [`render_watchlist`] with its table fitted to `width` terminal columns when given.
-pub fn render_watchlist_within(entries: &[WatchlistEntry], format: Format, width: Option<u16>) -> String {
+/// Tables are fitted to `width` terminal columns when given, drawn at full width when `None`.
+pub fn render_watchlist(entries: &[WatchlistEntry], format: Format, width: Option<u16>) -> String {
     match format {
         Format::Json => json(&entries),
         Format::Csv => {
@@ -60,12 +56,8 @@ pub fn render_watchlist_within(entries: &[WatchlistEntry], format: Format, width
 }
 
 /// The reports in the database, one row each.
-pub fn render_reports(reports: &[ReportRow], format: Format) -> String {
-    render_reports_within(reports, format, None)
-}
-
-/// [`render_reports`] with its table fitted to `width` terminal columns when given.
-pub fn render_reports_within(reports: &[ReportRow], format: Format, width: Option<u16>) -> String {
+/// Tables are fitted to `width` terminal columns when given, drawn at full width when `None`.
+pub fn render_reports(reports: &[ReportRow], format: Format, width: Option<u16>) -> String {
     match format {
         Format::Json => json(&reports),
         _ => {
