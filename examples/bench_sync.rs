@@ -4,8 +4,9 @@
 //! cargo run --release --example bench_sync -- [--securities 1000] [--delay-ms 50] [--concurrency 4,8,16,32] [--days 365]
 //! ```
 //!
-//! A local wiremock server on 127.0.0.1 speaks Tencent's `fqkline` format for any Shanghai
-//! code and answers every request after `--delay-ms`. `--securities` synthetic Shanghai
+//! The provider server example (`examples/provider_server/server.rs`, the same fake provider
+//! server the integration tests use) on 127.0.0.1 speaks Tencent's `fqkline` format for any
+//! Shanghai code and answers every request after `--delay-ms`. `--securities` synthetic Shanghai
 //! securities are put on a watchlist in a fresh SQLite file (one per concurrency level), and
 //! `sync::run_sync` — the real provider clients, rate limit and retries off, chain `cn =
 //! ["tencent"]` — fetches `--days` calendar days of history for each. Printed per level: wall
@@ -13,19 +14,27 @@
 //! for the requests actually sent (`requests × delay / concurrency`; Tencent needs one request
 //! for prices as traded and one for the back-adjusted series), and bars stored per second.
 
+use std::borrow::Cow;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{Datelike, NaiveDate, TimeZone, Utc, Weekday};
 use ratingwatch::catalog::{Company, Member, ReportDef, Sector};
 use ratingwatch::config::Config;
+use ratingwatch::prices::Bar;
 use ratingwatch::providers::Providers;
 use ratingwatch::store::Store;
 use ratingwatch::symbol::{Market, Symbol};
 use ratingwatch::sync::{Selection, SyncOptions, run_sync};
 use tokio_util::sync::CancellationToken;
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+// The provider server example's formats, routing and serving (the fake provider server the
+// integration tests use too), here behind a synthetic `Source`.
+#[allow(dead_code)]
+#[path = "provider_server/server.rs"]
+mod provider_server;
+use provider_server::{Security, ServerState, Source, spawn};
 
 struct Args {
     securities: usize,
@@ -51,36 +60,36 @@ fn parse_args() -> Args {
     args
 }
 
-/// Answers `/appstock/app/fqkline/get?param=sh600123,day,START,END,640,FQ` with one row per
-/// weekday in the range (at most 640), under `hfqday` when `FQ` is `hfq` and `day` otherwise.
-struct TencentKlines {
-    delay: Duration,
+/// Any Shanghai code has one row per weekday in `[from, to]`: close `10 + 0.1 × (ordinal mod 50)`,
+/// open/high/low 0.05/0.10/0.10 around it, 12,345 lots; the back-adjusted (hfq) prices are three
+/// times those. Served by the provider server example's own module, in Tencent's format.
+struct Synthetic {
+    from: NaiveDate,
+    to: NaiveDate,
 }
 
-impl Respond for TencentKlines {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let param = request.url.query_pairs().find(|(k, _)| k == "param").map(|(_, v)| v.into_owned()).unwrap_or_default();
-        let fields: Vec<&str> = param.split(',').collect();
-        let (code, start, end) = (fields[0], fields.get(2).copied().unwrap_or(""), fields.get(3).copied().unwrap_or(""));
-        let hfq = fields.get(5) == Some(&"hfq");
-        let (Ok(start), Ok(end)) = (start.parse::<NaiveDate>(), end.parse::<NaiveDate>()) else {
-            return ResponseTemplate::new(200).set_body_string(r#"{"code":-1,"msg":"param error","data":{}}"#);
+impl Source for Synthetic {
+    fn security(&self, symbol: &Symbol) -> Option<Cow<'_, Security>> {
+        if symbol.market() != Market::Sh {
+            return None;
+        }
+        let bar = |date: NaiveDate, factor: f64| {
+            let close = (10.0 + f64::from(date.ordinal() % 50) * 0.1) * factor;
+            Bar {
+                date,
+                open: Some(close - 0.05 * factor),
+                high: Some(close + 0.1 * factor),
+                low: Some(close - 0.1 * factor),
+                close,
+                volume: Some(1_234_500.0),
+                adj_close: close,
+            }
         };
-        let rows: Vec<String> = start
-            .iter_days()
-            .take_while(|d| *d <= end)
-            .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
-            .take(640)
-            .map(|d| {
-                let close = 10.0 + f64::from(d.ordinal() % 50) * 0.1;
-                let factor = if hfq { 3.0 } else { 1.0 };
-                let p = |x: f64| format!("{:.3}", x * factor);
-                format!(r#"["{d}","{}","{}","{}","{}","12345.000"]"#, p(close - 0.05), p(close), p(close + 0.1), p(close - 0.1))
-            })
-            .collect();
-        let key = if hfq { "hfqday" } else { "day" };
-        let body = format!(r#"{{"code":0,"msg":"","data":{{"{code}":{{"{key}":[{}],"prec":"10.000","version":"16"}}}}}}"#, rows.join(","));
-        ResponseTemplate::new(200).set_body_string(body).insert_header("content-type", "application/json").set_delay(self.delay)
+        let days: Vec<NaiveDate> =
+            self.from.iter_days().take_while(|d| *d <= self.to).filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)).collect();
+        let raw = days.iter().map(|d| Bar { adj_close: 3.0 * bar(*d, 1.0).close, ..bar(*d, 1.0) }).collect();
+        let hfq = days.iter().map(|d| bar(*d, 3.0)).collect();
+        Some(Cow::Owned(Security { symbol: symbol.clone(), raw, hfq, qfq: Vec::new() }))
     }
 }
 
@@ -105,7 +114,6 @@ fn synthetic_report(count: usize) -> ReportDef {
 #[tokio::main]
 async fn main() {
     let args = parse_args();
-    let server = MockServer::start().await;
     let report = synthetic_report(args.securities);
     let symbols: Vec<Symbol> = report.companies.iter().map(|c| c.symbol.clone()).collect();
     let now = Utc.with_ymd_and_hms(2026, 11, 27, 10, 0, 0).unwrap();
@@ -119,7 +127,10 @@ async fn main() {
         config.database.path = dir.path().join("bench.db");
         config.sync.concurrency = concurrency;
         config.sync.history_start = Some(today - chrono::Days::new(args.days));
-        config.providers.tencent.base_url = server.uri();
+        let source = Synthetic { from: today - chrono::Days::new(args.days), to: today };
+        let server = ServerState { quiet: true, ..ServerState::new(Arc::new(source), Vec::new(), args.delay) };
+        let log = server.log.clone();
+        config.providers.tencent.base_url = spawn(server);
         config.providers.tencent.requests_per_second = 0.0;
         config.providers.tencent.max_retries = 0;
         config.providers.chains.cn = vec![ratingwatch::ids::ProviderName::Tencent];
@@ -127,12 +138,10 @@ async fn main() {
         let providers = Providers::from_config(&config.providers).expect("providers");
         let options = SyncOptions { selection: Selection::Symbols(symbols.clone()), full: false, trigger: "bench".to_string() };
 
-        server.reset().await;
-        Mock::given(method("GET")).respond_with(TencentKlines { delay: args.delay }).mount(&server).await;
         let started = Instant::now();
         let summary = run_sync(&config, &providers, &options, now, &CancellationToken::new()).await.expect("sync runs");
         let wall = started.elapsed().as_secs_f64();
-        let requests = server.received_requests().await.map_or(0, |r| r.len());
+        let requests = log.lock().unwrap().len();
         if let Some(failure) = summary.failures.first() {
             eprintln!("{} failures, first: {failure}", summary.failures.len());
         }

@@ -63,11 +63,12 @@
 //! `html` (200 with a block page), `empty` (200, no body), `truncated` (200, the real body cut
 //! in half), `drop` (the connection is closed without an answer), another status from 400 to
 //! 599 (a one-line plain-text body), `unknown` (the provider's own "unknown symbol" answer) and
-//! `no-bars` (the provider's own answer with no bars, status 200: what a throttled host sends). `--latency-ms N` delays every
-//! answer, failures included.
+//! `no-bars` (the provider's own answer with no bars, status 200: what a throttled host sends),
+//! `earliest` (Tencent answers a window fuller than a page with its earliest rows, not the
+//! latest). `--latency-ms N` delays every answer, failures included.
 //!
 //! The formats, routing, failure injection and serving live in `server.rs`, behind a `Source`
-//! of prices: here the CSV files; the integration tests (`tests/it/exchange.rs`) include the same
+//! of prices: here the CSV files; `bench_sync` and the integration tests (`tests/it/exchange.rs`, `tests/it/providers.rs`) include the same
 //! module with a synthetic price model. The pure parts (request decoding and the `*_body`
 //! builders) are tested in `tests.rs` against the real clients: `cargo test --example provider_server`.
 
@@ -101,7 +102,7 @@ struct Args {
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
     /// Inject a failure: `[PROVIDER:]SYMBOL=MODE`, MODE one of 429, 500 (or another 4xx/5xx), html,
-    /// empty, truncated, drop, unknown, no-bars;
+    /// empty, truncated, drop, unknown, no-bars, earliest;
     /// SYMBOL may be `*`. Repeatable.
     #[arg(long = "fail", value_name = "[PROVIDER:]SYMBOL=MODE", value_parser = parse_fail_rule)]
     fail: Vec<FailRule>,

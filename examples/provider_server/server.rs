@@ -261,6 +261,18 @@ pub(crate) const EASTMONEY_PATH: &str = "/api/qt/stock/kline/get";
 pub(crate) const YAHOO_PREFIX: &str = "/v8/finance/chart/";
 
 pub(crate) fn answer(source: &dyn Source, path: &str, query: &str) -> Answer {
+    route(source, path, query, Page::Latest)
+}
+
+/// Which rows Tencent keeps of a window holding more than a page: the real API keeps the
+/// latest; [`FailMode::EarliestRows`] keeps the earliest (what the client must re-ask for).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Page {
+    Latest,
+    Earliest,
+}
+
+fn route(source: &dyn Source, path: &str, query: &str, page: Page) -> Answer {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let get = |key: &str| pairs.iter().find(|(name, _)| name == key).map(|(_, value)| value.as_str());
     if let Some((_, endpoint)) = TENCENT_PATHS.iter().find(|(known, _)| *known == path) {
@@ -272,7 +284,7 @@ pub(crate) fn answer(source: &dyn Source, path: &str, query: &str) -> Answer {
             body,
         };
         let request = match tencent_request(*endpoint, get("param").unwrap_or_default(), get("_var")) {
-            Ok(request) => request,
+            Ok(request) => TencentRequest { page, ..request },
             Err(message) => return json(None, tencent_error_body(&message)),
         };
         let symbol = tencent_symbol(*endpoint, &request.code);
@@ -339,6 +351,8 @@ pub(crate) struct TencentRequest {
     pub(crate) adjust: Adjust,
     /// `_var=NAME` makes the body `NAME={…}`.
     pub(crate) var_name: Option<String>,
+    /// Which rows a window fuller than `count` keeps.
+    pub(crate) page: Page,
 }
 
 pub(crate) fn tencent_request(endpoint: TencentEndpoint, param: &str, var_name: Option<&str>) -> Result<TencentRequest, String> {
@@ -376,6 +390,7 @@ pub(crate) fn tencent_request(endpoint: TencentEndpoint, param: &str, var_name: 
         count: count.min(TENCENT_PAGE_LIMIT),
         adjust,
         var_name: var_name.filter(|name| is_identifier(name)).map(str::to_string),
+        page: Page::Latest,
     })
 }
 
@@ -465,9 +480,13 @@ pub(crate) fn tencent_body(request: &TencentRequest, security: Option<&Security>
         let market = security.symbol.market();
         let series = security.series(request.adjust);
         let range = window(series, request.start, request.end);
-        let start = range.end - range.len().min(request.count);
+        let kept = range.len().min(request.count);
+        let (start, end) = match request.page {
+            Page::Latest => (range.end - kept, range.end),
+            Page::Earliest => (range.start, range.start + kept),
+        };
         let decimals = if market == Market::Fx { 4 } else { 3 };
-        let rows = series[start..range.end]
+        let rows = series[start..end]
             .iter()
             .map(|bar| {
                 // FX rows repeat the rate in every price column and carry volume 0.
@@ -920,6 +939,8 @@ pub(crate) enum FailMode {
     /// The provider's own answer with no bars (Tencent `day: []`, Eastmoney `klines: []`, a
     /// Yahoo chart without timestamps): what a throttled host sends with status 200.
     EmptySeries,
+    /// Tencent answers a window holding more than a page with its earliest rows, not the latest.
+    EarliestRows,
 }
 
 /// `--fail [PROVIDER:]SYMBOL=MODE`; `None` means any provider or any symbol (`*`).
@@ -942,11 +963,12 @@ pub(crate) fn parse_fail_rule(text: &str) -> Result<FailRule, String> {
         "drop" => FailMode::Drop,
         "unknown" => FailMode::Unknown,
         "no-bars" => FailMode::EmptySeries,
+        "earliest" => FailMode::EarliestRows,
         other => match other.parse::<u16>() {
             Ok(status @ 400..=599) => FailMode::Status(status),
             _ => {
                 return Err(format!(
-                    "`{other}` is not a failure mode; use 429, 500 (or another status from 400 to 599), html, empty, truncated, drop, unknown or no-bars"
+                    "`{other}` is not a failure mode; use 429, 500 (or another status from 400 to 599), html, empty, truncated, drop, unknown, no-bars or earliest"
                 ));
             }
         },
@@ -1033,7 +1055,7 @@ pub(crate) fn apply_failure(answer: Answer, mode: Option<FailMode>) -> Outcome {
             respond(status, TEXT, format!("{status}\r\n"))
         }
         // Answered from a source without the symbol or without bars (see `respond_to`).
-        Some(FailMode::Unknown | FailMode::EmptySeries) => respond(answer.status, answer.content_type, answer.body),
+        Some(FailMode::Unknown | FailMode::EmptySeries | FailMode::EarliestRows) => respond(answer.status, answer.content_type, answer.body),
     }
 }
 
@@ -1043,21 +1065,25 @@ pub(crate) fn apply_failure(answer: Answer, mode: Option<FailMode>) -> Outcome {
 /// Failure rules, each with how many more requests it applies to (`None`: every one).
 pub(crate) type Rules = Arc<Mutex<Vec<(FailRule, Option<usize>)>>>;
 
+/// Every request routed to a provider, in arrival order: the provider and `PATH?QUERY`.
+pub(crate) type RequestLog = Arc<Mutex<Vec<(ProviderName, String)>>>;
+
 pub(crate) struct ServerState {
     pub(crate) source: Arc<dyn Source>,
     /// Failure rules, each with how many more requests it applies to (`None`: every one).
     pub(crate) rules: Rules,
     pub(crate) latency: Duration,
-    /// Every request routed to a provider, in arrival order: the provider and `PATH?QUERY`.
-    pub(crate) log: Arc<Mutex<Vec<(ProviderName, String)>>>,
+    pub(crate) log: RequestLog,
     /// Told of each request as it arrives, before the latency.
     pub(crate) arrivals: Option<mpsc::Sender<()>>,
+    /// No line per request on stderr (benchmarks).
+    pub(crate) quiet: bool,
 }
 
 impl ServerState {
     pub(crate) fn new(source: Arc<dyn Source>, rules: Vec<FailRule>, latency: Duration) -> ServerState {
         let rules = rules.into_iter().map(|rule| (rule, None)).collect();
-        ServerState { source, rules: Arc::new(Mutex::new(rules)), latency, log: Arc::default(), arrivals: None }
+        ServerState { source, rules: Arc::new(Mutex::new(rules)), latency, log: Arc::default(), arrivals: None, quiet: false }
     }
 
     /// The mode of the most specific rule for this request, counting one use of it.
@@ -1085,6 +1111,7 @@ impl ServerState {
         let routed = match mode {
             Some(FailMode::Unknown) => answer(&NoSymbols, path, query),
             Some(FailMode::EmptySeries) => answer(&NoBars, path, query),
+            Some(FailMode::EarliestRows) => route(self.source.as_ref(), path, query, Page::Earliest),
             _ => routed,
         };
         apply_failure(routed, mode)
@@ -1125,6 +1152,21 @@ pub(crate) async fn serve(listener: TcpListener, state: Arc<ServerState>) {
     }
 }
 
+/// Serves `state` on a free port of 127.0.0.1 from a thread and runtime of its own (so a caller
+/// that blocks its runtime, such as a test running the real binary, is still answered);
+/// returns the base URL, `http://127.0.0.1:PORT`, for every provider.
+#[allow(dead_code)] // bench_sync's and the integration tests' entry; main.rs binds its own port
+pub(crate) fn spawn(state: ServerState) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port on 127.0.0.1");
+    listener.set_nonblocking(true).expect("a non-blocking listener");
+    let base_url = format!("http://{}", listener.local_addr().expect("a bound address"));
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime for the server");
+        runtime.block_on(async move { serve(TcpListener::from_std(listener).expect("a tokio listener"), Arc::new(state)).await });
+    });
+    base_url
+}
+
 pub(crate) async fn handle(state: Arc<ServerState>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, DroppedConnection> {
     let uri = request.uri();
     let shown = uri.path_and_query().map_or_else(|| uri.path().to_string(), |target| target.as_str().to_string());
@@ -1141,11 +1183,15 @@ pub(crate) async fn handle(state: Arc<ServerState>, request: Request<Incoming>) 
     };
     match outcome {
         Outcome::Drop => {
-            eprintln!("{} {shown} -> dropped", request.method());
+            if !state.quiet {
+                eprintln!("{} {shown} -> dropped", request.method());
+            }
             Err(DroppedConnection)
         }
         Outcome::Respond { status, content_type, retry_after, body } => {
-            eprintln!("{} {shown} -> {}", request.method(), status.as_u16());
+            if !state.quiet {
+                eprintln!("{} {shown} -> {}", request.method(), status.as_u16());
+            }
             let mut response = Response::builder().status(status).header(hyper::header::CONTENT_TYPE, content_type);
             if let Some(seconds) = retry_after {
                 response = response.header(hyper::header::RETRY_AFTER, seconds);

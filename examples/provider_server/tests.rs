@@ -321,6 +321,14 @@ fn tencent_answers_at_most_640_of_the_latest_bars_and_names_the_series() {
     assert_eq!(rows.len(), 640);
     // Day 60 is the first kept (700 − 640); hfq = 2 × 70 × (10 / 20) = 70.
     assert_eq!((rows[0][0].as_str(), rows[0][2].as_str()), (Some("2020-03-01"), Some("70.000")));
+    // `--fail …=earliest` keeps the first 640 instead: day 0 (hfq 20 × 10 / 20 = 10) to day 639.
+    let earliest = TencentRequest { page: Page::Earliest, ..request.clone() };
+    let body: serde_json::Value = serde_json::from_str(&tencent_body(&earliest, Some(&security))).unwrap();
+    let rows = body["data"]["sh600941"]["hfqday"].as_array().unwrap();
+    assert_eq!(rows.len(), 640);
+    assert_eq!((rows[0][0].as_str(), rows[0][2].as_str()), (Some("2020-01-01"), Some("10.000")));
+    // Day 639: 2020 has 366 days, and 273 more from 2021-01-01 is 2021-10-01.
+    assert_eq!(rows[639][0].as_str(), Some("2021-10-01"));
     // An index always answers `day`, whatever was asked.
     let index = self::security("000300.SH", CSI300);
     let request = tencent_request(TencentEndpoint::Fq, "sh000300,day,2023-02-13,2023-02-13,640,hfq", None).unwrap();
@@ -474,6 +482,7 @@ fn decimals_keep_every_digit_and_pad(#[case] value: f64, #[case] min_decimals: u
 #[case("600941.SH=502", FailRule { provider: None, symbol: Symbol::parse("600941.SH").ok(), mode: FailMode::Status(502) })]
 #[case("yahoo:MSFT.US=unknown", FailRule { provider: Some(ProviderName::Yahoo), symbol: Symbol::parse("MSFT.US").ok(), mode: FailMode::Unknown })]
 #[case("*=No-Bars", FailRule { provider: None, symbol: None, mode: FailMode::EmptySeries })]
+#[case("tencent:*=earliest", FailRule { provider: Some(ProviderName::Tencent), symbol: None, mode: FailMode::EarliestRows })]
 fn parses_fail_rules(#[case] text: &str, #[case] expected: FailRule) {
     assert_eq!(parse_fail_rule(text), Ok(expected));
 }

@@ -30,7 +30,7 @@ use ratingwatch::symbol::{Market, Symbol};
 /// How the exchange misbehaves for one provider and symbol: the provider server's failure modes
 /// (`Unknown`, `Status(code)`, `Html`, `EmptySeries`, …).
 pub(crate) use crate::provider_server::FailMode as Fault;
-use crate::provider_server::{FailRule, Rules, Security, ServerState, Source, serve};
+use crate::provider_server::{FailRule, RequestLog, Rules, Security, ServerState, Source, spawn};
 
 pub fn date(text: &str) -> NaiveDate {
     text.parse().unwrap()
@@ -80,7 +80,7 @@ pub struct Exchange {
     /// The server's failure rules, each with how many more requests it applies to.
     faults: Rules,
     /// The server's request log: provider and `PATH?QUERY`, in arrival order.
-    log: Arc<Mutex<Vec<(ProviderName, String)>>>,
+    log: RequestLog,
 }
 
 /// The exchange-local time a daily session has closed (FX: a London day's bar at 23:00 London).
@@ -261,19 +261,13 @@ pub async fn start(exchange: &Exchange) -> Servers {
 /// blocks its own runtime on the real binary is still answered). Every answer waits `delay`;
 /// `arrivals` is told of each request as it arrives.
 pub async fn start_with(exchange: &Exchange, delay: Duration, arrivals: Option<mpsc::Sender<()>>) -> Servers {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let base_url = format!("http://{}", listener.local_addr().unwrap());
-    let state = Arc::new(ServerState {
+    let base_url = spawn(ServerState {
         source: Arc::new(exchange.clone()),
         rules: exchange.faults.clone(),
         latency: delay,
         log: exchange.log.clone(),
         arrivals,
-    });
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        runtime.block_on(async move { serve(tokio::net::TcpListener::from_std(listener).unwrap(), state).await });
+        quiet: false,
     });
     Servers { tencent: Endpoint(base_url.clone()), eastmoney: Endpoint(base_url.clone()), yahoo: Endpoint(base_url) }
 }

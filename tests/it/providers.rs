@@ -1,20 +1,24 @@
 //! Integration tests for providers: the real client against wiremock on 127.0.0.1, serving
-//! each provider's format from `tests/fixtures/<provider>/` (see the READMEs there for where
-//! the numbers come from), plus every failure mode.
+//! each provider's recorded answers from `tests/fixtures/<provider>/` (see the READMEs there for
+//! where the numbers come from), plus every failure mode; long histories are served by the
+//! provider server example (`provider_server::spawn`), the fake provider server `sync` tests use.
 
-use std::sync::Arc;
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use rstest::rstest;
 use wiremock::matchers::{header, method, path, query_param};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use ratingwatch::config::{ProviderConfig, ProvidersConfig};
 use ratingwatch::prices::{AdjBasis, Bar};
 use ratingwatch::providers::{FetchRequest, FetchedSeries, ProviderError, ProviderErrorKind, ProviderName, Providers};
 use ratingwatch::symbol::Symbol;
+
+use crate::provider_server::{FailMode, FailRule, RequestLog, Security, ServerState, Source, spawn};
 
 macro_rules! fixture {
     ($path:literal) => {
@@ -201,47 +205,41 @@ async fn bars_outside_the_requested_range_are_cut() {
     assert_eq!(dates(&series), vec![date("2023-06-06"), date("2023-06-07"), date("2023-06-08")]);
 }
 
-/// A Tencent stand-in holding one daily series: answers the `param` window like the real
-/// API, at most 640 rows, keeping the latest or the earliest rows of a fuller window.
-struct TencentSeries {
-    code: &'static str,
-    days: Vec<NaiveDate>,
-    keep_latest: bool,
-}
-
-impl TencentSeries {
-    fn close(index: usize) -> f64 {
-        10.0 + index as f64 * 0.01
-    }
-}
-
-impl Respond for TencentSeries {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let param = request.url.query_pairs().find(|(key, _)| key == "param").map(|(_, value)| value.into_owned()).unwrap_or_default();
-        let fields: Vec<&str> = param.split(',').collect();
-        let (start, end, limit, fq) =
-            (date(fields[2]), date(fields[3]), fields[4].parse::<usize>().unwrap(), fields.get(5).copied().unwrap_or(""));
-        let factor = if fq == "hfq" { 2.0 } else { 1.0 };
-        let mut rows: Vec<String> = self
-            .days
-            .iter()
-            .enumerate()
-            .filter(|(_, day)| **day >= start && **day <= end)
-            .map(|(index, day)| {
-                let close = TencentSeries::close(index) * factor;
-                format!(r#"["{day}","{close:.3}","{close:.3}","{close:.3}","{close:.3}","1000.000"]"#)
-            })
-            .collect();
-        if rows.len() > limit {
-            rows = if self.keep_latest { rows.split_off(rows.len() - limit) } else { rows[..limit].to_vec() };
+/// One daily series behind the provider server (the same server `provider_server` and the
+/// sync tests run): raw close 10.00 + 0.01 × the day's index in `days`, the back-adjusted (hfq)
+/// close twice that. Returns the base URL and the server's request log.
+fn serve_series(symbol_text: &str, days: Vec<NaiveDate>, fault: Option<FailMode>) -> (String, RequestLog) {
+    struct OneSeries(Security);
+    impl Source for OneSeries {
+        fn security(&self, symbol: &Symbol) -> Option<Cow<'_, Security>> {
+            (*symbol == self.0.symbol).then_some(Cow::Borrowed(&self.0))
         }
-        let key = if fq == "hfq" { "hfqday" } else { "day" };
-        ResponseTemplate::new(200).set_body_string(format!(
-            r#"{{"code":0,"msg":"","data":{{"{}":{{"{key}":[{}]}}}}}}"#,
-            self.code,
-            rows.join(",")
-        ))
     }
+    let bar = |day: NaiveDate, close: f64| Bar {
+        date: day,
+        open: Some(close),
+        high: Some(close),
+        low: Some(close),
+        close,
+        volume: Some(100_000.0),
+        adj_close: close,
+    };
+    let raw = days.iter().enumerate().map(|(index, day)| bar(*day, 10.0 + index as f64 * 0.01)).collect::<Vec<_>>();
+    let hfq = raw.iter().map(|b| bar(b.date, 2.0 * b.close)).collect();
+    let symbol = Symbol::parse(symbol_text).unwrap();
+    let rules = fault.map(|mode| FailRule { provider: None, symbol: None, mode }).into_iter().collect();
+    let state = ServerState::new(Arc::new(OneSeries(Security { symbol, raw, hfq, qfq: Vec::new() })), rules, Duration::ZERO);
+    let log = state.log.clone();
+    (spawn(state), log)
+}
+
+/// The `param` of each logged request, decoded.
+fn params(log: &RequestLog) -> Vec<String> {
+    let log = log.lock().unwrap();
+    let decoded = |shown: &str| {
+        url::Url::parse(&format!("http://server{shown}")).unwrap().query_pairs().find(|(key, _)| key == "param").unwrap().1.into_owned()
+    };
+    log.iter().map(|(_, shown)| decoded(shown)).collect()
 }
 
 fn days_between(from: &str, to: &str, weekdays_only: bool) -> Vec<NaiveDate> {
@@ -255,11 +253,9 @@ fn days_between(from: &str, to: &str, weekdays_only: bool) -> Vec<NaiveDate> {
 
 #[tokio::test]
 async fn tencent_pages_long_histories_by_date_window() {
-    let server = MockServer::start().await;
-    let days = days_between("2020-01-01", "2023-12-31", true);
-    Mock::given(path(TENCENT_STOCK)).respond_with(TencentSeries { code: "sh600941", days, keep_latest: true }).mount(&server).await;
+    let (base_url, log) = serve_series("600941.SH", days_between("2020-01-01", "2023-12-31", true), None);
 
-    let series = providers(&server.uri()).fetch(ProviderName::Tencent, &request("600941.SH", "2020-01-01", "2023-12-31")).await.unwrap();
+    let series = providers(&base_url).fetch(ProviderName::Tencent, &request("600941.SH", "2020-01-01", "2023-12-31")).await.unwrap();
 
     // Weekdays: 262 (2020) + 261 (2021) + 260 (2022) + 260 (2023) = 1043, more than one 640-bar page.
     assert_eq!(series.bars.len(), 1043);
@@ -267,10 +263,9 @@ async fn tencent_pages_long_histories_by_date_window() {
     assert!(series.bars.windows(2).all(|pair| pair[0].date < pair[1].date), "oldest first, unique");
     assert!(series.bars.iter().all(|bar| (bar.adj_close - 2.0 * bar.close).abs() < 1e-9), "raw and hfq joined by date");
     // Two two-year windows (523 and 520 weekdays), each fetched raw and hfq.
-    let params: Vec<String> =
-        server.received_requests().await.unwrap().iter().map(|r| r.url.query().unwrap_or_default().to_string()).collect();
+    let params = params(&log);
     assert_eq!(params.len(), 4, "{params:?}");
-    assert!(params[0].contains("2020-01-01%2C2021-12-31") && params[1].contains("2022-01-01%2C2023-12-31"), "{params:?}");
+    assert!(params[0].contains("2020-01-01,2021-12-31") && params[1].contains("2022-01-01,2023-12-31"), "{params:?}");
 }
 
 #[rstest]
@@ -278,20 +273,18 @@ async fn tencent_pages_long_histories_by_date_window() {
 #[case::server_keeps_the_earliest_rows(false, "sh000300,day,2023-10-03,2023-12-31,640,")]
 #[tokio::test]
 async fn tencent_refetches_what_a_full_page_left_out(#[case] keep_latest: bool, #[case] second_param: &str) {
-    let server = MockServer::start().await;
     // Every calendar day for two years: 730 rows in one window, more than a page holds.
     let days = days_between("2022-01-01", "2023-12-31", false);
-    Mock::given(path(TENCENT_STOCK)).respond_with(TencentSeries { code: "sh000300", days, keep_latest }).mount(&server).await;
+    let (base_url, log) = serve_series("000300.SH", days, (!keep_latest).then_some(FailMode::EarliestRows));
 
-    let series = providers(&server.uri()).fetch(ProviderName::Tencent, &request("000300.SH", "2022-01-01", "2023-12-31")).await.unwrap();
+    let series = providers(&base_url).fetch(ProviderName::Tencent, &request("000300.SH", "2022-01-01", "2023-12-31")).await.unwrap();
 
     assert_eq!(series.bars.len(), 730);
     // The first page held 640 days (latest: from 2022-04-01; earliest: up to 2023-10-02), so
     // the other 90 are asked for in a second request.
-    let requests = server.received_requests().await.unwrap();
-    assert_eq!(requests.len(), 2);
-    let second = requests[1].url.query_pairs().find(|(key, _)| key == "param").unwrap().1.into_owned();
-    assert_eq!(second, second_param);
+    let params = params(&log);
+    assert_eq!(params.len(), 2, "{params:?}");
+    assert_eq!(params[1], second_param);
 }
 
 #[tokio::test]
