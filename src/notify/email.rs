@@ -112,7 +112,7 @@ pub fn extract_chart(html: &str) -> (String, Option<String>) {
     let Some(end) = html[start..].find("</svg>").map(|i| start + i + "</svg>".len()) else { return (html.to_string(), None) };
     let svg = html[start..end].to_string();
     let img = format!(
-        r#"<img src="cid:{CHART_CID}" alt="chart: excess return since the report date" width="960" style="max-width:100%;height:auto">"#
+        r#"<img src="cid:{CHART_CID}" alt="chart: excess return since the report date" width="600" style="width:100%;max-width:600px;height:auto">"#
     );
     (format!("{}{img}{}", &html[..start], &html[end..]), Some(svg))
 }

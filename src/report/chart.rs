@@ -6,6 +6,10 @@
 //! plotters' layout: the names go in a legend drawn here at fixed positions, left-aligned, and
 //! the caption is ASCII-or-CJK text anchored at its start, where a wrong width estimate costs
 //! nothing.
+//!
+//! The canvas is narrow (600 px) with the legend in two columns under the plot, so a phone
+//! (about 360 px of page) shows it at 0.6 of its size, every label still readable, and the
+//! email's PNG of it the same; a desktop page shows it up to 760 px wide.
 
 use chrono::{Days, NaiveDate};
 use plotters::coord::types::RangedCoordf64;
@@ -19,9 +23,25 @@ use crate::catalog::Boundary;
 /// The font stack written into the SVG: CJK faces first so Chinese names render properly in
 /// any viewer; the HTML page repeats it in CSS.
 const FONTS: &str = "Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, WenQuanYi Micro Hei, sans-serif";
-const WIDTH: u32 = 960;
-const HEIGHT: u32 = 520;
-const LEGEND_WIDTH: u32 = 210;
+const WIDTH: u32 = 600;
+/// The caption and the plot, above the legend.
+const PLOT_HEIGHT: u32 = 400;
+/// One legend row (two entries side by side), and the space above and below the rows.
+const LEGEND_ROW: u32 = 28;
+const LEGEND_PADDING: u32 = 14;
+const LEGEND_COLUMNS: usize = 2;
+
+/// The canvas height: the plot and as many legend rows as `entries` need, plus one for the
+/// "no trading day" note when there is no point to draw.
+fn height(entries: usize, note: bool) -> u32 {
+    let rows = (entries.div_ceil(LEGEND_COLUMNS) + usize::from(note)) as u32;
+    PLOT_HEIGHT + 2 * LEGEND_PADDING + rows * LEGEND_ROW
+}
+
+/// Whether no path has a point yet (the legend then says why the chart is empty).
+fn nothing_to_draw(spec: &ChartSpec) -> bool {
+    spec.paths.iter().all(|path| path.points.is_empty())
+}
 
 /// Everything the chart shows.
 pub struct ChartSpec<'a> {
@@ -68,19 +88,19 @@ pub fn chart_svg(spec: &ChartSpec) -> String {
 
 fn draw(spec: &ChartSpec, svg: &mut String) -> Result<(), String> {
     let fail = |error: &dyn std::fmt::Display| error.to_string();
-    let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
+    let root = SVGBackend::with_string(svg, (WIDTH, height(spec.paths.len(), nothing_to_draw(spec)))).into_drawing_area();
     root.fill(&WHITE).map_err(|e| fail(&e))?;
-    let (plot_area, legend_area) = root.split_horizontally(WIDTH - LEGEND_WIDTH);
+    let (plot_area, legend_area) = root.split_vertically(PLOT_HEIGHT);
 
     let (x_start, x_end) = x_range(spec);
     let (y_low, y_high) = y_range(spec);
     let mut chart = ChartBuilder::on(&plot_area)
         .margin_top(58)
-        .margin_left(8)
-        .margin_right(16)
-        .margin_bottom(8)
-        .x_label_area_size(36)
-        .y_label_area_size(56)
+        .margin_left(4)
+        .margin_right(14)
+        .margin_bottom(4)
+        .x_label_area_size(34)
+        .y_label_area_size(44)
         .build_cartesian_2d(plotters::coord::types::RangedDate::from(x_start..x_end), y_low..y_high)
         .map_err(|e| fail(&e))?;
     chart
@@ -88,21 +108,21 @@ fn draw(spec: &ChartSpec, svg: &mut String) -> Result<(), String> {
         .light_line_style(RGBColor(235, 235, 235))
         .bold_line_style(RGBColor(215, 215, 215))
         .axis_style(GRID)
-        .x_labels(8)
-        .y_labels(10)
+        .x_labels(4)
+        .y_labels(8)
         .x_label_formatter(&|date| date.format("%Y-%m-%d").to_string())
         .y_label_formatter(&|value| if value.abs() < 0.5 { "0".to_string() } else { format!("{value:+.0}") })
-        .label_style((FONTS, 14))
+        .label_style((FONTS, 15))
         .y_desc("pp")
-        .axis_desc_style((FONTS, 14))
+        .axis_desc_style((FONTS, 15))
         .draw()
         .map_err(|e| fail(&e))?;
 
     // The caption, anchored at its left end so its true width does not matter.
-    let title_style = TextStyle::from((FONTS, 21).into_font()).color(&BLACK);
-    root.draw_text(spec.title, &title_style, (12, 10)).map_err(|e| fail(&e))?;
-    let subtitle = format!("excess return vs {} since {}, percentage points", spec.benchmark_name, spec.report_date);
-    root.draw_text(&subtitle, &TextStyle::from((FONTS, 15).into_font()).color(&GRID), (12, 36)).map_err(|e| fail(&e))?;
+    let title_style = TextStyle::from((FONTS, 20).into_font()).color(&BLACK);
+    root.draw_text(spec.title, &title_style, (10, 8)).map_err(|e| fail(&e))?;
+    let subtitle = format!("excess vs {} since {}, pp", spec.benchmark_name, spec.report_date);
+    root.draw_text(&subtitle, &TextStyle::from((FONTS, 15).into_font()).color(&GRID), (10, 34)).map_err(|e| fail(&e))?;
 
     draw_reference_lines(spec, &mut chart, x_start, x_end, y_low, y_high).map_err(|e| fail(&e))?;
 
@@ -189,27 +209,27 @@ pub fn boundary_text(boundary: &Boundary) -> String {
     }
 }
 
-/// The legend, right of the plot: a line sample and the name, left-aligned, one per row, with
-/// the latest excess so the page reads without hovering.
+/// The legend, under the plot in two columns: a line sample, the latest excess (ASCII, so
+/// its estimated width is right) and then the name, so a long CJK name only runs on into its
+/// own column's space; the page reads without hovering.
 fn draw_legend(
     area: &DrawingArea<SVGBackend, plotters::coord::Shift>,
     spec: &ChartSpec,
     rows: &[(String, Option<String>, RGBColor, u32)],
 ) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
-    let name_style = TextStyle::from((FONTS, 17).into_font()).color(&BLACK);
+    let name_style = TextStyle::from((FONTS, 16).into_font()).color(&BLACK);
     let value_style = TextStyle::from((FONTS, 15).into_font()).color(&GRID);
-    let mut y = 70;
-    for (name, last, colour, width) in rows {
-        area.draw(&PathElement::new([(6, y + 8), (34, y + 8)], colour.stroke_width(*width)))?;
-        area.draw_text(name, &name_style, (42, y))?;
-        if let Some(last) = last {
-            area.draw_text(last, &value_style, (42, y + 18))?;
-        }
-        y += 42;
+    let column_width = (WIDTH / LEGEND_COLUMNS as u32) as i32;
+    for (index, (name, last, colour, width)) in rows.iter().enumerate() {
+        let x = 10 + (index % LEGEND_COLUMNS) as i32 * column_width;
+        let y = (LEGEND_PADDING + (index / LEGEND_COLUMNS) as u32 * LEGEND_ROW) as i32;
+        area.draw(&PathElement::new([(x, y + 9), (x + 24, y + 9)], colour.stroke_width(*width)))?;
+        area.draw_text(last.as_deref().unwrap_or("–"), &value_style, (x + 30, y + 1))?;
+        area.draw_text(name, &name_style, (x + 108, y))?;
     }
-    if rows.iter().all(|(_, last, _, _)| last.is_none()) {
-        area.draw_text("no trading day after", &value_style, (6, y))?;
-        area.draw_text(&format!("{} yet", spec.report_date), &value_style, (6, y + 16))?;
+    if nothing_to_draw(spec) {
+        let y = (LEGEND_PADDING + rows.len().div_ceil(LEGEND_COLUMNS) as u32 * LEGEND_ROW) as i32;
+        area.draw_text(&format!("no trading day after {} yet", spec.report_date), &value_style, (10, y + 1))?;
     }
     Ok(())
 }

@@ -22,6 +22,9 @@ pub struct Grid {
     pub header: Vec<String>,
     pub numeric: Vec<bool>,
     pub rows: Vec<Vec<String>>,
+    /// HTML only: on a narrow screen each row becomes a card of labelled cells, so a phone
+    /// shows every column of it without scrolling sideways (the sector and ledger tables).
+    pub cards: bool,
 }
 
 impl Grid {
@@ -31,7 +34,14 @@ impl Grid {
             header: columns.iter().map(|(name, _)| name.to_string()).collect(),
             numeric: columns.iter().map(|(_, numeric)| *numeric).collect(),
             rows: Vec::new(),
+            cards: false,
         }
+    }
+
+    /// This table as cards on a narrow screen (see [`Grid::cards`]).
+    pub fn into_cards(mut self) -> Grid {
+        self.cards = true;
+        self
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
@@ -238,7 +248,7 @@ th { background: #f0f0f0; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tbody tr:nth-child(even) { background: #fafafa; }
 figure.chart { margin: 16px 0; overflow-x: auto; }
-figure.chart svg { max-width: 100%; height: auto; }
+figure.chart svg { width: 100%; max-width: 760px; height: auto; }
 figure.chart svg text { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif; }
 ul { margin: 4px 0; padding-left: 22px; }
 p.method { margin-top: 24px; color: #555; font-size: 13px; }
@@ -246,6 +256,15 @@ p.headline { margin: 0 0 16px; padding: 10px 14px; border-radius: 6px; font-size
 p.headline.holds { background: #e6f4ea; border-color: #1e8e3e; color: #0d652d; }
 p.headline.fails { background: #fce8e6; border-color: #d93025; color: #a50e0e; }
 p.headline.open { background: #f1f3f4; border-color: #80868b; color: #3c4043; }
+@media (max-width: 600px) {
+  table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; }
+  table.cards { border: 0; overflow: visible; }
+  table.cards thead { display: none; }
+  table.cards tr { border: 1px solid #ddd; border-radius: 4px; margin: 0 0 8px; padding: 4px 8px; background: #fff; }
+  table.cards td { border: 0; padding: 1px 0; white-space: normal; text-align: left; }
+  table.cards td:first-child { font-weight: 600; }
+  table.cards td:not(:first-child)::before { content: attr(data-label) ": "; color: #666; }
+}
 "#;
 
 /// Lays `table` out within `width` display columns (cells wrap, CJK measured by width), or
@@ -305,17 +324,19 @@ fn markdown_inline(text: &str) -> String {
 }
 
 fn html_table(grid: &Grid) -> String {
-    let mut out = String::from("<table>\n<thead><tr>");
+    let mut out = String::from(if grid.cards { "<table class=\"cards\">\n<thead><tr>" } else { "<table>\n<thead><tr>" });
     for (header, numeric) in grid.header.iter().zip(&grid.numeric) {
         out.push_str(&format!("<th{}>{}</th>", if *numeric { " class=\"num\"" } else { "" }, html_escape(header)));
     }
     out.push_str("</tr></thead>\n<tbody>\n");
     for row in &grid.rows {
         out.push_str("<tr>");
-        for (cell, numeric) in row.iter().zip(&grid.numeric) {
+        for ((cell, numeric), header) in row.iter().zip(&grid.numeric).zip(&grid.header) {
             // A cell's lines (the best and worst members) stay lines.
             let cell = html_escape(cell).replace('\n', "<br>");
-            out.push_str(&format!("<td{}>{cell}</td>", if *numeric { " class=\"num\"" } else { "" }));
+            let class = if *numeric { " class=\"num\"" } else { "" };
+            let label = if grid.cards { format!(" data-label=\"{}\"", html_escape(header)) } else { String::new() };
+            out.push_str(&format!("<td{class}{label}>{cell}</td>"));
         }
         out.push_str("</tr>\n");
     }
@@ -371,6 +392,23 @@ mod tests {
         assert!(html.contains("<td>two<br>lines</td>"));
         assert!(html.contains("<figure class=\"chart\">\n<svg></svg>\n</figure>"));
         assert!(html.contains("<meta charset=\"utf-8\">") && html.contains("lang=\"zh-CN\""));
+    }
+
+    #[test]
+    fn a_card_table_labels_each_cell_with_its_header_for_the_phone_layout() {
+        let mut grid = Grid::new(&[("sector", false), ("excess <pp>", true)]).into_cards();
+        grid.row(vec!["通信".to_string(), "+36.01 pp".to_string()]);
+        let html = html_table(&grid);
+        assert!(html.starts_with("<table class=\"cards\">"), "{html}");
+        assert!(
+            html.contains("<td data-label=\"sector\">通信</td><td class=\"num\" data-label=\"excess &lt;pp&gt;\">+36.01 pp</td>"),
+            "{html}"
+        );
+        // A plain table has no labels, and the stylesheet lays only `.cards` out as cards.
+        let mut plain = Grid::new(&[("sector", false)]);
+        plain.row(vec!["通信".to_string()]);
+        assert!(html_table(&plain).contains("<table>\n") && !html_table(&plain).contains("data-label"));
+        assert!(STYLE.contains("table.cards td:not(:first-child)::before { content: attr(data-label)"));
     }
 
     #[test]

@@ -107,7 +107,8 @@ pub fn document(verdicts: &[Verdict]) -> Document {
         ("implied", false),
         ("verdict", false),
         ("sectors held", true),
-    ]);
+    ])
+    .into_cards();
     for verdict in verdicts {
         let sectors_held = verdict.sectors.iter().filter(|sector| sector.held).count();
         grid.row(vec![

@@ -75,7 +75,8 @@ pub fn document(verdict: &Verdict, options: &RenderOptions) -> Document {
         ("best excess", true),
         ("worst excess", true),
         ("members", true),
-    ]);
+    ])
+    .into_cards();
     for group in verdict.sectors.iter().chain(std::iter::once(&verdict.basket)) {
         grid.row(vec![
             display_name(&group.name, &group.name_en),

@@ -35,7 +35,8 @@ pub fn document(summary: &WeeklySummary, options: &RenderOptions) -> Document {
         ("excess since report", true),
         ("implied now", false),
         ("verdict", false),
-    ]);
+    ])
+    .into_cards();
     for sector in summary.sectors.iter().chain(std::iter::once(&summary.basket)) {
         grid.row(vec![
             display_name(&sector.name, &sector.name_en),

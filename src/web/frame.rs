@@ -35,8 +35,6 @@ a { color: #1d4ed8; }
 footer.site { max-width: 1100px; margin: 0 auto; padding: 12px 24px 32px; color: #666; font-size: 13px; }
 @media (max-width: 600px) {
   main { padding: 14px; } h1 { font-size: 19px; } body { font-size: 14px; }
-  /* A phone scrolls the chart sideways rather than shrinking its labels to nothing. */
-  figure.chart svg { max-width: none; width: 720px; }
 }
 "#;
 

@@ -4,8 +4,8 @@
 //! provider server example (`provider_server::spawn`), the fake provider server `sync` tests use.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;

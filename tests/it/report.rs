@@ -384,10 +384,23 @@ fn chart_draws_the_bands_at_the_thresholds_and_marks_the_horizon_end() {
     assert_eq!(basket_line.last().unwrap().0, horizon_x);
     assert!(text_position(&svg, "horizon end 2023-08-14").is_some());
 
-    // Names are in the legend as text, not measured by plotters.
+    // Names are in the legend as text, not measured by plotters, under the plot (below the
+    // x axis's date labels and the lowest band line) and inside the 600 px canvas, so a phone
+    // that scales the chart to its width shows them with the chart.
+    let axis_labels: Vec<i32> = svg
+        .lines()
+        .zip(svg.lines().skip(1))
+        .filter(|(line, next)| line.starts_with("<text") && next.trim().starts_with("2023-"))
+        .map(|(line, _)| line.split(" y=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(!axis_labels.is_empty(), "dated x-axis labels");
+    let below_axis = *axis_labels.iter().max().unwrap();
     for name in ["通信", "应用", "全部标的"] {
-        assert!(text_position(&svg, name).is_some(), "{name} in the legend");
+        let (x, y) = text_position(&svg, name).unwrap_or_else(|| panic!("{name} in the legend"));
+        assert!(y > below_axis && y > minus_ten, "{name} at y {y}, the axis labels at {below_axis}");
+        assert!((0..600).contains(&x), "{name} at x {x}");
     }
+    assert!(svg.contains("width=\"600\""), "the narrow canvas");
 }
 
 #[test]
