@@ -111,6 +111,27 @@ fn report_list(reports: &[ReportRow], query: &str) -> Markup {
     }
 }
 
+/// `/api`: the JSON API's endpoints (path pattern, and the command printing the same body),
+/// the concrete ones linked.
+pub fn api_index(endpoints: &[(&str, &str)]) -> Markup {
+    html! {
+        h1 { "JSON API" }
+        p { "GET only; every body is the command line's " code { "--format json" } " output for the same question. "
+            "The same list as JSON: " a href="/api/v1" { "/api/v1" } "." }
+        table {
+            thead { tr { th { "endpoint" } th { "same as" } } }
+            tbody {
+                @for (path, same_as) in endpoints {
+                    tr {
+                        td { @if path.contains('{') { code { (path) } } @else { a href=(path.split('?').next().unwrap_or(path)) { code { (path) } } } }
+                        td { (same_as) }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// `/reports`: every loaded report.
 pub fn reports(reports: &[ReportRow]) -> Markup {
     html! { h1 { "Reports" } (report_list(reports, "")) }

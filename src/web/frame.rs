@@ -11,6 +11,7 @@ pub enum Nav {
     Ledger,
     Reports,
     Status,
+    Api,
     None,
 }
 
@@ -38,6 +39,10 @@ footer.site { max-width: 1100px; margin: 0 auto; padding: 12px 24px 32px; color:
 }
 "#;
 
+/// The icon at `/favicon.svg` (and `/favicon.ico`, which browsers ask for unprompted): a
+/// rising line over a dashed band line.
+pub const FAVICON: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1f2937"/><path d="M4 12h24" stroke="#60a5fa" stroke-width="2" stroke-dasharray="3 2"/><path d="M4 26l8-7 6 4 10-16" fill="none" stroke="#fff" stroke-width="3" stroke-linejoin="round"/></svg>"##;
+
 /// The frame every page shares.
 pub fn layout(title: &str, nav: Nav, toolbar: Option<Markup>, body: Markup) -> Markup {
     let item = |target: Nav, href: &str, label: &str| {
@@ -51,6 +56,7 @@ pub fn layout(title: &str, nav: Nav, toolbar: Option<Markup>, body: Markup) -> M
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · ratingwatch" }
                 link rel="stylesheet" href="/assets/style.css";
+                link rel="icon" type="image/svg+xml" href="/favicon.svg";
             }
             body {
                 header.site {
@@ -59,7 +65,7 @@ pub fn layout(title: &str, nav: Nav, toolbar: Option<Markup>, body: Markup) -> M
                         (item(Nav::Ledger, "/", "Ledger"))
                         (item(Nav::Reports, "/reports", "Reports"))
                         (item(Nav::Status, "/status", "Status"))
-                        a href="/api/v1/reports" { "API" }
+                        (item(Nav::Api, "/api", "API"))
                     }
                 }
                 main {

@@ -382,6 +382,28 @@ async fn status_json(state: Arc<WebState>) -> Result<Response, WebError> {
     Ok(json(json_text(&report)?))
 }
 
+/// `/api`: the API's endpoints as a page.
+pub async fn api_page(Query(params): Query<Params>) -> Response {
+    if let Err(error) = params.only(&[]) {
+        return failure(Representation::Html, error);
+    }
+    answer(Representation::Html, pages::api(super::API_ENDPOINTS).into_string())
+}
+
+/// `/api/v1`: the API's endpoints, `[{"path", "same_as"}]`.
+pub async fn api_index(Query(params): Query<Params>) -> Response {
+    if let Err(error) = params.only(&[]) {
+        return failure(Representation::Json, error);
+    }
+    let endpoints: Vec<serde_json::Value> =
+        super::API_ENDPOINTS.iter().map(|(path, same_as)| serde_json::json!({ "path": path, "same_as": same_as })).collect();
+    json(serde_json::to_string_pretty(&endpoints).unwrap_or_default() + "\n")
+}
+
+pub async fn favicon() -> Response {
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], super::frame::FAVICON).into_response()
+}
+
 pub async fn stylesheet() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], super::frame::stylesheet())
         .into_response()

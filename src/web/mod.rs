@@ -57,6 +57,19 @@ pub const MAX_REQUEST_BODY_BYTES: usize = 16 * 1024;
 /// work in the kernel instead of here, and every connection and thread keeps its memory.
 pub const READ_CONNECTIONS: usize = 4;
 
+/// The JSON API's endpoints under `/api/v1`, each with the command that prints the same
+/// body: what `/api/v1` answers and the `/api` page lists (README's API table says the same).
+pub const API_ENDPOINTS: &[(&str, &str)] = &[
+    ("/api/v1/reports", "ratingwatch reports list --format json"),
+    ("/api/v1/ledger?as_of=", "ratingwatch verdict --all --as-of D --format json"),
+    ("/api/v1/reports/{id}/verdict?as_of=&currency=cny|local", "ratingwatch verdict ID --as-of D --format json"),
+    ("/api/v1/reports/{id}/weeks", "the archive: [{week, week_start, week_end, written_at}], newest first"),
+    ("/api/v1/reports/{id}/weeks/{YYYY-Www}?currency=", "ratingwatch report --report ID --week W --format json"),
+    ("/api/v1/status", "ratingwatch status --format json"),
+    ("/api/v1/watchlist?report=", "ratingwatch watchlist list [--report ID] --format json"),
+    ("/api/v1/securities/{symbol}/prices?from=&to=", "the stored bars, as export prices writes them"),
+];
+
 /// Pages reference only their own stylesheet; no script runs anywhere.
 pub const CONTENT_SECURITY_POLICY: &str =
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
@@ -222,6 +235,10 @@ pub fn router(state: Arc<WebState>) -> Router {
         .route("/reports/{id}/{file}", get(report_file))
         .route("/reports/{id}/weeks/{week}", get(week_page))
         .route("/status", get(status_page))
+        .route("/api", get(api_page))
+        .route("/api/v1", get(api_index))
+        .route("/favicon.ico", get(favicon))
+        .route("/favicon.svg", get(favicon))
         .route("/assets/style.css", get(stylesheet))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))

@@ -93,6 +93,11 @@ pub fn reports(reports: &[ReportRow]) -> Markup {
     layout("Reports", Nav::Reports, Some(html! { (downloads("/reports", "", &[Representation::Json])) }), report::pages::reports(reports))
 }
 
+/// `/api`: the API's endpoints.
+pub fn api(endpoints: &[(&str, &str)]) -> Markup {
+    layout("JSON API", Nav::Api, None, report::pages::api_index(endpoints))
+}
+
 /// `/reports/<id>`: the verdict (the report module's HTML, chart included).
 pub fn verdict(report: &ReportDef, body: &str, as_of: NaiveDate, explicit_as_of: bool, currency: CurrencyMode) -> Markup {
     let base = format!("/reports/{}", report.id);

@@ -125,6 +125,11 @@ async fn every_route_answers_with_its_status_and_content_type() {
         ("/api/v1/watchlist".into(), 200, json),
         (format!("/api/v1/watchlist?report={REPORT}"), 200, json),
         ("/api/v1/securities/600941.SH/prices?from=2023-05-01&to=2023-06-30".into(), 200, json),
+        ("/api".into(), 200, html),
+        ("/api/v1".into(), 200, json),
+        ("/favicon.ico".into(), 200, "image/svg+xml"),
+        ("/favicon.svg".into(), 200, "image/svg+xml"),
+        ("/api?x=1".into(), 400, html),
         // Errors: pages answer HTML, the API and downloads JSON.
         ("/reports/nope".into(), 404, html),
         ("/reports/nope.json".into(), 404, json),
@@ -156,6 +161,38 @@ async fn every_route_answers_with_its_status_and_content_type() {
     // Only reads: anything but GET/HEAD is refused.
     let post = server.client.post(format!("{}/", server.base)).send().await.unwrap();
     assert_eq!(post.status().as_u16(), 405);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_index_lists_every_endpoint_and_each_answers() {
+    let dir = imported(&["small-report/small-report.toml"]);
+    let server = start(config(dir.path()), Mode::Standalone, None).await;
+    let index: Value = serde_json::from_str(&server.get("/api/v1").await.body).unwrap();
+    let paths: Vec<&str> = index.as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap()).collect();
+    assert_eq!(paths.len(), ratingwatch::web::API_ENDPOINTS.len());
+    let readme = include_str!("../../README.md");
+    let page = server.get("/api").await.body;
+    for path in &paths {
+        // Each pattern, filled in with the fixture's report, a week with prices and a member,
+        // answers JSON; the README's API table and the /api page name it.
+        let concrete =
+            path.split('?').next().unwrap().replace("{id}", REPORT).replace("{YYYY-Www}", "2023-W20").replace("{symbol}", "600941.SH");
+        let answer = server.get(&concrete).await;
+        assert_eq!((answer.status, answer.content_type.as_str()), (200, "application/json"), "{concrete}: {}", answer.body);
+        let stem = path
+            .trim_start_matches("/api/v1/")
+            .split('?')
+            .next()
+            .unwrap()
+            .replace("{id}", "<id>")
+            .replace("{YYYY-Www}", "<YYYY-Www>")
+            .replace("{symbol}", "<symbol>");
+        assert!(readme.contains(&format!("| `{stem}")), "README's API table lacks {stem}");
+        assert!(page.contains(&maud::html! { (path) }.into_string()), "/api lacks {path}");
+    }
+    // Every page names the icon, so no browser asks for a missing /favicon.ico.
+    assert!(page.contains(r#"<link rel="icon" type="image/svg+xml" href="/favicon.svg">"#));
+    assert!(server.get("/favicon.svg").await.body.starts_with("<svg"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
