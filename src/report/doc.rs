@@ -22,6 +22,9 @@ pub struct Grid {
     pub header: Vec<String>,
     pub numeric: Vec<bool>,
     pub rows: Vec<Vec<String>>,
+    /// HTML only: where each row's first cell links to (the dashboard's ledger rows link to
+    /// their report), one entry per row.
+    pub links: Vec<Option<String>>,
     /// HTML only: on a narrow screen each row becomes a card of labelled cells, so a phone
     /// shows every column of it without scrolling sideways (the sector and ledger tables).
     pub cards: bool,
@@ -34,6 +37,7 @@ impl Grid {
             header: columns.iter().map(|(name, _)| name.to_string()).collect(),
             numeric: columns.iter().map(|(_, numeric)| *numeric).collect(),
             rows: Vec::new(),
+            links: Vec::new(),
             cards: false,
         }
     }
@@ -45,8 +49,14 @@ impl Grid {
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
+        self.row_linked(cells, None);
+    }
+
+    /// A row whose first cell links to `href` in HTML.
+    pub fn row_linked(&mut self, cells: Vec<String>, href: Option<String>) {
         debug_assert_eq!(cells.len(), self.header.len(), "a row has one cell per column");
         self.rows.push(cells);
+        self.links.push(href);
     }
 }
 
@@ -329,11 +339,14 @@ fn html_table(grid: &Grid) -> String {
         out.push_str(&format!("<th{}>{}</th>", if *numeric { " class=\"num\"" } else { "" }, html_escape(header)));
     }
     out.push_str("</tr></thead>\n<tbody>\n");
-    for row in &grid.rows {
+    for (row, link) in grid.rows.iter().zip(&grid.links) {
         out.push_str("<tr>");
-        for ((cell, numeric), header) in row.iter().zip(&grid.numeric).zip(&grid.header) {
+        for (index, ((cell, numeric), header)) in row.iter().zip(&grid.numeric).zip(&grid.header).enumerate() {
             // A cell's lines (the best and worst members) stay lines.
-            let cell = html_escape(cell).replace('\n', "<br>");
+            let mut cell = html_escape(cell).replace('\n', "<br>");
+            if let (0, Some(href)) = (index, link) {
+                cell = format!("<a href=\"{}\">{cell}</a>", html_escape(href));
+            }
             let class = if *numeric { " class=\"num\"" } else { "" };
             let label = if grid.cards { format!(" data-label=\"{}\"", html_escape(header)) } else { String::new() };
             out.push_str(&format!("<td{class}{label}>{cell}</td>"));

@@ -88,7 +88,9 @@ impl<'a> LedgerJson<'a> {
     }
 }
 
-pub fn document(verdicts: &[Verdict]) -> Document {
+/// The ledger as a document; with `report_links` (the dashboard's query, `?as_of=…` or ""),
+/// each row's report id links to `/reports/<id>` with it (a file or terminal gets no link).
+pub fn document(verdicts: &[Verdict], report_links: Option<&str>) -> Document {
     let as_of = verdicts.iter().map(|verdict| verdict.as_of).max();
     let mut doc = Document::new(match as_of {
         Some(as_of) => format!("Ledger: {} {} as of {as_of}", verdicts.len(), if verdicts.len() == 1 { "report" } else { "reports" }),
@@ -111,20 +113,24 @@ pub fn document(verdicts: &[Verdict]) -> Document {
     .into_cards();
     for verdict in verdicts {
         let sectors_held = verdict.sectors.iter().filter(|sector| sector.held).count();
-        grid.row(vec![
-            verdict.report_id.clone(),
-            verdict.broker.clone(),
-            verdict.report_date.to_string(),
-            verdict.rating.clone(),
-            verdict.horizon_end.to_string(),
-            verdict.end_date.to_string(),
-            percent(verdict.basket.total_return),
-            format!("{} {}", verdict.benchmark.name, percent(verdict.benchmark.total_return)),
-            points(verdict.basket.excess),
-            verdict.basket.implied_rating.clone(),
-            status_text(verdict.status, verdict.basket.held, verdict.days_left),
-            format!("{sectors_held} of {}", verdict.sectors.len()),
-        ]);
+        let link = report_links.map(|query| format!("/reports/{}{query}", verdict.report_id));
+        grid.row_linked(
+            vec![
+                verdict.report_id.clone(),
+                verdict.broker.clone(),
+                verdict.report_date.to_string(),
+                verdict.rating.clone(),
+                verdict.horizon_end.to_string(),
+                verdict.end_date.to_string(),
+                percent(verdict.basket.total_return),
+                format!("{} {}", verdict.benchmark.name, percent(verdict.benchmark.total_return)),
+                points(verdict.basket.excess),
+                verdict.basket.implied_rating.clone(),
+                status_text(verdict.status, verdict.basket.held, verdict.days_left),
+                format!("{sectors_held} of {}", verdict.sectors.len()),
+            ],
+            link,
+        );
     }
     doc.table(grid);
     doc.text(ledger_counts(verdicts).sentence());

@@ -193,9 +193,9 @@ pub fn render_ledger_within(verdicts: &[Verdict], format: Format, width: Option<
     match format {
         Format::Json => json(&ledger::LedgerJson::new(verdicts)),
         Format::Csv => ledger::csv(verdicts),
-        Format::Table => ledger::document(verdicts).to_terminal_within(width),
-        Format::Markdown => ledger::document(verdicts).to_markdown(),
-        Format::Html => ledger::document(verdicts).to_html(),
+        Format::Table => ledger::document(verdicts, None).to_terminal_within(width),
+        Format::Markdown => ledger::document(verdicts, None).to_markdown(),
+        Format::Html => ledger::document(verdicts, None).to_html(),
     }
 }
 
@@ -204,7 +204,8 @@ pub fn render_ledger_within(verdicts: &[Verdict], format: Format, width: Option<
 pub enum HtmlBody<'a> {
     Verdict(&'a Verdict, &'a RenderOptions),
     Weekly(&'a WeeklySummary, &'a RenderOptions),
-    Ledger(&'a [Verdict]),
+    /// The ledger, each row's report linking to its page with this query (`?as_of=…` or "").
+    Ledger(&'a [Verdict], &'a str),
 }
 
 impl HtmlBody<'_> {
@@ -212,7 +213,7 @@ impl HtmlBody<'_> {
         match self {
             HtmlBody::Verdict(verdict, options) => verdict::document(verdict, options).to_html_body(),
             HtmlBody::Weekly(summary, options) => weekly::document(summary, options).to_html_body(),
-            HtmlBody::Ledger(verdicts) => ledger::document(verdicts).to_html_body(),
+            HtmlBody::Ledger(verdicts, query) => ledger::document(verdicts, Some(query)).to_html_body(),
         }
     }
 }

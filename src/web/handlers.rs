@@ -170,7 +170,8 @@ async fn ledger_answer(
             Ok((verdicts, finals, questions::reports(store)?, questions::freshness(store)?))
         })
         .await?;
-    let body = verdicts.filter(|verdicts| !verdicts.is_empty()).map(|verdicts| HtmlBody::Ledger(&verdicts).render());
+    let query = pages::query(explicit, CurrencyMode::Cny);
+    let body = verdicts.filter(|verdicts| !verdicts.is_empty()).map(|verdicts| HtmlBody::Ledger(&verdicts, &query).render());
     let facts = pages::LedgerFacts { body, finals, reports, freshness };
     Ok(answer(representation, pages::ledger(facts, as_of, explicit.is_some()).into_string()))
 }

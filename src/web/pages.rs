@@ -126,6 +126,7 @@ pub fn week(report: &ReportDef, week: &str, previous: Option<String>, next: Opti
     let base = format!("/reports/{}/weeks", report.id);
     let query = query(None, currency);
     let toolbar = html! {
+        a href={ "/reports/" (report.id) } { "Verdict" }
         @if let Some(previous) = &previous { a href={ (base) "/" (previous) } { "← " (previous) } }
         a href=(base) { "All weeks" }
         @if let Some(next) = &next { a href={ (base) "/" (next) } { (next) " →" } }

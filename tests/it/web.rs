@@ -164,6 +164,27 @@ async fn every_route_answers_with_its_status_and_content_type() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ledger_rows_link_to_their_report_and_week_pages_link_back_to_the_verdict() {
+    let dir = imported(&["small-report/small-report.toml"]);
+    let server = start(config(dir.path()), Mode::Standalone, None).await;
+    // The report cell links to its page, carrying the ledger's explicit as-of date.
+    let ledger = server.get("/?as_of=2023-05-19").await.body;
+    assert!(
+        ledger.contains(&format!(r#"<td data-label="report"><a href="/reports/{REPORT}?as_of=2023-05-19">{REPORT}</a></td>"#)),
+        "{ledger}"
+    );
+    let ledger = server.get("/").await.body;
+    assert!(ledger.contains(&format!(r#"<a href="/reports/{REPORT}">{REPORT}</a></td>"#)), "{ledger}");
+    // The CLI's HTML file links nowhere (its reader has no dashboard).
+    let store = ratingwatch::store::Store::open_read_only(&config(dir.path()).database.path).unwrap();
+    let verdicts = ratingwatch::pipeline::verdict_all(&store, "2023-05-19".parse().unwrap(), &Default::default()).unwrap();
+    let file = ratingwatch::report::render_ledger(&verdicts, ratingwatch::report::Format::Html);
+    assert!(file.contains(&format!("<td data-label=\"report\">{REPORT}</td>")) && !file.contains("<a href"), "{file}");
+    let week = server.get(&format!("/reports/{REPORT}/weeks/2023-W20")).await.body;
+    assert!(week.contains(&format!(r#"<a href="/reports/{REPORT}">Verdict</a>"#)), "{week}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_index_lists_every_endpoint_and_each_answers() {
     let dir = imported(&["small-report/small-report.toml"]);
     let server = start(config(dir.path()), Mode::Standalone, None).await;
