@@ -61,6 +61,11 @@ pub struct MemberReturn {
     pub total_return: f64,
     /// Return in the listing currency.
     pub local_return: f64,
+    /// `return` less the benchmark's return over the verdict's window.
+    pub excess: f64,
+    /// This member's share of its group's equal-weight return, `return / priced members`:
+    /// a group's contributions add up to its return (so it differs per sector).
+    pub contribution: f64,
     /// FX factors (listing currency → the benchmark's currency, `rate(listing → CNY) /
     /// rate(benchmark currency → CNY)`) used at base and end, when converted.
     pub fx_base: Option<f64>,

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
-use super::model::{CurrencyMode, MemberReturn, Status, Verdict};
+use super::model::{CurrencyMode, GroupVerdict, MemberReturn, Status, Verdict};
 use super::*;
 use crate::catalog::{Company, Label, Member, Rating, RatingRule, ReportDef, Sector};
 
@@ -173,6 +173,18 @@ fn the_small_reports_final_verdict() {
     assert_close!(apps.total_return, 0.2025);
     assert_close!(apps.excess, 0.1525);
     assert_eq!((apps.implied_rating.as_str(), apps.held, apps.status), ("看好", true, Status::Held));
+    // Each member's excess is its return less the benchmark's +5 %, and its contribution its
+    // return over its group's priced members: 600941.SH +20 pp; 25 / 3 = +8.33 % of 通信's −2.5 %
+    // but 25 / 2 = +12.5 % of 应用's 20.25 %; a group's contributions add up to its return.
+    let in_group = |group: &GroupVerdict, symbol: &str| group.members.iter().find(|m| m.symbol == sym(symbol)).unwrap().clone();
+    assert_close!(in_group(telecom, "600941.SH").excess, 0.20);
+    assert_close!(in_group(telecom, "300308.SZ").excess, -0.15);
+    assert_close!(in_group(telecom, "600941.SH").contribution, 0.25 / 3.0);
+    assert_close!(in_group(apps, "600941.SH").contribution, 0.125);
+    assert_close!(in_group(apps, "0700.HK").contribution, 0.0775);
+    for group in verdict.sectors.iter().chain([&verdict.basket]) {
+        assert_close!(group.members.iter().map(|m| m.contribution).sum::<f64>(), group.total_return);
+    }
     // The basket holds each company once: (25 − 10 − 22.5 + 15.5) / 4 = 2 %; excess −3 pp: 中性.
     assert_eq!(verdict.basket.members.len(), 4);
     assert_close!(verdict.basket.total_return, 0.02);

@@ -134,6 +134,9 @@ fn price(inputs: &Inputs<'_>, holding: &Holding<'_>, end_date: NaiveDate, path: 
         end_close: end.close.value,
         total_return: holding.return_of(&end),
         local_return: holding.local_return_of(&end),
+        // Both depend on the group and the benchmark: set by `group`.
+        excess: f64::NAN,
+        contribution: f64::NAN,
         fx_base: holding.fx_base(),
         fx_end: end.fx,
         stale,
@@ -175,7 +178,14 @@ fn group(frame: &Frame<'_>, name: &str, name_en: &str, indices: &[usize], priced
         best_excess_date: best.map(|p| p.date),
         worst_excess: worst.map(|p| p.excess),
         worst_excess_date: worst.map(|p| p.date),
-        members: members.into_iter().map(|m| m.member.clone()).collect(),
+        members: members
+            .iter()
+            .map(|m| MemberReturn {
+                excess: m.member.total_return - frame.benchmark_return,
+                contribution: m.member.total_return / members.len() as f64,
+                ..m.member.clone()
+            })
+            .collect(),
         excluded,
         path,
     }

@@ -133,6 +133,8 @@ fn member_grid(sector: &GroupVerdict, currency: CurrencyMode) -> Grid {
         ("end date", false),
         ("end close", true),
         ("return", true),
+        ("excess", true),
+        ("contribution", true),
         ("note", false),
     ]);
     for member in &sector.members {
@@ -155,6 +157,8 @@ fn member_grid(sector: &GroupVerdict, currency: CurrencyMode) -> Grid {
             member.end_date.to_string(),
             close(member.end_close),
             percent(member.total_return),
+            points(member.excess),
+            percent(member.contribution),
             notes.join("; "),
         ]);
     }
@@ -164,6 +168,8 @@ fn member_grid(sector: &GroupVerdict, currency: CurrencyMode) -> Grid {
             excluded.symbol.to_string(),
             excluded.name.clone(),
             excluded.symbol.currency().to_string(),
+            dash(),
+            dash(),
             dash(),
             dash(),
             dash(),
