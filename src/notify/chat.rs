@@ -90,7 +90,7 @@ pub fn wecom(digest: &Digest, dedup_key: &str) -> Value {
             format!("> {}: {}, <font color=\"{}\">{}</font>{change}", line.name, line.figures, wecom_colour(line.state), line.state.short())
         })
         .collect();
-    let mut tail = digest.movers.clone();
+    let mut tail: Vec<String> = digest.movers.iter().chain(&digest.new_ratings).cloned().collect();
     if !digest.links.is_empty() {
         tail.push(digest.links.iter().map(|link| format!("[{}]({})", link.text, link.url)).collect::<Vec<_>>().join(" · "));
     }
@@ -108,7 +108,7 @@ pub fn dingtalk(digest: &Digest, dedup_key: &str) -> Value {
     let head = vec![format!("**{}**", digest.headline.text), String::new(), format!("#### {}", digest.title), String::new()];
     let sectors: Vec<String> = digest.sectors.iter().map(|line| format!("- {}", line.text())).collect();
     let mut tail = Vec::new();
-    for line in &digest.movers {
+    for line in digest.movers.iter().chain(&digest.new_ratings) {
         tail.extend([String::new(), line.clone()]);
     }
     if !digest.links.is_empty() {
@@ -135,7 +135,7 @@ pub fn slack(digest: &Digest, dedup_key: &str) -> Value {
     let headline = format!("*{} {}*{}", slack_escape(rating), slack_escape(state), slack_escape(rest));
     let head = vec![format!("*{}*", slack_escape(&digest.title))];
     let sectors: Vec<String> = digest.sectors.iter().map(|line| format!("• {}", slack_escape(&line.text()))).collect();
-    let tail: Vec<String> = digest.movers.iter().map(|line| slack_escape(line)).collect();
+    let tail: Vec<String> = digest.movers.iter().chain(&digest.new_ratings).map(|line| slack_escape(line)).collect();
     let section = fit_lines(&head, &sectors, &tail, "\n", SLACK_SECTION_LIMIT, |n| format!("• {}", omitted_sectors(n)));
     let mut context: Vec<String> = digest.links.iter().map(|link| format!("<{}|{}>", link.url, slack_escape(&link.text))).collect();
     context.push(ref_line(dedup_key));
@@ -158,7 +158,7 @@ pub fn feishu(digest: &Digest, dedup_key: &str) -> Value {
         if kept < digest.sectors.len() {
             content.push(text(&omitted_sectors(digest.sectors.len() - kept)));
         }
-        content.extend(digest.movers.iter().map(|line| text(line)));
+        content.extend(digest.movers.iter().chain(&digest.new_ratings).map(|line| text(line)));
         if !digest.links.is_empty() {
             let mut links = Vec::new();
             for (index, link) in digest.links.iter().enumerate() {
@@ -212,6 +212,7 @@ mod tests {
                 })
                 .collect(),
             movers: vec!["best this week: 腾讯 +5.00 %, 中国移动 +2.00 %".to_string()],
+            new_ratings: Vec::new(),
             links: vec![Link { text: "report page".to_string(), url: "https://rw.example.com/reports/r".to_string() }],
         }
     }
