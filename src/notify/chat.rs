@@ -226,12 +226,28 @@ mod tests {
 
     /// Each platform's text: WeCom and DingTalk markdown, the Slack section, the Feishu body.
     fn texts(sectors: usize) -> [(String, usize); 4] {
-        let digest = digest(sectors);
-        let wecom = wecom(&digest, KEY)["markdown"]["content"].as_str().unwrap().to_string();
-        let ding = dingtalk(&digest, KEY)["markdown"]["text"].as_str().unwrap().to_string();
-        let slack = slack(&digest, KEY)["blocks"][1]["text"]["text"].as_str().unwrap().to_string();
-        let feishu = feishu(&digest, KEY).to_string();
+        texts_of(&digest(sectors))
+    }
+
+    fn texts_of(digest: &Digest) -> [(String, usize); 4] {
+        let wecom = wecom(digest, KEY)["markdown"]["content"].as_str().unwrap().to_string();
+        let ding = dingtalk(digest, KEY)["markdown"]["text"].as_str().unwrap().to_string();
+        let slack = slack(digest, KEY)["blocks"][1]["text"]["text"].as_str().unwrap().to_string();
+        let feishu = feishu(digest, KEY).to_string();
         [(wecom, WECOM_LIMIT), (ding, BODY_TEXT_LIMIT), (slack, SLACK_SECTION_LIMIT), (feishu, BODY_TEXT_LIMIT)]
+    }
+
+    #[test]
+    fn every_platform_says_the_weeks_new_ratings_after_the_movers() {
+        let mut digest = digest(3);
+        digest.new_ratings = vec!["new rating 2023-05-15: 中兴通讯, 兴业证券 增持, first coverage".to_string()];
+        for (index, (text, _)) in texts_of(&digest).into_iter().enumerate() {
+            let movers = text.find("best this week").unwrap_or_else(|| panic!("platform {index}: {text}"));
+            let rating = text.find("new rating 2023-05-15: 中兴通讯").unwrap_or_else(|| panic!("platform {index}: {text}"));
+            assert!(movers < rating, "platform {index}: {text}");
+        }
+        // Without new ratings nothing is said of them.
+        assert!(texts(3).iter().all(|(text, _)| !text.contains("new rating")));
     }
 
     #[test]

@@ -198,6 +198,58 @@ mod tests {
     use super::*;
     use crate::analysis::model::ranked_moves as ranked;
 
+    fn call(code: &str, day: u32, change: Change, status: crate::analysis::ratings::CallStatus) -> ScoredCall {
+        use crate::analysis::ratings::{CallScore, UnscoredKind};
+        let date = chrono::NaiveDate::from_ymd_opt(2023, 5, day).unwrap();
+        let record = crate::ratings::RatingRecord {
+            info_code: code.to_string(),
+            symbol: "600941.SH".parse().unwrap(),
+            name: "中国移动".into(),
+            broker: "华泰证券".into(),
+            broker_full: String::new(),
+            analysts: String::new(),
+            date,
+            rating: "买入".into(),
+            normalized: Some("买入".into()),
+            normalized_value: None,
+            previous: (change != Change::FirstCoverage).then(|| "增持".to_string()),
+            previous_value: None,
+            change,
+            target_price: None,
+            title: String::new(),
+            pdf_url: String::new(),
+        };
+        let mut score = CallScore::unscored(UnscoredKind::BrokerRuleUnknown, "broker rule unknown: …".into());
+        if status == crate::analysis::ratings::CallStatus::Pending {
+            score = CallScore {
+                status,
+                horizon_end: date.checked_add_months(chrono::Months::new(6)),
+                horizon: Some("6 months".into()),
+                unscored: None,
+                reason: None,
+                ..score
+            };
+        }
+        ScoredCall { record, score }
+    }
+
+    #[test]
+    fn a_digest_names_five_changed_ratings_and_counts_the_rest() {
+        use crate::analysis::ratings::CallStatus::{Pending, Unscored};
+        // Seven changes (in the summary's order) and two maintained: five lines, "and 2 more",
+        // then the maintained count.
+        let mut calls: Vec<ScoredCall> = (0..7).map(|i| call(&format!("C{i}"), 15 + i, Change::Up, Pending)).collect();
+        calls[1] = call("F", 16, Change::FirstCoverage, Unscored);
+        calls.extend([call("M1", 15, Change::Maintained, Pending), call("M2", 16, Change::Maintained, Pending)]);
+        let lines = new_rating_lines(&calls);
+        assert_eq!(lines.len(), 7, "{lines:?}");
+        assert_eq!(lines[0], "new rating 2023-05-15: 中国移动, 华泰证券 买入, up (was 增持), pending, horizon end 2023-11-15 (6 months)");
+        assert_eq!(lines[1], "new rating 2023-05-16: 中国移动, 华泰证券 买入, first coverage, unscored: broker rule unknown");
+        assert_eq!(lines[5..], ["and 2 more changed or first ratings", "2 ratings maintained this week"]);
+        assert!(new_rating_lines(&calls[7..8]) == ["1 rating maintained this week"]);
+        assert!(new_rating_lines(&[]).is_empty());
+    }
+
     #[test]
     fn no_member_is_named_both_best_and_worst() {
         // Three members: one line, best to worst (two lists of two would name m1 twice).

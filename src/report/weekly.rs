@@ -48,7 +48,10 @@ fn new_ratings(doc: &mut Document, calls: &[ScoredCall]) {
         ]);
     }
     doc.table(grid);
-    doc.text("Each call is scored as a one-company report against its broker's own stock rule, as `ratings list` scores it.");
+    doc.text(
+        "Changes and first coverage first, then maintained; \"was\" is Eastmoney's previous normalised word. Each call is scored \
+         against its broker's own stock rule as of the week's end, as the ratings list scores it.",
+    );
     if !reasons.is_empty() {
         doc.text("Unscored:");
         doc.bullets(reasons);

@@ -19,8 +19,8 @@ use crate::ids::Week;
 use crate::notify::Notifier;
 use crate::pipeline::{self, AnalysisOptions, PipelineError, WeekSelection};
 use crate::providers::Providers;
-use crate::ratings::BrokerBook;
 use crate::providers::instruments::{InstrumentSources, ListSegment};
+use crate::ratings::BrokerBook;
 use crate::report::{self, Format};
 use crate::schedule::JobKind;
 use crate::store::{Store, StoreError};
@@ -264,7 +264,8 @@ impl LibraryJobs {
             )),
             None => None,
         };
-        BrokerBook::load(user.as_ref().map(|(file, text)| (file.as_str(), text.as_str()))).map_err(|error| JobError::Failed(error.to_string()))
+        BrokerBook::load(user.as_ref().map(|(file, text)| (file.as_str(), text.as_str())))
+            .map_err(|error| JobError::Failed(error.to_string()))
     }
 
     fn analysis_options(config: &Config) -> AnalysisOptions {

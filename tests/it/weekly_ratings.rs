@@ -100,7 +100,11 @@ fn the_weeks_ratings_on_the_watchlist_changes_and_first_coverage_first() {
     assert_eq!(rows.len(), 3, "{section}");
     assert!(rows[0].contains("中际旭创 300308.SZ") && rows[0].contains("增持") && rows[0].contains("up (was 中性)"), "{}", rows[0]);
     assert!(rows[0].contains("pending, horizon end 2024-05-17 (12 months)"), "{}", rows[0]);
-    assert!(rows[1].contains("first coverage") && rows[1].contains("55.50") && rows[1].contains("unscored: broker rule unknown"), "{}", rows[1]);
+    assert!(
+        rows[1].contains("first coverage") && rows[1].contains("55.50") && rows[1].contains("unscored: broker rule unknown"),
+        "{}",
+        rows[1]
+    );
     assert!(rows[2].contains("maintained (was 买入)") && rows[2].contains("120.00"), "{}", rows[2]);
     assert!(rows[2].contains("pending, horizon end 2023-11-15 (6 months)"), "{}", rows[2]);
     // The full reason under the table.
@@ -169,7 +173,16 @@ fn json_new_ratings_carry_the_ratings_list_fields() {
     let up = &new_ratings[0];
     assert_eq!(
         (&up["info_code"], &up["symbol"], &up["broker"], &up["date"], &up["rating"], &up["change"], &up["previous"], &up["status"]),
-        (&"AP-UP".into(), &"300308.SZ".into(), &"国泰君安".into(), &"2023-05-17".into(), &"增持".into(), &"up".into(), &"中性".into(), &"pending".into())
+        (
+            &"AP-UP".into(),
+            &"300308.SZ".into(),
+            &"国泰君安".into(),
+            &"2023-05-17".into(),
+            &"增持".into(),
+            &"up".into(),
+            &"中性".into(),
+            &"pending".into()
+        )
     );
     assert_eq!((&up["horizon_end"], &up["target_price"], &up["reason"]), (&"2024-05-17".into(), &Value::Null, &Value::Null));
     // Every field a `ratings list --format json` object has, under the same name.
