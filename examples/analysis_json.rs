@@ -34,6 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &store.report(arg(2)?)?,
             &pipeline::WeekSelection::Week(arg(3)?.parse()?),
             &options,
+            &ratingwatch::ratings::BrokerBook::load(None)?,
         )?)?,
         _ => return Err(USAGE.into()),
     };

@@ -13,15 +13,17 @@
 //! analysis's columns. Nothing is cached between calls: every verdict reads the database as
 //! it stands.
 
+use std::collections::HashSet;
+
 use chrono::{Days, NaiveDate};
 
 use crate::analysis::model::{Verdict, WeeklySummary};
 use crate::analysis::ratings::{self, CallScore, ScoredCall, UnscoredKind};
-use crate::analysis::{self, AnalysisError, Closes, Series, WeekSpec};
+use crate::analysis::{self, AnalysisError, Closes, CurrencyMode, Series, WeekSpec};
 use crate::catalog::ReportDef;
 use crate::ids::Week;
 use crate::ratings::{BrokerBook, RatingRecord};
-use crate::store::{Store, StoreError};
+use crate::store::{RatingsFilter, Store, StoreError};
 use crate::symbol::Symbol;
 
 pub use crate::analysis::AnalysisOptions;
@@ -80,12 +82,14 @@ pub fn verdict_all(store: &Store, as_of: NaiveDate, options: &AnalysisOptions) -
     Ok(verdicts)
 }
 
-/// The weekly summary of one report.
+/// The weekly summary of one report, with the week's new ratings on its watchlist scored
+/// with `book` (see [`new_ratings`]).
 pub fn weekly(
     store: &Store,
     report: &ReportDef,
     selection: &WeekSelection,
     options: &AnalysisOptions,
+    book: &BrokerBook,
 ) -> Result<WeeklySummary, PipelineError> {
     let week = selection.resolve();
     let closes = load_closes(store, report, week.cutoff.max(report.report_date))?;
@@ -119,7 +123,45 @@ pub fn weekly(
         }
         other => PipelineError::from(other),
     })?;
+    // The ratings published in the week: Monday to Sunday, or to the day a summary is asked
+    // as of (a later rating is news the summary could not have had).
+    let sunday = week.monday() + Days::new(6);
+    let last = match selection {
+        WeekSelection::AsOf(date) => (*date).min(sunday),
+        _ => sunday,
+    };
+    let mut summary = summary;
+    summary.new_ratings = new_ratings(store, report, week.monday(), last, book, options)?;
     Ok(summary)
+}
+
+/// Every stored rating on a company of `report`'s watchlist (a primary listing or an
+/// alternate) published from `first` to `last`, scored as of `last` with its broker's rule
+/// ([`score_ratings`]), in the weekly summary's order ([`ratings::week_order`]).
+pub fn new_ratings(
+    store: &Store,
+    report: &ReportDef,
+    first: NaiveDate,
+    last: NaiveDate,
+    book: &BrokerBook,
+    options: &AnalysisOptions,
+) -> Result<Vec<ScoredCall>, PipelineError> {
+    let watchlist: HashSet<&Symbol> =
+        report.companies.iter().flat_map(|company| std::iter::once(&company.symbol).chain(&company.alternates)).collect();
+    let records: Vec<RatingRecord> = store
+        .ratings(&RatingsFilter { since: Some(first), until: Some(last), ..Default::default() })?
+        .into_iter()
+        .filter(|record| watchlist.contains(&record.symbol))
+        .collect();
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
+    // A call is scored in CNY like `ratings list`: a summary asked in local currency says so
+    // for its sectors, not for the broker's rule.
+    let options = AnalysisOptions { currency: CurrencyMode::Cny, ..options.clone() };
+    let mut calls = score_ratings(store, records, book, last, &options)?;
+    ratings::week_order(&mut calls);
+    Ok(calls)
 }
 
 /// Whether the market was closed for `week`: the benchmark has no close in it (Monday

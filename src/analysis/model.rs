@@ -227,6 +227,13 @@ pub struct WeeklySummary {
     pub stale_members: Vec<StaleMember>,
     pub warnings: Vec<String>,
     pub method: String,
+    /// Every stored rating on a watchlist company published in the week (Monday to Sunday, or
+    /// to the as-of day of a summary asked as of a day), scored as of the week's last day:
+    /// changes and first coverage first, then maintained ([`super::ratings::week_order`]).
+    /// Filled by `pipeline::weekly`; the report module writes it as JSON `new_ratings`, in the
+    /// field names of `ratings list --format json`, so the model does not serialize it.
+    #[serde(skip)]
+    pub new_ratings: Vec<super::ratings::ScoredCall>,
 }
 
 /// A sector's (or the basket's) excess path, for charts.

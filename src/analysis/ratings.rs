@@ -30,7 +30,7 @@ use serde::Serialize;
 
 use super::model::{Status, Verdict};
 use crate::catalog::{Company, ReportDef};
-use crate::ratings::{BrokerBook, Horizon, RatingRecord, RuleGap};
+use crate::ratings::{BrokerBook, Change, Horizon, RatingRecord, RuleGap};
 
 /// A call's verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
@@ -171,6 +171,18 @@ pub fn score_from_verdict(report: &ReportDef, horizon: &Horizon, verdict: &Verdi
         unscored: None,
         reason: None,
     }
+}
+
+/// The order of a weekly summary's new ratings: changes (up or down) and first coverage
+/// first, then maintained; inside each part by publish date, company, broker and info code.
+pub fn week_order(calls: &mut [ScoredCall]) {
+    calls.sort_by(|a, b| {
+        let key = |call: &ScoredCall| {
+            let r = &call.record;
+            (r.change == Change::Maintained, r.date, r.symbol.to_string(), r.broker.clone(), r.info_code.clone())
+        };
+        key(a).cmp(&key(b))
+    });
 }
 
 /// What the track record is grouped by.

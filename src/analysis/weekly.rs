@@ -139,6 +139,7 @@ pub fn compute_weekly(
         stale_members,
         warnings,
         method: inputs.method(&format!("week {previous_as_of} to {as_of}")),
+        new_ratings: Vec::new(),
     })
 }
 

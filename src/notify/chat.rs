@@ -90,7 +90,7 @@ pub fn wecom(digest: &Digest, dedup_key: &str) -> Value {
             format!("> {}: {}, <font color=\"{}\">{}</font>{change}", line.name, line.figures, wecom_colour(line.state), line.state.short())
         })
         .collect();
-    let mut tail = digest.movers.clone();
+    let mut tail: Vec<String> = digest.movers.iter().chain(&digest.new_ratings).cloned().collect();
     if !digest.links.is_empty() {
         tail.push(digest.links.iter().map(|link| format!("[{}]({})", link.text, link.url)).collect::<Vec<_>>().join(" · "));
     }
@@ -108,7 +108,7 @@ pub fn dingtalk(digest: &Digest, dedup_key: &str) -> Value {
     let head = vec![format!("**{}**", digest.headline.text), String::new(), format!("#### {}", digest.title), String::new()];
     let sectors: Vec<String> = digest.sectors.iter().map(|line| format!("- {}", line.text())).collect();
     let mut tail = Vec::new();
-    for line in &digest.movers {
+    for line in digest.movers.iter().chain(&digest.new_ratings) {
         tail.extend([String::new(), line.clone()]);
     }
     if !digest.links.is_empty() {
@@ -135,7 +135,7 @@ pub fn slack(digest: &Digest, dedup_key: &str) -> Value {
     let headline = format!("*{} {}*{}", slack_escape(rating), slack_escape(state), slack_escape(rest));
     let head = vec![format!("*{}*", slack_escape(&digest.title))];
     let sectors: Vec<String> = digest.sectors.iter().map(|line| format!("• {}", slack_escape(&line.text()))).collect();
-    let tail: Vec<String> = digest.movers.iter().map(|line| slack_escape(line)).collect();
+    let tail: Vec<String> = digest.movers.iter().chain(&digest.new_ratings).map(|line| slack_escape(line)).collect();
     let section = fit_lines(&head, &sectors, &tail, "\n", SLACK_SECTION_LIMIT, |n| format!("• {}", omitted_sectors(n)));
     let mut context: Vec<String> = digest.links.iter().map(|link| format!("<{}|{}>", link.url, slack_escape(&link.text))).collect();
     context.push(ref_line(dedup_key));
@@ -158,7 +158,7 @@ pub fn feishu(digest: &Digest, dedup_key: &str) -> Value {
         if kept < digest.sectors.len() {
             content.push(text(&omitted_sectors(digest.sectors.len() - kept)));
         }
-        content.extend(digest.movers.iter().map(|line| text(line)));
+        content.extend(digest.movers.iter().chain(&digest.new_ratings).map(|line| text(line)));
         if !digest.links.is_empty() {
             let mut links = Vec::new();
             for (index, link) in digest.links.iter().enumerate() {
@@ -212,6 +212,7 @@ mod tests {
                 })
                 .collect(),
             movers: vec!["best this week: 腾讯 +5.00 %, 中国移动 +2.00 %".to_string()],
+            new_ratings: Vec::new(),
             links: vec![Link { text: "report page".to_string(), url: "https://rw.example.com/reports/r".to_string() }],
         }
     }
@@ -225,12 +226,28 @@ mod tests {
 
     /// Each platform's text: WeCom and DingTalk markdown, the Slack section, the Feishu body.
     fn texts(sectors: usize) -> [(String, usize); 4] {
-        let digest = digest(sectors);
-        let wecom = wecom(&digest, KEY)["markdown"]["content"].as_str().unwrap().to_string();
-        let ding = dingtalk(&digest, KEY)["markdown"]["text"].as_str().unwrap().to_string();
-        let slack = slack(&digest, KEY)["blocks"][1]["text"]["text"].as_str().unwrap().to_string();
-        let feishu = feishu(&digest, KEY).to_string();
+        texts_of(&digest(sectors))
+    }
+
+    fn texts_of(digest: &Digest) -> [(String, usize); 4] {
+        let wecom = wecom(digest, KEY)["markdown"]["content"].as_str().unwrap().to_string();
+        let ding = dingtalk(digest, KEY)["markdown"]["text"].as_str().unwrap().to_string();
+        let slack = slack(digest, KEY)["blocks"][1]["text"]["text"].as_str().unwrap().to_string();
+        let feishu = feishu(digest, KEY).to_string();
         [(wecom, WECOM_LIMIT), (ding, BODY_TEXT_LIMIT), (slack, SLACK_SECTION_LIMIT), (feishu, BODY_TEXT_LIMIT)]
+    }
+
+    #[test]
+    fn every_platform_says_the_weeks_new_ratings_after_the_movers() {
+        let mut digest = digest(3);
+        digest.new_ratings = vec!["new rating 2023-05-15: 中兴通讯, 兴业证券 增持, first coverage".to_string()];
+        for (index, (text, _)) in texts_of(&digest).into_iter().enumerate() {
+            let movers = text.find("best this week").unwrap_or_else(|| panic!("platform {index}: {text}"));
+            let rating = text.find("new rating 2023-05-15: 中兴通讯").unwrap_or_else(|| panic!("platform {index}: {text}"));
+            assert!(movers < rating, "platform {index}: {text}");
+        }
+        // Without new ratings nothing is said of them.
+        assert!(texts(3).iter().all(|(text, _)| !text.contains("new rating")));
     }
 
     #[test]

@@ -149,7 +149,7 @@ pub fn render_weekly(summary: &WeeklySummary, format: Format) -> String {
 /// benchmark, the best and worst members, data freshness and the method line.
 pub fn render_weekly_with(summary: &WeeklySummary, format: Format, options: &RenderOptions) -> String {
     match format {
-        Format::Json => json(&Headed { headline: Headline::of_weekly(summary, options), document: summary }),
+        Format::Json => json(&WeeklyJson::new(summary, options)),
         Format::Csv => weekly::csv(summary),
         Format::Table => weekly::document(summary, options).to_terminal_within(options.width),
         Format::Markdown => weekly::document(summary, options).to_markdown(),
@@ -166,6 +166,26 @@ struct Headed<'a, T: serde::Serialize> {
     document: &'a T,
 }
 
+/// The weekly summary's JSON: its headline, the model's fields, and `new_ratings`, each an
+/// object with the fields of a `ratings list --format json` row.
+#[derive(serde::Serialize)]
+struct WeeklyJson<'a> {
+    headline: Headline,
+    #[serde(flatten)]
+    document: &'a WeeklySummary,
+    new_ratings: Vec<RatingRow<'a>>,
+}
+
+impl<'a> WeeklyJson<'a> {
+    fn new(summary: &'a WeeklySummary, options: &RenderOptions) -> WeeklyJson<'a> {
+        WeeklyJson {
+            headline: Headline::of_weekly(summary, options),
+            document: summary,
+            new_ratings: summary.new_ratings.iter().map(RatingRow::of).collect(),
+        }
+    }
+}
+
 /// The verdict's JSON document as a value: what `verdict --format json` prints (there in the
 /// model's field order) and what the generic webhook carries as `data`; one serialisation.
 pub fn verdict_json(verdict: &Verdict, options: &RenderOptions) -> serde_json::Value {
@@ -174,7 +194,7 @@ pub fn verdict_json(verdict: &Verdict, options: &RenderOptions) -> serde_json::V
 
 /// The weekly summary's JSON document as a value (`report --format json`, the webhook's `data`).
 pub fn weekly_json(summary: &WeeklySummary, options: &RenderOptions) -> serde_json::Value {
-    to_value(&Headed { headline: Headline::of_weekly(summary, options), document: summary })
+    to_value(&WeeklyJson::new(summary, options))
 }
 
 fn to_value<T: serde::Serialize>(value: &T) -> serde_json::Value {

@@ -8,6 +8,99 @@ use super::headline::{Headline, week_state};
 use super::numbers::{csv_fraction, percent, points};
 use super::verdict::{display_name, finish, write_records};
 use crate::analysis::model::{MemberMove, SectorWeek, WeeklySummary};
+use crate::analysis::ratings::{CallScore, CallStatus, ScoredCall};
+use crate::ratings::{Change, RatingRecord};
+
+/// The section's title.
+const NEW_RATINGS: &str = "New ratings on the watchlist this week";
+
+/// The week's new ratings on the watchlist, in the model's order (changes and first coverage
+/// first); a week without one is one line saying so.
+fn new_ratings(doc: &mut Document, calls: &[ScoredCall]) {
+    if calls.is_empty() {
+        doc.text(format!("{NEW_RATINGS}: none."));
+        return;
+    }
+    doc.heading(NEW_RATINGS);
+    let mut grid = Grid::new(&[
+        ("date", false),
+        ("company", false),
+        ("broker", false),
+        ("rating", false),
+        ("change", false),
+        ("target", true),
+        ("verdict so far", false),
+    ]);
+    let mut reasons = Vec::new();
+    for call in calls {
+        let r = &call.record;
+        if let Some(reason) = &call.score.reason {
+            reasons.push(format!("{} {} {} on {}: {reason}", r.info_code, r.broker, r.rating, r.name));
+        }
+        grid.row(vec![
+            r.date.to_string(),
+            format!("{} {}", r.name, r.symbol),
+            r.broker.clone(),
+            rating_word(r).to_string(),
+            change_text(r),
+            target_text(r.target_price).unwrap_or_else(|| "–".to_string()),
+            verdict_so_far(&call.score),
+        ]);
+    }
+    doc.table(grid);
+    doc.text(
+        "Changes and first coverage first, then maintained; \"was\" is Eastmoney's previous normalised word. Each call is scored \
+         against its broker's own stock rule as of the week's end, as the ratings list scores it.",
+    );
+    if !reasons.is_empty() {
+        doc.text("Unscored:");
+        doc.bullets(reasons);
+    }
+}
+
+/// The broker's own word, or a dash when the report states none.
+pub(super) fn rating_word(record: &RatingRecord) -> &str {
+    if record.rating.is_empty() { "–" } else { &record.rating }
+}
+
+/// `up (was 增持)`, `down (was 买入)`, `maintained (was 买入)`, `first coverage`: the change
+/// with Eastmoney's previous normalised word.
+pub(super) fn change_text(record: &RatingRecord) -> String {
+    let change = match record.change {
+        Change::FirstCoverage => return "first coverage".to_string(),
+        Change::Up => "up",
+        Change::Down => "down",
+        Change::Maintained => "maintained",
+    };
+    match &record.previous {
+        Some(previous) => format!("{change} (was {previous})"),
+        None => change.to_string(),
+    }
+}
+
+/// `120.00`, or `None` when the report gives no target price.
+pub(super) fn target_text(target: Option<f64>) -> Option<String> {
+    target.map(|price| format!("{price:.2}"))
+}
+
+/// `pending, horizon end 2023-11-16 (6 months)`, `held (+15.00 pp)`, `unscored: broker rule
+/// unknown`: the call's verdict as of the week's end.
+pub(super) fn verdict_so_far(score: &CallScore) -> String {
+    let excess = score.excess.map(|excess| format!(" ({})", points(excess))).unwrap_or_default();
+    match score.status {
+        CallStatus::Pending => match (score.horizon_end, &score.horizon) {
+            (Some(end), Some(horizon)) => format!("pending, horizon end {end} ({horizon})"),
+            (Some(end), None) => format!("pending, horizon end {end}"),
+            _ => "pending".to_string(),
+        },
+        CallStatus::Held => format!("held{excess}"),
+        CallStatus::NotHeld => format!("not held{excess}"),
+        CallStatus::Unscored => match score.unscored {
+            Some(kind) => format!("unscored: {}", <&'static str>::from(kind).replace('_', " ")),
+            None => "unscored".to_string(),
+        },
+    }
+}
 
 pub fn document(summary: &WeeklySummary, options: &RenderOptions) -> Document {
     let mut doc = Document::new(format!("Weekly summary {}: {}", summary.week, summary.title));
@@ -78,6 +171,8 @@ pub fn document(summary: &WeeklySummary, options: &RenderOptions) -> Document {
     }
     doc.table(movers);
 
+    new_ratings(&mut doc, &summary.new_ratings);
+
     doc.heading("Data freshness");
     let mut freshness = Grid::new(&[("market", false), ("latest close", false)]);
     for market in &summary.freshness {
@@ -142,9 +237,50 @@ pub fn csv(summary: &WeeklySummary) -> String {
     for (kind, sector) in rows {
         records.push(row(summary, kind, sector));
     }
+    // A week with new ratings adds their columns (named as in `ratings list --format csv`)
+    // and one `new_rating` row each; a week without keeps the sector file's columns.
+    if !summary.new_ratings.is_empty() {
+        records[0].extend(RATING_COLUMNS.iter().map(|name| name.to_string()));
+        for record in &mut records[1..] {
+            record.extend(RATING_COLUMNS.iter().map(|_| String::new()));
+        }
+        for call in &summary.new_ratings {
+            let (r, s) = (&call.record, &call.score);
+            let mut record = vec![
+                summary.report_id.clone(),
+                summary.week.to_string(),
+                summary.as_of.to_string(),
+                summary.previous_as_of.to_string(),
+                "new_rating".to_string(),
+                r.name.clone(),
+            ];
+            record.extend((record.len()..header.len()).map(|_| String::new()));
+            let status: &'static str = s.status.into();
+            let change: &'static str = r.change.into();
+            record.extend([
+                r.info_code.clone(),
+                r.symbol.to_string(),
+                r.broker.clone(),
+                r.date.to_string(),
+                r.rating.clone(),
+                change.to_string(),
+                r.previous.clone().unwrap_or_default(),
+                target_text(r.target_price).unwrap_or_default(),
+                status.to_string(),
+                s.horizon_end.map(|date| date.to_string()).unwrap_or_default(),
+                s.horizon.clone().unwrap_or_default(),
+                s.reason.clone().unwrap_or_default(),
+            ]);
+            records.push(record);
+        }
+    }
     write_records(&mut writer, &records);
     finish(writer)
 }
+
+/// The columns a `new_rating` row fills, after the sector columns.
+const RATING_COLUMNS: [&str; 12] =
+    ["info_code", "symbol", "broker", "date", "rating", "change", "previous", "target_price", "status", "horizon_end", "horizon", "reason"];
 
 fn row(summary: &WeeklySummary, kind: &str, sector: &SectorWeek) -> Vec<String> {
     vec![

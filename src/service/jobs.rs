@@ -20,6 +20,7 @@ use crate::notify::Notifier;
 use crate::pipeline::{self, AnalysisOptions, PipelineError, WeekSelection};
 use crate::providers::Providers;
 use crate::providers::instruments::{InstrumentSources, ListSegment};
+use crate::ratings::BrokerBook;
 use crate::report::{self, Format};
 use crate::schedule::JobKind;
 use crate::store::{Store, StoreError};
@@ -252,6 +253,21 @@ impl LibraryJobs {
         Ok(JobOutcome { counts, status })
     }
 
+    /// The built-in broker rules with `ratings.brokers_file` laid over them (as `ratings list`
+    /// loads them), for the weekly summary's new ratings.
+    fn broker_book(config: &Config) -> Result<BrokerBook, JobError> {
+        let user = match &config.ratings.brokers_file {
+            Some(path) => Some((
+                path.display().to_string(),
+                std::fs::read_to_string(path)
+                    .map_err(|error| JobError::Failed(format!("cannot read ratings.brokers_file {}: {error}", path.display())))?,
+            )),
+            None => None,
+        };
+        BrokerBook::load(user.as_ref().map(|(file, text)| (file.as_str(), text.as_str())))
+            .map_err(|error| JobError::Failed(error.to_string()))
+    }
+
     fn analysis_options(config: &Config) -> AnalysisOptions {
         AnalysisOptions { currency: CurrencyMode::Cny, stale_after_trading_days: config.analysis.stale_after_trading_days }
     }
@@ -304,6 +320,8 @@ impl LibraryJobs {
             let mut store = Store::open(&config.database.path)?;
             let selection = WeekSelection::Week(week);
             let options = LibraryJobs::analysis_options(&config);
+            // Read at each run, so an edited `ratings.brokers_file` counts from the next summary.
+            let book = LibraryJobs::broker_book(&config)?;
             let mut written = 0usize;
             let mut problems = Vec::new();
             let mut no_prices = Vec::new();
@@ -326,7 +344,7 @@ impl LibraryJobs {
                     }
                     // A week without a benchmark close has no summary (`pipeline::weekly`'s
                     // rule): nothing is written, recorded or queued for it.
-                    let summary = match pipeline::weekly(&store, &report, &selection, &options) {
+                    let summary = match pipeline::weekly(&store, &report, &selection, &options, &book) {
                         Err(PipelineError::Analysis(AnalysisError::NoPricesInWeek {
                             week_start,
                             week_end,

@@ -13,6 +13,7 @@ use crate::catalog::ReportDef;
 use crate::config::Config;
 use crate::pipeline::{self, AnalysisOptions, PipelineError, WeekSelection};
 use crate::prices::Bar;
+use crate::ratings::BrokerBook;
 use crate::report::{ArchiveWeek, FinalVerdict, Headline, RenderOptions};
 use crate::status::{self, StatusReport};
 use crate::store::{ReportRow, Store, WatchlistEntry, WrittenSummary};
@@ -55,9 +56,23 @@ pub fn weekly(
     currency: CurrencyMode,
 ) -> Result<(ReportDef, WeeklySummary, RenderOptions), WebError> {
     let report = report(store, id)?;
-    let summary = pipeline::weekly(store, &report, &WeekSelection::Week(week), &analysis_options(config, currency))?;
+    let summary = pipeline::weekly(store, &report, &WeekSelection::Week(week), &analysis_options(config, currency), &broker_book(config)?)?;
     let options = RenderOptions::from_rule(&report.rule);
     Ok((report, summary, options))
+}
+
+/// The built-in broker rules with `ratings.brokers_file` laid over them, as the CLI loads
+/// them; a file that cannot be read or parsed is the server's error (logged with its name).
+fn broker_book(config: &Config) -> Result<BrokerBook, WebError> {
+    let user = match &config.ratings.brokers_file {
+        Some(path) => Some((
+            path.display().to_string(),
+            std::fs::read_to_string(path)
+                .map_err(|error| WebError::internal(format!("cannot read ratings.brokers_file {}: {error}", path.display())))?,
+        )),
+        None => None,
+    };
+    BrokerBook::load(user.as_ref().map(|(file, text)| (file.as_str(), text.as_str()))).map_err(WebError::internal)
 }
 
 /// `ratingwatch verdict --all --as-of DATE`: every report dated on or before `as_of`.

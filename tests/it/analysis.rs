@@ -20,6 +20,7 @@ use chrono::NaiveDate;
 use ratingwatch::analysis::AnalysisError;
 use ratingwatch::analysis::model::Status;
 use ratingwatch::pipeline::{self, AnalysisOptions, PipelineError, WeekSelection};
+use ratingwatch::ratings::BrokerBook;
 use ratingwatch::store::Store;
 
 use crate::support::{self, SMALL_REPORT};
@@ -102,7 +103,14 @@ fn a_week_without_a_benchmark_close_has_no_weekly_summary() {
     let dir = tempfile::tempdir().unwrap();
     let store = imported(dir.path());
     let week = WeekSelection::Week("2023-W21".parse().unwrap());
-    let err = pipeline::weekly(&store, &store.report(SMALL_REPORT).unwrap(), &week, &AnalysisOptions::default()).unwrap_err();
+    let err = pipeline::weekly(
+        &store,
+        &store.report(SMALL_REPORT).unwrap(),
+        &week,
+        &AnalysisOptions::default(),
+        &BrokerBook::load(None).unwrap(),
+    )
+    .unwrap_err();
     assert!(
         matches!(&err, PipelineError::Analysis(AnalysisError::NoPricesInWeek { week_start, week_end, latest_close, .. })
             if (*week_start, *week_end, *latest_close) == (d(5, 22), d(5, 26), d(5, 19))),
@@ -122,7 +130,14 @@ fn weekly_end_to_end_through_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let store = imported(dir.path());
     let week = WeekSelection::Week("2023-W33".parse().unwrap());
-    let summary = pipeline::weekly(&store, &store.report(SMALL_REPORT).unwrap(), &week, &AnalysisOptions::default()).unwrap();
+    let summary = pipeline::weekly(
+        &store,
+        &store.report(SMALL_REPORT).unwrap(),
+        &week,
+        &AnalysisOptions::default(),
+        &BrokerBook::load(None).unwrap(),
+    )
+    .unwrap();
     // W33 is Mon 08-14 … Fri 08-18; the index 4160 on 08-11 → 4242 on 08-18: 82 / 4160.
     assert_eq!((summary.previous_as_of, summary.as_of), (d(8, 11), d(8, 18)));
     assert!(close_to(summary.benchmark_week_return, 82.0 / 4160.0));
@@ -177,12 +192,19 @@ fn bad_input_is_a_clear_error() {
     assert!(err.to_string().ends_with("pass --as-of 2023-02-14 or later"), "{err}");
     // 2023-W05 ends on Friday 2023-02-03; the first week with a Friday on or after Tuesday
     // 2023-02-14 is 2023-W07 (Friday 2023-02-17).
-    let err = pipeline::weekly(&store, &report, &WeekSelection::Week(ratingwatch::ids::Week::new(2023, 5).unwrap()), &options).unwrap_err();
+    let err = pipeline::weekly(
+        &store,
+        &report,
+        &WeekSelection::Week(ratingwatch::ids::Week::new(2023, 5).unwrap()),
+        &options,
+        &BrokerBook::load(None).unwrap(),
+    )
+    .unwrap_err();
     assert!(matches!(err, PipelineError::WeekBeforeReport { .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
         "week 2023-W05 measured to 2023-02-03 is before the report date 2023-02-14 of `zheshang-2023-02-14-chatgpt`; choose --week 2023-W07 or later"
     );
-    let err = pipeline::weekly(&store, &report, &WeekSelection::AsOf(d(2, 10)), &options).unwrap_err();
+    let err = pipeline::weekly(&store, &report, &WeekSelection::AsOf(d(2, 10)), &options, &BrokerBook::load(None).unwrap()).unwrap_err();
     assert!(err.to_string().ends_with("choose --as-of 2023-02-14 or later"), "{err}");
 }

@@ -20,3 +20,4 @@ mod service;
 mod support;
 mod sync;
 mod web;
+mod weekly_ratings;
