@@ -427,6 +427,19 @@ impl ReportDef {
     pub fn rating_label(&self) -> &Label {
         self.rule.label(self.rating)
     }
+
+    /// The sectors that hold `symbol` (by its main listing), in the report's order.
+    pub fn sectors_of(&self, symbol: &Symbol) -> Vec<&Sector> {
+        self.sectors.iter().filter(|sector| sector.members.iter().any(|member| &member.symbol == symbol)).collect()
+    }
+
+    /// This report narrowed to one of its companies: same rule, dates, benchmark and FX, the
+    /// company alone as its basket (no sectors). Its verdict is that company's own against the
+    /// report's benchmark and bands; `None` when the report does not hold it.
+    pub fn narrowed_to(&self, symbol: &Symbol) -> Option<ReportDef> {
+        let company = self.company(symbol)?.clone();
+        Some(ReportDef { companies: vec![company], sectors: Vec::new(), ..self.clone() })
+    }
 }
 
 /// A report file that cannot be used. `line` is 1-based where the fault has a place.

@@ -17,7 +17,7 @@ use std::collections::HashSet;
 
 use chrono::{Days, NaiveDate};
 
-use crate::analysis::model::{Verdict, WeeklySummary};
+use crate::analysis::model::{SecurityInReport, Verdict, WeeklySummary};
 use crate::analysis::ratings::{self, CallScore, ScoredCall, UnscoredKind};
 use crate::analysis::{self, AnalysisError, Closes, CurrencyMode, Series, WeekSpec};
 use crate::catalog::ReportDef;
@@ -162,6 +162,37 @@ pub fn new_ratings(
     let mut calls = score_ratings(store, records, book, last, &options)?;
     ratings::week_order(&mut calls);
     Ok(calls)
+}
+
+/// `symbol` in every loaded report that holds it, in the store's report order: each report narrowed
+/// to the company and asked for its verdict as of `as_of` (the same loading and analysis as a
+/// report's). A report whose verdict cannot be computed for it (no close on or before the
+/// report date, an as-of date before the report) carries the reason instead.
+pub fn security(
+    store: &Store,
+    symbol: &Symbol,
+    as_of: NaiveDate,
+    options: &AnalysisOptions,
+) -> Result<Vec<SecurityInReport>, PipelineError> {
+    let mut found = Vec::new();
+    for row in store.reports()? {
+        let report = store.report(&row.id)?;
+        let Some(narrowed) = report.narrowed_to(symbol) else { continue };
+        let verdict = match verdict(store, &narrowed, as_of, options) {
+            Ok(verdict) => Ok(verdict),
+            Err(PipelineError::Analysis(error)) => Err(error.to_string()),
+            Err(other) => return Err(other),
+        };
+        found.push(SecurityInReport {
+            report_id: report.id.clone(),
+            title: report.title.clone(),
+            broker: report.broker.clone(),
+            name: narrowed.companies[0].name.clone(),
+            sectors: report.sectors_of(symbol).iter().map(|sector| (sector.name.clone(), sector.name_en.clone())).collect(),
+            verdict,
+        });
+    }
+    Ok(found)
 }
 
 /// Whether the market was closed for `week`: the benchmark has no close in it (Monday

@@ -242,3 +242,18 @@ pub struct NamedPath {
     pub name: String,
     pub points: Vec<PathPoint>,
 }
+
+/// One security in one loaded report that holds it: the report narrowed to that company
+/// ([`crate::catalog::ReportDef::narrowed_to`]), so `verdict` is the company's own return,
+/// excess and path against the report's benchmark and bands, or why it has none.
+#[derive(Clone, Debug)]
+pub struct SecurityInReport {
+    pub report_id: String,
+    pub title: String,
+    pub broker: String,
+    /// The company's name as the report writes it.
+    pub name: String,
+    /// The report's sectors holding the company: (name, English name).
+    pub sectors: Vec<(String, String)>,
+    pub verdict: Result<Verdict, String>,
+}

@@ -103,24 +103,32 @@ pub struct RenderOptions {
     /// The terminal's width in columns, to fit [`Format::Table`] tables in; `None` (a pipe, a
     /// file, every other format) draws them at their full width.
     pub width: Option<u16>,
+    /// HTML for the dashboard: member tables link each symbol to `/securities/<SYMBOL>` (a
+    /// file or a message has no dashboard to link into).
+    pub security_links: bool,
 }
 
 impl Default for RenderOptions {
     fn default() -> Self {
         let labels = [Label::new("看好", "overweight"), Label::new("中性", "neutral"), Label::new("看淡", "underweight")];
         let bands = three_tier_bands(1000, -1000, labels);
-        RenderOptions { boundaries: boundaries(&bands), width: None }
+        RenderOptions { boundaries: boundaries(&bands), width: None, security_links: false }
     }
 }
 
 impl RenderOptions {
     pub fn from_rule(rule: &RatingRule) -> RenderOptions {
-        RenderOptions { boundaries: rule.boundaries(), width: None }
+        RenderOptions { boundaries: rule.boundaries(), width: None, security_links: false }
     }
 
     /// These options with tables fitted to `width` columns (see [`RenderOptions::width`]).
     pub fn within(self, width: Option<u16>) -> RenderOptions {
         RenderOptions { width, ..self }
+    }
+
+    /// These options with member symbols linked for the dashboard (see [`RenderOptions::security_links`]).
+    pub fn with_security_links(self) -> RenderOptions {
+        RenderOptions { security_links: true, ..self }
     }
 }
 

@@ -7,11 +7,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use maud::{Markup, PreEscaped, html};
 
-use super::Headline;
+use super::chart::{ChartSpec, chart_svg};
 use super::doc::badge;
+use super::numbers::{close, percent, points};
+use super::{Headline, RenderOptions};
+use crate::analysis::model::{NamedPath, SecurityInReport};
 use crate::catalog::ReportDef;
 use crate::status::{MarketStatus, StatusReport};
 use crate::store::ReportRow;
+use crate::symbol::Symbol;
 
 /// A time in the configured zone, `2026-11-27 16:30 CST`: the one form every page and the
 /// status text write.
@@ -104,6 +108,63 @@ fn report_list(reports: &[ReportRow], query: &str) -> Markup {
                         " — " (report.broker) ", " (report.report_date) ", " (report.rating) ", "
                         (report.companies) " companies in " (report.sectors) " sectors · "
                         a href={ "/reports/" (report.id) "/weeks" } { "weekly summaries" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `/securities/<SYMBOL>`: the company in each report that holds it, each section led by the
+/// headline of the report's rule applied to the company alone, then its closes, return and
+/// excess, and its excess path against the report's bands (`boundaries` per entry, from the
+/// report's rule).
+pub fn security(symbol: &Symbol, entries: &[(SecurityInReport, RenderOptions)], as_of: NaiveDate) -> Markup {
+    let name = entries.first().map_or("", |(entry, _)| entry.name.as_str());
+    html! {
+        h1 { (symbol) " " (name) }
+        p { "In " (entries.len()) @if entries.len() == 1 { " report" } @else { " reports" } ", as of " (as_of)
+            ": each report's rule applied to this company alone (its return from the report's base close against the report's benchmark)." }
+        @for (entry, options) in entries {
+            h2 { a href={ "/reports/" (entry.report_id) } { (entry.title) } " (" (entry.broker) ")" }
+            p { "Sectors: "
+                @for (index, (zh, en)) in entry.sectors.iter().enumerate() {
+                    @if index > 0 { ", " } (zh) @if !en.is_empty() { " " (en) }
+                }
+                @if entry.sectors.is_empty() { "–" }
+            }
+            @match &entry.verdict {
+                Err(reason) => p.notice { "No verdict for this company: " (reason) },
+                Ok(verdict) => {
+                    @let headline = Headline::of_verdict(verdict, options);
+                    (PreEscaped(badge(&headline.text, headline.state, None)))
+                    @if let Some(member) = verdict.basket.members.first() {
+                        table.cards {
+                            thead { tr { th { "base date" } th.num { "base close" } th { "end date" } th.num { "end close" } th.num { "return" }
+                                th.num { (verdict.benchmark.name) } th.num { "excess" } th { "implied" } th { "note" } } }
+                            tbody { tr {
+                                td data-label="base date" { (member.base_date) }
+                                td.num data-label="base close" { (close(member.base_close)) " " (member.currency) }
+                                td data-label="end date" { (member.end_date) }
+                                td.num data-label="end close" { (close(member.end_close)) }
+                                td.num data-label="return" { (percent(member.total_return)) }
+                                td.num data-label=(verdict.benchmark.name) { (percent(verdict.benchmark.total_return)) }
+                                td.num data-label="excess" { (points(member.excess)) }
+                                td data-label="implied" { (verdict.basket.implied_rating) }
+                                td data-label="note" { @if member.stale { "stale" } }
+                            } }
+                        }
+                    }
+                    figure.chart {
+                        (PreEscaped(chart_svg(&ChartSpec {
+                            title: name,
+                            benchmark_name: &verdict.benchmark.name,
+                            report_date: verdict.report_date,
+                            horizon_end: verdict.horizon_end,
+                            paths: &[NamedPath { name: name.to_string(), points: verdict.basket.path.clone() }],
+                            emphasised: Some(name),
+                            boundaries: &options.boundaries,
+                        })))
                     }
                 }
             }

@@ -104,7 +104,7 @@ pub fn document(verdict: &Verdict, options: &RenderOptions) -> Document {
 
     for sector in &verdict.sectors {
         doc.heading(format!("Members: {}", display_name(&sector.name, &sector.name_en)));
-        doc.table(member_grid(sector, verdict.currency));
+        doc.table(member_grid(sector, verdict.currency, options.security_links));
     }
 
     if !verdict.warnings.is_empty() {
@@ -123,7 +123,7 @@ fn member_count(group: &GroupVerdict) -> String {
     }
 }
 
-fn member_grid(sector: &GroupVerdict, currency: CurrencyMode) -> Grid {
+fn member_grid(sector: &GroupVerdict, currency: CurrencyMode, links: bool) -> Grid {
     let mut grid = Grid::new(&[
         ("symbol", false),
         ("name", false),
@@ -148,19 +148,23 @@ fn member_grid(sector: &GroupVerdict, currency: CurrencyMode) -> Grid {
         {
             notes.push(format!("{} {}, FX {fx_base:.4} to {fx_end:.4}", member.currency, percent(member.local_return)));
         }
-        grid.row(vec![
-            member.symbol.to_string(),
-            member.name.clone(),
-            member.currency.to_string(),
-            member.base_date.to_string(),
-            close(member.base_close),
-            member.end_date.to_string(),
-            close(member.end_close),
-            percent(member.total_return),
-            points(member.excess),
-            percent(member.contribution),
-            notes.join("; "),
-        ]);
+        let link = links.then(|| format!("/securities/{}", member.symbol));
+        grid.row_linked(
+            vec![
+                member.symbol.to_string(),
+                member.name.clone(),
+                member.currency.to_string(),
+                member.base_date.to_string(),
+                close(member.base_close),
+                member.end_date.to_string(),
+                close(member.end_close),
+                percent(member.total_return),
+                points(member.excess),
+                percent(member.contribution),
+                notes.join("; "),
+            ],
+            link,
+        );
     }
     for excluded in &sector.excluded {
         let dash = || "–".to_string();

@@ -249,7 +249,7 @@ pub async fn verdict_page(
                 state.db(move |store, state| questions::verdict(store, &state.config, &id, as_of, currency)).await?;
             Ok(match representation {
                 Representation::Html => {
-                    let body = HtmlBody::Verdict(&verdict, &options).render();
+                    let body = HtmlBody::Verdict(&verdict, &options.clone().with_security_links()).render();
                     answer(representation, pages::verdict(&report, &body, as_of, explicit.is_some(), currency).into_string())
                 }
                 other => answer(other, report::render_verdict_with(&verdict, format_of(other), &options)),
@@ -381,6 +381,25 @@ async fn status_json(state: Arc<WebState>) -> Result<Response, WebError> {
     let now = state.clock.now();
     let report = state.db(move |store, state| questions::status(store, &state.config, now)).await?;
     Ok(json(json_text(&report)?))
+}
+
+/// `/securities/<SYMBOL>[?as_of=]`: the company in every report that holds it.
+pub async fn security_page(State(state): AppState, Path(symbol): Path<String>, Query(params): Query<Params>) -> Response {
+    let result = async {
+        params.only(&["as_of"])?;
+        let symbol = parse_symbol(&symbol)?;
+        let explicit = params.as_of()?;
+        let as_of = explicit.unwrap_or_else(|| state.today());
+        let key = format!("security-page {symbol} {as_of} {}", explicit.is_some());
+        let compute = async {
+            let shown = symbol.clone();
+            let entries = state.db(move |store, state| questions::security(store, &state.config, &symbol, as_of)).await?;
+            Ok(answer(Representation::Html, pages::security(&shown, &entries, as_of).into_string()))
+        };
+        cached(&state, key, compute).await
+    }
+    .await;
+    result.unwrap_or_else(|error| failure(Representation::Html, error))
 }
 
 /// `/api`: the API's endpoints as a page.

@@ -235,6 +235,7 @@ pub fn router(state: Arc<WebState>) -> Router {
         .route("/reports/{id}/{file}", get(report_file))
         .route("/reports/{id}/weeks/{week}", get(week_page))
         .route("/status", get(status_page))
+        .route("/securities/{symbol}", get(security_page))
         .route("/api", get(api_page))
         .route("/api/v1", get(api_index))
         .route("/favicon.ico", get(favicon))

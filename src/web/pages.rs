@@ -10,11 +10,12 @@ use maud::{Markup, PreEscaped, html};
 
 use super::frame::{Nav, layout};
 use super::params::Representation;
-use crate::analysis::model::CurrencyMode;
+use crate::analysis::model::{CurrencyMode, SecurityInReport};
 use crate::catalog::ReportDef;
-use crate::report::{self, ArchiveWeek, FinalVerdict, Headline, LedgerPage};
+use crate::report::{self, ArchiveWeek, FinalVerdict, Headline, LedgerPage, RenderOptions};
 use crate::status::{MarketStatus, StatusReport};
 use crate::store::ReportRow;
+use crate::symbol::Symbol;
 
 /// Links to a page's downloads: `base` plus `.json`, `.csv`, `.md`, keeping the query.
 pub fn downloads(base: &str, query: &str, formats: &[Representation]) -> Markup {
@@ -91,6 +92,16 @@ pub fn ledger(page: LedgerFacts, as_of: NaiveDate, explicit_as_of: bool) -> Mark
 /// `/reports`: every loaded report.
 pub fn reports(reports: &[ReportRow]) -> Markup {
     layout("Reports", Nav::Reports, Some(html! { (downloads("/reports", "", &[Representation::Json])) }), report::pages::reports(reports))
+}
+
+/// `/securities/<SYMBOL>`: the company in each report holding it.
+pub fn security(symbol: &Symbol, entries: &[(SecurityInReport, RenderOptions)], as_of: NaiveDate) -> Markup {
+    let base = format!("/securities/{symbol}");
+    let toolbar = html! {
+        (as_of_form(&base, as_of, None))
+        a href={ "/api/v1/securities/" (symbol) "/prices" } { "Prices (JSON)" }
+    };
+    layout(&symbol.to_string(), Nav::Reports, Some(toolbar), report::pages::security(symbol, entries, as_of))
 }
 
 /// `/api`: the API's endpoints.

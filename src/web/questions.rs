@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::error::WebError;
 use super::params::{ReportId, Week};
 use crate::analysis::AnalysisError;
-use crate::analysis::model::{CurrencyMode, Verdict, WeeklySummary};
+use crate::analysis::model::{CurrencyMode, SecurityInReport, Verdict, WeeklySummary};
 use crate::catalog::ReportDef;
 use crate::config::Config;
 use crate::pipeline::{self, AnalysisOptions, PipelineError, WeekSelection};
@@ -34,6 +34,27 @@ pub fn report(store: &Store, id: &ReportId) -> Result<ReportDef, WebError> {
 }
 
 /// `ratingwatch verdict ID --as-of DATE --currency C`, with the report it is about.
+/// `/securities/<SYMBOL>`: the company in every report holding it, each with its report's
+/// render options (bands); a symbol no loaded report holds is a 404.
+pub fn security(
+    store: &Store,
+    config: &Config,
+    symbol: &Symbol,
+    as_of: NaiveDate,
+) -> Result<Vec<(SecurityInReport, RenderOptions)>, WebError> {
+    let entries = pipeline::security(store, symbol, as_of, &analysis_options(config, CurrencyMode::Cny))?;
+    if entries.is_empty() {
+        return Err(WebError::NotFound(format!("no loaded report holds `{symbol}`")));
+    }
+    entries
+        .into_iter()
+        .map(|entry| {
+            let report = store.report(&entry.report_id)?;
+            Ok((entry, RenderOptions::from_rule(&report.rule)))
+        })
+        .collect()
+}
+
 pub fn verdict(
     store: &Store,
     config: &Config,

@@ -185,6 +185,32 @@ async fn ledger_rows_link_to_their_report_and_week_pages_link_back_to_the_verdic
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_security_page_shows_the_company_in_each_report_under_its_rule() {
+    let dir = imported(&["small-report/small-report.toml"]);
+    let server = start(config(dir.path()), Mode::Standalone, None).await;
+    // 600941.SH in the small report (fixture README): adjusted 40 → 50 by the horizon end,
+    // +25 %, against the benchmark's +5 %: +20.00 pp ≥ +10 pp, so 看好 held for it alone,
+    // 10.00 pp clear; it sits in both sectors.
+    let page = server.get("/securities/600941.SH?as_of=2023-12-31").await;
+    assert_eq!((page.status, page.content_type.as_str()), (200, "text/html; charset=utf-8"));
+    let body = page.body;
+    assert!(body.contains("<h1>600941.SH 中国移动</h1>"), "{body}");
+    assert!(body.contains("看好 (overweight) held: +20.00 pp vs ≥ +10 pp (+10.00 pp clear), final, prices of 2023-08-14"), "{body}");
+    assert!(body.contains("Sectors: 通信 communications, 应用 applications"), "{body}");
+    assert!(body.contains(r#"<td class="num" data-label="excess">+20.00 pp</td>"#) && body.contains("+25.00 %"), "{body}");
+    assert!(body.contains(&format!(r#"<a href="/reports/{REPORT}">"#)) && body.contains("<svg"), "{body}");
+    // The verdict page's member tables link here.
+    let verdict = server.get(&verdict_path()).await.body;
+    assert!(verdict.contains(r#"<td><a href="/securities/600941.SH">600941.SH</a></td>"#), "{verdict}");
+    // A symbol no report holds, or no symbol at all: 404 naming it.
+    let missing = server.get("/securities/601398.SH").await;
+    assert_eq!(missing.status, 404);
+    assert!(missing.body.contains("no loaded report holds `601398.SH`"), "{}", missing.body);
+    assert_eq!(server.get("/securities/not-a-symbol").await.status, 404);
+    assert_eq!(server.get("/securities/600941.SH?sort=x").await.status, 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_index_lists_every_endpoint_and_each_answers() {
     let dir = imported(&["small-report/small-report.toml"]);
     let server = start(config(dir.path()), Mode::Standalone, None).await;
@@ -369,7 +395,9 @@ async fn the_week_page_is_the_weekly_file_in_the_dashboard_frame() {
     let written = std::fs::read_to_string(&verdict_file).unwrap();
     let body = written.split_once("<main>\n").unwrap().1.split_once("</main>").unwrap().0;
     let page = server.get(&format!("/reports/{REPORT}?as_of=2023-08-31")).await;
-    assert!(page.body.contains(body));
+    // The page adds only the links from member symbols to their security pages.
+    let unlinked = regex::Regex::new(r#"<a href="/securities/[^"]+">([^<]*)</a>"#).unwrap().replace_all(&page.body, "$1");
+    assert!(unlinked.contains(body) && !page.body.contains(body));
     assert!(body.contains("<svg"));
     // Both pages lead with the headline badge, above any table: red for the final verdict's
     // −3.00 pp (13.00 pp short of ≥ +10 pp), red for W20's +1.73 pp (8.27 pp short).
