@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 
 use super::error::WebError;
 use crate::analysis::model::CurrencyMode;
+use crate::analysis::ratings::GroupBy;
 pub use crate::ids::{ReportId, Week};
 use crate::symbol::Symbol;
 
@@ -36,6 +37,34 @@ pub fn unknown_parameter(name: &str, known: &[&str]) -> WebError {
 /// security is a 404.
 pub fn parse_symbol(text: &str) -> Result<Symbol, WebError> {
     Symbol::parse(text).map_err(|_| WebError::NotFound(format!("no security `{}`", shown(text))))
+}
+
+/// A symbol query parameter (`symbol=`, forgiving input as `--symbol`); one that cannot name a
+/// security is a 400 naming the parameter.
+pub fn parse_symbol_param(name: &str, text: &str) -> Result<Symbol, WebError> {
+    Symbol::parse(text).map_err(|error| WebError::BadRequest(format!("{name}: {error}")))
+}
+
+/// `by=broker|analyst|rating`, as `ratings track-record --by` (default broker).
+pub fn parse_group_by(text: Option<&str>) -> Result<GroupBy, WebError> {
+    const WORDS: [(&str, GroupBy); 3] = [("broker", GroupBy::Broker), ("analyst", GroupBy::Analyst), ("rating", GroupBy::Rating)];
+    match text.map(str::trim) {
+        None | Some("") => Ok(GroupBy::Broker),
+        Some(word) => WORDS.iter().find(|(name, _)| *name == word).map(|(_, by)| *by).ok_or_else(|| {
+            let names: Vec<&str> = WORDS.iter().map(|(name, _)| *name).collect();
+            WebError::BadRequest(format!("by: `{}` is not {}", shown(word), crate::text::one_of(&names)))
+        }),
+    }
+}
+
+/// A broker's name in a path (decoded from its percent-encoding by the router): trimmed; an
+/// empty one, or one with a control character, names no broker (404).
+pub fn parse_broker_name(text: &str) -> Result<String, WebError> {
+    let name = text.trim();
+    if name.is_empty() || name.chars().any(char::is_control) || name.chars().count() > 100 {
+        return Err(WebError::NotFound(format!("no broker `{}`", shown(name))));
+    }
+    Ok(name.to_string())
 }
 
 /// `currency=cny|local`, as `--currency` on the command line.
