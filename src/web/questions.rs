@@ -111,7 +111,9 @@ pub fn prices(store: &Store, symbol: &Symbol, from: Option<NaiveDate>, to: Optio
 pub fn broker_book(config: &Config) -> Result<BrokerBook, WebError> {
     pipeline::broker_book(&config.ratings).map_err(|error| {
         tracing::error!(%error, "the broker book cannot be built");
-        WebError::Internal("the broker rules (data/brokers.toml and ratings.brokers_file) cannot be used; the server log has the detail".into())
+        WebError::Internal(
+            "the broker rules (data/brokers.toml and ratings.brokers_file) cannot be used; the server log has the detail".into(),
+        )
     })
 }
 
@@ -163,7 +165,9 @@ pub fn broker(store: &Store, config: &Config, name: &str, as_of: NaiveDate) -> R
     let rules = book.find(&name, &name).cloned();
     let of_broker = |call: &&ScoredCall| {
         call.record.broker == name
-            || rules.as_ref().is_some_and(|rules| book.find(&call.record.broker, &call.record.broker_full).is_some_and(|b| b.name == rules.name))
+            || rules
+                .as_ref()
+                .is_some_and(|rules| book.find(&call.record.broker, &call.record.broker_full).is_some_and(|b| b.name == rules.name))
     };
     let calls: Vec<ScoredCall> = all.iter().filter(of_broker).cloned().collect();
     let row = ratings::track_record(&all, GroupBy::Broker, config.ratings.min_sample).into_iter().find(|row| row.key == name);
