@@ -191,6 +191,20 @@ mod tests {
         assert!(message.contains(&format!("`{}…`", "x".repeat(60))), "{message}");
     }
 
+    #[test]
+    fn groupings_symbols_and_broker_names_are_checked_at_the_edge() {
+        assert_eq!(parse_group_by(None).unwrap(), GroupBy::Broker);
+        assert_eq!(parse_group_by(Some(" analyst ")).unwrap(), GroupBy::Analyst);
+        let error = parse_group_by(Some("Desk")).unwrap_err();
+        assert_eq!((error.status(), error.message()), (axum::http::StatusCode::BAD_REQUEST, "by: `Desk` is not broker, analyst or rating"));
+        let error = parse_symbol_param("symbol", "600941.XX").unwrap_err();
+        assert!(error.message().starts_with("symbol: `600941.XX` is not a symbol"), "{error:?}");
+        assert_eq!(parse_broker_name(" 中信建投 ").unwrap(), "中信建投");
+        for bad in ["", "  ", "a\u{7}b"] {
+            assert_eq!(parse_broker_name(bad).unwrap_err().status(), axum::http::StatusCode::NOT_FOUND, "{bad:?}");
+        }
+    }
+
     #[rstest]
     #[case("2023-W20.json", "2023-W20", Some(Representation::Json))]
     #[case("x.csv", "x", Some(Representation::Csv))]
