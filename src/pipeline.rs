@@ -21,8 +21,9 @@ use crate::analysis::model::{SecurityInReport, Verdict, WeeklySummary};
 use crate::analysis::ratings::{self, CallScore, ScoredCall, UnscoredKind};
 use crate::analysis::{self, AnalysisError, Closes, CurrencyMode, Series, WeekSpec};
 use crate::catalog::ReportDef;
+use crate::config::RatingsConfig;
 use crate::ids::Week;
-use crate::ratings::{BrokerBook, RatingRecord};
+use crate::ratings::{BrokerBook, BrokersError, RatingRecord};
 use crate::store::{RatingsFilter, Store, StoreError};
 use crate::symbol::Symbol;
 
@@ -207,6 +208,44 @@ pub fn market_closed_week(store: &Store, benchmark: &Symbol, week: Week) -> Resu
         // No close within a month after the week: the latest one, if it is after the week.
         None => store.bar_stats(benchmark)?.map(|stats| stats.last).filter(|&last| last > sunday),
     })
+}
+
+/// Why the broker book cannot be built: the user's file cannot be read, or a file's rules are
+/// not usable (the file and broker named).
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerBookError {
+    #[error("cannot read ratings.brokers_file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Rules(#[from] BrokersError),
+}
+
+/// The built-in broker rules (`data/brokers.toml`) with the user's `ratings.brokers_file` laid
+/// over them: the one book `ratings list`, `ratings track-record` and the web pages score with.
+pub fn broker_book(config: &RatingsConfig) -> Result<BrokerBook, BrokerBookError> {
+    let user = match &config.brokers_file {
+        Some(path) => Some((
+            path.display().to_string(),
+            std::fs::read_to_string(path).map_err(|source| BrokerBookError::Read { path: path.display().to_string(), source })?,
+        )),
+        None => None,
+    };
+    Ok(BrokerBook::load(user.as_ref().map(|(file, text)| (file.as_str(), text.as_str())))?)
+}
+
+/// The stored ratings `filter` selects, published on or before `as_of` (a later `until` is cut
+/// to it), each scored as of `as_of` ([`score_ratings`]), oldest first: the question behind
+/// `ratings list`, `ratings track-record` and the web's ratings and broker pages.
+pub fn rating_calls(
+    store: &Store,
+    book: &BrokerBook,
+    filter: &RatingsFilter,
+    as_of: NaiveDate,
+    options: &AnalysisOptions,
+) -> Result<Vec<ScoredCall>, PipelineError> {
+    let filter = RatingsFilter { until: Some(filter.until.map_or(as_of, |until| until.min(as_of))), ..filter.clone() };
+    let records = store.ratings(&filter)?;
+    score_ratings(store, records, book, as_of, options)
 }
 
 /// Every rating scored as of `as_of` (see [`crate::analysis::ratings`]): each call's

@@ -217,7 +217,7 @@ fn send(context: &Context, args: &SendArgs) -> anyhow::Result<u8> {
         EventKind::WeeklySummary => {
             let week = args.week.ok_or_else(|| anyhow::anyhow!("--event weekly_summary needs --week YYYY-Www"))?;
             let selection = WeekSelection::Week(week);
-            let summary = pipeline::weekly(&store, &report, &selection, &options, &super::ratings::broker_book(context)?)?;
+            let summary = pipeline::weekly(&store, &report, &selection, &options, &pipeline::broker_book(&context.config.ratings)?)?;
             (None, wanted(notifier.weekly_rows(&summary, &render, None, now)))
         }
         EventKind::Verdict | EventKind::RatingChange => {

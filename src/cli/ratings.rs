@@ -1,6 +1,5 @@
 //! `ratingwatch ratings sync|list|track-record`: the ratings feed.
 
-use anyhow::Context as _;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 
@@ -8,7 +7,6 @@ use super::{Context, errln, exit, out, parse_date, terminal_width};
 use crate::analysis::CurrencyMode;
 use crate::analysis::ratings::{GroupBy, ScoredCall, track_record};
 use crate::pipeline;
-use crate::ratings::BrokerBook;
 use crate::report::{self, Format, RATINGS_FORMATS};
 use crate::store::{RatingsFilter, Store};
 use crate::symbol::Symbol;
@@ -68,14 +66,14 @@ pub fn run(context: &Context, command: &RatingsCommand) -> anyhow::Result<u8> {
         RatingsCommand::Sync { symbol } => sync(context, symbol.as_ref()),
         RatingsCommand::List { symbol, broker, window } => {
             let as_of = window.as_of.unwrap_or_else(|| context.today());
-            let filter = RatingsFilter { symbol: symbol.clone(), broker: broker.clone(), since: window.since, until: Some(as_of) };
+            let filter = RatingsFilter { symbol: symbol.clone(), broker: broker.clone(), since: window.since, until: None };
             let calls = scored(context, &filter, as_of)?;
             out(&report::render_ratings(&calls, as_of, window.format, terminal_width()))?;
             Ok(exit::OK)
         }
         RatingsCommand::TrackRecord { by, window } => {
             let as_of = window.as_of.unwrap_or_else(|| context.today());
-            let filter = RatingsFilter { since: window.since, until: Some(as_of), ..Default::default() };
+            let filter = RatingsFilter { since: window.since, ..Default::default() };
             let calls = scored(context, &filter, as_of)?;
             let min_sample = context.config.ratings.min_sample;
             let rows = track_record(&calls, *by, min_sample);
@@ -85,23 +83,10 @@ pub fn run(context: &Context, command: &RatingsCommand) -> anyhow::Result<u8> {
     }
 }
 
-/// The built-in broker rules with the user's file laid over them.
-pub fn broker_book(context: &Context) -> anyhow::Result<BrokerBook> {
-    let user = match &context.config.ratings.brokers_file {
-        Some(path) => Some((
-            path.display().to_string(),
-            std::fs::read_to_string(path).with_context(|| format!("cannot read ratings.brokers_file {}", path.display()))?,
-        )),
-        None => None,
-    };
-    Ok(BrokerBook::load(user.as_ref().map(|(file, text)| (file.as_str(), text.as_str())))?)
-}
-
 fn scored(context: &Context, filter: &RatingsFilter, as_of: NaiveDate) -> anyhow::Result<Vec<ScoredCall>> {
-    let book = broker_book(context)?;
+    let book = pipeline::broker_book(&context.config.ratings)?;
     let store = context.open_store()?;
-    let records = store.ratings(filter)?;
-    Ok(pipeline::score_ratings(&store, records, &book, as_of, &context.analysis_options(CurrencyMode::Cny))?)
+    Ok(pipeline::rating_calls(&store, &book, filter, as_of, &context.analysis_options(CurrencyMode::Cny))?)
 }
 
 fn sync(context: &Context, symbol: Option<&Symbol>) -> anyhow::Result<u8> {

@@ -41,7 +41,7 @@ pub fn run(context: &Context, args: &ReportArgs) -> anyhow::Result<u8> {
         (None, Some(as_of)) => WeekSelection::AsOf(as_of),
         (None, None) => WeekSelection::Latest { today: context.today() },
     };
-    let book = super::ratings::broker_book(context)?;
+    let book = pipeline::broker_book(&context.config.ratings)?;
     let summary = pipeline::weekly(&store, &report, &selection, &context.analysis_options(args.currency), &book)?;
     let text = report::render_weekly_with(
         &summary,

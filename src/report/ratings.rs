@@ -70,9 +70,42 @@ impl<'a> RatingRow<'a> {
     }
 }
 
-const LIST_METHOD: &str = "each rating is scored as a one-company report with its broker's own stock rule (data/brokers.toml): \
+pub(super) const LIST_METHOD: &str = "each rating is scored as a one-company report with its broker's own stock rule (data/brokers.toml): \
      base = the company's last adjusted close on or before the publish date, end = the benchmark's last trading day on or before \
      min(horizon end, as-of); held when the implied band is the broker's own word; a horizon range is scored at its lower bound";
+
+/// The listing's columns (name, right-aligned), as the terminal, markdown and HTML tables show them.
+pub(super) const LIST_COLUMNS: [(&str, bool); 10] = [
+    ("date", false),
+    ("symbol", false),
+    ("broker", false),
+    ("rating", false),
+    ("change", false),
+    ("target", true),
+    ("horizon end", false),
+    ("excess", true),
+    ("implied", false),
+    ("verdict", false),
+];
+
+/// One listed rating's cells under [`LIST_COLUMNS`] (the broker is the third).
+pub(super) fn list_cells(r: &RatingRow<'_>) -> [String; 10] {
+    [
+        r.date.to_string(),
+        format!("{} {}", r.symbol, r.name),
+        r.broker.to_string(),
+        r.rating.to_string(),
+        r.change.replace('_', " "),
+        r.target_price.map(|p| format!("{p:.2}")).unwrap_or_else(|| "–".into()),
+        match (r.horizon_end, r.horizon) {
+            (Some(end), Some(horizon)) => format!("{end} ({horizon})"),
+            _ => "–".into(),
+        },
+        r.excess.map(points).unwrap_or_else(|| "–".into()),
+        r.implied_rating.unwrap_or("–").to_string(),
+        if r.reason.is_some() { "unscored".to_string() } else { r.status.replace('_', " ") },
+    ]
+}
 
 /// The ratings, newest first.
 /// Tables are fitted to `width` terminal columns when given, drawn at full width when `None`.
@@ -132,42 +165,13 @@ pub fn render_ratings(calls: &[ScoredCall], as_of: NaiveDate, format: Format, wi
         }
         _ => {
             let mut doc = Document::new(format!("Ratings as of {as_of}: {}", rows.len()));
-            let mut grid = Grid::new(&[
-                ("date", false),
-                ("symbol", false),
-                ("broker", false),
-                ("rating", false),
-                ("change", false),
-                ("target", true),
-                ("horizon end", false),
-                ("excess", true),
-                ("implied", false),
-                ("verdict", false),
-            ]);
+            let mut grid = Grid::new(&LIST_COLUMNS);
             let mut reasons = Vec::new();
             for r in &rows {
-                let verdict = match r.reason {
-                    Some(reason) => {
-                        reasons.push(format!("{} {} {}: {reason}", r.info_code, r.broker, r.rating));
-                        "unscored".to_string()
-                    }
-                    None => r.status.replace('_', " "),
-                };
-                grid.row(vec![
-                    r.date.to_string(),
-                    format!("{} {}", r.symbol, r.name),
-                    r.broker.to_string(),
-                    r.rating.to_string(),
-                    r.change.replace('_', " "),
-                    r.target_price.map(|p| format!("{p:.2}")).unwrap_or_else(|| "–".into()),
-                    match (r.horizon_end, r.horizon) {
-                        (Some(end), Some(horizon)) => format!("{end} ({horizon})"),
-                        _ => "–".into(),
-                    },
-                    r.excess.map(points).unwrap_or_else(|| "–".into()),
-                    r.implied_rating.unwrap_or("–").to_string(),
-                    verdict,
-                ]);
+                if let Some(reason) = r.reason {
+                    reasons.push(format!("{} {} {}: {reason}", r.info_code, r.broker, r.rating));
+                }
+                grid.row(list_cells(r).to_vec());
             }
             doc.table(grid);
             if !reasons.is_empty() {
@@ -188,6 +192,62 @@ struct TrackJson<'a> {
     key: std::collections::BTreeMap<&'static str, &'a str>,
     #[serde(flatten)]
     row: &'a TrackRow,
+}
+
+/// The track record's columns (name, right-aligned); the group key is the second, under its own name.
+pub(super) fn track_columns(key_name: &'static str) -> [(&'static str, bool); 12] {
+    [
+        ("rank", true),
+        (key_name, false),
+        ("calls", true),
+        ("independent", true),
+        ("scored", true),
+        ("held", true),
+        ("hit rate (95 % CI)", true),
+        ("direction right", true),
+        ("mean excess", true),
+        ("median excess", true),
+        ("pending", true),
+        ("unscored", false),
+    ]
+}
+
+/// One group's cells under [`track_columns`].
+pub(super) fn track_cells(row: &TrackRow) -> [String; 12] {
+    let unscored = if row.unscored == 0 {
+        "0".to_string()
+    } else {
+        let reasons: Vec<String> =
+            row.unscored_by_reason.iter().map(|(kind, n)| format!("{n} {}", <&'static str>::from(*kind).replace('_', " "))).collect();
+        format!("{} ({})", row.unscored, reasons.join(", "))
+    };
+    [
+        row.rank.map(|r| r.to_string()).unwrap_or_else(|| "–".into()),
+        row.key.clone(),
+        row.calls.to_string(),
+        row.independent.to_string(),
+        row.scored.to_string(),
+        row.held.to_string(),
+        match (row.hit_rate, row.hit_rate_low, row.hit_rate_high) {
+            (Some(rate), Some(low), Some(high)) => format!("{} ({}–{})", whole(rate), whole(low), whole(high)),
+            _ => "–".into(),
+        },
+        row.direction_right.to_string(),
+        row.mean_excess.map(points).unwrap_or_else(|| "–".into()),
+        row.median_excess.map(points).unwrap_or_else(|| "–".into()),
+        row.pending.to_string(),
+        unscored,
+    ]
+}
+
+/// The track record's method line, for every format that has one.
+pub(super) fn track_method(min_sample: usize) -> String {
+    format!(
+        "scored = calls whose horizon has ended, against the broker's own stock rule; hit rate = held / scored with the Wilson \
+         95 % interval; groups with fewer than {min_sample} scored calls are not ranked; ranked by the interval's lower bound; \
+         independent = calls that are not a maintained word on the same stock by the same broker inside the horizon of its \
+         last independent call"
+    )
 }
 
 /// The track record, ranked groups first.
@@ -249,56 +309,12 @@ pub fn render_track_record(
         }
         _ => {
             let mut doc = Document::new(format!("Track record by {key_name} as of {as_of}"));
-            let mut grid = Grid::new(&[
-                ("rank", true),
-                (key_name, false),
-                ("calls", true),
-                ("independent", true),
-                ("scored", true),
-                ("held", true),
-                ("hit rate (95 % CI)", true),
-                ("direction right", true),
-                ("mean excess", true),
-                ("median excess", true),
-                ("pending", true),
-                ("unscored", false),
-            ]);
+            let mut grid = Grid::new(&track_columns(key_name));
             for row in rows {
-                let unscored = if row.unscored == 0 {
-                    "0".to_string()
-                } else {
-                    let reasons: Vec<String> = row
-                        .unscored_by_reason
-                        .iter()
-                        .map(|(kind, n)| format!("{n} {}", <&'static str>::from(*kind).replace('_', " ")))
-                        .collect();
-                    format!("{} ({})", row.unscored, reasons.join(", "))
-                };
-                grid.row(vec![
-                    row.rank.map(|r| r.to_string()).unwrap_or_else(|| "–".into()),
-                    row.key.clone(),
-                    row.calls.to_string(),
-                    row.independent.to_string(),
-                    row.scored.to_string(),
-                    row.held.to_string(),
-                    match (row.hit_rate, row.hit_rate_low, row.hit_rate_high) {
-                        (Some(rate), Some(low), Some(high)) => format!("{} ({}–{})", whole(rate), whole(low), whole(high)),
-                        _ => "–".into(),
-                    },
-                    row.direction_right.to_string(),
-                    row.mean_excess.map(points).unwrap_or_else(|| "–".into()),
-                    row.median_excess.map(points).unwrap_or_else(|| "–".into()),
-                    row.pending.to_string(),
-                    unscored,
-                ]);
+                grid.row(track_cells(row).to_vec());
             }
             doc.table(grid);
-            doc.method(&format!(
-                "scored = calls whose horizon has ended, against the broker's own stock rule; hit rate = held / scored with the Wilson \
-                 95 % interval; groups with fewer than {min_sample} scored calls are not ranked; ranked by the interval's lower bound; \
-                 independent = calls that are not a maintained word on the same stock by the same broker inside the horizon of its \
-                 last independent call"
-            ));
+            doc.method(&track_method(min_sample));
             if format == Format::Markdown { doc.to_markdown() } else { doc.to_terminal_within(width) }
         }
     }

@@ -253,19 +253,9 @@ impl LibraryJobs {
         Ok(JobOutcome { counts, status })
     }
 
-    /// The built-in broker rules with `ratings.brokers_file` laid over them (as `ratings list`
-    /// loads them), for the weekly summary's new ratings.
+    /// The broker rules (`pipeline::broker_book`), for the weekly summary's new ratings.
     fn broker_book(config: &Config) -> Result<BrokerBook, JobError> {
-        let user = match &config.ratings.brokers_file {
-            Some(path) => Some((
-                path.display().to_string(),
-                std::fs::read_to_string(path)
-                    .map_err(|error| JobError::Failed(format!("cannot read ratings.brokers_file {}: {error}", path.display())))?,
-            )),
-            None => None,
-        };
-        BrokerBook::load(user.as_ref().map(|(file, text)| (file.as_str(), text.as_str())))
-            .map_err(|error| JobError::Failed(error.to_string()))
+        crate::pipeline::broker_book(&config.ratings).map_err(|error| JobError::Failed(error.to_string()))
     }
 
     fn analysis_options(config: &Config) -> AnalysisOptions {

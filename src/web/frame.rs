@@ -10,6 +10,8 @@ use maud::{DOCTYPE, Markup, html};
 pub enum Nav {
     Ledger,
     Reports,
+    Ratings,
+    Brokers,
     Status,
     Api,
     None,
@@ -64,6 +66,8 @@ pub fn layout(title: &str, nav: Nav, toolbar: Option<Markup>, body: Markup) -> M
                         a.brand href="/" { "ratingwatch" }
                         (item(Nav::Ledger, "/", "Ledger"))
                         (item(Nav::Reports, "/reports", "Reports"))
+                        (item(Nav::Ratings, "/ratings", "Ratings"))
+                        (item(Nav::Brokers, "/brokers", "Brokers"))
                         (item(Nav::Status, "/status", "Status"))
                         (item(Nav::Api, "/api", "API"))
                     }

@@ -14,10 +14,15 @@ use serde::{Deserialize, Serialize};
 
 use super::cache::Answer;
 use super::error::{ApiError, PageError, WebError, json_error};
-use super::params::{Representation, parse_currency, parse_date, parse_report_id, parse_symbol, parse_week, unknown_parameter};
+use super::params::{
+    Representation, parse_broker_name, parse_currency, parse_date, parse_group_by, parse_report_id, parse_symbol, parse_symbol_param,
+    parse_week, unknown_parameter,
+};
 use super::{Mode, WebState, metrics, pages, questions};
 use crate::analysis::model::CurrencyMode;
 use crate::report::{self, Format, HtmlBody};
+use crate::store::RatingsFilter;
+use crate::symbol::Symbol;
 
 type AppState = State<Arc<WebState>>;
 
@@ -29,6 +34,10 @@ pub struct Params {
     report: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    symbol: Option<String>,
+    broker: Option<String>,
+    since: Option<String>,
+    by: Option<String>,
     /// Every other parameter, refused by [`Params::only`].
     #[serde(flatten)]
     unknown: BTreeMap<String, String>,
@@ -43,6 +52,10 @@ impl Params {
             ("report", self.report.is_some()),
             ("from", self.from.is_some()),
             ("to", self.to.is_some()),
+            ("symbol", self.symbol.is_some()),
+            ("broker", self.broker.is_some()),
+            ("since", self.since.is_some()),
+            ("by", self.by.is_some()),
         ];
         let mut unexpected = given.into_iter().filter(|(name, present)| *present && !known.contains(name)).map(|(name, _)| name);
         match unexpected.next().or_else(|| self.unknown.keys().next().map(String::as_str)) {
@@ -550,4 +563,172 @@ pub async fn api_prices(State(state): AppState, Path(symbol): Path<String>, Quer
     let to = Params::date("to", &params.to)?;
     let bars = state.db(move |store, _| questions::prices(store, &symbol, from, to)).await?;
     Ok(json(json_text(&bars)?))
+}
+
+// ---- the ratings feed ----
+
+/// A text parameter, trimmed; an empty form field counts as none.
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|text| !text.is_empty())
+}
+
+/// The question of `ratings list`: the filters and the scoring date (today by default).
+struct RatingsAsk {
+    symbol: Option<Symbol>,
+    broker: Option<String>,
+    since: Option<NaiveDate>,
+    as_of: NaiveDate,
+}
+
+impl RatingsAsk {
+    fn of(state: &WebState, params: &Params) -> Result<RatingsAsk, WebError> {
+        params.only(&["symbol", "broker", "since", "as_of"])?;
+        Ok(RatingsAsk {
+            symbol: given(&params.symbol).map(|text| parse_symbol_param("symbol", text)).transpose()?,
+            broker: given(&params.broker).map(str::to_string),
+            since: Params::date("since", &params.since)?,
+            as_of: params.as_of()?.unwrap_or_else(|| state.today()),
+        })
+    }
+
+    fn key(&self, what: &str) -> String {
+        let symbol = self.symbol.as_ref().map(Symbol::to_string);
+        format!("{what} {symbol:?} {:?} {:?} {}", self.broker, self.since, self.as_of)
+    }
+
+    fn filter(&self) -> RatingsFilter {
+        RatingsFilter { symbol: self.symbol.clone(), broker: self.broker.clone(), since: self.since, until: None }
+    }
+}
+
+pub async fn ratings_page(State(state): AppState, Query(params): Query<Params>, headers: HeaderMap) -> Response {
+    let representation = wanted(None, &headers);
+    let result = async {
+        let ask = RatingsAsk::of(&state, &params)?;
+        match representation {
+            Representation::Json => ratings_json(state, ask).await,
+            Representation::Html => {
+                let compute = async {
+                    let filter = ask.filter();
+                    let as_of = ask.as_of;
+                    let calls = state.db(move |store, state| questions::rating_calls(store, &state.config, &filter, as_of)).await?;
+                    let asked = pages::RatingsAsked {
+                        symbol: ask.symbol.as_ref().map(Symbol::to_string),
+                        broker: ask.broker.clone(),
+                        since: ask.since,
+                        as_of,
+                    };
+                    Ok(answer(representation, pages::ratings(report::rating_pages::ratings(&calls, as_of), &asked).into_string()))
+                };
+                cached(&state, ask.key("ratings-page"), compute).await
+            }
+            _ => Err(WebError::NotFound("the ratings are available as HTML and JSON only".to_string())),
+        }
+    }
+    .await;
+    result.unwrap_or_else(|error| failure(representation, error))
+}
+
+async fn ratings_json(state: Arc<WebState>, ask: RatingsAsk) -> Result<Response, WebError> {
+    let key = ask.key("ratings-json");
+    let compute = async {
+        let (filter, as_of) = (ask.filter(), ask.as_of);
+        let calls = state.db(move |store, state| questions::rating_calls(store, &state.config, &filter, as_of)).await?;
+        Ok(json(report::render_ratings(&calls, as_of, Format::Json, None)))
+    };
+    cached(&state, key, compute).await
+}
+
+pub async fn api_ratings(State(state): AppState, Query(params): Query<Params>) -> Result<Response, ApiError> {
+    let ask = RatingsAsk::of(&state, &params)?;
+    Ok(ratings_json(state, ask).await?)
+}
+
+/// The question of `ratings track-record`: the grouping, the cut-off and the scoring date.
+struct TrackAsk {
+    by: crate::analysis::ratings::GroupBy,
+    since: Option<NaiveDate>,
+    as_of: NaiveDate,
+}
+
+impl TrackAsk {
+    fn of(state: &WebState, params: &Params) -> Result<TrackAsk, WebError> {
+        params.only(&["by", "since", "as_of"])?;
+        Ok(TrackAsk {
+            by: parse_group_by(params.by.as_deref())?,
+            since: Params::date("since", &params.since)?,
+            as_of: params.as_of()?.unwrap_or_else(|| state.today()),
+        })
+    }
+
+    fn key(&self, what: &str) -> String {
+        format!("{what} {:?} {:?} {}", self.by, self.since, self.as_of)
+    }
+}
+
+async fn track_rows(state: &Arc<WebState>, ask: &TrackAsk) -> Result<Vec<crate::analysis::ratings::TrackRow>, WebError> {
+    let (by, since, as_of) = (ask.by, ask.since, ask.as_of);
+    state.db(move |store, state| questions::track_record(store, &state.config, by, since, as_of)).await
+}
+
+pub async fn brokers_page(State(state): AppState, Query(params): Query<Params>, headers: HeaderMap) -> Response {
+    let representation = wanted(None, &headers);
+    let result = async {
+        let ask = TrackAsk::of(&state, &params)?;
+        match representation {
+            Representation::Json => brokers_json(state, ask).await,
+            Representation::Html => {
+                let compute = async {
+                    let rows = track_rows(&state, &ask).await?;
+                    let key_name: &'static str = ask.by.into();
+                    let body = report::rating_pages::track_record(&rows, key_name, ask.as_of, state.config.ratings.min_sample);
+                    Ok(answer(representation, pages::brokers(body, key_name, ask.since, ask.as_of).into_string()))
+                };
+                cached(&state, ask.key("brokers-page"), compute).await
+            }
+            _ => Err(WebError::NotFound("the track record is available as HTML and JSON only".to_string())),
+        }
+    }
+    .await;
+    result.unwrap_or_else(|error| failure(representation, error))
+}
+
+async fn brokers_json(state: Arc<WebState>, ask: TrackAsk) -> Result<Response, WebError> {
+    let compute = async {
+        let rows = track_rows(&state, &ask).await?;
+        let min_sample = state.config.ratings.min_sample;
+        Ok(json(report::render_track_record(&rows, ask.by.into(), ask.as_of, min_sample, Format::Json, None)))
+    };
+    cached(&state, ask.key("brokers-json"), compute).await
+}
+
+pub async fn api_brokers(State(state): AppState, Query(params): Query<Params>) -> Result<Response, ApiError> {
+    let ask = TrackAsk::of(&state, &params)?;
+    Ok(brokers_json(state, ask).await?)
+}
+
+/// `/brokers/<name>` (the router has decoded the percent-encoding): the broker's rules, its
+/// track-record row and its calls; an unknown broker is a 404 listing the known ones.
+pub async fn broker_page(State(state): AppState, Path(name): Path<String>, Query(params): Query<Params>) -> Response {
+    let result = async {
+        params.only(&["as_of"])?;
+        let name = parse_broker_name(&name)?;
+        let as_of = params.as_of()?.unwrap_or_else(|| state.today());
+        let key = format!("broker-page {name:?} {as_of}");
+        let compute = async {
+            let facts = state.db(move |store, state| questions::broker(store, &state.config, &name, as_of)).await?;
+            let body = report::rating_pages::broker(&report::BrokerPage {
+                name: &facts.name,
+                rules: facts.rules.as_ref(),
+                row: facts.row.as_ref(),
+                calls: &facts.calls,
+                as_of,
+                min_sample: state.config.ratings.min_sample,
+            });
+            Ok(answer(Representation::Html, pages::broker(&facts.name, body, as_of).into_string()))
+        };
+        cached(&state, key, compute).await
+    }
+    .await;
+    result.unwrap_or_else(|error| failure(Representation::Html, error))
 }

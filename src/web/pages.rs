@@ -146,6 +146,77 @@ pub fn week(report: &ReportDef, week: &str, previous: Option<String>, next: Opti
     layout(&format!("{week}: {}", report.title), Nav::Reports, Some(toolbar), PreEscaped(body.to_string()))
 }
 
+/// A form of plain GET fields (name, label, value) with a submit button.
+fn filter_form(action: &str, fields: &[(&str, &str, String)]) -> Markup {
+    html! {
+        form method="get" action=(action) {
+            @for (name, label, value) in fields {
+                @if *name == "as_of" || *name == "since" {
+                    label { (label) " " input type="date" name=(name) value=(value); }
+                } @else {
+                    label { (label) " " input type="text" name=(name) value=(value) size="12"; }
+                }
+            }
+            button type="submit" { "Show" }
+        }
+    }
+}
+
+/// The ratings filters as the page was asked (for the form's values and the API link).
+pub struct RatingsAsked {
+    pub symbol: Option<String>,
+    pub broker: Option<String>,
+    pub since: Option<NaiveDate>,
+    pub as_of: NaiveDate,
+}
+
+/// `/ratings`: the latest ratings on the watchlist's companies, newest first.
+pub fn ratings(body: Markup, asked: &RatingsAsked) -> Markup {
+    let text = |value: &Option<String>| value.clone().unwrap_or_default();
+    let toolbar = html! {
+        (filter_form("/ratings", &[
+            ("symbol", "Company", text(&asked.symbol)),
+            ("broker", "Broker", text(&asked.broker)),
+            ("since", "Since", asked.since.map(|d| d.to_string()).unwrap_or_default()),
+            ("as_of", "As of", asked.as_of.to_string()),
+        ]))
+        a href="/api/v1/ratings" { "JSON API" }
+    };
+    layout("Ratings", Nav::Ratings, Some(toolbar), body)
+}
+
+/// `/brokers`: the track record.
+pub fn brokers(body: Markup, by: &'static str, since: Option<NaiveDate>, as_of: NaiveDate) -> Markup {
+    let toolbar = html! {
+        form method="get" action="/brokers" {
+            label { "By "
+                select name="by" {
+                    @for option in ["broker", "analyst", "rating"] {
+                        option value=(option) selected[option == by] { (option) }
+                    }
+                }
+            }
+            label { "Since " input type="date" name="since" value=(since.map(|d| d.to_string()).unwrap_or_default()); }
+            label { "As of " input type="date" name="as_of" value=(as_of); }
+            button type="submit" { "Show" }
+        }
+        a href="/api/v1/brokers" { "JSON API" }
+    };
+    layout("Brokers", Nav::Brokers, Some(toolbar), body)
+}
+
+/// `/brokers/<name>`: one broker's rules, track record and calls.
+pub fn broker(name: &str, body: Markup, as_of: NaiveDate) -> Markup {
+    let toolbar = html! {
+        form method="get" action=(report::broker_href(name)) {
+            label { "As of " input type="date" name="as_of" value=(as_of); }
+            button type="submit" { "Show" }
+        }
+        a href="/brokers" { "All brokers" }
+    };
+    layout(name, Nav::Brokers, Some(toolbar), body)
+}
+
 /// `/status`: the same facts as `ratingwatch status`.
 pub fn status(status: &StatusReport) -> Markup {
     let toolbar = html! { (downloads("/status", "", &[Representation::Json])) };

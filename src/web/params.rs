@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 
 use super::error::WebError;
 use crate::analysis::model::CurrencyMode;
+use crate::analysis::ratings::GroupBy;
 pub use crate::ids::{ReportId, Week};
 use crate::symbol::Symbol;
 
@@ -36,6 +37,34 @@ pub fn unknown_parameter(name: &str, known: &[&str]) -> WebError {
 /// security is a 404.
 pub fn parse_symbol(text: &str) -> Result<Symbol, WebError> {
     Symbol::parse(text).map_err(|_| WebError::NotFound(format!("no security `{}`", shown(text))))
+}
+
+/// A symbol query parameter (`symbol=`, forgiving input as `--symbol`); one that cannot name a
+/// security is a 400 naming the parameter.
+pub fn parse_symbol_param(name: &str, text: &str) -> Result<Symbol, WebError> {
+    Symbol::parse(text).map_err(|error| WebError::BadRequest(format!("{name}: {error}")))
+}
+
+/// `by=broker|analyst|rating`, as `ratings track-record --by` (default broker).
+pub fn parse_group_by(text: Option<&str>) -> Result<GroupBy, WebError> {
+    const WORDS: [(&str, GroupBy); 3] = [("broker", GroupBy::Broker), ("analyst", GroupBy::Analyst), ("rating", GroupBy::Rating)];
+    match text.map(str::trim) {
+        None | Some("") => Ok(GroupBy::Broker),
+        Some(word) => WORDS.iter().find(|(name, _)| *name == word).map(|(_, by)| *by).ok_or_else(|| {
+            let names: Vec<&str> = WORDS.iter().map(|(name, _)| *name).collect();
+            WebError::BadRequest(format!("by: `{}` is not {}", shown(word), crate::text::one_of(&names)))
+        }),
+    }
+}
+
+/// A broker's name in a path (decoded from its percent-encoding by the router): trimmed; an
+/// empty one, or one with a control character, names no broker (404).
+pub fn parse_broker_name(text: &str) -> Result<String, WebError> {
+    let name = text.trim();
+    if name.is_empty() || name.chars().any(char::is_control) || name.chars().count() > 100 {
+        return Err(WebError::NotFound(format!("no broker `{}`", shown(name))));
+    }
+    Ok(name.to_string())
 }
 
 /// `currency=cny|local`, as `--currency` on the command line.
@@ -160,6 +189,20 @@ mod tests {
         // 100 characters of input are shown as 60 and an ellipsis.
         let message = parse_date("as_of", &long).unwrap_err().message().to_string();
         assert!(message.contains(&format!("`{}…`", "x".repeat(60))), "{message}");
+    }
+
+    #[test]
+    fn groupings_symbols_and_broker_names_are_checked_at_the_edge() {
+        assert_eq!(parse_group_by(None).unwrap(), GroupBy::Broker);
+        assert_eq!(parse_group_by(Some(" analyst ")).unwrap(), GroupBy::Analyst);
+        let error = parse_group_by(Some("Desk")).unwrap_err();
+        assert_eq!((error.status(), error.message()), (axum::http::StatusCode::BAD_REQUEST, "by: `Desk` is not broker, analyst or rating"));
+        let error = parse_symbol_param("symbol", "600941.XX").unwrap_err();
+        assert!(error.message().starts_with("symbol: `600941.XX` is not a symbol"), "{error:?}");
+        assert_eq!(parse_broker_name(" 中信建投 ").unwrap(), "中信建投");
+        for bad in ["", "  ", "a\u{7}b"] {
+            assert_eq!(parse_broker_name(bad).unwrap_err().status(), axum::http::StatusCode::NOT_FOUND, "{bad:?}");
+        }
     }
 
     #[rstest]

@@ -9,14 +9,15 @@ use super::error::WebError;
 use super::params::{ReportId, Week};
 use crate::analysis::AnalysisError;
 use crate::analysis::model::{CurrencyMode, SecurityInReport, Verdict, WeeklySummary};
+use crate::analysis::ratings::{self, GroupBy, ScoredCall, TrackRow};
 use crate::catalog::ReportDef;
 use crate::config::Config;
 use crate::pipeline::{self, AnalysisOptions, PipelineError, WeekSelection};
 use crate::prices::Bar;
-use crate::ratings::BrokerBook;
+use crate::ratings::{Broker, BrokerBook};
 use crate::report::{ArchiveWeek, FinalVerdict, Headline, RenderOptions};
 use crate::status::{self, StatusReport};
-use crate::store::{ReportRow, Store, WatchlistEntry, WrittenSummary};
+use crate::store::{RatingsFilter, ReportRow, Store, WatchlistEntry, WrittenSummary};
 use crate::symbol::Symbol;
 
 pub fn analysis_options(config: &Config, currency: CurrencyMode) -> AnalysisOptions {
@@ -82,20 +83,6 @@ pub fn weekly(
     Ok((report, summary, options))
 }
 
-/// The built-in broker rules with `ratings.brokers_file` laid over them, as the CLI loads
-/// them; a file that cannot be read or parsed is the server's error (logged with its name).
-fn broker_book(config: &Config) -> Result<BrokerBook, WebError> {
-    let user = match &config.ratings.brokers_file {
-        Some(path) => Some((
-            path.display().to_string(),
-            std::fs::read_to_string(path)
-                .map_err(|error| WebError::internal(format!("cannot read ratings.brokers_file {}: {error}", path.display())))?,
-        )),
-        None => None,
-    };
-    BrokerBook::load(user.as_ref().map(|(file, text)| (file.as_str(), text.as_str()))).map_err(WebError::internal)
-}
-
 /// `ratingwatch verdict --all --as-of DATE`: every report dated on or before `as_of`.
 pub fn ledger(store: &Store, config: &Config, as_of: NaiveDate) -> Result<Vec<Verdict>, WebError> {
     Ok(pipeline::verdict_all(store, as_of, &analysis_options(config, CurrencyMode::Cny))?)
@@ -138,6 +125,74 @@ pub fn prices(store: &Store, symbol: &Symbol, from: Option<NaiveDate>, to: Optio
         return Err(WebError::BadRequest(format!("from {from} is after to {to}")));
     }
     Ok(store.bars(symbol, from, to)?)
+}
+
+/// The broker rules the ratings are scored with ([`pipeline::broker_book`]); a
+/// `ratings.brokers_file` that cannot be used is a 500 (the detail, with the file, in the log).
+pub fn broker_book(config: &Config) -> Result<BrokerBook, WebError> {
+    pipeline::broker_book(&config.ratings).map_err(|error| {
+        tracing::error!(%error, "the broker book cannot be built");
+        WebError::Internal(
+            "the broker rules (data/brokers.toml and ratings.brokers_file) cannot be used; the server log has the detail".into(),
+        )
+    })
+}
+
+/// `ratingwatch ratings list [--symbol S] [--broker B] [--since D] --as-of D`: the calls,
+/// oldest first (the renderers list them newest first).
+pub fn rating_calls(store: &Store, config: &Config, filter: &RatingsFilter, as_of: NaiveDate) -> Result<Vec<ScoredCall>, WebError> {
+    let book = broker_book(config)?;
+    Ok(pipeline::rating_calls(store, &book, filter, as_of, &analysis_options(config, CurrencyMode::Cny))?)
+}
+
+/// `ratingwatch ratings track-record --by B [--since D] --as-of D`.
+pub fn track_record(
+    store: &Store,
+    config: &Config,
+    by: GroupBy,
+    since: Option<NaiveDate>,
+    as_of: NaiveDate,
+) -> Result<Vec<TrackRow>, WebError> {
+    let calls = rating_calls(store, config, &RatingsFilter { since, ..Default::default() }, as_of)?;
+    Ok(ratings::track_record(&calls, by, config.ratings.min_sample))
+}
+
+/// One broker's page: its name as the feed lists it, its rules, its row of the track record
+/// by broker (ranked among all), and its calls (oldest first).
+pub struct BrokerFacts {
+    pub name: String,
+    pub rules: Option<Broker>,
+    pub row: Option<TrackRow>,
+    pub calls: Vec<ScoredCall>,
+}
+
+/// The broker `name` (a short name the feed lists, or a name or alias of the book), or a 404
+/// that lists the known ones: the book's and the feed's.
+pub fn broker(store: &Store, config: &Config, name: &str, as_of: NaiveDate) -> Result<BrokerFacts, WebError> {
+    let book = broker_book(config)?;
+    let all = pipeline::rating_calls(store, &book, &RatingsFilter::default(), as_of, &analysis_options(config, CurrencyMode::Cny))?;
+    let listed = all.iter().any(|call| call.record.broker == name);
+    let name = match (listed, book.find(name, name)) {
+        (true, _) => name.to_string(),
+        (false, Some(broker)) => broker.name.clone(),
+        (false, None) => {
+            let mut known: Vec<&str> = book.brokers().map(|broker| broker.name.as_str()).collect();
+            known.extend(all.iter().map(|call| call.record.broker.as_str()));
+            known.sort_unstable();
+            known.dedup();
+            return Err(WebError::NotFound(format!("no broker `{name}` (known: {})", known.join(", "))));
+        }
+    };
+    let rules = book.find(&name, &name).cloned();
+    let of_broker = |call: &&ScoredCall| {
+        call.record.broker == name
+            || rules
+                .as_ref()
+                .is_some_and(|rules| book.find(&call.record.broker, &call.record.broker_full).is_some_and(|b| b.name == rules.name))
+    };
+    let calls: Vec<ScoredCall> = all.iter().filter(of_broker).cloned().collect();
+    let row = ratings::track_record(&all, GroupBy::Broker, config.ratings.min_sample).into_iter().find(|row| row.key == name);
+    Ok(BrokerFacts { name, rules, row, calls })
 }
 
 /// The final headline of a report whose horizon has ended by `today` (the verdict as of

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use ratingwatch::clock::SystemClock;
 use ratingwatch::config::Config;
+use ratingwatch::ratings::{Change, RatingRecord};
 use ratingwatch::web::{self, Mode, WebServer, WebState};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -113,6 +114,14 @@ async fn every_route_answers_with_its_status_and_content_type() {
         (format!("{}/weeks/2023-W20.md", verdict_path()), 200, "text/markdown; charset=utf-8"),
         ("/status".into(), 200, html),
         ("/status.json".into(), 200, json),
+        ("/ratings".into(), 200, html),
+        ("/ratings?broker=%E4%B8%AD%E4%BF%A1%E5%BB%BA%E6%8A%95&symbol=600941.SH&since=2023-01-01&as_of=2023-08-31".into(), 200, html),
+        ("/brokers".into(), 200, html),
+        ("/brokers?by=analyst&as_of=2023-08-31".into(), 200, html),
+        // 中信建投, percent-encoded: a broker of the book (no call is stored here).
+        ("/brokers/%E4%B8%AD%E4%BF%A1%E5%BB%BA%E6%8A%95".into(), 200, html),
+        ("/api/v1/ratings?as_of=2023-08-31".into(), 200, json),
+        ("/api/v1/brokers?by=rating&as_of=2023-08-31".into(), 200, json),
         ("/assets/style.css".into(), 200, "text/css; charset=utf-8"),
         ("/healthz".into(), 200, json),
         ("/metrics".into(), 200, "text/plain; version=0.0.4; charset=utf-8"),
@@ -143,6 +152,10 @@ async fn every_route_answers_with_its_status_and_content_type() {
         (format!("/api/v1/reports/{REPORT}/weeks/2023-20"), 400, json),
         (format!("/api/v1/reports/{REPORT}/weeks/2023-W05"), 404, json),
         ("/api/v1/watchlist?report=nope".into(), 404, json),
+        ("/brokers/nobody".into(), 404, html),
+        ("/ratings?as_of=2023-02-30".into(), 400, html),
+        ("/api/v1/ratings?symbol=600941.XX".into(), 400, json),
+        ("/api/v1/brokers?by=desk".into(), 400, json),
         ("/api/v1/securities/MSFT.US/prices".into(), 404, json),
         ("/api/v1/securities/600941.SH/prices?from=2023-13-01".into(), 400, json),
     ];
@@ -840,4 +853,186 @@ async fn an_ended_reports_weeks_page_and_the_ledger_lead_with_the_final_verdict(
     let badge = format!("<p class=\"headline fails\"><a href=\"/reports/{REPORT}\">小型测试报告</a>: {text}</p>");
     let at = ledger.find(&badge).unwrap_or_else(|| panic!("no final badge in {ledger}"));
     assert!(at < ledger.find("<table class=\"cards\">").unwrap(), "the badge leads the ledger");
+}
+
+// ---- the ratings feed ----
+
+/// One stored rating on a small-report company, as `ratings sync` would store it.
+fn rating(info: &str, symbol: &str, name: &str, broker: &str, date: &str, word: &str, previous: Option<&str>) -> RatingRecord {
+    let change = if previous.is_some() { Change::Down } else { Change::FirstCoverage };
+    RatingRecord {
+        info_code: info.to_string(),
+        symbol: symbol.parse().unwrap(),
+        name: name.to_string(),
+        broker: broker.to_string(),
+        broker_full: format!("{broker}股份有限公司"),
+        analysts: "甲,乙".to_string(),
+        date: date.parse().unwrap(),
+        rating: word.to_string(),
+        normalized: Some(word.to_string()),
+        normalized_value: None,
+        previous: previous.map(str::to_string),
+        previous_value: None,
+        change,
+        target_price: Some(60.0),
+        title: "点评".to_string(),
+        pdf_url: ratingwatch::ratings::pdf_url(info),
+    }
+}
+
+/// The small report's prices and four ratings:
+/// - AP1 中信建投 买入 on 600941.SH, 2023-02-14: 6-month horizon to 2023-08-14; base close 40
+///   (02-14, adjusted), end 50 (08-14): +25 %; benchmark 000300.SH 4000 → 4200: +5 %; excess
+///   +20.00 pp, in 中信建投's 买入 band (≥ +15 pp): held.
+/// - AP2 华泰证券 增持 on 300308.SZ, 2023-02-14: base 50, end 45: −10 %; excess −15.00 pp, in
+///   华泰证券's 减持 band (> −20 pp and ≤ −5 pp): not held.
+/// - AP3 中信证券 买入 on 600941.SH, 2023-03-01: no rule in the book: unscored. Its company name
+///   carries markup, which every page shows as text.
+/// - AP4 中信建投 增持 on 600941.SH, 2023-05-19 (down from 买入): horizon end 2023-11-19, after
+///   the as-of date 2023-08-31: pending.
+fn with_ratings() -> tempfile::TempDir {
+    let dir = imported(&["small-report/small-report.toml"]);
+    let mut store = ratingwatch::store::Store::open(&dir.path().join("test.db")).unwrap();
+    let records = [
+        rating("AP1", "600941.SH", "中国移动", "中信建投", "2023-02-14", "买入", None),
+        rating("AP2", "300308.SZ", "中际旭创", "华泰证券", "2023-02-14", "增持", None),
+        rating("AP3", "600941.SH", "中国移动<b>", "中信证券", "2023-03-01", "买入", None),
+        rating("AP4", "600941.SH", "中国移动", "中信建投", "2023-05-19", "增持", Some("买入")),
+    ];
+    store.upsert_ratings(&records, chrono::Utc::now()).unwrap();
+    dir
+}
+
+/// 中信建投 percent-encoded (UTF-8 E4 B8 AD, E4 BF A1, E5 BB BA, E6 8A 95).
+const ZXJT: &str = "%E4%B8%AD%E4%BF%A1%E5%BB%BA%E6%8A%95";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ratings_api_equals_the_command_line_and_scores_the_calls() {
+    let dir = with_ratings();
+    let d = dir.path();
+    let server = start(config(d), Mode::Standalone, None).await;
+    let pairs: Vec<(String, Vec<&str>)> = vec![
+        ("/api/v1/ratings?as_of=2023-08-31".into(), vec!["ratings", "list", "--as-of", "2023-08-31", "--format", "json"]),
+        (
+            format!("/api/v1/ratings?symbol=600941.SH&broker={ZXJT}&as_of=2023-08-31"),
+            vec!["ratings", "list", "--symbol", "600941.SH", "--broker", "中信建投", "--as-of", "2023-08-31", "--format", "json"],
+        ),
+        (
+            "/api/v1/ratings?since=2023-03-01&as_of=2023-06-30".into(),
+            vec!["ratings", "list", "--since", "2023-03-01", "--as-of", "2023-06-30", "--format", "json"],
+        ),
+        ("/api/v1/brokers?as_of=2023-08-31".into(), vec!["ratings", "track-record", "--as-of", "2023-08-31", "--format", "json"]),
+        (
+            "/api/v1/brokers?by=rating&since=2023-02-01&as_of=2023-08-31".into(),
+            vec!["ratings", "track-record", "--by", "rating", "--since", "2023-02-01", "--as-of", "2023-08-31", "--format", "json"],
+        ),
+        (
+            "/api/v1/brokers?by=analyst&as_of=2023-08-31".into(),
+            vec!["ratings", "track-record", "--by", "analyst", "--as-of", "2023-08-31", "--format", "json"],
+        ),
+    ];
+    for (path, args) in &pairs {
+        let answer = server.get(path).await;
+        assert_eq!((answer.status, answer.content_type.as_str()), (200, "application/json"), "{path}: {}", answer.body);
+        assert_eq!(answer.body, cli_stdout(d, args), "{path} differs from `ratingwatch {}`", args.join(" "));
+    }
+
+    let listed: Value = serde_json::from_str(&server.get("/api/v1/ratings?as_of=2023-08-31").await.body).unwrap();
+    let listed = listed.as_array().unwrap();
+    // Newest first: AP4 (05-19), AP3 (03-01), then AP1 and AP2 of 02-14 (the later info code first).
+    let codes: Vec<&str> = listed.iter().map(|call| call["info_code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["AP4", "AP3", "AP2", "AP1"]);
+    let held = &listed[3];
+    assert_eq!((held["status"].as_str(), held["implied_rating"].as_str()), (Some("held"), Some("买入")));
+    assert!((held["excess"].as_f64().unwrap() - 0.20).abs() < 1e-9, "{held}");
+    assert_eq!(held["horizon_end"], "2023-08-14");
+    assert_eq!((listed[2]["status"].as_str(), listed[2]["implied_rating"].as_str()), (Some("not_held"), Some("减持")));
+    assert!((listed[2]["excess"].as_f64().unwrap() + 0.15).abs() < 1e-9, "{}", listed[2]);
+    assert_eq!(listed[1]["status"], "unscored");
+    assert_eq!(listed[0]["status"], "pending");
+    // The filters: 中信建投 on 600941.SH is AP4 and AP1.
+    let filtered: Value = serde_json::from_str(&server.get(&format!("/api/v1/ratings?broker={ZXJT}&as_of=2023-08-31")).await.body).unwrap();
+    assert_eq!(filtered.as_array().unwrap().len(), 2);
+
+    // As of today by default: the same question as the command line without --as-of.
+    let today = server.get("/api/v1/ratings").await;
+    assert_eq!(today.body, cli_stdout(d, &["ratings", "list", "--format", "json"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ratings_and_broker_pages_show_each_calls_verdict() {
+    let dir = with_ratings();
+    let server = start(config(dir.path()), Mode::Standalone, None).await;
+    let html = "text/html; charset=utf-8";
+
+    let page = server.get("/ratings?as_of=2023-08-31").await;
+    assert_eq!((page.status, page.content_type.as_str()), (200, html), "{}", page.body);
+    // AP1's row (worked in `with_ratings`): excess +20.00 pp, implied 买入, held; AP2's −15.00 pp, 减持, not held.
+    for expected in ["+20.00 pp", "-15.00 pp", "<td>held</td>", "<td>not held</td>", "<td>pending</td>", "<td>unscored</td>"] {
+        assert!(page.body.contains(expected), "{expected}: {}", page.body);
+    }
+    assert!(page.body.contains("2023-08-14 (6 months)"), "the horizon end");
+    // The unscored call says why; the broker links to its page, percent-encoded.
+    assert!(page.body.contains("broker rule unknown"), "{}", page.body);
+    assert!(page.body.contains(&format!("href=\"/brokers/{ZXJT}\"")), "{}", page.body);
+    // The company name's markup is text.
+    assert!(page.body.contains("中国移动&lt;b&gt;") && !page.body.contains("中国移动<b>"), "{}", page.body);
+    // Both new pages are in the navigation.
+    assert!(page.body.contains("href=\"/ratings\" aria-current=\"page\"") && page.body.contains("href=\"/brokers\""));
+    // A filter narrows the list: 华泰证券 has AP2 only.
+    let page = server.get("/ratings?broker=%E5%8D%8E%E6%B3%B0%E8%AF%81%E5%88%B8&as_of=2023-08-31").await;
+    assert!(page.body.contains("Ratings as of 2023-08-31: 1") && page.body.contains("中际旭创"), "{}", page.body);
+
+    let page = server.get("/brokers?as_of=2023-08-31").await;
+    assert_eq!((page.status, page.content_type.as_str()), (200, html), "{}", page.body);
+    assert!(page.body.contains("Track record by broker as of 2023-08-31"), "{}", page.body);
+    assert!(page.body.contains(&format!("<a href=\"/brokers/{ZXJT}\">中信建投</a>")), "{}", page.body);
+
+    // 中信建投: its stock rule from the book, its row and its two calls (AP1 held, AP4 pending).
+    let page = server.get(&format!("/brokers/{ZXJT}?as_of=2023-08-31")).await;
+    assert_eq!((page.status, page.content_type.as_str()), (200, html), "{}", page.body);
+    for expected in ["<h1>中信建投</h1>", "买入 (buy)", "≥ +15 pp", "Horizon 6 months", "沪深300 (000300.SH)", "Calls: 2", "<td>held</td>"]
+    {
+        assert!(page.body.contains(expected), "{expected}: {}", page.body);
+    }
+    assert!(!page.body.contains("中际旭创"), "another broker's call is not listed");
+    // AP4, pending, measured to the benchmark's last close by 2023-08-31 (08-18): 600941.SH
+    // 45.9 → 50 (+8.93 %), 000300.SH 4059 → 4242 (+4.51 %): +4.42 pp so far, 中性.
+    assert!(page.body.contains("<td class=\"num\">+4.42 pp</td>"), "{}", page.body);
+    // Its track-record row: 2 calls, 1 scored and held, 1 pending; Wilson 1 of 1 is 21 %–100 %.
+    assert!(page.body.contains("100 % (21 %–100 %)"), "{}", page.body);
+    // A broker the feed lists but the book has no rules for still has a page.
+    let page = server.get("/brokers/%E4%B8%AD%E4%BF%A1%E8%AF%81%E5%88%B8").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("has no entry for 中信证券"), "{}", page.body);
+
+    // An unknown broker is a 404 naming it and listing the known ones (the book's and the feed's).
+    let page = server.get("/brokers/%E6%97%A0%E5%90%8D").await;
+    assert_eq!((page.status, page.content_type.as_str()), (404, html), "{}", page.body);
+    for expected in ["no broker `无名`", "国泰君安", "中信建投", "中信证券"] {
+        assert!(page.body.contains(expected), "{expected}: {}", page.body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_ratings_parameter_is_a_400_naming_it() {
+    let dir = with_ratings();
+    let server = start(config(dir.path()), Mode::Standalone, None).await;
+    let message = |answer: &Answer| serde_json::from_str::<Value>(&answer.body).unwrap()["message"].as_str().unwrap().to_string();
+    let cases = [
+        ("/api/v1/ratings?as_of=2023-13-01", "as_of: "),
+        ("/api/v1/ratings?since=yesterday", "since: "),
+        ("/api/v1/ratings?symbol=600941.XX", "symbol: `600941.XX` is not a symbol"),
+        ("/api/v1/brokers?by=desk", "by: `desk` is not broker, analyst or rating"),
+        ("/api/v1/ratings?by=broker", "unknown query parameter `by`; this address takes: symbol, broker, since, as_of"),
+        ("/api/v1/brokers?broker=x", "unknown query parameter `broker`; this address takes: by, since, as_of"),
+    ];
+    for (path, expected) in cases {
+        let answer = server.get(path).await;
+        assert_eq!((answer.status, answer.content_type.as_str()), (400, "application/json"), "{path}: {}", answer.body);
+        assert!(message(&answer).starts_with(expected), "{path}: {}", message(&answer));
+    }
+    let page = server.get(&format!("/brokers/{ZXJT}?since=2023-01-01")).await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(page.body.contains("unknown query parameter `since`; this address takes: as_of"), "{}", page.body);
 }
