@@ -1,6 +1,5 @@
 //! `ratingwatch ratings sync|list|track-record`: the ratings feed.
 
-use anyhow::Context as _;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 
@@ -87,14 +86,7 @@ pub fn run(context: &Context, command: &RatingsCommand) -> anyhow::Result<u8> {
 
 /// The built-in broker rules with the user's file laid over them.
 pub fn broker_book(context: &Context) -> anyhow::Result<BrokerBook> {
-    let user = match &context.config.ratings.brokers_file {
-        Some(path) => Some((
-            path.display().to_string(),
-            std::fs::read_to_string(path).with_context(|| format!("cannot read ratings.brokers_file {}", path.display()))?,
-        )),
-        None => None,
-    };
-    Ok(BrokerBook::load(user.as_ref().map(|(file, text)| (file.as_str(), text.as_str())))?)
+    crate::service::load_broker_book(&context.config).map_err(anyhow::Error::msg)
 }
 
 fn scored(context: &Context, filter: &RatingsFilter, as_of: NaiveDate) -> anyhow::Result<Vec<ScoredCall>> {
@@ -113,8 +105,14 @@ fn sync(context: &Context, symbol: Option<&Symbol>) -> anyhow::Result<u8> {
     let today = context.today();
     let runtime = super::runtime()?;
     let mut progress = |done: usize, total: usize, symbol: &Symbol| errln!("ratings {done}/{total} {symbol}");
-    let report =
-        runtime.block_on(crate::sync::ratings::sync_ratings(&mut store, &context.config, symbol, today, context.now, &mut progress))?;
+    let report = runtime.block_on(crate::sync::ratings::sync_ratings(
+        &mut store,
+        &context.config,
+        symbol,
+        (today, context.now),
+        &crate::sync::ratings::no_announcements,
+        &mut progress,
+    ))?;
     errln!(
         "ratings: {} companies, {} requests: {} new, {} updated, {} unchanged; {} skipped (not Shanghai/Shenzhen){}",
         report.companies,

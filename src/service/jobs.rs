@@ -118,6 +118,19 @@ impl Output {
     }
 }
 
+/// The built-in broker rules with `ratings.brokers_file` laid over them (the CLI's `ratings`
+/// commands and the `sync_ratings` job read the same book). Errors name the file.
+pub fn load_broker_book(config: &Config) -> Result<crate::ratings::BrokerBook, String> {
+    let user = match &config.ratings.brokers_file {
+        Some(path) => Some((
+            path.display().to_string(),
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read ratings.brokers_file {}: {e}", path.display()))?,
+        )),
+        None => None,
+    };
+    crate::ratings::BrokerBook::load(user.as_ref().map(|(file, text)| (file.as_str(), text.as_str()))).map_err(|e| e.to_string())
+}
+
 /// The real jobs: `sync::run_sync` per market group, `pipeline::weekly` + `report` for the
 /// summary, `pipeline::verdict` for the first start.
 pub struct LibraryJobs {
@@ -221,7 +234,20 @@ impl LibraryJobs {
         let mut store = Store::open(&self.config.database.path)?;
         let today = self.config.schedule.timezone.date_of(request.now);
         let mut progress = |_: usize, _: usize, _: &crate::symbol::Symbol| {};
-        let run = crate::sync::ratings::sync_ratings(&mut store, &self.config, None, today, request.now, &mut progress);
+        // `broker_rating`: each newly stored rating's messages, queued in its company's
+        // transaction. The broker book (for the rule of the word) is read only when a channel
+        // lists the event.
+        let notifier = self.notifier.as_deref().filter(|n| n.channels.for_event(crate::config::EventKind::BrokerRating).next().is_some());
+        let book = match notifier {
+            Some(_) => load_broker_book(&self.config).map_err(JobError::Failed)?,
+            None => crate::ratings::BrokerBook::default(),
+        };
+        let window = (today, self.config.ratings.announce_within_days);
+        let announce = |record: &crate::ratings::RatingRecord| match notifier {
+            Some(notifier) => notifier.broker_rating_rows(record, &book, window, request.now),
+            None => Vec::new(),
+        };
+        let run = crate::sync::ratings::sync_ratings(&mut store, &self.config, None, (today, request.now), &announce, &mut progress);
         let report = tokio::select! {
             report = run => report.map_err(|e| JobError::Failed(e.to_string()))?,
             _ = cancel.cancelled() => return Ok(JobOutcome { counts: json!({}), status: JobStatus::Cancelled }),
@@ -234,6 +260,7 @@ impl LibraryJobs {
             "unchanged": report.unchanged,
             "skipped": report.skipped.len(),
             "failed_companies": report.failures.len(),
+            "queued": report.queued,
         });
         let problems = || {
             let mut listed: Vec<String> = report.failures.iter().take(5).map(|(symbol, reason)| format!("{symbol}: {reason}")).collect();

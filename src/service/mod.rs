@@ -48,7 +48,7 @@ use crate::notify::{Notifier, Sender, SenderOptions};
 use crate::schedule::{self, JobKind, ScheduleError, Schedules};
 use crate::status::{self, Liveness};
 use crate::store::{JobRunOutcome, Store, StoreError};
-pub use jobs::{JobError, JobOutcome, JobRequest, JobRunner, JobStatus, LibraryJobs, Output};
+pub use jobs::{JobError, JobOutcome, JobRequest, JobRunner, JobStatus, LibraryJobs, Output, load_broker_book};
 
 /// Knobs that are not user configuration.
 #[derive(Clone, Debug)]

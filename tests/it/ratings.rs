@@ -196,7 +196,7 @@ async fn the_sync_ratings_job_stores_the_records_and_a_second_run_writes_nothing
     assert!(runs.len() >= 2, "two runs finished: {runs:?}");
     let counts = |new: usize, unchanged: usize| {
         json!({"companies": asked, "requests": asked, "new": new, "updated": 0, "unchanged": unchanged,
-               "skipped": runs[0].counts["skipped"], "failed_companies": 0})
+               "skipped": runs[0].counts["skipped"], "failed_companies": 0, "queued": 0})
     };
     assert_eq!(runs[0].outcome, ratingwatch::store::JobRunOutcome::Ok, "{:?}", runs[0]);
     // First run: both records of 600941 are new; every other company answers empty.
