@@ -234,7 +234,7 @@ mod tests {
             "- broker's rule: 增持 = excess over 沪深300 (000300.SH) ≥ +15 pp within 12 months\n",
             "- PDF: https://pdf.dfcfw.com/pdf/H3_AP202312071234567890_1.pdf\n",
             "every rating on 600941.SH: `ratingwatch ratings list --symbol 600941.SH`",
-            "Method: announced once per rating (info code AP202312071234567890), when first stored and published within ratings.\\_announce\\_within\\_days",
+            "Method: announced once per rating (info code AP202312071234567890), when first stored and published within ratings.announce\\_within\\_days",
         ] {
             assert!(markdown.contains(expected), "{expected:?} in\n{markdown}");
         }
