@@ -98,8 +98,14 @@ fn sync(context: &Context, symbol: Option<&Symbol>) -> anyhow::Result<u8> {
     let today = context.today();
     let runtime = super::runtime()?;
     let mut progress = |done: usize, total: usize, symbol: &Symbol| errln!("ratings {done}/{total} {symbol}");
-    let report =
-        runtime.block_on(crate::sync::ratings::sync_ratings(&mut store, &context.config, symbol, today, context.now, &mut progress))?;
+    let report = runtime.block_on(crate::sync::ratings::sync_ratings(
+        &mut store,
+        &context.config,
+        symbol,
+        (today, context.now),
+        &crate::sync::ratings::no_announcements,
+        &mut progress,
+    ))?;
     errln!(
         "ratings: {} companies, {} requests: {} new, {} updated, {} unchanged; {} skipped (not Shanghai/Shenzhen){}",
         report.companies,

@@ -76,10 +76,26 @@ pub enum EventKind {
     DataHealth,
     /// `notify test`: sent on demand only, to every channel asked.
     Test,
+    /// A broker's upgrade, downgrade or first coverage of a watchlist company, from the
+    /// `sync_ratings` job. Default off: only a channel that lists it receives it.
+    BrokerRating,
 }
 
 impl EventKind {
-    pub const SUBSCRIBABLE: [EventKind; 4] = [EventKind::WeeklySummary, EventKind::Verdict, EventKind::RatingChange, EventKind::DataHealth];
+    pub const SUBSCRIBABLE: [EventKind; 5] =
+        [EventKind::WeeklySummary, EventKind::Verdict, EventKind::RatingChange, EventKind::DataHealth, EventKind::BrokerRating];
+
+    /// Whether a channel with an empty `events` list receives this event. `broker_rating` is
+    /// off by default (dozens of calls a week on a large watchlist): a channel lists it to get it.
+    pub fn on_by_default(self) -> bool {
+        self != EventKind::BrokerRating
+    }
+
+    /// Whether a channel subscribed to `events` receives this event: `test` always, an
+    /// empty list every event on by default, else the events listed.
+    pub fn wanted_by(self, events: &[EventKind]) -> bool {
+        self == EventKind::Test || (events.is_empty() && self.on_by_default()) || events.contains(&self)
+    }
 
     pub fn as_str(self) -> &'static str {
         self.into()
@@ -98,7 +114,8 @@ pub struct ChannelConfig {
     /// Unique; used in dedup keys, `--channel` and `status`.
     pub name: String,
     pub kind: ChannelKind,
-    /// Events this channel receives; empty or left out: all of them.
+    /// Events this channel receives; empty or left out: all of them but `broker_rating`,
+    /// which is off by default and received only when listed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<EventKind>,
     /// Webhook URL (every kind but email).
@@ -124,9 +141,10 @@ pub struct ChannelConfig {
 }
 
 impl ChannelConfig {
-    /// Whether this channel receives `event` (`test` goes to every channel).
+    /// Whether this channel receives `event` (`test` goes to every channel; an empty list is
+    /// every event on by default, so not `broker_rating`).
     pub fn wants(&self, event: EventKind) -> bool {
-        event == EventKind::Test || self.events.is_empty() || self.events.contains(&event)
+        event.wanted_by(&self.events)
     }
 }
 
@@ -263,7 +281,7 @@ mod tests {
             assert_eq!(kind.as_str(), text);
             assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{text}\""));
         }
-        let events = ["weekly_summary", "verdict", "rating_change", "data_health", "test"];
+        let events = ["weekly_summary", "verdict", "rating_change", "data_health", "test", "broker_rating"];
         assert_eq!(EventKind::VARIANTS, events);
         for (event, text) in EventKind::iter().zip(events) {
             assert_eq!((event.as_str(), event.to_string()), (text, text.to_string()));

@@ -33,6 +33,10 @@ pub struct RatingsConfig {
     pub brokers_file: Option<PathBuf>,
     /// Groups of the track record with fewer scored calls are listed but not ranked.
     pub min_sample: usize,
+    /// `broker_rating` event: a newly stored rating is announced only when published at most
+    /// this many days before the sync's date (the first sync back-fills history, which is not
+    /// news). 0: only ratings published on the sync's date.
+    pub announce_within_days: u32,
 }
 
 impl Default for RatingsConfig {
@@ -48,6 +52,7 @@ impl Default for RatingsConfig {
             page_size: 100,
             brokers_file: None,
             min_sample: 5,
+            announce_within_days: 7,
         }
     }
 }
@@ -73,6 +78,9 @@ impl RatingsConfig {
         if !(1..=5000).contains(&self.page_size) {
             return invalid("page_size", format!("{} must be between 1 and 5000", self.page_size));
         }
+        if self.announce_within_days > MAX_RATINGS_OVERLAP_DAYS {
+            return invalid("announce_within_days", format!("{} must be at most {MAX_RATINGS_OVERLAP_DAYS}", self.announce_within_days));
+        }
         if self.min_sample == 0 {
             return invalid("min_sample", "must be at least 1".to_string());
         }
@@ -95,6 +103,7 @@ mod tests {
             (RatingsConfig { overlap_days: 367, ..Default::default() }, "ratings.overlap_days"),
             (RatingsConfig { page_size: 0, ..Default::default() }, "ratings.page_size"),
             (RatingsConfig { min_sample: 0, ..Default::default() }, "ratings.min_sample"),
+            (RatingsConfig { announce_within_days: 367, ..Default::default() }, "ratings.announce_within_days"),
         ];
         for (config, key) in cases {
             match config.validate() {

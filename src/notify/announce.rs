@@ -9,6 +9,10 @@
 //! - `data_health`: a job whose last `notify.failing_runs` finished runs all failed, or the
 //!   benchmark more than `notify.benchmark_stale_weekdays` weekdays behind; once when the
 //!   problem starts and once when it clears.
+//! - `broker_rating` (off by default): a rating the `sync_ratings` job stores for the first
+//!   time, when it is an upgrade, a downgrade or a first coverage ([`is_rating_news`]) published
+//!   within `ratings.announce_within_days` of the sync's date; keyed by its info code, so a
+//!   re-run or a restart never queues it twice.
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -16,9 +20,18 @@ use super::channel::Channels;
 use super::{events, rating};
 use crate::analysis::model::{Status, Verdict, WeeklySummary};
 use crate::catalog::RatingRule;
-use crate::config::{ConfigError, NotifyConfig};
+use crate::config::{ConfigError, EventKind, NotifyConfig};
+use crate::ratings::{BrokerBook, Change, RatingRecord};
 use crate::report::RenderOptions;
 use crate::store::{JobRunOutcome, NewOutboxMessage};
+
+/// Whether a newly stored rating is news: an upgrade, a downgrade or a first coverage (not a
+/// maintained rating) published no more than `within_days` days before `today` (the first
+/// sync back-fills years of history, which is not news).
+pub fn is_rating_news(record: &RatingRecord, today: NaiveDate, within_days: u32) -> bool {
+    let oldest = today - chrono::Days::new(within_days.into());
+    record.change != Change::Maintained && record.date >= oldest
+}
 
 /// A fact to record (`key` → `value` in the announcements table) with its messages.
 #[derive(Clone, Debug, PartialEq)]
@@ -113,6 +126,24 @@ impl Notifier {
         out
     }
 
+    /// The `broker_rating` rows of a rating newly stored on `today` (`sync_ratings` job), keyed
+    /// `broker_rating:<info_code>:<channel>`; none when it is not news ([`is_rating_news`]) or
+    /// no channel lists the event.
+    pub fn broker_rating_rows(
+        &self,
+        record: &RatingRecord,
+        book: &BrokerBook,
+        (today, within_days): (NaiveDate, u32),
+        now: DateTime<Utc>,
+    ) -> Vec<NewOutboxMessage> {
+        if !is_rating_news(record, today, within_days) || self.channels.for_event(EventKind::BrokerRating).next().is_none() {
+            return Vec::new();
+        }
+        let pointer = format!("ratingwatch ratings list --symbol {}", record.symbol);
+        let message = events::broker_rating(&crate::report::RatingNews::new(record, book, pointer), now);
+        events::for_channels(&message, &self.channels, &format!("broker_rating:{}", record.info_code))
+    }
+
     /// A job's health after a run: `outcomes` are its finished runs, newest first (this one
     /// included). Skipped and cancelled runs neither count nor clear.
     pub fn job_health(&self, job: &str, outcomes: &[JobRunOutcome], announced: Option<&str>, now: DateTime<Utc>) -> Option<Announcement> {
@@ -200,5 +231,75 @@ mod tests {
         assert_eq!(notifier.benchmark_health(day, Some(4), None, now).unwrap().value, "problem");
         assert_eq!(notifier.benchmark_health(day, Some(9), Some("problem"), now), None);
         assert_eq!(notifier.benchmark_health(day, Some(0), Some("problem"), now).unwrap().value, "ok");
+    }
+
+    fn rating(code: &str, date: NaiveDate, change: Change) -> RatingRecord {
+        RatingRecord {
+            info_code: code.to_string(),
+            symbol: crate::symbol::Symbol::parse("600941.SH").unwrap(),
+            name: "中国移动".into(),
+            broker: "国泰君安".into(),
+            broker_full: "国泰君安证券股份有限公司".into(),
+            analysts: "甲,乙".into(),
+            date,
+            rating: "增持".into(),
+            normalized: Some("买入".into()),
+            normalized_value: Some(3),
+            previous: (change != Change::FirstCoverage).then(|| "中性".to_string()),
+            previous_value: (change != Change::FirstCoverage).then_some(2),
+            change,
+            target_price: None,
+            title: "点评".into(),
+            pdf_url: crate::ratings::pdf_url(code),
+        }
+    }
+
+    #[test]
+    fn rating_news_is_a_change_or_first_coverage_inside_the_window() {
+        let day = |d| NaiveDate::from_ymd_opt(2023, 6, d).unwrap();
+        let today = day(15);
+        // Window of 7 days before 06-15: 06-08 (15 − 7) is the oldest date announced.
+        for change in [Change::FirstCoverage, Change::Up, Change::Down] {
+            assert!(is_rating_news(&rating("A", day(15), change), today, 7), "{change:?} on the sync's date");
+            assert!(is_rating_news(&rating("A", day(8), change), today, 7), "{change:?} 7 days before");
+            assert!(!is_rating_news(&rating("A", day(7), change), today, 7), "{change:?} 8 days before: history");
+        }
+        assert!(!is_rating_news(&rating("A", day(15), Change::Maintained), today, 7), "a maintained rating is not news");
+        // 0 days: only the sync's date.
+        assert!(is_rating_news(&rating("A", day(15), Change::Up), today, 0));
+        assert!(!is_rating_news(&rating("A", day(14), Change::Up), today, 0));
+    }
+
+    #[test]
+    fn broker_rating_goes_only_to_channels_that_list_it_keyed_by_info_code() {
+        let text = "[[notify.channels]]\nname = \"all\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/\"\n\
+                    [[notify.channels]]\nname = \"ratings\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/\"\nevents = [\"broker_rating\"]\n";
+        let config: crate::config::Config = toml::from_str(text).unwrap();
+        let notifier = Notifier::from_config(&config.notify, |_| None).unwrap().unwrap();
+        let book = BrokerBook::load(None).unwrap();
+        let today = NaiveDate::from_ymd_opt(2023, 6, 15).unwrap();
+        let now = Utc::now();
+        let rows = notifier.broker_rating_rows(&rating("AP1", today, Change::Up), &book, (today, 7), now);
+        assert_eq!(rows.len(), 1, "the channel with an empty events list does not get broker_rating");
+        assert_eq!(
+            (rows[0].dedup_key.as_str(), rows[0].channel.as_str(), rows[0].event.as_str()),
+            ("broker_rating:AP1:ratings", "ratings", "broker_rating")
+        );
+        assert_eq!(rows[0].title, "国泰君安 upgrades 中国移动 (600941.SH) to 增持 (was 中性)");
+        let message: crate::notify::Message = serde_json::from_str(&rows[0].payload).unwrap();
+        assert_eq!(message.id, "broker_rating:AP1:ratings");
+        assert!(message.html.is_some() && message.plain.is_some() && message.digest.is_none());
+        assert_eq!(message.pointer, "ratingwatch ratings list --symbol 600941.SH");
+        assert!(notifier.broker_rating_rows(&rating("AP2", today, Change::Maintained), &book, (today, 7), now).is_empty());
+        // No channel lists it: nothing, whatever the rating.
+        let only_all = Notifier::from_config(
+            &toml::from_str::<crate::config::Config>(text.split("[[notify.channels]]\nname = \"ratings\"").next().unwrap()).unwrap().notify,
+            |_| None,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(only_all.broker_rating_rows(&rating("AP1", today, Change::Up), &book, (today, 7), now).is_empty());
+        // The other events still reach the channel with an empty list.
+        assert_eq!(only_all.channels.for_event(EventKind::WeeklySummary).count(), 1);
     }
 }

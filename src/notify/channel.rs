@@ -47,13 +47,13 @@ pub struct Channel {
     pub name: String,
     pub kind: ChannelKind,
     pub target: Target,
-    /// Subscribed events; empty: all.
+    /// Subscribed events; empty: every event on by default (not `broker_rating`).
     events: Vec<EventKind>,
 }
 
 impl Channel {
     pub fn wants(&self, event: EventKind) -> bool {
-        event == EventKind::Test || self.events.is_empty() || self.events.contains(&event)
+        event.wanted_by(&self.events)
     }
 
     /// A description safe for logs: the kind and the host, never a key or token.

@@ -1,4 +1,4 @@
-//! Building the messages of the four events (and `notify test`) from model values, with
+//! Building the messages of the five events (and `notify test`) from model values, with
 //! the `report` renderers, and fanning them out to the channels that want them.
 
 use chrono::{DateTime, Utc};
@@ -164,6 +164,20 @@ pub fn data_health(condition: &str, cleared: bool, detail: &str, now: DateTime<U
     let mut message = message(EventKind::DataHealth, None, now, title, markdown);
     message.data = json!({ "condition": condition, "cleared": cleared, "detail": detail });
     message.pointer = "ratingwatch status".to_string();
+    message
+}
+
+/// `broker_rating`: a broker's upgrade, downgrade or first coverage of a watchlist company,
+/// led by the answer (`国泰君安 upgrades 中国移动 (600941.SH) to 增持 (was 中性)`). No chat
+/// digest (it has no verdict to colour): chat platforms get the markdown.
+pub fn broker_rating(news: &report::RatingNews<'_>, now: DateTime<Utc>) -> Message {
+    let record = news.record;
+    let title = report::rating_news_title(record);
+    let mut message = message(EventKind::BrokerRating, None, now, title, report::render_rating_news(news, Format::Markdown));
+    message.plain = Some(report::render_rating_news(news, Format::Table));
+    message.html = Some(report::render_rating_news(news, Format::Html));
+    message.data = json!({ "rating": record, "rule": news.rule });
+    message.pointer = news.pointer.clone();
     message
 }
 

@@ -322,7 +322,8 @@ fn markdown_cell(text: &str) -> String {
     markdown_inline(text).replace('|', "\\|").replace('\n', "<br>")
 }
 
-fn markdown_inline(text: &str) -> String {
+/// Escapes what would turn text into markup (a message's markdown shares it).
+pub(super) fn markdown_inline(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '\\' | '*' | '_' | '`' | '<' | '>' | '[' | ']') {

@@ -222,7 +222,20 @@ impl LibraryJobs {
         let mut store = Store::open(&self.config.database.path)?;
         let today = self.config.schedule.timezone.date_of(request.now);
         let mut progress = |_: usize, _: usize, _: &crate::symbol::Symbol| {};
-        let run = crate::sync::ratings::sync_ratings(&mut store, &self.config, None, today, request.now, &mut progress);
+        // `broker_rating`: each newly stored rating's messages, queued in its company's
+        // transaction. The broker book (for the rule of the word) is read only when a channel
+        // lists the event.
+        let notifier = self.notifier.as_deref().filter(|n| n.channels.for_event(crate::config::EventKind::BrokerRating).next().is_some());
+        let book = match notifier {
+            Some(_) => Self::broker_book(&self.config)?,
+            None => crate::ratings::BrokerBook::default(),
+        };
+        let window = (today, self.config.ratings.announce_within_days);
+        let announce = |record: &crate::ratings::RatingRecord| match notifier {
+            Some(notifier) => notifier.broker_rating_rows(record, &book, window, request.now),
+            None => Vec::new(),
+        };
+        let run = crate::sync::ratings::sync_ratings(&mut store, &self.config, None, (today, request.now), &announce, &mut progress);
         let report = tokio::select! {
             report = run => report.map_err(|e| JobError::Failed(e.to_string()))?,
             _ = cancel.cancelled() => return Ok(JobOutcome { counts: json!({}), status: JobStatus::Cancelled }),
@@ -235,6 +248,7 @@ impl LibraryJobs {
             "unchanged": report.unchanged,
             "skipped": report.skipped.len(),
             "failed_companies": report.failures.len(),
+            "queued": report.queued,
         });
         let problems = || {
             let mut listed: Vec<String> = report.failures.iter().take(5).map(|(symbol, reason)| format!("{symbol}: {reason}")).collect();

@@ -15,6 +15,8 @@ pub struct RatingsWrite {
     pub inserted: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// Outbox messages queued for the inserted records (`upsert_ratings_and_notify`).
+    pub queued: usize,
 }
 
 /// Which ratings a listing asks for.
@@ -55,6 +57,19 @@ impl Store {
     /// Writes one company's records in one IMMEDIATE transaction: new codes are inserted, a
     /// stored code whose fields differ is updated, an identical one is left alone.
     pub fn upsert_ratings(&mut self, records: &[RatingRecord], now: DateTime<Utc>) -> Result<RatingsWrite> {
+        self.upsert_ratings_and_notify(records, now, |_| Vec::new())
+    }
+
+    /// [`Store::upsert_ratings`], and in the same transaction the outbox messages `announce`
+    /// builds for each record inserted by this write (never for an updated or unchanged one),
+    /// so a stored rating and its announcement land together or not at all; a dedup key
+    /// already in the outbox is skipped.
+    pub fn upsert_ratings_and_notify(
+        &mut self,
+        records: &[RatingRecord],
+        now: DateTime<Utc>,
+        mut announce: impl FnMut(&RatingRecord) -> Vec<super::NewOutboxMessage>,
+    ) -> Result<RatingsWrite> {
         let fetched_at = time_text(now);
         self.write(|tx| {
             let mut outcome = RatingsWrite::default();
@@ -72,7 +87,13 @@ impl Store {
                         continue;
                     }
                     Some(_) => outcome.updated += 1,
-                    None => outcome.inserted += 1,
+                    None => {
+                        outcome.inserted += 1;
+                        let messages = announce(record);
+                        if !messages.is_empty() {
+                            outcome.queued += super::outbox::enqueue_in(tx, &messages, now)?;
+                        }
+                    }
                 }
                 let change: &'static str = record.change.into();
                 insert.execute(params![
@@ -188,11 +209,11 @@ mod tests {
         let mut store = Store::open_in_memory().unwrap();
         let now = Utc.with_ymd_and_hms(2023, 6, 1, 0, 0, 0).unwrap();
         let first = [record("AP1", 1, "增持"), record("AP2", 2, "增持")];
-        assert_eq!(store.upsert_ratings(&first, now).unwrap(), RatingsWrite { inserted: 2, updated: 0, unchanged: 0 });
+        assert_eq!(store.upsert_ratings(&first, now).unwrap(), RatingsWrite { inserted: 2, ..Default::default() });
         // The same records again: nothing written; one changed word: one update.
-        assert_eq!(store.upsert_ratings(&first, now).unwrap(), RatingsWrite { inserted: 0, updated: 0, unchanged: 2 });
+        assert_eq!(store.upsert_ratings(&first, now).unwrap(), RatingsWrite { unchanged: 2, ..Default::default() });
         let again = [record("AP1", 1, "增持"), record("AP2", 2, "谨慎增持")];
-        assert_eq!(store.upsert_ratings(&again, now).unwrap(), RatingsWrite { inserted: 0, updated: 1, unchanged: 1 });
+        assert_eq!(store.upsert_ratings(&again, now).unwrap(), RatingsWrite { updated: 1, unchanged: 1, ..Default::default() });
         let stored = store.ratings(&RatingsFilter::default()).unwrap();
         assert_eq!(stored, again.to_vec());
         let moutai = Symbol::parse("600519.SH").unwrap();
@@ -201,5 +222,48 @@ mod tests {
         assert_eq!(store.rating_codes_between(&moutai, from, to).unwrap(), ["AP2"]);
         let by_full_name = RatingsFilter { broker: Some("国泰君安证券股份有限公司".into()), ..Default::default() };
         assert_eq!(store.ratings(&by_full_name).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn only_an_inserted_rating_is_announced_and_in_its_own_transaction() {
+        let mut store = Store::open_in_memory().unwrap();
+        let now = Utc.with_ymd_and_hms(2023, 6, 1, 0, 0, 0).unwrap();
+        let message = |record: &RatingRecord| {
+            vec![super::super::NewOutboxMessage {
+                dedup_key: format!("broker_rating:{}:hook", record.info_code),
+                channel: "hook".into(),
+                event: "broker_rating".into(),
+                report_id: None,
+                title: record.info_code.clone(),
+                payload: "{}".into(),
+            }]
+        };
+        let mut asked = Vec::new();
+        let first = [record("AP1", 1, "增持")];
+        let write = store
+            .upsert_ratings_and_notify(&first, now, |r| {
+                asked.push(r.info_code.clone());
+                message(r)
+            })
+            .unwrap();
+        assert_eq!(write, RatingsWrite { inserted: 1, queued: 1, ..Default::default() });
+        // AP1 again (unchanged), AP1 with a new word (updated) and AP2 (inserted): only AP2 is asked.
+        store
+            .upsert_ratings_and_notify(&first, now, |r| {
+                asked.push(r.info_code.clone());
+                message(r)
+            })
+            .unwrap();
+        let again = [record("AP1", 1, "谨慎增持"), record("AP2", 2, "增持")];
+        let write = store
+            .upsert_ratings_and_notify(&again, now, |r| {
+                asked.push(r.info_code.clone());
+                message(r)
+            })
+            .unwrap();
+        assert_eq!(write, RatingsWrite { inserted: 1, updated: 1, queued: 1, ..Default::default() });
+        assert_eq!(asked, ["AP1", "AP2"]);
+        let keys: Vec<String> = store.outbox_messages(None, 10).unwrap().into_iter().map(|row| row.dedup_key).collect();
+        assert_eq!(keys, ["broker_rating:AP2:hook", "broker_rating:AP1:hook"], "newest first");
     }
 }

@@ -15,7 +15,8 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use super::plan::default_history_start;
 use crate::config::Config;
 use crate::providers::ratings::RatingsSource;
-use crate::store::{Store, StoreError};
+use crate::ratings::RatingRecord;
+use crate::store::{NewOutboxMessage, Store, StoreError};
 use crate::symbol::{Market, Symbol};
 
 /// What one ratings sync did.
@@ -29,6 +30,8 @@ pub struct RatingsSyncReport {
     pub inserted: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// Outbox messages queued for inserted ratings (the `broker_rating` event).
+    pub queued: usize,
     /// Each failed company and why.
     pub failures: Vec<(Symbol, String)>,
 }
@@ -51,14 +54,23 @@ pub fn since(config: &Config, last_stored: Option<NaiveDate>, earliest_report: O
     }
 }
 
+/// What to queue for a rating newly inserted by this sync (the service's `broker_rating`
+/// messages); written in the company's transaction. [`no_announcements`] queues nothing.
+pub type Announce<'a> = &'a (dyn Fn(&RatingRecord) -> Vec<NewOutboxMessage> + Send + Sync);
+
+/// Queues nothing (`ratings sync` on the command line).
+pub fn no_announcements(_: &RatingRecord) -> Vec<NewOutboxMessage> {
+    Vec::new()
+}
+
 /// Syncs the ratings of `only` (or every watchlist company). `progress(done, total, symbol)`
-/// is called after each company.
+/// is called after each company; `announce` is asked for the messages of each inserted rating.
 pub async fn sync_ratings(
     store: &mut Store,
     config: &Config,
     only: Option<&Symbol>,
-    today: NaiveDate,
-    now: DateTime<Utc>,
+    (today, now): (NaiveDate, DateTime<Utc>),
+    announce: Announce<'_>,
     progress: &mut (dyn FnMut(usize, usize, &Symbol) + Send),
 ) -> Result<RatingsSyncReport, RatingsSyncError> {
     let source = RatingsSource::from_config(&config.ratings)?;
@@ -86,10 +98,11 @@ pub async fn sync_ratings(
                         ),
                     ));
                 } else {
-                    let write = store.upsert_ratings(&fetch.records, now)?;
+                    let write = store.upsert_ratings_and_notify(&fetch.records, now, announce)?;
                     report.inserted += write.inserted;
                     report.updated += write.updated;
                     report.unchanged += write.unchanged;
+                    report.queued += write.queued;
                 }
             }
         }

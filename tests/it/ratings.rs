@@ -196,7 +196,7 @@ async fn the_sync_ratings_job_stores_the_records_and_a_second_run_writes_nothing
     assert!(runs.len() >= 2, "two runs finished: {runs:?}");
     let counts = |new: usize, unchanged: usize| {
         json!({"companies": asked, "requests": asked, "new": new, "updated": 0, "unchanged": unchanged,
-               "skipped": runs[0].counts["skipped"], "failed_companies": 0})
+               "skipped": runs[0].counts["skipped"], "failed_companies": 0, "queued": 0})
     };
     assert_eq!(runs[0].outcome, ratingwatch::store::JobRunOutcome::Ok, "{:?}", runs[0]);
     // First run: both records of 600941 are new; every other company answers empty.
@@ -222,4 +222,83 @@ async fn the_sync_ratings_job_is_skipped_when_ratings_are_disabled() {
     assert_eq!(runs[0].outcome, ratingwatch::store::JobRunOutcome::Skipped, "{:?}", runs[0]);
     assert_eq!(runs[0].error.as_deref(), Some("ratings.enabled is false: nothing fetched"));
     assert!(server.received_requests().await.unwrap().is_empty(), "nothing asked for");
+}
+
+// ---- The `broker_rating` event ----
+
+/// Two webhook channels on `hook`: `all` (empty `events`: every event on by default) and
+/// `ratings` (`events = ["broker_rating"]`).
+fn with_two_channels(config: &mut ratingwatch::config::Config, hook: &MockServer) {
+    let text = format!(
+        "[[notify.channels]]\nname = \"all\"\nkind = \"webhook\"\nurl = \"{url}/all\"\n\
+         [[notify.channels]]\nname = \"ratings\"\nkind = \"webhook\"\nurl = \"{url}/ratings\"\nevents = [\"broker_rating\"]\n",
+        url = hook.uri()
+    );
+    config.notify.channels = toml::from_str::<ratingwatch::config::Config>(&text).unwrap().notify.channels;
+}
+
+fn broker_rating_keys(database: &std::path::Path) -> Vec<String> {
+    let store = Store::open(database).unwrap();
+    let mut keys: Vec<String> = store
+        .outbox_messages(None, 1000)
+        .unwrap()
+        .into_iter()
+        .filter(|row| row.event == "broker_rating")
+        .map(|row| row.dedup_key)
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sync_ratings_job_announces_new_changes_once_to_the_channels_that_list_broker_rating() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(seeded_store(dir.path()));
+    let server = MockServer::start().await;
+    let hook = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&hook).await;
+    let mut config = ratings_service_config(dir.path(), &server);
+    with_two_channels(&mut config, &hook);
+    // The job's date is today in the schedule's time zone (the service runs on the real clock).
+    let today = config.schedule.timezone.date_of(chrono::Utc::now());
+    let days_ago = |n: u64| (today - chrono::Days::new(n)).format("%Y-%m-%d").to_string();
+    let mut upgrade = record("600941", "AP_UP", &days_ago(1), "国泰君安", "增持", "中性");
+    upgrade["lastEmRatingValue"] = json!("2"); // 3 > 2: up
+    let mut downgrade = record("600941", "AP_DOWN", &days_ago(2), "国泰君安", "中性", "买入");
+    downgrade["emRatingValue"] = json!("2");
+    downgrade["emRatingName"] = json!("中性"); // 2 < 3: down
+    let records = vec![
+        upgrade,
+        downgrade,
+        record("600941", "AP_FIRST", &days_ago(3), "华泰证券", "买入", ""), // first coverage
+        record("600941", "AP_SAME", &days_ago(1), "华泰证券", "买入", "买入"), // 3 = 3: maintained, not news
+        record("600941", "AP_OLD", &days_ago(8), "中信建投", "买入", ""),   // 8 days > 7: history
+    ];
+    serve(&server, page(records, 1, 5)).await;
+
+    let runs = serve_ratings_runs(&config, 2).await;
+    assert!(runs.len() >= 2, "two runs finished: {runs:?}");
+    assert_eq!((runs[0].counts["new"].as_u64(), runs[0].counts["queued"].as_u64()), (Some(5), Some(3)), "{:?}", runs[0]);
+    assert_eq!((runs[1].counts["unchanged"].as_u64(), runs[1].counts["queued"].as_u64()), (Some(5), Some(0)), "{:?}", runs[1]);
+    // Only the `ratings` channel: `all` has an empty list, and broker_rating is off by default.
+    let expected = ["broker_rating:AP_DOWN:ratings", "broker_rating:AP_FIRST:ratings", "broker_rating:AP_UP:ratings"];
+    assert_eq!(broker_rating_keys(&config.database.path), expected);
+    let store = Store::open(&config.database.path).unwrap();
+    let up = store.outbox_message_by_key("broker_rating:AP_UP:ratings").unwrap().unwrap();
+    assert_eq!(up.title, "国泰君安 upgrades 中国移动 (600941.SH) to 增持 (was 中性)");
+    let message: ratingwatch::notify::Message = serde_json::from_str(&up.payload).unwrap();
+    assert!(
+        message.markdown.contains("broker's rule: 增持 = excess over 沪深300 (000300.SH) ≥ +15 pp within 12 months"),
+        "{}",
+        message.markdown
+    );
+    drop(store);
+
+    // A restart after the rating was lost from the table (so the next run inserts it again):
+    // the outbox's dedup key (the info code) keeps it one message.
+    rusqlite::Connection::open(&config.database.path).unwrap().execute("DELETE FROM ratings WHERE info_code = 'AP_UP'", []).unwrap();
+    let runs = serve_ratings_runs(&config, runs.len() + 1).await;
+    let last = runs.last().unwrap();
+    assert_eq!((last.counts["new"].as_u64(), last.counts["queued"].as_u64()), (Some(1), Some(0)), "{last:?}");
+    assert_eq!(broker_rating_keys(&config.database.path), expected, "nothing queued twice");
 }
