@@ -58,30 +58,29 @@ const MAX_UNREADABLE_SHARE: f64 = 0.10;
 /// map to (`⾏` U+2F8F for 行) and ligatures (`ﬁ`) are folded to the ordinary characters;
 /// control characters other than tab and newline are dropped.
 pub fn text_of(bytes: &[u8]) -> Result<String, PdfError> {
-    let extracted = quietly(|| extract(bytes)).map_err(PdfError::Extractor)?;
-    let raw = extracted.map_err(|error| match &error {
-        pdf_extract::OutputError::PdfError(pdf_extract::Error::Decryption(_) | pdf_extract::Error::InvalidPassword) => {
-            PdfError::Encrypted(quote(&error.to_string()))
-        }
-        pdf_extract::OutputError::PdfError(pdf_extract::Error::UnsupportedSecurityHandler(_)) => {
-            PdfError::Encrypted(quote(&error.to_string()))
-        }
-        _ => PdfError::Corrupt(quote(&error.to_string())),
-    })?;
+    let raw = quietly(|| extract(bytes)).map_err(PdfError::Extractor)??;
     let text = tidy(&raw);
     check_readable(&text)?;
     Ok(text)
 }
 
-/// The document's text laid out by [`Layout`]; an encrypted file is opened with the empty
-/// password (files encrypted only against printing or editing), else refused.
-fn extract(bytes: &[u8]) -> Result<String, pdf_extract::OutputError> {
-    let mut document = pdf_extract::Document::load_mem(bytes)?;
+/// The document's text laid out by [`Layout`]. The reader opens an encrypted file with the
+/// empty password when that works (files encrypted only against printing or editing) and
+/// then drops `/Encrypt` from the trailer; one still there needs a password, and is refused.
+fn extract(bytes: &[u8]) -> Result<String, PdfError> {
+    let corrupt = |error: pdf_extract::Error| PdfError::Corrupt(quote(&error.to_string()));
+    let mut document = pdf_extract::Document::load_mem(bytes).map_err(corrupt)?;
     if document.is_encrypted() {
-        document.decrypt("")?;
+        document.decrypt("").map_err(|error| PdfError::Encrypted(quote(&error.to_string())))?;
+    }
+    if document.trailer.get(b"Encrypt").is_ok() {
+        return Err(PdfError::Encrypted("it does not open without a password".to_string()));
     }
     let mut layout = Layout::default();
-    pdf_extract::output_doc(&document, &mut layout)?;
+    pdf_extract::output_doc(&document, &mut layout).map_err(|error| match error {
+        pdf_extract::OutputError::PdfError(inner) => corrupt(inner),
+        other => PdfError::Corrupt(quote(&other.to_string())),
+    })?;
     Ok(layout.text)
 }
 
@@ -101,7 +100,12 @@ struct Layout {
 }
 
 impl pdf_extract::OutputDev for Layout {
-    fn begin_page(&mut self, _page: u32, media_box: &pdf_extract::MediaBox, _: Option<(f64, f64, f64, f64)>) -> Result<(), pdf_extract::OutputError> {
+    fn begin_page(
+        &mut self,
+        _page: u32,
+        media_box: &pdf_extract::MediaBox,
+        _: Option<(f64, f64, f64, f64)>,
+    ) -> Result<(), pdf_extract::OutputError> {
         self.height = media_box.ury - media_box.lly;
         Ok(())
     }
@@ -267,6 +271,20 @@ mod tests {
             let error = text_of(bytes).unwrap_err();
             assert!(matches!(error, PdfError::Corrupt(_) | PdfError::Extractor(_)), "{error:?}");
         }
+    }
+
+    #[test]
+    fn an_encrypted_file_that_does_not_open_without_a_password_is_refused() {
+        // The page with an /Encrypt dictionary in its trailer, of a security handler no reader
+        // knows: the empty password cannot open it. (The trailer follows the cross-reference
+        // table, so every offset stays right.)
+        let mut bytes = minimal_pdf::cjk("行业评级：增持");
+        let root = b"/Root 1 0 R";
+        let at = bytes.windows(root.len()).rposition(|window| window == root).unwrap();
+        bytes.splice(at..at, b"/Encrypt << /Filter /NoSuchHandler /V 9 /R 9 >> ".iter().copied());
+        let error = text_of(&bytes).unwrap_err();
+        assert!(matches!(error, PdfError::Encrypted(_)), "{error:?}");
+        assert!(error.to_string().starts_with("is encrypted ("), "{error}");
     }
 
     #[test]

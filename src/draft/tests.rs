@@ -288,7 +288,10 @@ fn members_written_as_tickers_resolve_when_one_listed_stock_has_the_code() {
     let member_gaps: Vec<&String> = rendered.gaps.iter().filter(|gap| gap.contains("(海外)")).collect();
     assert_eq!(
         member_gaps,
-        ["BRK (海外): ambiguous, candidates: BRK-A.US 伯克希尔哈撒韦-A, BRK-B.US 伯克希尔哈撒韦-B", "ZZZZ (海外): not found in the security master"]
+        [
+            "BRK (海外): ambiguous, candidates: BRK-A.US 伯克希尔哈撒韦-A, BRK-B.US 伯克希尔哈撒韦-B",
+            "ZZZZ (海外): not found in the security master"
+        ]
     );
     assert!(rendered.text.contains("symbol = \"NVDA.US\""), "{}", rendered.text);
 }

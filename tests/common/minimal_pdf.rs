@@ -51,7 +51,8 @@ fn type0(text: &str, unicode_map: bool) -> Vec<u8> {
     let code_of = |c: char| codes.iter().position(|&x| x == c).map(|i| i + 1).unwrap();
     // Objects 3 to 6: the font, its CID font, the descriptor, the map (numbered as written).
     let to_unicode = if unicode_map { " /ToUnicode 6 0 R" } else { "" };
-    let font = format!("<< /Type /Font /Subtype /Type0 /BaseFont /ReportSans /Encoding /Identity-H /DescendantFonts [4 0 R]{to_unicode} >>");
+    let font =
+        format!("<< /Type /Font /Subtype /Type0 /BaseFont /ReportSans /Encoding /Identity-H /DescendantFonts [4 0 R]{to_unicode} >>");
     let cid_font = "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /ReportSans /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor 5 0 R /DW 1000 /CIDToGIDMap /Identity >>";
     let descriptor = "<< /Type /FontDescriptor /FontName /ReportSans /Flags 4 /FontBBox [0 -120 1000 880] /ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 700 /StemV 80 >>";
     let mut cmap = String::from(

@@ -460,7 +460,11 @@ fn a_pdf_that_cannot_be_read_is_an_error_naming_the_file_and_nothing_is_written(
         ("no-unicode-map.pdf", minimal_pdf::cjk_without_unicode_map(&text), "holds no extractable text"),
         // A font the extractor cannot handle (a Type0 font without its CID font): its panic
         // becomes the error, and prints nothing.
-        ("bad-font.pdf", replace_bytes(&whole, b"/DescendantFonts [4 0 R]", b"/DescendantFonts [     ]"), "made the PDF text extractor fail"),
+        (
+            "bad-font.pdf",
+            replace_bytes(&whole, b"/DescendantFonts [4 0 R]", b"/DescendantFonts [     ]"),
+            "made the PDF text extractor fail",
+        ),
     ];
     for (name, bytes, message) in cases {
         let input = dir.path().join(name);
