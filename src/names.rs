@@ -21,6 +21,10 @@
 //!    股份, 集团, 控股, 公司), on both sides: 腾讯 ↔ 腾讯控股, 阿里巴巴 ↔ 阿里巴巴-SW, 商汤 ↔ 商汤-W.
 //! 5. **English name**, case-insensitively, without trailing `Inc`, `Corp`, `Ltd`, `Holdings`,
 //!    `Group`, `Class A`… (`microsoft` = `Microsoft Corp`).
+//! 6. **Ticker**: a name written as a ticker (one to five capital letters, full-width folded,
+//!    optionally a class letter after `.` or `-`: `NVDA`, `AAPL`, `BRK.B`) is compared with the
+//!    codes of stocks that are not delisted: the code itself, or (for a ticker without a class)
+//!    the code with one class letter (`BRK` ↔ `BRK-A`, `BRK-B`). Only when no name matched.
 //!
 //! A step that matches listings of **one** company gives [`Resolution::Resolved`]; of several
 //! companies, [`Resolution::Ambiguous`] with all of them (never a guess); nothing at all,
@@ -272,6 +276,8 @@ pub enum Step {
     Reduced,
     #[strum(serialize = "English name")]
     English,
+    #[strum(serialize = "ticker")]
+    Ticker,
 }
 
 impl Step {
@@ -476,6 +482,35 @@ pub fn english_key(text: &str) -> String {
     words.join(" ")
 }
 
+/// Step 6's query: the name as a ticker (`NVDA`, `BRK-B`), when it is written as one: one to
+/// five capital ASCII letters after NFKC, optionally `.` or `-` and one capital letter (the
+/// share class, written `-` as symbols are). `None` for anything else (`Apple`, `nvda`, `中芯`).
+pub fn ticker_word(text: &str) -> Option<String> {
+    let normal: String = text.trim().nfkc().collect();
+    let (base, class) = match normal.split_once(['.', '-']) {
+        Some((base, class)) => (base, Some(class)),
+        None => (normal.as_str(), None),
+    };
+    let capitals = |s: &str| s.bytes().all(|b| b.is_ascii_uppercase());
+    if !(1..=5).contains(&base.len()) || !capitals(base) {
+        return None;
+    }
+    match class {
+        None => Some(base.to_string()),
+        Some(class) if class.len() == 1 && capitals(class) => Some(format!("{base}-{class}")),
+        Some(_) => None,
+    }
+}
+
+/// Whether a stock's symbol has the ticker as its code, or (for a ticker without a class) as
+/// its code less one class letter.
+fn ticker_matches(ticker: &str, symbol: &Symbol) -> bool {
+    let code = symbol.code();
+    code == ticker
+        || (!ticker.contains('-')
+            && code.strip_prefix(ticker).and_then(|rest| rest.strip_prefix('-')).is_some_and(|class| class.len() == 1))
+}
+
 struct Keys {
     folded: String,
     reduced: String,
@@ -615,11 +650,16 @@ impl Resolver {
         }
         let reduced = reduce(query);
         let english = english_key(query);
-        let steps: [(Step, &dyn Fn(usize) -> bool); 4] = [
+        let ticker = ticker_word(query);
+        let steps: [(Step, &dyn Fn(usize) -> bool); 5] = [
             (Step::Exact, &|i| self.instruments[i].name.trim() == query),
             (Step::Folded, &|i| self.keys[i].folded == folded),
             (Step::Reduced, &|i| self.keys[i].reduced == reduced),
             (Step::English, &|i| !english.is_empty() && self.keys[i].english.contains(&english)),
+            (Step::Ticker, &|i| {
+                let instrument = &self.instruments[i];
+                ticker.as_deref().is_some_and(|t| instrument.status != Status::Delisted && ticker_matches(t, &instrument.symbol))
+            }),
         ];
         for (step, matches) in steps {
             let hits: BTreeSet<usize> = (0..self.instruments.len()).filter(|&i| matches(i)).filter_map(|i| self.company_of[i]).collect();

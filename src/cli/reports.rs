@@ -36,7 +36,7 @@ pub enum ReportsCommand {
 
 #[derive(clap::Args, Debug)]
 pub struct DraftArgs {
-    /// The report's text: UTF-8 `.txt` or `.md`, as converted from the PDF.
+    /// The report: its PDF (text extracted in-process), or its text as UTF-8 `.txt` or `.md`.
     pub file: PathBuf,
     /// The report id [default: broker-date-title words, e.g. zheshang-2023-02-14-chatgpt]
     #[arg(long, value_parser = clap::value_parser!(ReportId))]
@@ -72,13 +72,7 @@ fn list(context: &Context, format: &Format) -> anyhow::Result<u8> {
 
 fn run_draft(context: &Context, args: &DraftArgs) -> anyhow::Result<u8> {
     let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        anyhow::anyhow!(
-            "{} is not UTF-8 text (invalid byte at offset {}); convert it first, e.g. `iconv -f GBK -t UTF-8`",
-            args.file.display(),
-            e.utf8_error().valid_up_to()
-        )
-    })?;
+    let text = report_text(&args.file, bytes)?;
     let parsed = draft::parse(&text);
 
     let store = context.open_store()?;
@@ -129,6 +123,24 @@ fn run_draft(context: &Context, args: &DraftArgs) -> anyhow::Result<u8> {
         outln(&format!("{} `# TODO` item(s) to settle before `ratingwatch reports add {}`", rendered.gaps.len(), out.display()))?;
         Ok(exit::PARTIAL)
     }
+}
+
+/// A report file's text: a PDF (told by its `%PDF-` header, whatever its name) through
+/// [`draft::pdf::text_of`], anything else as UTF-8 text. Errors name the file.
+fn report_text(file: &Path, bytes: Vec<u8>) -> anyhow::Result<String> {
+    if draft::pdf::is_pdf(&bytes) {
+        return draft::pdf::text_of(&bytes).map_err(|error| anyhow::anyhow!("{} {error}", file.display()));
+    }
+    if file.extension().is_some_and(|extension| extension.eq_ignore_ascii_case("pdf")) {
+        bail!("{} is named .pdf but does not start with a PDF header (`%PDF-`): not a PDF, or not a whole one", file.display());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not UTF-8 text (invalid byte at offset {}); convert it first, e.g. `iconv -f GBK -t UTF-8`",
+            file.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })
 }
 
 /// Creates the folder `path` will be written in, when it is missing.

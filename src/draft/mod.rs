@@ -13,6 +13,7 @@
 //!   as tags (算力调度（运营商） → tag 算力调度 on 运营商).
 
 pub mod members;
+pub mod pdf;
 pub mod render;
 pub mod rule;
 mod text;
@@ -40,7 +41,7 @@ pub struct Draft {
     pub sectors: Vec<DraftSector>,
 }
 
-/// Reads a report's text (UTF-8, as converted from the PDF; plain text or markdown).
+/// Reads a report's text (UTF-8: plain text or markdown, or what [`pdf::text_of`] extracts).
 pub fn parse(text: &str) -> Draft {
     let lines: Vec<&str> = text.lines().collect();
     let rating = head::rating(&lines);
@@ -137,9 +138,14 @@ mod head {
         })
     }
 
-    /// The broker: the known broker name mentioned most often, else the `…证券股份有限公司`
-    /// that issued the report.
+    /// The broker: the research institute the head names (`浙商证券研究所` → 浙商证券), else the
+    /// known broker name mentioned most often, else the `…证券股份有限公司` that issued the
+    /// report. A known broker is given by its short name (`国泰君安证券研究所` → 国泰君安).
     pub fn broker(text: &str) -> Option<String> {
+        if let Some(institute) = institute(text) {
+            let known = KNOWN_BROKERS.iter().filter(|name| institute.starts_with(*name)).max_by_key(|name| name.len());
+            return Some(known.map_or(institute, |name| name.to_string()));
+        }
         let mut counts: HashMap<String, usize> = HashMap::new();
         for name in KNOWN_BROKERS {
             let count = text.matches(name).count();
@@ -158,6 +164,22 @@ mod head {
             }
         }
         counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0))).map(|(name, _)| name)
+    }
+
+    /// `XX证券` from the first `XX证券研究所` in the head: the run of Han characters before
+    /// 证券研究所, less one lead-in it starts with (本报告来自, 发布机构, …), when two to six
+    /// characters are left; a longer run is prose, not a name. `None` when the head names no
+    /// such institute.
+    fn institute(text: &str) -> Option<String> {
+        const LEAD_INS: [&str; 8] = ["本报告来自", "本报告由", "发布机构", "研究机构", "本报告", "来自", "作者", "由"];
+        let pattern = Regex::new(r"(\p{Han}+)证券研究所").expect("a valid pattern");
+        text.lines().take(HEAD_LINES).find_map(|line| {
+            pattern.captures_iter(&clean_line(line)).find_map(|found| {
+                let run = &found[1];
+                let name = LEAD_INS.iter().find_map(|lead| run.strip_prefix(lead)).unwrap_or(run);
+                (2..=6).contains(&name.chars().count()).then(|| format!("{name}证券"))
+            })
+        })
     }
 
     const KNOWN_BROKERS: [&str; 24] = [

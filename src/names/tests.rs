@@ -183,6 +183,51 @@ fn ambiguity_is_never_guessed() {
 }
 
 #[test]
+fn a_name_written_as_a_ticker_resolves_when_one_listed_company_has_that_code() {
+    let mut instruments = master();
+    instruments.extend([
+        stock("NVDA.US", "英伟达", Some("NVIDIA Corp")),
+        stock("AAPL.US", "苹果", Some("Apple Inc")),
+        stock("BRK-A.US", "伯克希尔哈撒韦-A", Some("Berkshire Hathaway Inc Class A")),
+        stock("BRK-B.US", "伯克希尔哈撒韦-B", Some("Berkshire Hathaway Inc Class B")),
+        Instrument { status: Status::Delisted, ..stock("TWTR.US", "推特", Some("Twitter Inc")) },
+    ]);
+    let r = Resolver::new(instruments, Aliases::shipped().unwrap(), &ListingPreference::default());
+    // No name, folded name or English name is "nvda" (NVIDIA's English key is "nvidia"): the code decides.
+    assert_eq!(resolved(&r, "NVDA"), ("NVDA.US".into(), vec![], Some(Step::Ticker)));
+    assert_eq!(resolved(&r, " ＡＡＰＬ "), ("AAPL.US".into(), vec![], Some(Step::Ticker)), "full-width capitals fold");
+    // META's listed name is "Meta Platforms" (English key "meta platforms"), so META is a ticker too.
+    assert_eq!(resolved(&r, "META"), ("META.US".into(), vec![], Some(Step::Ticker)));
+    // A ticker names the company: 阿里巴巴's listings are one company, the HK one preferred.
+    assert_eq!(resolved(&r, "BABA"), ("9988.HK".into(), vec!["BABA.US".into()], Some(Step::Ticker)));
+    // A class written either way picks that class.
+    assert_eq!(resolved(&r, "BRK.B"), ("BRK-B.US".into(), vec![], Some(Step::Ticker)));
+    assert_eq!(resolved(&r, "BRK-A"), ("BRK-A.US".into(), vec![], Some(Step::Ticker)));
+    // Without a class it names both classes, two companies in one venue: ambiguous, not guessed.
+    let (Resolution::Ambiguous { candidates }, Some(Step::Ticker)) = r.resolve_with_step("BRK") else { panic!("{:?}", r.resolve("BRK")) };
+    let symbols: Vec<String> = candidates.iter().map(|c| c.primary.to_string()).collect();
+    assert_eq!(symbols, ["BRK-A.US", "BRK-B.US"]);
+    // A delisted code, an unknown code and words not written as tickers stay not found.
+    for name in ["TWTR", "XYZQ", "nvda", "Nvda", "NVDAXY", "BRK.BB", "NVDA1"] {
+        assert!(matches!(r.resolve(name), Resolution::NotFound { .. }), "{name}: {:?}", r.resolve(name));
+    }
+    // A name match comes first: "MSFT" is no name, but "Microsoft" still resolves by its English name.
+    assert_eq!(resolved(&r, "MSFT"), ("MSFT.US".into(), vec![], Some(Step::Ticker)));
+    assert_eq!(resolved(&r, "Microsoft"), ("MSFT.US".into(), vec![], Some(Step::English)));
+    assert_eq!(ticker_word("BRK.b"), None);
+    assert_eq!(ticker_word("brk-b"), None);
+    assert_eq!(ticker_word("BRK.B").as_deref(), Some("BRK-B"));
+}
+
+#[test]
+fn a_ticker_never_beats_a_name_that_matches() {
+    // A stock listed under a name that is another stock's code: the name step (exact) wins.
+    let instruments = vec![stock("0001.HK", "ABC", None), stock("ABC.US", "某公司", None)];
+    let r = Resolver::new(instruments, Aliases::default(), &ListingPreference::default());
+    assert_eq!(resolved(&r, "ABC"), ("0001.HK".into(), vec![], Some(Step::Exact)));
+}
+
+#[test]
 fn indices_funds_and_etfs_never_match_a_company_name() {
     let r = resolver();
     for name in ["沪深300", "沪深300ETF", "富国首创水务REIT", "腾讯济安", "CSI 300", "中国移动ETF"] {
@@ -301,7 +346,7 @@ fn kinds_statuses_venues_and_steps_keep_their_text() {
     for alias in ["cn", "SH", "sz"] {
         assert_eq!(alias.parse::<Venue>(), Ok(Venue::A));
     }
-    let steps = ["alias", "exact name", "folded name", "name without suffix or legal form", "English name"];
+    let steps = ["alias", "exact name", "folded name", "name without suffix or legal form", "English name", "ticker"];
     assert_eq!(Step::iter().map(Step::as_str).collect::<Vec<_>>(), steps);
     assert_eq!(serde_json::to_string(&Step::Reduced).unwrap(), "\"reduced\"");
 }

@@ -382,3 +382,110 @@ fn reports_draft_date_that_does_not_exist_is_named_with_the_expected_form() {
         .code(2)
         .stderr(predicate::str::contains("`2023-02-30` is not a date; expected the form 2023-05-19"));
 }
+
+#[path = "../common/minimal_pdf.rs"]
+mod minimal_pdf;
+
+/// The report texts of `tests/fixtures/draft/` that have a PDF twin there.
+const PDF_TWINS: [&str; 2] = ["zheshang-2023-02-14-chatgpt", "csc-style-five-tier"];
+
+/// Each `tests/fixtures/draft/NAME.pdf` is `minimal_pdf::cjk` of `NAME.txt` (a Type0
+/// Identity-H font with a ToUnicode map, tabs as gaps on the page): regenerated with
+/// `RATINGWATCH_WRITE_FIXTURES=1 cargo test --test it pdf_fixtures`.
+#[test]
+fn the_pdf_fixtures_are_their_texts_written_as_pdf() {
+    for name in PDF_TWINS {
+        let text = std::fs::read_to_string(fixture(&format!("draft/{name}.txt"))).unwrap();
+        let pdf = minimal_pdf::cjk(&text);
+        let path = fixture(&format!("draft/{name}.pdf"));
+        if std::env::var_os("RATINGWATCH_WRITE_FIXTURES").is_some() {
+            std::fs::write(&path, &pdf).unwrap();
+        }
+        assert!(std::fs::read(&path).unwrap() == pdf, "{} differs from its text; regenerate it (see this test's comment)", path.display());
+    }
+}
+
+/// A drafted file without its `# Drafted by … from FILE.` line, which names the input.
+fn without_source_line(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap().lines().filter(|line| !line.starts_with("# Drafted by")).collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn a_pdf_drafts_the_same_report_as_its_text() {
+    let dir = tempfile::tempdir().unwrap();
+    import_instruments(dir.path());
+    let draft = |input: PathBuf, out: &Path, companies: &str| {
+        ratingwatch(dir.path())
+            .args(["reports", "draft"])
+            .arg(input)
+            .arg("--out")
+            .arg(out)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(companies));
+    };
+    // The seed: 45 companies in 5 sectors (the table's tag 算力散热/配套 included); the
+    // five-tier report: 2 companies in 2 sectors.
+    for (name, companies) in PDF_TWINS.iter().zip(["with 45 companies in 5 sectors", "with 2 companies in 2 sectors"]) {
+        let (from_text, from_pdf) = (dir.path().join(format!("{name}.text.toml")), dir.path().join(format!("{name}.pdf.toml")));
+        draft(fixture(&format!("draft/{name}.txt")), &from_text, companies);
+        draft(fixture(&format!("draft/{name}.pdf")), &from_pdf, companies);
+        assert_eq!(without_source_line(&from_pdf), without_source_line(&from_text), "{name}");
+        let source = std::fs::read_to_string(&from_pdf).unwrap();
+        assert!(source.contains(&format!("# Drafted by `ratingwatch reports draft` from {name}.pdf.")), "{source}");
+    }
+    let seed = catalog::load_report(&dir.path().join("zheshang-2023-02-14-chatgpt.pdf.toml")).unwrap();
+    assert_eq!(structure(&seed), structure(&seed_report()));
+    // A PDF is told by its header, not its name: the seed PDF under a .txt name drafts the same.
+    let renamed = dir.path().join("seed-as.txt");
+    std::fs::copy(fixture("draft/zheshang-2023-02-14-chatgpt.pdf"), &renamed).unwrap();
+    let from_renamed = dir.path().join("renamed.toml");
+    draft(renamed, &from_renamed, "with 45 companies in 5 sectors");
+    assert_eq!(without_source_line(&from_renamed), without_source_line(&dir.path().join("zheshang-2023-02-14-chatgpt.text.toml")));
+}
+
+#[test]
+fn a_pdf_that_cannot_be_read_is_an_error_naming_the_file_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    import_instruments(dir.path());
+    let whole = std::fs::read(fixture("draft/csc-style-five-tier.pdf")).unwrap();
+    let text = std::fs::read_to_string(fixture("draft/csc-style-five-tier.txt")).unwrap();
+    let cases: [(&str, Vec<u8>, &str); 5] = [
+        // Cut in the middle of its objects: no cross-reference table, no trailer.
+        ("truncated.pdf", whole[..whole.len() / 2].to_vec(), "cannot be read as a PDF"),
+        ("garbage.pdf", b"%PDF-1.7\n\x00\xff\xfe not a PDF body\n%%EOF\n".to_vec(), "cannot be read as a PDF"),
+        // Named .pdf without the header: refused, not read as text.
+        ("renamed.pdf", "相关标的：中国移动。".as_bytes().to_vec(), "is named .pdf but does not start with a PDF header (`%PDF-`)"),
+        // A font whose codes map to nothing: no text, refused rather than drafted empty.
+        ("no-unicode-map.pdf", minimal_pdf::cjk_without_unicode_map(&text), "holds no extractable text"),
+        // A font the extractor cannot handle (a Type0 font without its CID font): its panic
+        // becomes the error, and prints nothing.
+        (
+            "bad-font.pdf",
+            replace_bytes(&whole, b"/DescendantFonts [4 0 R]", b"/DescendantFonts [     ]"),
+            "made the PDF text extractor fail",
+        ),
+    ];
+    for (name, bytes, message) in cases {
+        let input = dir.path().join(name);
+        std::fs::write(&input, &bytes).unwrap();
+        let out = dir.path().join("drafts").join(format!("{name}.toml"));
+        let output = ratingwatch(dir.path()).args(["reports", "draft"]).arg(&input).arg("--out").arg(&out).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains(&format!("{} {message}", input.display())), "{name}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{name}: the extractor's panic is not printed: {stderr}");
+        assert!(output.stdout.is_empty(), "{name}: {}", String::from_utf8_lossy(&output.stdout));
+        assert!(!dir.path().join("drafts").exists(), "{name}: nothing is written");
+    }
+}
+
+/// `bytes` with the one occurrence of `from` replaced by `to`, of the same length (so the
+/// cross-reference table's offsets stay right).
+fn replace_bytes(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    assert_eq!(from.len(), to.len());
+    let at = bytes.windows(from.len()).position(|window| window == from).expect("the bytes to replace");
+    let mut out = bytes.to_vec();
+    out[at..at + from.len()].copy_from_slice(to);
+    out
+}
