@@ -88,54 +88,21 @@ pub fn rating_change(
     pointer: String,
     now: DateTime<Utc>,
 ) -> Message {
-    let (from, to) = (rule.label(change.from), rule.label(change.to));
-    // The change's date (its first close in the new band) is in the title, so the email
-    // subject of one crossing differs from a later crossing of the same line.
-    let title = format!("{} · {} {} → {} · {}", verdict.title, group.name, from.zh, to.zh, change.since);
-    let markdown = format!(
-        "### {title}\n\n\
-         **{name}** ({name_en}): implied rating **{from_zh} → {to_zh}** ({from_en} → {to_en}) \
-         at {excess_since} excess over {benchmark} on {since}; held for {closes} closes, {excess_confirmed} on {confirmed}.\n\n\
-         Report rating: {rating} ({report_date}), horizon to {horizon_end}, {days_left} days left. \
-         Band boundaries: {boundaries}.\n\n\
-         Method: a new implied rating is announced once it has held {closes} consecutive closes. {method}\n\n\
-         full report: {pointer}",
-        name = group.name,
-        name_en = group.name_en,
-        from_zh = from.zh,
-        to_zh = to.zh,
-        from_en = from.en,
-        to_en = to.en,
-        excess_since = report::points(change.excess_since),
-        benchmark = verdict.benchmark.name,
-        since = change.since,
-        closes = confirm_closes,
-        excess_confirmed = report::points(change.excess_confirmed),
-        confirmed = change.confirmed,
-        rating = verdict.rating,
-        report_date = verdict.report_date,
-        horizon_end = verdict.horizon_end,
-        days_left = verdict.days_left,
-        boundaries = rule
-            .boundaries()
-            .iter()
-            .map(|b| format!("{} {}/{}", report::points(b.bp as f64 / 10_000.0), b.above.zh, b.below.zh))
-            .collect::<Vec<_>>()
-            .join(", "),
-        method = verdict.method,
-    );
+    let facts = report::RatingChangeFacts {
+        from: rule.label(change.from),
+        to: rule.label(change.to),
+        since: change.since,
+        excess_since: change.excess_since,
+        confirmed: change.confirmed,
+        excess_confirmed: change.excess_confirmed,
+        confirm_closes,
+    };
+    let (from, to) = (facts.from, facts.to);
+    let title = report::rating_change_title(verdict, group, &facts);
+    let markdown = report::rating_change_markdown(verdict, group, &facts, rule, &pointer);
     let mut digest = report::verdict_digest(verdict, &RenderOptions::from_rule(rule), public_url);
     digest.title = title.clone();
-    digest.movers = vec![format!(
-        "{} {} → {} ({} → {}) at {} on {}, held for {confirm_closes} closes",
-        group.name,
-        from.zh,
-        to.zh,
-        from.en,
-        to.en,
-        report::points(change.excess_since),
-        change.since
-    )];
+    digest.movers = vec![report::rating_change_line(group, &facts)];
     let mut message = message(EventKind::RatingChange, Some(&verdict.report_id), now, title, markdown);
     message.digest = Some(digest);
     message.data = json!({
@@ -158,9 +125,7 @@ pub fn rating_change(
 
 /// `data_health`: a problem started (`cleared == false`) or cleared.
 pub fn data_health(condition: &str, cleared: bool, detail: &str, now: DateTime<Utc>) -> Message {
-    let state = if cleared { "cleared" } else { "problem" };
-    let title = format!("ratingwatch data health: {condition} {state}");
-    let markdown = format!("### {title}\n\n{detail}\n\nSee `ratingwatch status` for every job and market.");
+    let (title, markdown) = report::data_health(condition, cleared, detail);
     let mut message = message(EventKind::DataHealth, None, now, title, markdown);
     message.data = json!({ "condition": condition, "cleared": cleared, "detail": detail });
     message.pointer = "ratingwatch status".to_string();
@@ -183,14 +148,10 @@ pub fn broker_rating(news: &report::RatingNews<'_>, now: DateTime<Utc>) -> Messa
 
 /// `notify test`: a short message that proves the channel works.
 pub fn test(channel: &str, now: DateTime<Utc>) -> Message {
-    let title = "ratingwatch test message".to_string();
-    let markdown = format!(
-        "### {title}\n\nChannel `{channel}` is set up: weekly summaries, verdicts and rating changes will arrive here. Sent {}.",
-        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    );
+    let (title, markdown, html) = report::test_message(channel, now);
     let mut message = message(EventKind::Test, None, now, title, markdown);
     message.data = json!({ "channel": channel });
-    message.html = Some(format!("<!DOCTYPE html><html><body><p>{}</p></body></html>", crate::report::html_escape(&message.markdown)));
+    message.html = Some(html);
     message.pointer = "ratingwatch status".to_string();
     message
 }
