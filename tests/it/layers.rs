@@ -19,6 +19,46 @@ fn layer_of(module: &str) -> Option<usize> {
     LAYERS.iter().position(|layer| layer.contains(&module))
 }
 
+/// A file's code outside its tests, with line comments removed.
+fn code_of(text: &str) -> String {
+    let code = text.split("#[cfg(test)]").next().unwrap();
+    code.lines().map(|line| line.split("//").next().unwrap()).collect::<Vec<_>>().join("\n")
+}
+
+/// The first path segment after each `prefix` in `code`: `crate::store::Store` gives `store`,
+/// and a group, `crate::{store, report::{self, Format}}` (across lines too), gives each of
+/// its items' first segments, `store` and `report`.
+fn names_after(code: &str, prefix: &str) -> Vec<String> {
+    let ident = |text: &str| -> String { text.trim_start().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect() };
+    let mut names = Vec::new();
+    for (index, _) in code.match_indices(prefix) {
+        let rest = &code[index + prefix.len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            // The items at depth 0 of the brace group.
+            let (mut depth, mut start) = (0usize, 0usize);
+            for (at, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => {
+                        names.push(ident(&group[start..at]));
+                        break;
+                    }
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        names.push(ident(&group[start..at]));
+                        start = at + 1;
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            names.push(ident(rest));
+        }
+    }
+    names.retain(|name| !name.is_empty());
+    names
+}
+
 /// Which top-level modules each top-level module imports, read from `src/`.
 fn imports() -> BTreeMap<String, BTreeSet<String>> {
     fn walk(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
@@ -46,15 +86,9 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
         if relative.file_name().is_some_and(|name| name == "tests.rs") {
             continue;
         }
-        let code = text.split("#[cfg(test)]").next().unwrap();
-        for line in code.lines() {
-            let line = line.split("//").next().unwrap();
-            for (index, _) in line.match_indices("crate::") {
-                let rest = &line[index + "crate::".len()..];
-                let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-                if layer_of(&name).is_some() && name != first {
-                    graph.entry(first.clone()).or_default().insert(name);
-                }
+        for name in names_after(&code_of(&text), "crate::") {
+            if layer_of(&name).is_some() && name != first {
+                graph.entry(first.clone()).or_default().insert(name);
             }
         }
     }
@@ -111,6 +145,15 @@ fn no_import_circle_between_modules() {
     assert!(circles.is_empty(), "modules on an import circle: {circles:?}");
 }
 
+#[test]
+fn grouped_imports_are_read_as_edges() {
+    let code = code_of(
+        "use crate::{store, report::{self, Format}};\nuse super::{\n    cache::Answer,\n    pages,\n};\n// use crate::service;\nlet x = crate::sync::run;",
+    );
+    assert_eq!(names_after(&code, "crate::"), ["store", "report", "sync"]);
+    assert_eq!(names_after(&code, "super::"), ["cache", "pages"]);
+}
+
 /// Inside each module folder (`store/`, `web/`, …), the files' `super::file` imports form no
 /// circle (the outbox and runs once imported each other, and the error page, the pages, the
 /// parameters and the questions went round in a circle).
@@ -133,17 +176,11 @@ fn no_import_circle_inside_a_module() {
         }
         let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for name in files.iter().filter(|name| *name != "mod" && *name != "tests") {
-            let text = std::fs::read_to_string(dir.join(format!("{name}.rs"))).unwrap();
-            let code = text.split("#[cfg(test)]").next().unwrap();
-            for line in code.lines() {
-                let line = line.split("//").next().unwrap();
-                for prefix in ["super::".to_string(), format!("crate::{module}::")] {
-                    for (index, _) in line.match_indices(prefix.as_str()) {
-                        let rest = &line[index + prefix.len()..];
-                        let target: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-                        if files.contains(&target) && target != "mod" && &target != name {
-                            graph.entry(name.clone()).or_default().insert(target);
-                        }
+            let code = code_of(&std::fs::read_to_string(dir.join(format!("{name}.rs"))).unwrap());
+            for prefix in ["super::".to_string(), format!("crate::{module}::")] {
+                for target in names_after(&code, &prefix) {
+                    if files.contains(&target) && target != "mod" && &target != name {
+                        graph.entry(name.clone()).or_default().insert(target);
                     }
                 }
             }
