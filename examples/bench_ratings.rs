@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release --example bench_ratings -- ingest [RECORDS] [COMPANIES]      # default 100000 5000
 //! cargo run --release --example gen_bench_db -- /tmp/bench.db
-//! cargo run --release --example bench_ratings -- track-record /tmp/bench.db [RECORDS] [AS_OF]   # default 100000 2025-12-31
+//! cargo run --release --example bench_ratings -- track-record /tmp/bench.db [RECORDS] [AS_OF] [--each]   # default 100000 2025-12-31
 //! target/release/ratingwatch --db /tmp/bench.db ratings track-record --as-of 2025-12-31 --format json > /dev/null
 //! ```
 //!
@@ -29,10 +29,15 @@
 //! `ratings track-record` does: read the ratings (`Store::ratings`), score every call
 //! (`pipeline::score_ratings`), group them (`analysis::ratings::track_record` by broker). It
 //! prints the calls per status and a SHA-256 of every call's score (`{:?}`: floats in their
-//! shortest exact form), so two builds can be checked to score identically.
+//! shortest exact form), so two builds can be checked to score identically. With `--each`, it
+//! also scores every call the way `score_ratings` did before it read closes once per company
+//! (each call through `pipeline::verdict` alone: two reads a call), times that, and checks
+//! that both give the same scores.
 //!
 //! Deterministic: the same records every run. The example allocates with mimalloc, as the
 //! binary does.
+
+#![recursion_limit = "256"]
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -41,10 +46,10 @@ use std::time::Instant;
 use chrono::{Datelike, Days, NaiveDate, Utc, Weekday};
 use mimalloc::MiMalloc;
 use ratingwatch::analysis::AnalysisOptions;
-use ratingwatch::analysis::ratings::{CallStatus, GroupBy, track_record};
-use ratingwatch::pipeline;
+use ratingwatch::analysis::ratings::{self, CallScore, CallStatus, GroupBy, ScoredCall, UnscoredKind, track_record};
+use ratingwatch::pipeline::{self, PipelineError};
 use ratingwatch::providers::ratings::parse_list_page;
-use ratingwatch::ratings::{BrokerBook, RatingRecord};
+use ratingwatch::ratings::BrokerBook;
 use ratingwatch::store::{RatingsFilter, RatingsWrite, Store};
 use ratingwatch::symbol::{Market, Symbol};
 use serde_json::{Value, json};
@@ -363,7 +368,7 @@ fn run_ingest(records: usize, companies: usize, path: Option<PathBuf>) -> Result
     Ok(())
 }
 
-fn run_track_record(path: &Path, records: usize, as_of: NaiveDate) -> Result<(), Error> {
+fn run_track_record(path: &Path, records: usize, as_of: NaiveDate, each: bool) -> Result<(), Error> {
     let mut store = Store::open_existing(path)?;
     let report = store.report("bench-5000")?;
     let symbols: Vec<Symbol> =
@@ -402,20 +407,7 @@ fn run_track_record(path: &Path, records: usize, as_of: NaiveDate) -> Result<(),
         total - scored_at,
         rows.len()
     );
-    let mut by_status: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut digest = Sha256::new();
-    for call in &calls {
-        *by_status
-            .entry(match call.score.status {
-                CallStatus::Held => "held",
-                CallStatus::NotHeld => "not held",
-                CallStatus::Pending => "pending",
-                CallStatus::Unscored => "unscored",
-            })
-            .or_default() += 1;
-        digest.update(format!("{} {:?}\n", call.record.info_code, call.score).as_bytes());
-    }
-    let hex: String = digest.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let (by_status, hex) = summary(&calls);
     println!("calls: {by_status:?}; scores' SHA-256 {hex}…; peak memory (VmHWM) {:.1} MB", peak_mb().unwrap_or(f64::NAN));
     for row in rows.iter().take(8) {
         println!(
@@ -430,19 +422,67 @@ fn run_track_record(path: &Path, records: usize, as_of: NaiveDate) -> Result<(),
             100.0 * row.mean_excess.unwrap_or(f64::NAN)
         );
     }
+    if each {
+        // The scoring before the batched reads: every call through `pipeline::verdict` alone.
+        let started = Instant::now();
+        let records = store.ratings(&RatingsFilter { until: Some(as_of), ..Default::default() })?;
+        let mut alone = Vec::with_capacity(records.len());
+        for record in records {
+            let score = match ratings::prepare(&record, &book) {
+                Err(unscored) => *unscored,
+                Ok((report, horizon)) => match pipeline::verdict(&store, &report, as_of.max(record.date), &options) {
+                    Ok(verdict) => ratings::score_from_verdict(&report, &horizon, &verdict),
+                    Err(PipelineError::Analysis(error)) => CallScore::unscored(UnscoredKind::NoPrices, format!("no prices: {error}")),
+                    Err(other) => return Err(other.into()),
+                },
+            };
+            alone.push(ScoredCall { record, score });
+        }
+        let secs = started.elapsed().as_secs_f64();
+        let (_, alone_hex) = summary(&alone);
+        println!(
+            "each call alone (two reads a call): read + score {secs:.2} s; scores' SHA-256 {alone_hex}… ({})",
+            if alone == calls { "identical" } else { "DIFFERENT" }
+        );
+        if alone != calls {
+            return Err("the batched scores differ from each call's alone".into());
+        }
+    }
     Ok(())
 }
 
+/// The calls per status and the first 8 bytes of a SHA-256 over every call's score.
+fn summary(calls: &[ScoredCall]) -> (BTreeMap<&'static str, usize>, String) {
+    let mut by_status: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut digest = Sha256::new();
+    for call in calls {
+        *by_status
+            .entry(match call.score.status {
+                CallStatus::Held => "held",
+                CallStatus::NotHeld => "not held",
+                CallStatus::Pending => "pending",
+                CallStatus::Unscored => "unscored",
+            })
+            .or_default() += 1;
+        digest.update(format!("{} {:?}\n", call.record.info_code, call.score).as_bytes());
+    }
+    let hex: String = digest.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+    (by_status, hex)
+}
+
 fn main() -> Result<(), Error> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    let each = all.iter().any(|a| a == "--each");
+    let args: Vec<&String> = all.iter().filter(|a| !a.starts_with("--")).collect();
     let number = |i: usize, default: usize| -> Result<usize, Error> { Ok(args.get(i).map(|s| s.parse()).transpose()?.unwrap_or(default)) };
-    match args.first().map(String::as_str) {
+    let usage = "usage: bench_ratings ingest [RECORDS] [COMPANIES] | track-record DB [RECORDS] [AS_OF] [--each]";
+    match args.first().map(|s| s.as_str()) {
         Some("ingest") => run_ingest(number(1, 100_000)?, number(2, 5_000)?, std::env::var_os("BENCH_RATINGS_DB").map(PathBuf::from)),
         Some("track-record") => {
-            let path = PathBuf::from(args.get(1).ok_or("usage: bench_ratings track-record DB [RECORDS] [AS_OF]")?);
+            let path = PathBuf::from(args.get(1).ok_or(usage)?);
             let as_of = args.get(3).map(|s| s.parse::<NaiveDate>()).transpose()?.unwrap_or(date(2025, 12, 31)?);
-            run_track_record(&path, number(2, 100_000)?, as_of)
+            run_track_record(&path, number(2, 100_000)?, as_of, each)
         }
-        _ => Err("usage: bench_ratings ingest [RECORDS] [COMPANIES] | track-record DB [RECORDS] [AS_OF]".into()),
+        _ => Err(usage.into()),
     }
 }
