@@ -254,6 +254,13 @@ fn page_body(records: Vec<Value>) -> String {
     json!({"hits": hits, "size": hits, "data": records, "TotalPage": 1, "pageNo": 1, "currentYear": 2025}).to_string()
 }
 
+/// CPU time of this (single-threaded) process so far, in seconds (`/proc/self/schedstat`'s
+/// time on a CPU): wall times on a shared machine include waiting for one.
+fn cpu_secs() -> f64 {
+    let text = std::fs::read_to_string("/proc/self/schedstat").unwrap_or_default();
+    text.split_whitespace().next().and_then(|ns| ns.parse::<f64>().ok()).map_or(f64::NAN, |ns| ns / 1e9)
+}
+
 /// `VmHWM` (peak resident memory) of this process, in MB.
 fn peak_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -393,7 +400,7 @@ fn run_track_record(path: &Path, records: usize, as_of: NaiveDate, each: bool) -
     );
     let book = BrokerBook::load(None)?;
     let options = AnalysisOptions::default();
-    let started = Instant::now();
+    let (started, cpu) = (Instant::now(), cpu_secs());
     let calls = store.ratings(&RatingsFilter { until: Some(as_of), ..Default::default() })?;
     let read = started.elapsed().as_secs_f64();
     let count = calls.len();
@@ -402,9 +409,10 @@ fn run_track_record(path: &Path, records: usize, as_of: NaiveDate, each: bool) -
     let rows = track_record(&calls, GroupBy::Broker, 5);
     let total = started.elapsed().as_secs_f64();
     println!(
-        "track record as of {as_of}: {total:.2} s for {count} calls (read {read:.2} s, score {:.2} s, track record {:.3} s); {} brokers",
+        "track record as of {as_of}: {total:.2} s for {count} calls (read {read:.2} s, score {:.2} s, track record {:.3} s; CPU {:.2} s); {} brokers",
         scored_at - read,
         total - scored_at,
+        cpu_secs() - cpu,
         rows.len()
     );
     let (by_status, hex) = summary(&calls);
@@ -424,7 +432,7 @@ fn run_track_record(path: &Path, records: usize, as_of: NaiveDate, each: bool) -
     }
     if each {
         // The scoring before the batched reads: every call through `pipeline::verdict` alone.
-        let started = Instant::now();
+        let (started, cpu) = (Instant::now(), cpu_secs());
         let records = store.ratings(&RatingsFilter { until: Some(as_of), ..Default::default() })?;
         let mut alone = Vec::with_capacity(records.len());
         for record in records {
@@ -438,10 +446,10 @@ fn run_track_record(path: &Path, records: usize, as_of: NaiveDate, each: bool) -
             };
             alone.push(ScoredCall { record, score });
         }
-        let secs = started.elapsed().as_secs_f64();
+        let (secs, cpu) = (started.elapsed().as_secs_f64(), cpu_secs() - cpu);
         let (_, alone_hex) = summary(&alone);
         println!(
-            "each call alone (two reads a call): read + score {secs:.2} s; scores' SHA-256 {alone_hex}… ({})",
+            "each call alone (two reads a call): read + score {secs:.2} s (CPU {cpu:.2} s); scores' SHA-256 {alone_hex}… ({})",
             if alone == calls { "identical" } else { "DIFFERENT" }
         );
         if alone != calls {

@@ -432,7 +432,8 @@ mod tests {
         // 000063.SZ is suspended from 2022-05-02 to 2022-09-30: a call on 2022-08-01 is based
         // on 2022-04-29's close, before every call's date (the benchmark read must reach back).
         let suspended = |d: NaiveDate| (date(2022, 5, 2)..=date(2022, 9, 30)).contains(&d);
-        let series: [(&Symbol, f64, f64, &dyn Fn(usize, NaiveDate) -> bool); 6] = [
+        type Keep<'a> = &'a dyn Fn(usize, NaiveDate) -> bool;
+        let series: [(&Symbol, f64, f64, Keep); 6] = [
             (&csi, 0.0, 0.0002, &|_, _| true),
             (&hsi, 1.0, -0.0001, &|_, _| true),
             (&hkd, 2.0, 0.0, &|_, _| true),
