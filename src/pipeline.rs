@@ -13,9 +13,10 @@
 //! analysis's columns. Nothing is cached between calls: every verdict reads the database as
 //! it stands.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Days, NaiveDate};
+use rustc_hash::FxBuildHasher;
 
 use crate::analysis::model::{SecurityInReport, Verdict, WeeklySummary};
 use crate::analysis::ratings::{self, CallScore, ScoredCall, UnscoredKind};
@@ -24,7 +25,7 @@ use crate::catalog::ReportDef;
 use crate::config::RatingsConfig;
 use crate::ids::Week;
 use crate::ratings::{BrokerBook, BrokersError, RatingRecord};
-use crate::store::{RatingsFilter, Store, StoreError};
+use crate::store::{CloseColumns, RatingsFilter, Store, StoreError};
 use crate::symbol::Symbol;
 
 pub use crate::analysis::AnalysisOptions;
@@ -66,8 +67,13 @@ pub enum PipelineError {
 
 /// The verdict of one report as of a date.
 pub fn verdict(store: &Store, report: &ReportDef, as_of: NaiveDate, options: &AnalysisOptions) -> Result<Verdict, PipelineError> {
-    let closes = load_closes(store, report, as_of.min(report.horizon_end()).max(report.report_date))?;
+    let closes = load_closes(store, report, verdict_end(report, as_of))?;
     Ok(analysis::compute_verdict(report, &closes, as_of, options)?)
+}
+
+/// The last date a verdict as of `as_of` reads closes to.
+fn verdict_end(report: &ReportDef, as_of: NaiveDate) -> NaiveDate {
+    as_of.min(report.horizon_end()).max(report.report_date)
 }
 
 /// The verdict of every report in the database as of a date (the ledger), oldest report
@@ -249,8 +255,15 @@ pub fn rating_calls(
 }
 
 /// Every rating scored as of `as_of` (see [`crate::analysis::ratings`]): each call's
-/// one-company report goes through [`verdict`], the same loading and analysis as a report's.
-/// A call without prices is unscored, saying so; a store failure is an error.
+/// one-company report goes through the same assembly of closes and the same analysis as
+/// [`verdict`]. A call without prices is unscored, saying so; a store failure is an error.
+///
+/// The closes are read once per company, not once per call: the calls are taken company by
+/// company, the company's closes read for the window of all its calls, and each call given
+/// the points of its own window out of them ([`CloseColumns::as_of_window`], the same points
+/// a read of that window answers); the benchmark and FX pairs are read once for the window
+/// of every call. 100,000 calls on 4,000 companies are 4,000 reads, not 200,000. The scores
+/// come back in the order of `records`.
 pub fn score_ratings(
     store: &Store,
     records: Vec<RatingRecord>,
@@ -258,29 +271,119 @@ pub fn score_ratings(
     as_of: NaiveDate,
     options: &AnalysisOptions,
 ) -> Result<Vec<ScoredCall>, PipelineError> {
-    let mut calls = Vec::with_capacity(records.len());
-    for record in records {
-        let score = match ratings::prepare(&record, book) {
-            Err(unscored) => *unscored,
-            Ok((report, horizon)) => match verdict(store, &report, as_of.max(record.date), options) {
-                Ok(verdict) => ratings::score_from_verdict(&report, &horizon, &verdict),
-                Err(PipelineError::Analysis(error)) => CallScore::unscored(UnscoredKind::NoPrices, format!("no prices: {error}")),
-                Err(other) => return Err(other),
-            },
-        };
-        calls.push(ScoredCall { record, score });
+    let prepared: Vec<_> = records.iter().map(|record| ratings::prepare(record, book)).collect();
+    // Each scorable call's verdict date and the last date it reads; the calls per company.
+    let mut windows: Vec<Option<(NaiveDate, NaiveDate)>> = vec![None; records.len()];
+    let mut by_company: HashMap<&Symbol, Vec<usize>, FxBuildHasher> = HashMap::default();
+    let mut all: Option<(NaiveDate, NaiveDate)> = None;
+    for (index, prepared) in prepared.iter().enumerate() {
+        if let Ok((report, _)) = prepared {
+            let call_as_of = as_of.max(report.report_date);
+            let end = verdict_end(report, call_as_of);
+            windows[index] = Some((call_as_of, end));
+            all = Some(widen(all, (report.report_date, end)));
+            by_company.entry(&records[index].symbol).or_default().push(index);
+        }
     }
-    Ok(calls)
+    let mut scores: Vec<Option<CallScore>> = prepared.iter().map(|p| p.as_ref().err().map(|unscored| (**unscored).clone())).collect();
+    if let Some(all) = all {
+        // Companies in a fixed order (the first call's), so reads do not depend on hashing.
+        let mut companies: Vec<(&Symbol, Vec<usize>)> = by_company.into_iter().collect();
+        companies.sort_by_key(|(_, indices)| indices[0]);
+        let mut cache = ColumnCache::default();
+        for (company, indices) in companies {
+            let window = indices.iter().filter_map(|&i| prepared[i].as_ref().ok()).map(|(report, _)| report.report_date);
+            let start = window.min().unwrap_or(all.0);
+            let end = indices.iter().filter_map(|&i| windows[i]).map(|(_, end)| end).max().unwrap_or(all.1);
+            cache.fill(store, std::slice::from_ref(company), (start, end))?;
+            for &index in &indices {
+                let (Ok((report, horizon)), Some((call_as_of, end))) = (&prepared[index], windows[index]) else { continue };
+                let closes = assemble_closes(report, end, |symbols, start, end| cache.read(store, symbols, (start, end), all))?;
+                scores[index] = Some(match analysis::compute_verdict(report, &closes, call_as_of, options) {
+                    Ok(verdict) => ratings::score_from_verdict(report, horizon, &verdict),
+                    Err(error) => CallScore::unscored(UnscoredKind::NoPrices, format!("no prices: {error}")),
+                });
+            }
+            // The company's closes are not needed again (one company's calls at a time).
+            cache.forget(company);
+        }
+    }
+    Ok(records
+        .into_iter()
+        .zip(scores)
+        // Every call is unscored by `prepare` or scored in its company's pass above.
+        .map(|(record, score)| ScoredCall { record, score: score.expect("every call is scored in its company's pass") })
+        .collect())
+}
+
+/// The union of two windows.
+fn widen(window: Option<(NaiveDate, NaiveDate)>, with: (NaiveDate, NaiveDate)) -> (NaiveDate, NaiveDate) {
+    window.map_or(with, |(start, end)| (start.min(with.0), end.max(with.1)))
+}
+
+/// Closes read once for a window and answered for any window inside it: a read outside what
+/// is held reads again, for the union of what is held, the window asked and `hint`.
+#[derive(Default)]
+struct ColumnCache {
+    held: HashMap<Symbol, ((NaiveDate, NaiveDate), CloseColumns), FxBuildHasher>,
+}
+
+impl ColumnCache {
+    /// Makes `symbols`' closes over `window` held (reading those not held for it).
+    fn fill(&mut self, store: &Store, symbols: &[Symbol], window: (NaiveDate, NaiveDate)) -> Result<(), StoreError> {
+        let covers = |held: &(NaiveDate, NaiveDate)| held.0 <= window.0 && window.1 <= held.1;
+        let missing: Vec<Symbol> = symbols.iter().filter(|s| !self.held.get(*s).is_some_and(|(held, _)| covers(held))).cloned().collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let wide = missing.iter().fold(window, |wide, symbol| match self.held.get(symbol) {
+            Some((held, _)) => widen(Some(*held), wide),
+            None => wide,
+        });
+        for (symbol, columns) in store.close_columns_from_as_of(&missing, wide.0, wide.1)? {
+            self.held.insert(symbol, (wide, columns));
+        }
+        Ok(())
+    }
+
+    /// What [`Store::close_columns_from_as_of`] answers for `symbols` over `window`.
+    fn read(
+        &mut self,
+        store: &Store,
+        symbols: &[Symbol],
+        window: (NaiveDate, NaiveDate),
+        hint: (NaiveDate, NaiveDate),
+    ) -> Result<Vec<(Symbol, CloseColumns)>, StoreError> {
+        let covered = symbols.iter().all(|s| self.held.get(s).is_some_and(|(held, _)| held.0 <= window.0 && window.1 <= held.1));
+        if !covered {
+            self.fill(store, symbols, widen(Some(window), hint))?;
+        }
+        Ok(symbols.iter().map(|symbol| (symbol.clone(), self.held[symbol].1.as_of_window(window.0, window.1))).collect())
+    }
+
+    fn forget(&mut self, symbol: &Symbol) {
+        self.held.remove(symbol);
+    }
 }
 
 /// The closes a verdict or summary to `end` needs, and no others, in three statements
 /// whatever the report's size: the companies, then the benchmark, then the FX pairs.
 fn load_closes(store: &Store, report: &ReportDef, end: NaiveDate) -> Result<Closes, PipelineError> {
+    assemble_closes(report, end, |symbols, start, end| store.close_columns_from_as_of(symbols, start, end))
+}
+
+/// [`load_closes`] with the reads made by `read` (a [`Store::close_columns_from_as_of`] or
+/// an answer from closes read before): which closes a verdict needs is decided here only.
+fn assemble_closes(
+    report: &ReportDef,
+    end: NaiveDate,
+    mut read: impl FnMut(&[Symbol], NaiveDate, NaiveDate) -> Result<Vec<(Symbol, CloseColumns)>, StoreError>,
+) -> Result<Closes, PipelineError> {
     let report_date = report.report_date;
     let mut closes = Closes::with_capacity_and_hasher(report.companies.len() + 3, Default::default());
     let mut earliest = report_date;
     let companies: Vec<Symbol> = report.companies.iter().map(|company| company.symbol.clone()).collect();
-    for (symbol, columns) in store.close_columns_from_as_of(&companies, report_date, end)? {
+    for (symbol, columns) in read(&companies, report_date, end)? {
         if let Some(&first) = columns.dates.first() {
             earliest = earliest.min(first);
         }
@@ -297,7 +400,7 @@ fn load_closes(store: &Store, report: &ReportDef, end: NaiveDate) -> Result<Clos
             others.push(pair);
         }
     }
-    for (symbol, columns) in store.close_columns_from_as_of(&others, earliest, end)? {
+    for (symbol, columns) in read(&others, earliest, end)? {
         closes.insert(symbol, Series::from_columns(columns.dates, columns.values));
     }
     Ok(closes)
@@ -395,5 +498,129 @@ mod tests {
         // half z·sqrt(z²/4)/(1 + z²) = 1.959964 · 0.979982/4.84146 = 0.39672 → [0.20655, 1].
         assert_eq!((huatai.scored, huatai.held, huatai.rank), (1, 1, Some(1)));
         assert!((huatai.hit_rate_low.unwrap() - 0.20655).abs() < 1e-4, "{:?}", huatai.hit_rate_low);
+    }
+
+    /// The scoring before the batched reads: each call through [`verdict`], two reads a call.
+    fn score_each(store: &Store, records: Vec<RatingRecord>, book: &BrokerBook, as_of: NaiveDate) -> Vec<ScoredCall> {
+        let options = AnalysisOptions::default();
+        let mut calls = Vec::new();
+        for record in records {
+            let score = match ratings::prepare(&record, book) {
+                Err(unscored) => *unscored,
+                Ok((report, horizon)) => match verdict(store, &report, as_of.max(record.date), &options) {
+                    Ok(verdict) => ratings::score_from_verdict(&report, &horizon, &verdict),
+                    Err(PipelineError::Analysis(error)) => CallScore::unscored(UnscoredKind::NoPrices, format!("no prices: {error}")),
+                    Err(other) => panic!("{other}"),
+                },
+            };
+            calls.push(ScoredCall { record, score });
+        }
+        calls
+    }
+
+    #[test]
+    fn scoring_company_by_company_equals_scoring_each_call_alone() {
+        use chrono::{Datelike, Utc, Weekday};
+
+        use crate::analysis::ratings::CallStatus;
+        use crate::prices::{AdjBasis, Bar};
+        use crate::ratings::Change;
+
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let sym = |s: &str| Symbol::parse(s).unwrap();
+        let weekdays: Vec<NaiveDate> = date(2022, 1, 3)
+            .iter_days()
+            .take_while(|d| *d <= date(2023, 12, 29))
+            .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
+            .collect();
+        let mut store = Store::open_in_memory().unwrap();
+        let today = date(2024, 1, 31);
+        // Smooth paths with different phases and trends, so the calls land in different bands.
+        let path = |k: usize, phase: f64, trend: f64| 100.0 * (1.0 + 0.25 * (k as f64 / 23.0 + phase).sin()) * (1.0 + trend * k as f64);
+        let (csi, hsi, hkd) = (sym("000300.SH"), sym("^HSI.HK"), sym("HKDCNY.FX"));
+        let (mobile, zte, tencent, haiguang) = (sym("600941.SH"), sym("000063.SZ"), sym("0700.HK"), sym("688041.SH"));
+        // 000063.SZ is suspended from 2022-05-02 to 2022-09-30: a call on 2022-08-01 is based
+        // on 2022-04-29's close, before every call's date (the benchmark read must reach back).
+        let suspended = |d: NaiveDate| (date(2022, 5, 2)..=date(2022, 9, 30)).contains(&d);
+        type Keep<'a> = &'a dyn Fn(usize, NaiveDate) -> bool;
+        let series: [(&Symbol, f64, f64, Keep); 6] = [
+            (&csi, 0.0, 0.0002, &|_, _| true),
+            (&hsi, 1.0, -0.0001, &|_, _| true),
+            (&hkd, 2.0, 0.0, &|_, _| true),
+            (&mobile, 0.5, 0.0008, &|_, _| true),
+            (&zte, 2.5, -0.0006, &|_, d| !suspended(d)),
+            // Hong Kong skips one weekday in 7.
+            (&tencent, 4.0, 0.0004, &|k, _| k % 7 != 3),
+        ];
+        for (symbol, phase, trend, keep) in series {
+            store.ensure_security(symbol).unwrap();
+            let bars: Vec<Bar> = weekdays
+                .iter()
+                .enumerate()
+                .filter(|&(k, &d)| keep(k, d))
+                .map(|(k, &d)| {
+                    let value = if symbol.is_fx() { 0.9 + 0.01 * (k as f64 / 50.0).sin() } else { path(k, phase, trend) };
+                    Bar { adj_close: value, ..Bar::close_only(d, value) }
+                })
+                .collect();
+            let basis = if symbol.is_fx() || symbol.is_index() { AdjBasis::None } else { AdjBasis::Imported };
+            store.upsert_bars(&SeriesWrite::new(symbol, &bars, "csv", basis, today, Utc::now())).unwrap();
+        }
+        // 40 calls from 2022-06-01 on, cycling through companies, brokers and their words;
+        // 688041.SH has no prices (unscored), 诚通证券 no rule.
+        let brokers: [(&str, &[&str]); 6] = [
+            ("华泰证券", &["买入", "增持", "中性", "减持", "卖出"]),
+            ("国泰君安", &["增持", "谨慎增持", "中性", "减持"]),
+            ("招商证券", &["强烈推荐", "增持", "中性", "减持"]),
+            ("中信建投", &["买入", "增持", "中性", "减持", "卖出"]),
+            ("兴业证券", &["买入", "增持", "中性", "减持"]),
+            ("诚通证券", &["买入"]),
+        ];
+        let companies = [&mobile, &zte, &tencent, &haiguang, &zte];
+        let records: Vec<RatingRecord> = (0..40)
+            .map(|i: usize| {
+                let (broker, words) = brokers[i % brokers.len()];
+                // The 000063.SZ calls of i = 1 and 4 (mod 5) fall inside its suspension for i < 10.
+                let day = date(2022, 6, 1) + Days::new((i * 13 % 400) as u64);
+                RatingRecord {
+                    info_code: format!("AP{i:03}"),
+                    symbol: companies[i % companies.len()].clone(),
+                    name: String::new(),
+                    broker: broker.into(),
+                    broker_full: String::new(),
+                    analysts: "甲".into(),
+                    date: day,
+                    rating: words[i / brokers.len() % words.len()].into(),
+                    normalized: None,
+                    normalized_value: None,
+                    previous: None,
+                    previous_value: None,
+                    change: Change::FirstCoverage,
+                    target_price: None,
+                    title: String::new(),
+                    pdf_url: String::new(),
+                }
+            })
+            .collect();
+        let book = BrokerBook::load(None).unwrap();
+        let as_of = date(2023, 6, 30);
+        let batched = score_ratings(&store, records.clone(), &book, as_of, &AnalysisOptions::default()).unwrap();
+        let each = score_each(&store, records.clone(), &book, as_of);
+        assert_eq!(batched, each);
+        // The case is not vacuous: every status occurs, a Hong Kong call is scored against
+        // 恒生指数 through HKDCNY.FX, and a suspended company's call reads an older base.
+        let count = |status: CallStatus| batched.iter().filter(|c| c.score.status == status).count();
+        let counts = [CallStatus::Held, CallStatus::NotHeld, CallStatus::Pending, CallStatus::Unscored].map(count);
+        assert!(counts.iter().all(|&n| n > 0), "{counts:?}");
+        assert!(batched.iter().any(|c| c.record.symbol == tencent && c.score.excess.is_some()));
+        assert!(batched.iter().any(|c| c.record.symbol == zte && suspended(c.record.date) && c.score.excess.is_some()));
+        // Another as-of date and order: still the same, and in the order given.
+        let mut reversed = records;
+        reversed.reverse();
+        let later = date(2023, 12, 29);
+        assert_eq!(
+            score_ratings(&store, reversed.clone(), &book, later, &AnalysisOptions::default()).unwrap(),
+            score_each(&store, reversed, &book, later)
+        );
     }
 }

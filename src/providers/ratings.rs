@@ -143,10 +143,17 @@ struct WirePage {
 
 /// One parsed page.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) struct ListPage {
+pub struct ListPage {
     pub hits: usize,
     pub total_pages: usize,
     pub records: Vec<RatingRecord>,
+}
+
+/// One page's body (JSON or JSONP) parsed into records of `symbol`: the parser
+/// [`RatingsSource::fetch`] runs on every page, for callers that hold bodies already
+/// (`examples/bench_ratings.rs`). A bad body is the fetch's error, naming the company.
+pub fn parse_list_page(body: &str, symbol: &Symbol) -> Result<ListPage, RatingsFetchError> {
+    parse_page(body, symbol).map_err(|f| RatingsFetchError { symbol: symbol.clone(), kind: f.kind, message: f.message })
 }
 
 /// Parses one page's body (JSON or JSONP) into records of `symbol`.

@@ -23,6 +23,28 @@ pub struct CloseColumns {
     pub values: Vec<f64>,
 }
 
+impl CloseColumns {
+    /// The points [`Store::close_columns_from_as_of`] answers for `start..=end` out of these
+    /// (oldest first): from the latest on or before `start` (when there is none, the first in
+    /// `start..=end`) through the last on or before `end`. Columns read for a wider window
+    /// (an earlier start, a later end) give the same points as a read of this one: what
+    /// `pipeline::score_ratings` relies on when it reads a company once for all its calls.
+    pub fn as_of_range(&self, start: NaiveDate, end: NaiveDate) -> std::ops::Range<usize> {
+        let dates = &self.dates;
+        let base = dates.partition_point(|&date| date <= start).saturating_sub(1);
+        let lower = dates.get(base).map_or(start, |&date| date.min(start));
+        let first = dates.partition_point(|&date| date < lower);
+        let past_end = dates.partition_point(|&date| date <= end).max(first);
+        first..past_end
+    }
+
+    /// The points of [`CloseColumns::as_of_range`], copied.
+    pub fn as_of_window(&self, start: NaiveDate, end: NaiveDate) -> CloseColumns {
+        let range = self.as_of_range(start, end);
+        CloseColumns { dates: self.dates[range.clone()].to_vec(), values: self.values[range].to_vec() }
+    }
+}
+
 /// `?1` is a JSON array of symbols: `json_each` walks it, and its `key` (the array index) says
 /// whose row each result is without a string lookup. `?2` is the start as days since
 /// 1970-01-01, `?3` its year, `?4` the last year wanted. A security's base chunk is the latest
@@ -111,10 +133,7 @@ impl Store {
                 (columns.dates, columns.values) = points.into_iter().unzip();
             }
             // Earlier chunks may hold closes before the base, and `last` may be after `end`.
-            let base = columns.dates.partition_point(|&date| date <= start).saturating_sub(1);
-            let lower = columns.dates.get(base).map_or(start, |&date| date.min(start));
-            let first = columns.dates.partition_point(|&date| date < lower);
-            let past_end = columns.dates.partition_point(|&date| date <= end).max(first);
+            let std::ops::Range { start: first, end: past_end } = columns.as_of_range(start, end);
             columns.dates.truncate(past_end);
             columns.dates.drain(..first);
             columns.values.truncate(past_end);
@@ -354,6 +373,48 @@ mod tests {
         assert_eq!(closes[0].1, vec![(day(5), 7.0)], "the one close left is the base");
         // A start after the end, as the row read answers it.
         both(&store, day(1288), day(400));
+    }
+
+    #[test]
+    fn a_window_of_a_wider_read_is_the_narrower_read() {
+        let mut store = seeded();
+        let (mobile, tencent, index, empty, usd) = (sym("600941.SH"), sym("0700.HK"), sym("000300.SH"), sym("688041.SH"), sym("USDCNY.FX"));
+        // The named cases' series: 600941.SH suspended over 2021, 0700.HK only from day 600,
+        // 688041.SH nothing; and an FX pair (read from `fx_rates`, not `close_chunks`).
+        let mobile_bars = [bar(day(0), 1.0, 1.0), bar(day(13), 1.0, 2.0), bar(day(802), 1.0, 3.0), bar(day(1288), 1.0, 4.0)];
+        store.upsert_bars(&SeriesWrite::new(&mobile, &mobile_bars, "csv", AdjBasis::Imported, today(), Utc::now())).unwrap();
+        let tencent_bars = [bar(day(600), 1.0, 5.0), bar(day(601), 1.0, 6.0)];
+        store.upsert_bars(&SeriesWrite::new(&tencent, &tencent_bars, "csv", AdjBasis::Imported, today(), Utc::now())).unwrap();
+        store
+            .upsert_bars(&SeriesWrite::new(
+                &index,
+                &series(&[(0, 1), (400, 2), (800, 3), (1200, 4)]),
+                "csv",
+                AdjBasis::Imported,
+                today(),
+                Utc::now(),
+            ))
+            .unwrap();
+        let rates = [Bar::close_only(day(5), 6.8), Bar::close_only(day(600), 6.9), Bar::close_only(day(1000), 7.0)];
+        store.upsert_bars(&SeriesWrite::new(&usd, &rates, "csv", AdjBasis::None, today(), Utc::now())).unwrap();
+        let all = [mobile, tencent, index, empty, usd];
+        // Days on, between and around every stored date.
+        let grid: Vec<NaiveDate> = [0, 1, 5, 13, 14, 400, 599, 600, 601, 602, 802, 1000, 1200, 1288, 1300].into_iter().map(day).collect();
+        let mut checked = 0;
+        for (i, &start) in grid.iter().enumerate() {
+            for &end in &grid[i..] {
+                let narrow = store.close_columns_from_as_of(&all, start, end).unwrap();
+                for (wide_start, wide_end) in [(grid[0], *grid.last().unwrap()), (start, *grid.last().unwrap()), (grid[0], end)] {
+                    let wide = store.close_columns_from_as_of(&all, wide_start, wide_end).unwrap();
+                    for ((symbol, narrow), (_, wide)) in narrow.iter().zip(&wide) {
+                        assert_eq!(&wide.as_of_window(start, end), narrow, "{symbol} {start}..={end} out of {wide_start}..={wide_end}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        // 15 days give 15·16/2 = 120 windows, each checked out of 3 wider reads for 5 symbols.
+        assert_eq!(checked, 120 * 3 * 5);
     }
 
     #[test]
