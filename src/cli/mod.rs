@@ -232,8 +232,15 @@ fn init_logging(config: &Config) {
 }
 
 /// Builds the tokio runtime for the commands that do network or scheduled work.
+/// Every thread releases its own freed memory when asked (see [`memory`]).
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_park(memory::on_thread_park)
+        .on_thread_stop(memory::on_thread_stop)
+        .thread_keep_alive(memory::BLOCKING_KEEP_ALIVE)
+        .build()
+        .context("cannot start the async runtime")
 }
 
 pub fn main() -> ExitCode {
