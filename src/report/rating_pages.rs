@@ -30,21 +30,23 @@ fn calls_table(calls: &[ScoredCall]) -> Markup {
         @if rows.is_empty() {
             p.notice { "No rating matches: run " code { "ratingwatch ratings sync" } " to fetch the watchlist's ratings, or widen the filters." }
         } @else {
-            table {
+            // Cards on a phone (the stylesheet's `table.cards`): every cell labelled.
+            table.cards {
                 thead { tr { @for (name, numeric) in LIST_COLUMNS { (column_head(name, numeric)) } th { "reason" } } }
                 tbody {
                     @for row in &rows {
                         tr {
                             @for (index, cell) in list_cells(row).iter().enumerate() {
+                                @let label = LIST_COLUMNS[index].0;
                                 @if index == 2 {
-                                    td { a href=(broker_href(row.broker)) { (cell) } }
+                                    td data-label=(label) { a href=(broker_href(row.broker)) { (cell) } }
                                 } @else if LIST_COLUMNS[index].1 {
-                                    td.num { (cell) }
+                                    td.num data-label=(label) { (cell) }
                                 } @else {
-                                    td { (cell) }
+                                    td data-label=(label) { (cell) }
                                 }
                             }
-                            td { (row.reason.unwrap_or("")) }
+                            td data-label="reason" { (row.reason.unwrap_or("")) }
                         }
                     }
                 }
@@ -66,18 +68,19 @@ pub fn ratings(calls: &[ScoredCall], as_of: NaiveDate) -> Markup {
 fn track_table(rows: &[TrackRow], key_name: &'static str, link_keys: bool) -> Markup {
     let columns = track_columns(key_name);
     html! {
-        table {
+        table.cards {
             thead { tr { @for (name, numeric) in columns { (column_head(name, numeric)) } } }
             tbody {
                 @for row in rows {
                     tr {
                         @for (index, cell) in track_cells(row).iter().enumerate() {
+                            @let label = columns[index].0;
                             @if index == 1 && link_keys {
-                                td { a href=(broker_href(&row.key)) { (cell) } }
+                                td data-label=(label) { a href=(broker_href(&row.key)) { (cell) } }
                             } @else if columns[index].1 {
-                                td.num { (cell) }
+                                td.num data-label=(label) { (cell) }
                             } @else {
-                                td { (cell) }
+                                td data-label=(label) { (cell) }
                             }
                         }
                     }

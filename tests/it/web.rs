@@ -968,7 +968,14 @@ async fn the_ratings_and_broker_pages_show_each_calls_verdict() {
     let page = server.get("/ratings?as_of=2023-08-31").await;
     assert_eq!((page.status, page.content_type.as_str()), (200, html), "{}", page.body);
     // AP1's row (worked in `with_ratings`): excess +20.00 pp, implied 买入, held; AP2's −15.00 pp, 减持, not held.
-    for expected in ["+20.00 pp", "-15.00 pp", "<td>held</td>", "<td>not held</td>", "<td>pending</td>", "<td>unscored</td>"] {
+    for expected in [
+        "+20.00 pp",
+        "-15.00 pp",
+        r#"<td data-label="verdict">held</td>"#,
+        r#"<td data-label="verdict">not held</td>"#,
+        r#"<td data-label="verdict">pending</td>"#,
+        r#"<td data-label="verdict">unscored</td>"#,
+    ] {
         assert!(page.body.contains(expected), "{expected}: {}", page.body);
     }
     assert!(page.body.contains("2023-08-14 (6 months)"), "the horizon end");
@@ -991,14 +998,21 @@ async fn the_ratings_and_broker_pages_show_each_calls_verdict() {
     // 中信建投: its stock rule from the book, its row and its two calls (AP1 held, AP4 pending).
     let page = server.get(&format!("/brokers/{ZXJT}?as_of=2023-08-31")).await;
     assert_eq!((page.status, page.content_type.as_str()), (200, html), "{}", page.body);
-    for expected in ["<h1>中信建投</h1>", "买入 (buy)", "≥ +15 pp", "Horizon 6 months", "沪深300 (000300.SH)", "Calls: 2", "<td>held</td>"]
-    {
+    for expected in [
+        "<h1>中信建投</h1>",
+        "买入 (buy)",
+        "≥ +15 pp",
+        "Horizon 6 months",
+        "沪深300 (000300.SH)",
+        "Calls: 2",
+        r#"<td data-label="verdict">held</td>"#,
+    ] {
         assert!(page.body.contains(expected), "{expected}: {}", page.body);
     }
     assert!(!page.body.contains("中际旭创"), "another broker's call is not listed");
     // AP4, pending, measured to the benchmark's last close by 2023-08-31 (08-18): 600941.SH
     // 45.9 → 50 (+8.93 %), 000300.SH 4059 → 4242 (+4.51 %): +4.42 pp so far, 中性.
-    assert!(page.body.contains("<td class=\"num\">+4.42 pp</td>"), "{}", page.body);
+    assert!(page.body.contains(r#"<td class="num" data-label="excess">+4.42 pp</td>"#), "{}", page.body);
     // Its track-record row: 2 calls, 1 scored and held, 1 pending; Wilson 1 of 1 is 21 %–100 %.
     assert!(page.body.contains("100 % (21 %–100 %)"), "{}", page.body);
     // A broker the feed lists but the book has no rules for still has a page.
