@@ -163,7 +163,7 @@ pub fn document(summary: &WeeklySummary, options: &RenderOptions) -> Document {
     }));
 
     doc.heading("Best and worst members this week");
-    let mut movers = Grid::new(&[("sector", false), ("best", false), ("worst", false)]);
+    let mut movers = Grid::new(&[("sector", false), ("best", false), ("worst", false)]).into_cards();
     for sector in &summary.sectors {
         // Six members or fewer come as one list (the model never names a member twice).
         let worst = if sector.worst.is_empty() && sector.best.len() > 1 { "(one list)".to_string() } else { moves(&sector.worst) };
