@@ -278,6 +278,38 @@ CREATE TABLE ratings (
 CREATE INDEX ratings_by_symbol ON ratings (symbol, publish_date);
 "#,
         ),
+        // 9: ratings as a rowid table with a unique info code. Rows of a few hundred bytes in
+        // a WITHOUT ROWID table clustered by the (date-ordered) info code put each company's
+        // reports on a different leaf each, so every company's write rewrote ~20 wide pages;
+        // appended by rowid they share the last page, and only the narrow index is scattered.
+        M::up(
+            r#"
+CREATE TABLE ratings_rowid (
+    info_code        TEXT NOT NULL UNIQUE,
+    symbol           TEXT NOT NULL,
+    name             TEXT NOT NULL,
+    broker           TEXT NOT NULL,
+    broker_full      TEXT NOT NULL,
+    analysts         TEXT NOT NULL,
+    publish_date     TEXT NOT NULL,
+    rating           TEXT NOT NULL,
+    normalized       TEXT,
+    normalized_value INTEGER,
+    previous         TEXT,
+    previous_value   INTEGER,
+    change           TEXT NOT NULL CHECK (change IN ('first_coverage', 'up', 'down', 'maintained')),
+    target_price     REAL,
+    title            TEXT NOT NULL,
+    pdf_url          TEXT NOT NULL,
+    fetched_at       TEXT NOT NULL
+);
+INSERT INTO ratings_rowid SELECT info_code, symbol, name, broker, broker_full, analysts, publish_date, rating, normalized,
+    normalized_value, previous, previous_value, change, target_price, title, pdf_url, fetched_at FROM ratings ORDER BY symbol, publish_date;
+DROP TABLE ratings;
+ALTER TABLE ratings_rowid RENAME TO ratings;
+CREATE INDEX ratings_by_symbol ON ratings (symbol, publish_date);
+"#,
+        ),
     ])
 }
 
@@ -286,5 +318,31 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         super::migrations().validate().unwrap();
+    }
+
+    /// Migration 9 rebuilds `ratings` as a rowid table: a database with ratings stored under
+    /// migration 8 keeps every row and column, and the info code stays unique.
+    #[test]
+    fn the_ratings_table_keeps_its_rows_across_migration_9() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::migrations().to_version(&mut conn, 8).unwrap();
+        conn.execute(
+            "INSERT INTO ratings VALUES ('AP1', '600941.SH', '中国移动', '国泰君安', '国泰君安证券', 'A', '2023-04-21', '增持', '买入', 1, '增持', 2,              'up', 120.5, 't', 'https://pdf.example/1.pdf', '2023-04-21T08:00:00Z')",
+            [],
+        )
+        .unwrap();
+        super::migrations().to_latest(&mut conn).unwrap();
+        let row: (String, String, String, Option<f64>, String) = conn
+            .query_row("SELECT info_code, symbol, change, target_price, fetched_at FROM ratings", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap();
+        assert_eq!(row, ("AP1".into(), "600941.SH".into(), "up".into(), Some(120.5), "2023-04-21T08:00:00Z".into()));
+        let duplicate = conn.execute("INSERT INTO ratings SELECT * FROM ratings", []);
+        assert!(duplicate.is_err(), "info_code is unique");
+        let without_rowid: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_schema WHERE name = 'ratings' AND sql LIKE '%WITHOUT ROWID%'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(without_rowid, 0);
     }
 }
