@@ -12,6 +12,7 @@ use super::doc::badge;
 use super::numbers::{close, percent, points};
 use super::{Headline, RenderOptions};
 use crate::analysis::model::{NamedPath, SecurityInReport};
+use crate::analysis::ratings::ScoredCall;
 use crate::catalog::ReportDef;
 use crate::status::{MarketStatus, StatusReport};
 use crate::store::ReportRow;
@@ -119,7 +120,7 @@ fn report_list(reports: &[ReportRow], query: &str) -> Markup {
 /// headline of the report's rule applied to the company alone, then its closes, return and
 /// excess, and its excess path against the report's bands (`boundaries` per entry, from the
 /// report's rule).
-pub fn security(symbol: &Symbol, entries: &[(SecurityInReport, RenderOptions)], as_of: NaiveDate) -> Markup {
+pub fn security(symbol: &Symbol, entries: &[(SecurityInReport, RenderOptions)], calls: &[ScoredCall], as_of: NaiveDate) -> Markup {
     let name = entries.first().map_or("", |(entry, _)| entry.name.as_str());
     html! {
         h1 { (symbol) " " (name) }
@@ -169,6 +170,8 @@ pub fn security(symbol: &Symbol, entries: &[(SecurityInReport, RenderOptions)], 
                 }
             }
         }
+        h2 { "Broker ratings on " (name) }
+        (super::rating_pages::calls_table(calls))
     }
 }
 

@@ -24,7 +24,7 @@ fn column_head(name: &str, numeric: bool) -> Markup {
 
 /// The calls as a table, newest first (`calls` oldest first, as scored), each broker linking to
 /// its page, then the reasons of the unscored ones.
-fn calls_table(calls: &[ScoredCall]) -> Markup {
+pub(super) fn calls_table(calls: &[ScoredCall]) -> Markup {
     let rows: Vec<RatingRow<'_>> = calls.iter().rev().map(RatingRow::of).collect();
     html! {
         @if rows.is_empty() {

@@ -406,8 +406,8 @@ pub async fn security_page(State(state): AppState, Path(symbol): Path<String>, Q
         let key = format!("security-page {symbol} {as_of} {}", explicit.is_some());
         let compute = async {
             let shown = symbol.clone();
-            let entries = state.db(move |store, state| questions::security(store, &state.config, &symbol, as_of)).await?;
-            Ok(answer(Representation::Html, pages::security(&shown, &entries, as_of).into_string()))
+            let page = state.db(move |store, state| questions::security(store, &state.config, &symbol, as_of)).await?;
+            Ok(answer(Representation::Html, pages::security(&shown, &page.entries, &page.calls, as_of).into_string()))
         };
         cached(&state, key, compute).await
     }

@@ -11,6 +11,7 @@ use maud::{Markup, PreEscaped, html};
 use super::frame::{Nav, layout};
 use super::params::Representation;
 use crate::analysis::model::{CurrencyMode, SecurityInReport};
+use crate::analysis::ratings::ScoredCall;
 use crate::catalog::ReportDef;
 use crate::report::{self, ArchiveWeek, FinalVerdict, Headline, LedgerPage, RenderOptions};
 use crate::status::{MarketStatus, StatusReport};
@@ -95,13 +96,13 @@ pub fn reports(reports: &[ReportRow]) -> Markup {
 }
 
 /// `/securities/<SYMBOL>`: the company in each report holding it.
-pub fn security(symbol: &Symbol, entries: &[(SecurityInReport, RenderOptions)], as_of: NaiveDate) -> Markup {
+pub fn security(symbol: &Symbol, entries: &[(SecurityInReport, RenderOptions)], calls: &[ScoredCall], as_of: NaiveDate) -> Markup {
     let base = format!("/securities/{symbol}");
     let toolbar = html! {
         (as_of_form(&base, as_of, None))
         a href={ "/api/v1/securities/" (symbol) "/prices" } { "Prices (JSON)" }
     };
-    layout(&symbol.to_string(), Nav::Reports, Some(toolbar), report::pages::security(symbol, entries, as_of))
+    layout(&symbol.to_string(), Nav::Reports, Some(toolbar), report::pages::security(symbol, entries, calls, as_of))
 }
 
 /// `/api`: the API's endpoints.

@@ -1028,6 +1028,26 @@ async fn the_ratings_and_broker_pages_show_each_calls_verdict() {
     }
 }
 
+/// The security page lists the company's broker ratings with their verdicts (as `ratings list
+/// --symbol` does): on 2023-08-31, 600941.SH has AP1 held, AP3 unscored and AP4 pending, and
+/// not AP2 (300308.SZ).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_security_page_lists_the_companys_ratings_with_their_verdicts() {
+    let dir = with_ratings();
+    let server = start(config(dir.path()), Mode::Standalone, None).await;
+    let body = server.get("/securities/600941.SH?as_of=2023-08-31").await.body;
+    let section = body.split_once("Broker ratings on 中国移动").map(|(_, rest)| rest).unwrap_or_else(|| panic!("{body}"));
+    for expected in [
+        r#"<td data-label="verdict">held</td>"#,
+        r#"<td data-label="verdict">pending</td>"#,
+        r#"<td data-label="verdict">unscored</td>"#,
+        "+20.00 pp",
+    ] {
+        assert!(section.contains(expected), "{expected}: {section}");
+    }
+    assert!(!section.contains("300308.SZ") && !section.contains("not held"), "{section}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_ratings_parameter_is_a_400_naming_it() {
     let dir = with_ratings();
