@@ -409,7 +409,30 @@ fn assemble_closes(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ratings::Change;
     use crate::store::SeriesWrite;
+
+    /// A first-coverage rating of `symbol` by `broker` on `day`, the fields scoring ignores empty.
+    fn record(code: &str, symbol: &Symbol, broker: &str, day: NaiveDate, word: &str) -> RatingRecord {
+        RatingRecord {
+            info_code: code.to_string(),
+            symbol: symbol.clone(),
+            name: String::new(),
+            broker: broker.into(),
+            broker_full: String::new(),
+            analysts: "甲".into(),
+            date: day,
+            rating: word.into(),
+            normalized: None,
+            normalized_value: None,
+            previous: None,
+            previous_value: None,
+            change: Change::FirstCoverage,
+            target_price: None,
+            title: String::new(),
+            pdf_url: String::new(),
+        }
+    }
 
     #[test]
     fn selections_resolve_to_weeks() {
@@ -428,7 +451,6 @@ mod tests {
 
         use crate::analysis::ratings::{CallStatus, GroupBy, track_record};
         use crate::prices::{AdjBasis, Bar};
-        use crate::ratings::Change;
 
         let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
         let bar = |day: NaiveDate, close: f64| Bar { date: day, open: None, high: None, low: None, close, volume: None, adj_close: close };
@@ -441,24 +463,7 @@ mod tests {
                 [date(2023, 1, 3), date(2023, 1, 10), date(2023, 7, 3)].into_iter().zip(closes).map(|(d, c)| bar(d, c)).collect();
             store.replace_bars(&SeriesWrite::new(symbol, &bars, "csv", AdjBasis::Imported, today, Utc::now())).unwrap();
         }
-        let call = |code: &str, broker: &str, word: &str| RatingRecord {
-            info_code: code.to_string(),
-            symbol: moutai.clone(),
-            name: "贵州茅台".into(),
-            broker: broker.into(),
-            broker_full: String::new(),
-            analysts: "甲,乙".into(),
-            date: date(2023, 1, 3),
-            rating: word.into(),
-            normalized: None,
-            normalized_value: None,
-            previous: None,
-            previous_value: None,
-            change: Change::FirstCoverage,
-            target_price: None,
-            title: String::new(),
-            pdf_url: String::new(),
-        };
+        let call = |code: &str, broker: &str, word: &str| record(code, &moutai, broker, date(2023, 1, 3), word);
         let records = vec![
             call("A", "华泰证券", "增持"),
             call("B", "国泰君安", "增持"),
@@ -524,7 +529,6 @@ mod tests {
 
         use crate::analysis::ratings::CallStatus;
         use crate::prices::{AdjBasis, Bar};
-        use crate::ratings::Change;
 
         let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
         let sym = |s: &str| Symbol::parse(s).unwrap();
@@ -582,24 +586,7 @@ mod tests {
                 let (broker, words) = brokers[i % brokers.len()];
                 // The 000063.SZ calls of i = 1 and 4 (mod 5) fall inside its suspension for i < 10.
                 let day = date(2022, 6, 1) + Days::new((i * 13 % 400) as u64);
-                RatingRecord {
-                    info_code: format!("AP{i:03}"),
-                    symbol: companies[i % companies.len()].clone(),
-                    name: String::new(),
-                    broker: broker.into(),
-                    broker_full: String::new(),
-                    analysts: "甲".into(),
-                    date: day,
-                    rating: words[i / brokers.len() % words.len()].into(),
-                    normalized: None,
-                    normalized_value: None,
-                    previous: None,
-                    previous_value: None,
-                    change: Change::FirstCoverage,
-                    target_price: None,
-                    title: String::new(),
-                    pdf_url: String::new(),
-                }
+                record(&format!("AP{i:03}"), companies[i % companies.len()], broker, day, words[i / brokers.len() % words.len()])
             })
             .collect();
         let book = BrokerBook::load(None).unwrap();
