@@ -112,19 +112,30 @@ pub struct RenderOptions {
     /// HTML for the dashboard: member tables link each symbol to `/securities/<SYMBOL>` (a
     /// file or a message has no dashboard to link into).
     pub security_links: bool,
+    /// The member tables' order: the report's (`None`), or by a numeric column, highest first.
+    pub member_sort: Option<MemberSort>,
+}
+
+/// A member table's numeric column to sort by, highest first (`?sort=` on the verdict page).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::VariantNames)]
+#[strum(serialize_all = "snake_case")]
+pub enum MemberSort {
+    Return,
+    Excess,
+    Contribution,
 }
 
 impl Default for RenderOptions {
     fn default() -> Self {
         let labels = [Label::new("看好", "overweight"), Label::new("中性", "neutral"), Label::new("看淡", "underweight")];
         let bands = three_tier_bands(1000, -1000, labels);
-        RenderOptions { boundaries: boundaries(&bands), width: None, security_links: false }
+        RenderOptions { boundaries: boundaries(&bands), width: None, security_links: false, member_sort: None }
     }
 }
 
 impl RenderOptions {
     pub fn from_rule(rule: &RatingRule) -> RenderOptions {
-        RenderOptions { boundaries: rule.boundaries(), width: None, security_links: false }
+        RenderOptions { boundaries: rule.boundaries(), width: None, security_links: false, member_sort: None }
     }
 
     /// These options with tables fitted to `width` columns (see [`RenderOptions::width`]).

@@ -1,11 +1,11 @@
 //! The verdict of one report: per sector and for the basket, then each sector's members.
 
-use super::RenderOptions;
 use super::chart::{ChartSpec, chart_svg};
 use super::doc::{Document, Grid};
 use super::headline::{Headline, group_state};
 use super::numbers::{close, csv_fraction, percent, points, points_on};
-use crate::analysis::model::{CurrencyMode, GroupVerdict, NamedPath, Status, Verdict};
+use super::{MemberSort, RenderOptions};
+use crate::analysis::model::{CurrencyMode, GroupVerdict, MemberReturn, NamedPath, Status, Verdict};
 
 /// `芯片算力 chips & compute`, or just the name when there is no distinct English one.
 pub fn display_name(name: &str, name_en: &str) -> String {
@@ -104,7 +104,7 @@ pub fn document(verdict: &Verdict, options: &RenderOptions) -> Document {
 
     for sector in &verdict.sectors {
         doc.heading(format!("Members: {}", display_name(&sector.name, &sector.name_en)));
-        doc.table(member_grid(sector, verdict.currency, options.security_links));
+        doc.table(member_grid(sector, verdict.currency, options));
     }
 
     if !verdict.warnings.is_empty() {
@@ -123,7 +123,8 @@ fn member_count(group: &GroupVerdict) -> String {
     }
 }
 
-fn member_grid(sector: &GroupVerdict, currency: CurrencyMode, links: bool) -> Grid {
+fn member_grid(sector: &GroupVerdict, currency: CurrencyMode, options: &RenderOptions) -> Grid {
+    let links = options.security_links;
     let mut grid = Grid::new(&[
         ("symbol", false),
         ("name", false),
@@ -137,7 +138,17 @@ fn member_grid(sector: &GroupVerdict, currency: CurrencyMode, links: bool) -> Gr
         ("contribution", true),
         ("note", false),
     ]);
-    for member in &sector.members {
+    let mut members: Vec<&MemberReturn> = sector.members.iter().collect();
+    if let Some(sort) = options.member_sort {
+        let key = |member: &MemberReturn| match sort {
+            MemberSort::Return => member.total_return,
+            MemberSort::Excess => member.excess,
+            MemberSort::Contribution => member.contribution,
+        };
+        // Highest first; a stable sort keeps the report's order among equals.
+        members.sort_by(|a, b| key(b).total_cmp(&key(a)));
+    }
+    for member in members {
         let mut notes = Vec::new();
         if member.stale {
             notes.push("stale".to_string());

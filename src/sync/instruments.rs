@@ -2,7 +2,7 @@
 //! and the service's weekly `sync_instruments` job run.
 //!
 //! Each segment (A-shares, HK, US) is fetched whole, page by page through the rate-limited
-//! client, then stored in one transaction per kind (stocks, then ETFs, so a stock refresh never
+//! client, then stored in one transaction per segment and kind (stocks, then ETFs, so a stock refresh never
 //! delists an ETF); a segment whose fetch fails writes nothing and the others go on. Listings a complete list no longer holds are marked delisted.
 
 use chrono::{DateTime, Utc};

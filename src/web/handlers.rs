@@ -20,7 +20,7 @@ use super::params::{
 };
 use super::{Mode, WebState, metrics, pages, questions};
 use crate::analysis::model::CurrencyMode;
-use crate::report::{self, Format, HtmlBody};
+use crate::report::{self, Format, HtmlBody, RenderOptions};
 use crate::store::RatingsFilter;
 use crate::symbol::Symbol;
 
@@ -38,6 +38,7 @@ pub struct Params {
     broker: Option<String>,
     since: Option<String>,
     by: Option<String>,
+    sort: Option<String>,
     /// Every other parameter, refused by [`Params::only`].
     #[serde(flatten)]
     unknown: BTreeMap<String, String>,
@@ -56,6 +57,7 @@ impl Params {
             ("broker", self.broker.is_some()),
             ("since", self.since.is_some()),
             ("by", self.by.is_some()),
+            ("sort", self.sort.is_some()),
         ];
         let mut unexpected = given.into_iter().filter(|(name, present)| *present && !known.contains(name)).map(|(name, _)| name);
         match unexpected.next().or_else(|| self.unknown.keys().next().map(String::as_str)) {
@@ -69,6 +71,20 @@ impl Params {
         match self.as_of.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
             Some(text) => parse_date("as_of", text).map(Some),
+        }
+    }
+
+    /// `sort=return|excess|contribution`: the member tables' order (none: the report's).
+    fn member_sort(&self) -> Result<Option<report::MemberSort>, WebError> {
+        match self.sort.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(text) => text.parse().map(Some).map_err(|_| {
+                WebError::BadRequest(format!(
+                    "sort: `{}` is not one of {}",
+                    text.chars().take(40).collect::<String>(),
+                    <report::MemberSort as strum::VariantNames>::VARIANTS.join(", ")
+                ))
+            }),
         }
     }
 
@@ -251,21 +267,26 @@ pub async fn verdict_page(
 ) -> Response {
     let (stem, representation) = negotiate(&segment, &headers);
     let result = async {
-        params.only(&["as_of", "currency"])?;
+        params.only(&["as_of", "currency", "sort"])?;
         let id = parse_report_id(stem)?;
         let explicit = params.as_of()?;
         let as_of = explicit.unwrap_or_else(|| state.today());
         let currency = params.currency()?;
-        let key = format!("verdict-page {id} {as_of} {} {currency:?} {representation:?}", explicit.is_some());
+        let sort = params.member_sort()?;
+        let key = format!("verdict-page {id} {as_of} {} {currency:?} {sort:?} {representation:?}", explicit.is_some());
         let compute = async {
             let (report, verdict, options) =
                 state.db(move |store, state| questions::verdict(store, &state.config, &id, as_of, currency)).await?;
             Ok(match representation {
                 Representation::Html => {
-                    let body = HtmlBody::Verdict(&verdict, &options.clone().with_security_links()).render();
-                    answer(representation, pages::verdict(&report, &body, as_of, explicit.is_some(), currency).into_string())
+                    let options = RenderOptions { member_sort: sort, ..options.clone().with_security_links() };
+                    let body = HtmlBody::Verdict(&verdict, &options).render();
+                    answer(representation, pages::verdict(&report, &body, as_of, explicit.is_some(), currency, sort).into_string())
                 }
-                other => answer(other, report::render_verdict_with(&verdict, format_of(other), &options)),
+                other => {
+                    let options = RenderOptions { member_sort: sort, ..options };
+                    answer(other, report::render_verdict_with(&verdict, format_of(other), &options))
+                }
             })
         };
         cached(&state, key, compute).await

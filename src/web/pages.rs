@@ -111,12 +111,29 @@ pub fn api(endpoints: &[(&str, &str)]) -> Markup {
 }
 
 /// `/reports/<id>`: the verdict (the report module's HTML, chart included).
-pub fn verdict(report: &ReportDef, body: &str, as_of: NaiveDate, explicit_as_of: bool, currency: CurrencyMode) -> Markup {
+pub fn verdict(
+    report: &ReportDef,
+    body: &str,
+    as_of: NaiveDate,
+    explicit_as_of: bool,
+    currency: CurrencyMode,
+    sort: Option<report::MemberSort>,
+) -> Markup {
     let base = format!("/reports/{}", report.id);
     let query = query(explicit_as_of.then_some(as_of), currency);
+    // The sort links keep the page's other parameters.
+    let sorted = |key: &str| format!("{base}{}{}sort={key}", query, if query.is_empty() { "?" } else { "&" });
     let toolbar = html! {
         (as_of_form(&base, as_of, Some(currency)))
         a href={ (base) "/weeks" } { "Weekly summaries" }
+        span.sort {
+            "Members by: "
+            @if sort.is_none() { b { "report order" } } @else { a href={ (base) (query) } { "report order" } }
+            @for key in <report::MemberSort as strum::VariantNames>::VARIANTS {
+                " · "
+                @if sort.map(<&'static str>::from) == Some(*key) { b { (key) } } @else { a href=(sorted(key)) { (key) } }
+            }
+        }
         (downloads(&base, &query, &ALL_DOWNLOADS))
     };
     layout(&report.title, Nav::Reports, Some(toolbar), PreEscaped(body.to_string()))

@@ -447,7 +447,7 @@ fn a_five_tier_rule_draws_one_dashed_line_per_boundary() {
 
 #[test]
 fn render_options_put_the_rules_labels_on_the_chart() {
-    let options = RenderOptions { boundaries: three_tier(2000, -2000, ["买入", "中性", "卖出"]), width: None, security_links: false };
+    let options = RenderOptions { boundaries: three_tier(2000, -2000, ["买入", "中性", "卖出"]), ..RenderOptions::default() };
     let html = render_verdict_with(&verdict(), Format::Html, &options);
     assert!(html.contains("买入 ≥ +20 pp") && html.contains("卖出 ≤ -20 pp"));
 }

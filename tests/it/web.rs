@@ -223,6 +223,32 @@ async fn a_security_page_shows_the_company_in_each_report_under_its_rule() {
     assert_eq!(server.get("/securities/600941.SH?sort=x").await.status, 400);
 }
 
+/// `?sort=` orders each member table by a numeric column, highest first. In 应用 (fixture
+/// README, final): 0700.HK +15.5 % (excess +10.50 pp, contribution +7.75 %) comes before
+/// 600941.SH +25 % (+20.00 pp, +12.50 %) in the report's order; sorted by excess, 600941.SH leads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn member_tables_sort_by_a_numeric_column_on_request() {
+    let dir = imported(&["small-report/small-report.toml"]);
+    let server = start(config(dir.path()), Mode::Standalone, None).await;
+    let apps = |body: &str| -> (usize, usize) {
+        let table = body.split_once("Members: 应用").unwrap().1;
+        (table.find("0700.HK").unwrap(), table.find("600941.SH").unwrap())
+    };
+    let plain = server.get(&format!("{}?as_of=2023-12-31", verdict_path())).await.body;
+    let (tencent, mobile) = apps(&plain);
+    assert!(tencent < mobile, "the report's order");
+    assert!(plain.contains("<b>report order</b>") && plain.contains("sort=excess"), "{plain}");
+    for key in ["excess", "return", "contribution"] {
+        let sorted = server.get(&format!("{}?as_of=2023-12-31&sort={key}", verdict_path())).await.body;
+        let (tencent, mobile) = apps(&sorted);
+        assert!(mobile < tencent, "sorted by {key}");
+        assert!(sorted.contains(&format!("<b>{key}</b>")), "{key} marked current");
+    }
+    let bad = server.get(&format!("{}?sort=name", verdict_path())).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("sort: `name` is not one of return, excess, contribution"), "{}", bad.body);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_index_lists_every_endpoint_and_each_answers() {
     let dir = imported(&["small-report/small-report.toml"]);
