@@ -202,6 +202,15 @@ pub fn security(
     Ok(found)
 }
 
+/// Whether `week` starts after `horizon_end`: the first week entirely after the horizon. The
+/// week containing the horizon end still gets its summary (the small report's horizon end,
+/// Monday 2023-08-14, is in W33: W33 is summarised, W34 is not). Unless
+/// `schedule.weekly_after_horizon`, the service writes no summary for such a week and the
+/// dashboard's archive does not list it.
+pub fn week_after_horizon(week: Week, horizon_end: NaiveDate) -> bool {
+    week.monday() > horizon_end
+}
+
 /// Whether the market was closed for `week`: the benchmark has no close in it (Monday
 /// to Sunday) but has one after it, so no close will ever come. Returns that next close.
 /// A week with no close and none after it may just not be synced yet: `None`.

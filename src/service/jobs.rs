@@ -413,12 +413,8 @@ impl LibraryJobs {
     }
 }
 
-/// Whether `week` starts after `horizon_end`: the first week entirely after the horizon. The
-/// week containing the horizon end still gets its summary (the small report's horizon end,
-/// Monday 2023-08-14, is in W33: W33 is summarised, W34 is not).
-pub fn week_after_horizon(week: Week, horizon_end: chrono::NaiveDate) -> bool {
-    week.monday() > horizon_end
-}
+/// Whether `week` starts after the horizon end (the pipeline's rule, so the archive agrees).
+pub use crate::pipeline::week_after_horizon;
 
 /// Whether `week` is one the market was closed for (the summary is retried, at catch-up,
 /// until a later close shows which it was): the pipeline's rule, so the CLI says the same.

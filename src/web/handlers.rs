@@ -323,7 +323,7 @@ pub async fn archive_page(State(state): AppState, Path(id): Path<String>, Query(
                 let compute = async {
                     let (report, weeks, headline) = state
                         .db(move |store, state| {
-                            let (report, weeks) = questions::archive(store, &id, today)?;
+                            let (report, weeks) = questions::archive(store, &state.config, &id, today)?;
                             let headline = questions::final_headline(store, &state.config, &report, today);
                             Ok((report, weeks, headline))
                         })
@@ -345,7 +345,7 @@ async fn archive_json(state: Arc<WebState>, id: &str) -> Result<Response, WebErr
     let today = state.today();
     let key = format!("archive-json {id} {today}");
     let compute = async {
-        let (_, weeks) = state.db(move |store, _| questions::archive(store, &id, today)).await?;
+        let (_, weeks) = state.db(move |store, state| questions::archive(store, &state.config, &id, today)).await?;
         Ok(json(json_text(&weeks)?))
     };
     cached(&state, key, compute).await
@@ -372,7 +372,7 @@ pub async fn week_page(
                 .db(move |store, state| {
                     let (report, summary, options) = questions::weekly(store, &state.config, &id, week, currency)?;
                     // Only the page links to its neighbours in the archive.
-                    let archive = if html { questions::archive_weeks(store, &report, today)? } else { Vec::new() };
+                    let archive = if html { questions::archive_weeks(store, &state.config, &report, today)? } else { Vec::new() };
                     Ok((report, summary, options, archive))
                 })
                 .await?;

@@ -233,14 +233,14 @@ pub fn first_week(report: &ReportDef) -> Week {
 /// first, each marked with whether the service has written it. A week without one (a
 /// market holiday week, or prices not synced) has no summary (see
 /// [`crate::pipeline::weekly`]), so it is not listed.
-pub fn archive(store: &Store, id: &ReportId, today: NaiveDate) -> Result<(ReportDef, Vec<ArchiveWeek>), WebError> {
+pub fn archive(store: &Store, config: &Config, id: &ReportId, today: NaiveDate) -> Result<(ReportDef, Vec<ArchiveWeek>), WebError> {
     let report = report(store, id)?;
-    let weeks = archive_weeks(store, &report, today)?;
+    let weeks = archive_weeks(store, config, &report, today)?;
     Ok((report, weeks))
 }
 
 /// The weeks of [`archive`] for a report already read.
-pub fn archive_weeks(store: &Store, report: &ReportDef, today: NaiveDate) -> Result<Vec<ArchiveWeek>, WebError> {
+pub fn archive_weeks(store: &Store, config: &Config, report: &ReportDef, today: NaiveDate) -> Result<Vec<ArchiveWeek>, WebError> {
     let written = store.written_summaries(&report.id)?;
     let first = first_week(report);
     let last_friday = Week::latest_complete(today).friday();
@@ -251,6 +251,11 @@ pub fn archive_weeks(store: &Store, report: &ReportDef, today: NaiveDate) -> Res
     // Every close is on or before `last_friday`, so every week it falls in is complete.
     let mut weeks: Vec<Week> = closes.iter().map(|bar| Week::containing(bar.date)).collect();
     weeks.dedup();
+    // A report's life ends with its verdict: the weeks after its horizon are listed only when
+    // the service summarises them too.
+    if !config.schedule.weekly_after_horizon {
+        weeks.retain(|week| !pipeline::week_after_horizon(*week, report.horizon_end()));
+    }
     let weeks = weeks
         .into_iter()
         .rev()

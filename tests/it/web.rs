@@ -249,6 +249,35 @@ async fn member_tables_sort_by_a_numeric_column_on_request() {
     assert!(bad.body.contains("sort: `name` is not one of return, excess, contribution"), "{}", bad.body);
 }
 
+/// A report's life ends with its verdict: the archive stops at the week holding the horizon
+/// end (W33 for the small report's 2023-08-14) even when the benchmark has later closes, and
+/// lists the later weeks only under `schedule.weekly_after_horizon`, as the service writes them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_archive_ends_at_the_horizon_unless_weeks_after_it_are_kept() {
+    let dir = imported(&["small-report/small-report.toml"]);
+    {
+        let mut store = ratingwatch::store::Store::open(&dir.path().join("test.db")).unwrap();
+        let symbol = ratingwatch::symbol::Symbol::parse("000300.SH").unwrap();
+        let day = "2023-08-25".parse().unwrap(); // Friday of W34
+        let bars = [ratingwatch::prices::Bar::close_only(day, 4250.0)];
+        let now = chrono::Utc::now();
+        let write = ratingwatch::store::SeriesWrite::new(&symbol, &bars, "csv", ratingwatch::prices::AdjBasis::None, day, now);
+        store.upsert_bars(&write).unwrap();
+    }
+    let weeks = |config: Config| async move {
+        let server = start(config, Mode::Standalone, None).await;
+        let weeks: Value = serde_json::from_str(&server.get(&format!("/api/v1/reports/{REPORT}/weeks")).await.body).unwrap();
+        weeks.as_array().unwrap().iter().map(|w| w["week"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    let ended = weeks(config(dir.path())).await;
+    assert_eq!(ended.first().map(String::as_str), Some("2023-W33"), "{ended:?}");
+    let mut keep = config(dir.path());
+    keep.schedule.weekly_after_horizon = true;
+    let kept = weeks(keep).await;
+    assert_eq!(kept.first().map(String::as_str), Some("2023-W34"), "{kept:?}");
+    assert_eq!(kept.len(), ended.len() + 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_index_lists_every_endpoint_and_each_answers() {
     let dir = imported(&["small-report/small-report.toml"]);
