@@ -183,3 +183,37 @@ pub fn load_small_report_into(store: &mut Store, report: &ReportDef) {
         store.upsert_bars(&SeriesWrite::new(&symbol, &parsed.bars, "csv", basis, today, now)).unwrap();
     }
 }
+
+/// A broker rating of `symbol` in the report list's shape (the fields the tests vary as
+/// arguments; the broker's full name, analysts, title and PDF link derived).
+#[allow(clippy::too_many_arguments)]
+pub fn rating_record(
+    code: &str,
+    symbol: &str,
+    name: &str,
+    broker: &str,
+    date: NaiveDate,
+    word: &str,
+    change: ratingwatch::ratings::Change,
+    previous: Option<&str>,
+    target: Option<f64>,
+) -> ratingwatch::ratings::RatingRecord {
+    ratingwatch::ratings::RatingRecord {
+        info_code: code.to_string(),
+        symbol: Symbol::parse(symbol).unwrap(),
+        name: name.to_string(),
+        broker: broker.to_string(),
+        broker_full: format!("{broker}股份有限公司"),
+        analysts: "甲,乙".to_string(),
+        date,
+        rating: word.to_string(),
+        normalized: Some(word.to_string()),
+        normalized_value: None,
+        previous: previous.map(str::to_string),
+        previous_value: None,
+        change,
+        target_price: target,
+        title: format!("{name}点评"),
+        pdf_url: ratingwatch::ratings::pdf_url(code),
+    }
+}

@@ -915,24 +915,7 @@ async fn an_ended_reports_weeks_page_and_the_ledger_lead_with_the_final_verdict(
 /// One stored rating on a small-report company, as `ratings sync` would store it.
 fn rating(info: &str, symbol: &str, name: &str, broker: &str, date: &str, word: &str, previous: Option<&str>) -> RatingRecord {
     let change = if previous.is_some() { Change::Down } else { Change::FirstCoverage };
-    RatingRecord {
-        info_code: info.to_string(),
-        symbol: symbol.parse().unwrap(),
-        name: name.to_string(),
-        broker: broker.to_string(),
-        broker_full: format!("{broker}股份有限公司"),
-        analysts: "甲,乙".to_string(),
-        date: date.parse().unwrap(),
-        rating: word.to_string(),
-        normalized: Some(word.to_string()),
-        normalized_value: None,
-        previous: previous.map(str::to_string),
-        previous_value: None,
-        change,
-        target_price: Some(60.0),
-        title: "点评".to_string(),
-        pdf_url: ratingwatch::ratings::pdf_url(info),
-    }
+    crate::support::rating_record(info, symbol, name, broker, date.parse().unwrap(), word, change, previous, Some(60.0))
 }
 
 /// The small report's prices and four ratings:

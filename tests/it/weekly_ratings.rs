@@ -8,10 +8,9 @@ use serde_json::Value;
 
 use ratingwatch::analysis::ratings::CallStatus;
 use ratingwatch::pipeline::{self, AnalysisOptions, WeekSelection};
-use ratingwatch::ratings::{BrokerBook, Change, RatingRecord};
+use ratingwatch::ratings::{BrokerBook, Change};
 use ratingwatch::report::{self, Format, RenderOptions};
 use ratingwatch::store::Store;
-use ratingwatch::symbol::Symbol;
 
 use crate::support::{self, SMALL_REPORT};
 
@@ -19,37 +18,7 @@ fn d(month: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2023, month, day).unwrap()
 }
 
-#[allow(clippy::too_many_arguments)]
-fn rating(
-    code: &str,
-    symbol: &str,
-    name: &str,
-    broker: &str,
-    date: NaiveDate,
-    word: &str,
-    change: Change,
-    previous: Option<&str>,
-    target: Option<f64>,
-) -> RatingRecord {
-    RatingRecord {
-        info_code: code.to_string(),
-        symbol: Symbol::parse(symbol).unwrap(),
-        name: name.to_string(),
-        broker: broker.to_string(),
-        broker_full: format!("{broker}股份有限公司"),
-        analysts: "甲,乙".to_string(),
-        date,
-        rating: word.to_string(),
-        normalized: Some(word.to_string()),
-        normalized_value: None,
-        previous: previous.map(str::to_string),
-        previous_value: None,
-        change,
-        target_price: target,
-        title: format!("{name}点评"),
-        pdf_url: format!("https://pdf.dfcfw.com/pdf/H3_{code}_1.pdf"),
-    }
-}
+use crate::support::rating_record as rating;
 
 /// The small report and its prices, with six ratings around 2023-W20 (Mon 05-15 … Sun 05-21):
 /// three inside it on the watchlist, one the Sunday before, one the Monday after, and one in
