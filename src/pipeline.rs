@@ -195,6 +195,7 @@ pub fn security(
             title: report.title.clone(),
             broker: report.broker.clone(),
             name: narrowed.companies[0].name.clone(),
+            rule: report.rule.clone(),
             sectors: report.sectors_of(symbol).iter().map(|sector| (sector.name.clone(), sector.name_en.clone())).collect(),
             verdict,
         });

@@ -253,6 +253,8 @@ pub struct SecurityInReport {
     pub broker: String,
     /// The company's name as the report writes it.
     pub name: String,
+    /// The report's rating rule (its bands, for the headline and the chart).
+    pub rule: crate::catalog::RatingRule,
     /// The report's sectors holding the company: (name, English name).
     pub sectors: Vec<(String, String)>,
     pub verdict: Result<Verdict, String>,

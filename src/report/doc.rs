@@ -334,7 +334,7 @@ pub(super) fn markdown_inline(text: &str) -> String {
     out
 }
 
-fn html_table(grid: &Grid) -> String {
+pub(super) fn html_table(grid: &Grid) -> String {
     let mut out = String::from(if grid.cards { "<table class=\"cards\">\n<thead><tr>" } else { "<table>\n<thead><tr>" });
     for (header, numeric) in grid.header.iter().zip(&grid.numeric) {
         out.push_str(&format!("<th{}>{}</th>", if *numeric { " class=\"num\"" } else { "" }, html_escape(header)));

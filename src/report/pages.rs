@@ -8,10 +8,10 @@ use chrono_tz::Tz;
 use maud::{Markup, PreEscaped, html};
 
 use super::chart::{ChartSpec, chart_svg};
-use super::doc::badge;
+use super::doc::{Grid, badge, html_table};
 use super::numbers::{close, percent, points};
 use super::{Headline, RenderOptions};
-use crate::analysis::model::{NamedPath, SecurityInReport};
+use crate::analysis::model::{MemberReturn, NamedPath, SecurityInReport, Verdict};
 use crate::analysis::ratings::ScoredCall;
 use crate::catalog::ReportDef;
 use crate::status::{MarketStatus, StatusReport};
@@ -116,17 +116,47 @@ fn report_list(reports: &[ReportRow], query: &str) -> Markup {
     }
 }
 
+/// The company's figures in one report, as a one-row table (cards on a phone).
+fn security_grid(verdict: &Verdict, member: &MemberReturn) -> String {
+    let benchmark = verdict.benchmark.name.as_str();
+    let mut grid = Grid::new(&[
+        ("base date", false),
+        ("base close", true),
+        ("end date", false),
+        ("end close", true),
+        ("return", true),
+        (benchmark, true),
+        ("excess", true),
+        ("implied", false),
+        ("note", false),
+    ])
+    .into_cards();
+    grid.row(vec![
+        member.base_date.to_string(),
+        format!("{} {}", close(member.base_close), member.currency),
+        member.end_date.to_string(),
+        close(member.end_close),
+        percent(member.total_return),
+        percent(verdict.benchmark.total_return),
+        points(member.excess),
+        verdict.basket.implied_rating.clone(),
+        if member.stale { "stale".to_string() } else { String::new() },
+    ]);
+    html_table(&grid)
+}
+
 /// `/securities/<SYMBOL>`: the company in each report that holds it, each section led by the
 /// headline of the report's rule applied to the company alone, then its closes, return and
 /// excess, and its excess path against the report's bands (`boundaries` per entry, from the
 /// report's rule).
-pub fn security(symbol: &Symbol, entries: &[(SecurityInReport, RenderOptions)], calls: &[ScoredCall], as_of: NaiveDate) -> Markup {
-    let name = entries.first().map_or("", |(entry, _)| entry.name.as_str());
+pub fn security(symbol: &Symbol, entries: &[SecurityInReport], calls: &[ScoredCall], as_of: NaiveDate) -> Markup {
+    let name = entries.first().map_or("", |entry| entry.name.as_str());
     html! {
         h1 { (symbol) " " (name) }
         p { "In " (entries.len()) @if entries.len() == 1 { " report" } @else { " reports" } ", as of " (as_of)
             ": each report's rule applied to this company alone (its return from the report's base close against the report's benchmark)." }
-        @for (entry, options) in entries {
+        @for entry in entries {
+            @let options = RenderOptions::from_rule(&entry.rule);
             h2 { a href={ "/reports/" (entry.report_id) } { (entry.title) } " (" (entry.broker) ")" }
             p { "Sectors: "
                 @for (index, (zh, en)) in entry.sectors.iter().enumerate() {
@@ -137,24 +167,10 @@ pub fn security(symbol: &Symbol, entries: &[(SecurityInReport, RenderOptions)], 
             @match &entry.verdict {
                 Err(reason) => p.notice { "No verdict for this company: " (reason) },
                 Ok(verdict) => {
-                    @let headline = Headline::of_verdict(verdict, options);
+                    @let headline = Headline::of_verdict(verdict, &options);
                     (PreEscaped(badge(&headline.text, headline.state, None)))
                     @if let Some(member) = verdict.basket.members.first() {
-                        table.cards {
-                            thead { tr { th { "base date" } th.num { "base close" } th { "end date" } th.num { "end close" } th.num { "return" }
-                                th.num { (verdict.benchmark.name) } th.num { "excess" } th { "implied" } th { "note" } } }
-                            tbody { tr {
-                                td data-label="base date" { (member.base_date) }
-                                td.num data-label="base close" { (close(member.base_close)) " " (member.currency) }
-                                td data-label="end date" { (member.end_date) }
-                                td.num data-label="end close" { (close(member.end_close)) }
-                                td.num data-label="return" { (percent(member.total_return)) }
-                                td.num data-label=(verdict.benchmark.name) { (percent(verdict.benchmark.total_return)) }
-                                td.num data-label="excess" { (points(member.excess)) }
-                                td data-label="implied" { (verdict.basket.implied_rating) }
-                                td data-label="note" { @if member.stale { "stale" } }
-                            } }
-                        }
+                        (PreEscaped(security_grid(verdict, member)))
                     }
                     figure.chart {
                         (PreEscaped(chart_svg(&ChartSpec {

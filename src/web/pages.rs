@@ -13,7 +13,7 @@ use super::params::Representation;
 use crate::analysis::model::{CurrencyMode, SecurityInReport};
 use crate::analysis::ratings::ScoredCall;
 use crate::catalog::ReportDef;
-use crate::report::{self, ArchiveWeek, FinalVerdict, Headline, LedgerPage, RenderOptions};
+use crate::report::{self, ArchiveWeek, FinalVerdict, Headline, LedgerPage};
 use crate::status::{MarketStatus, StatusReport};
 use crate::store::ReportRow;
 use crate::symbol::Symbol;
@@ -96,7 +96,7 @@ pub fn reports(reports: &[ReportRow]) -> Markup {
 }
 
 /// `/securities/<SYMBOL>`: the company in each report holding it.
-pub fn security(symbol: &Symbol, entries: &[(SecurityInReport, RenderOptions)], calls: &[ScoredCall], as_of: NaiveDate) -> Markup {
+pub fn security(symbol: &Symbol, entries: &[SecurityInReport], calls: &[ScoredCall], as_of: NaiveDate) -> Markup {
     let base = format!("/securities/{symbol}");
     let toolbar = html! {
         (as_of_form(&base, as_of, None))

@@ -35,29 +35,22 @@ pub fn report(store: &Store, id: &ReportId) -> Result<ReportDef, WebError> {
 }
 
 /// `ratingwatch verdict ID --as-of DATE --currency C`, with the report it is about.
-/// `/securities/<SYMBOL>`: the company in every report holding it, each with its report's
-/// render options (bands); a symbol no loaded report holds is a 404.
+/// `/securities/<SYMBOL>`: the company in every report holding it, and its broker ratings;
+/// a symbol no loaded report holds is a 404.
 pub fn security(store: &Store, config: &Config, symbol: &Symbol, as_of: NaiveDate) -> Result<SecurityPage, WebError> {
     let entries = pipeline::security(store, symbol, as_of, &analysis_options(config, CurrencyMode::Cny))?;
     if entries.is_empty() {
         return Err(WebError::NotFound(format!("no loaded report holds `{symbol}`")));
     }
-    let entries = entries
-        .into_iter()
-        .map(|entry| {
-            let report = store.report(&entry.report_id)?;
-            Ok((entry, RenderOptions::from_rule(&report.rule)))
-        })
-        .collect::<Result<Vec<_>, WebError>>()?;
     // The company's broker ratings, as `ratings list --symbol S --as-of D` lists them.
-    let filter = RatingsFilter { symbol: Some(symbol.clone()), until: Some(as_of), ..Default::default() };
+    let filter = RatingsFilter { symbol: Some(symbol.clone()), ..Default::default() };
     let calls = rating_calls(store, config, &filter, as_of)?;
     Ok(SecurityPage { entries, calls })
 }
 
 /// What `/securities/<SYMBOL>` shows: the company in each report, and its broker ratings.
 pub struct SecurityPage {
-    pub entries: Vec<(SecurityInReport, RenderOptions)>,
+    pub entries: Vec<SecurityInReport>,
     pub calls: Vec<ScoredCall>,
 }
 
